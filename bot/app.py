@@ -1,0 +1,79 @@
+"""The composition root: one place that builds the core's dependencies from settings.
+
+The CLI, the chat adapters and the tests all build a `Core` here, so they run the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import summarizers
+from summarizers.base import Summarizer
+
+from .clock import Clock, SystemClock
+from .config import Settings
+from .errors import BadArgument
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    """The store, clock, summarizers and fetcher a command needs, built on first use."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+
+    @cached_property
+    def store(self) -> Store:
+        """Open the store; on first use, load the shipped seed articles into it."""
+        store = Store(self.settings.database_url)
+        if self.settings.load_seeds:
+            load_seeds(store, self.clock)
+        return store
+
+    @cached_property
+    def fetcher(self):
+        """Return the HTTP fetcher used for URLs and feeds."""
+        from .ingest import Fetcher
+
+        return Fetcher(timeout=self.settings.http_timeout)
+
+    def summarizer(self, name: str | None = None) -> Summarizer:
+        """Build a summarizer by name (default: the configured one)."""
+        try:
+            return summarizers.get(name or self.settings.summarizer)
+        except summarizers.UnknownSummarizer as exc:
+            raise BadArgument(str(exc)) from None
+
+    def close(self) -> None:
+        """Release the database and HTTP connections."""
+        if "store" in self.__dict__:
+            self.store.close()
+        if "fetcher" in self.__dict__:
+            self.fetcher.close()
+
+
+def load_seeds(store: Store, clock: Clock) -> None:
+    """Ingest the shipped seeds into a store that has never had them.
+
+    Runs once per store: deleting the seeds later does not bring them back.
+    """
+    if store.get_meta("seeded") is not None:
+        return
+    if store.count() == 0:
+        from seeds import seed_files
+
+        from .ingest import ingest
+
+        report = ingest(store, [str(p) for p in seed_files()], clock)
+        log.info("Loaded seed articles: %s", report.summary())
+    store.set_meta("seeded", "1")
+
+
+def build_core(settings: Settings, clock: Clock | None = None) -> Core:
+    """Build the core from settings."""
+    return Core(settings=settings, clock=clock or SystemClock())

@@ -1,0 +1,197 @@
+"""The `briefbot` command line: every chat command, plus ingest, without any chat platform.
+
+Only argparse is imported at start-up; each command imports what it needs, so `--help` and
+simple commands start quickly.  User mistakes exit with status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from . import __version__
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USER_ERROR = 2
+
+SUMMARIZER_NAMES = "news (default), lead, luhn, lsa, lexrank, textrank, sumbasic, kl, reduction"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe the command line."""
+    parser = _Parser(
+        prog="briefbot",
+        description="Turn stored news articles into short, sourced bullet briefings.",
+        epilog="Settings come from the environment or a .env file; see .env.example.",
+    )
+    parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log details and show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    formats = ("text", "markdown", "json")
+
+    brief = sub.add_parser("brief", help="compose a briefing from stored articles")
+    brief.add_argument("topic", nargs="*", help="words to search for (default: everything)")
+    brief.add_argument("-n", "--bullets", type=int, help="number of bullets (default 5)")
+    brief.add_argument("--since", default="all", help="time window: 24h, 7d, 2w or all")
+    brief.add_argument("--summarizer", help=f"one of: {SUMMARIZER_NAMES}")
+    brief.add_argument("--format", choices=formats, default="text")
+
+    summarize = sub.add_parser("summarize", help="summarize one article: id, URL or file")
+    summarize.add_argument("target", help="a stored article id, a URL, or a .txt/.md/.html file")
+    summarize.add_argument("-n", "--sentences", type=int, help="number of sentences (default 5)")
+    summarize.add_argument("--summarizer", help=f"one of: {SUMMARIZER_NAMES}")
+    summarize.add_argument("--format", choices=formats, default="text")
+
+    articles = sub.add_parser("articles", help="list stored articles: id, date, source, title")
+    articles.add_argument("query", nargs="*", help="words to search for")
+    articles.add_argument("--limit", type=int, default=20, help="how many to show (default 20)")
+    articles.add_argument("--format", choices=("text", "json"), default="text")
+
+    ingest = sub.add_parser("ingest", help="store articles from files, folders, pages or feeds")
+    ingest.add_argument("items", nargs="+", metavar="PATH|URL")
+    ingest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    chat = sub.add_parser("chat", help='run one chat command, e.g. chat "brief ukraine 3"')
+    chat.add_argument("text", nargs="+", help="the command as typed in Slack or Discord")
+    chat.add_argument("--format", choices=formats, default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    from .config import load_settings
+    from .errors import UserError
+
+    core = None
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=logging.DEBUG if args.debug else getattr(logging, settings.log_level, 30),
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        from .app import build_core
+
+        core = build_core(settings)
+        return _COMMANDS[args.command](core, args)
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("briefbot: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"briefbot: unexpected error ({type(exc).__name__}); run again with --debug "
+            "for details.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    finally:
+        if core is not None:
+            core.close()
+
+
+def _print_reply(reply: object, fmt: str) -> int:
+    from .commands import ErrorReply
+    from .render import render
+
+    if isinstance(reply, ErrorReply):
+        print(f"briefbot: {reply.message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(render(reply, fmt))  # type: ignore[arg-type]
+    return EXIT_OK
+
+
+def _brief(core, args: argparse.Namespace) -> int:
+    from .commands import BriefRequest, handle, parse_count, parse_since
+
+    request = BriefRequest(
+        topic=" ".join(args.topic).strip() or None,
+        bullets=parse_count(str(args.bullets), "bullets") if args.bullets is not None else None,
+        since=parse_since(args.since),
+        summarizer=args.summarizer,
+    )
+    return _print_reply(handle(core, request), args.format)
+
+
+def _summarize(core, args: argparse.Namespace) -> int:
+    from .commands import SummarizeRequest, handle, parse_count
+
+    sentences = None
+    if args.sentences is not None:
+        sentences = parse_count(str(args.sentences), "sentences", maximum=100)
+    request = SummarizeRequest(
+        target=args.target,
+        sentences=sentences,
+        summarizer=args.summarizer,
+        allow_files=True,
+    )
+    return _print_reply(handle(core, request), args.format)
+
+
+def _articles(core, args: argparse.Namespace) -> int:
+    from .commands import ArticlesRequest, handle, parse_count
+
+    limit = parse_count(str(args.limit), "articles", maximum=10_000)
+    request = ArticlesRequest(query=" ".join(args.query).strip() or None, limit=limit)
+    return _print_reply(handle(core, request), args.format)
+
+
+def _ingest(core, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .ingest import ingest
+
+    with tqdm(
+        desc="ingest",
+        unit=" article",
+        file=sys.stderr,
+        disable=True if args.no_progress else None,  # None: only on a terminal
+        leave=False,
+    ) as bar:
+
+        def step(result: object) -> None:
+            bar.update(1)
+
+        report = ingest(core.store, args.items, core.clock, core.fetcher, on_result=step)
+    print(report.summary())
+    if report.results and report.count("failed") == len(report.results):
+        return EXIT_USER_ERROR
+    return EXIT_OK
+
+
+def _chat(core, args: argparse.Namespace) -> int:
+    from .commands import answer
+
+    return _print_reply(answer(core, " ".join(args.text)), args.format)
+
+
+_COMMANDS = {
+    "brief": _brief,
+    "summarize": _summarize,
+    "articles": _articles,
+    "ingest": _ingest,
+    "chat": _chat,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Settings, read once from the environment (and a `.env` file beside where briefbot runs).
+
+Secrets never get a default and are never printed: `Settings.__repr__` hides them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from .errors import BadArgument
+
+DEFAULT_DATABASE_URL = "sqlite:///briefbot.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting briefbot reads; `.env.example` documents each one."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    summarizer: str = "news"
+    bullets: int = 5
+    load_seeds: bool = True
+    http_timeout: float = 15.0
+    log_level: str = "WARNING"
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return f"Settings({shown})"
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Build settings from `environ` (default: the process environment plus `.env`)."""
+    if environ is None:
+        if dotenv:
+            from dotenv import find_dotenv, load_dotenv
+
+            # Real environment variables win over the file, as operators expect.
+            load_dotenv(find_dotenv(usecwd=True), override=False)
+        environ = os.environ
+    get = environ.get
+    try:
+        bullets = int(get("BRIEFBOT_BULLETS", "5"))
+        timeout = float(get("BRIEFBOT_HTTP_TIMEOUT", "15"))
+    except ValueError as exc:
+        raise BadArgument(f"A numeric setting is not a number: {exc}. Check your .env.") from None
+    return Settings(
+        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        summarizer=get("BRIEFBOT_SUMMARIZER") or "news",
+        bullets=bullets,
+        load_seeds=_flag(get("BRIEFBOT_LOAD_SEEDS", "1")),
+        http_timeout=timeout,
+        log_level=(get("LOG_LEVEL") or "WARNING").upper(),
+    )

@@ -1,0 +1,91 @@
+"""The data that flows through the core, as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ArticleDraft:
+    """A cleaned article on its way into the store (it has no id yet)."""
+
+    title: str
+    text: str
+    source: str
+    url: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """A stored article; `id` is the short number users type."""
+
+    id: int
+    title: str
+    text: str
+    source: str
+    url: str | None
+    published_at: datetime | None
+    ingested_at: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a bullet came from."""
+
+    id: int
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Bullet:
+    """One sentence of a briefing and every article that reports it."""
+
+    text: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """A titled list of sourced bullets."""
+
+    title: str
+    generated_at: datetime
+    topic: str | None
+    bullets: tuple[Bullet, ...]
+    # How many articles were considered: lets renderers say "from 12 articles".
+    article_count: int = 0
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one item handed to ingest."""
+
+    item: str
+    status: str  # "stored", "duplicate" or "failed"
+    article: Article | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The outcome of an ingest run, for the summary line."""
+
+    results: tuple[IngestResult, ...] = field(default_factory=tuple)
+
+    def count(self, status: str) -> int:
+        """Return how many items ended with `status`."""
+        return sum(1 for r in self.results if r.status == status)
+
+    def summary(self) -> str:
+        """Return the one-line summary, e.g. '12 stored, 3 already stored, 1 failed: why'."""
+        parts = [f"{self.count('stored')} stored", f"{self.count('duplicate')} already stored"]
+        failed = [r for r in self.results if r.status == "failed"]
+        if failed:
+            reasons = "; ".join(f"{r.item}: {r.reason}" for r in failed[:3])
+            more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+            parts.append(f"{len(failed)} failed: {reasons}{more}")
+        return ", ".join(parts)

@@ -1,0 +1,119 @@
+"""Render replies as plain text, Markdown or JSON: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, Reply
+from .models import Article, Briefing, Source
+
+FORMATS = ("text", "markdown", "json")
+BULLET = "•"
+
+
+def briefing_to_dict(briefing: Briefing) -> dict[str, Any]:
+    """Return the briefing in its documented JSON shape."""
+    return {
+        "title": briefing.title,
+        "generated_at": briefing.generated_at.isoformat(),
+        "topic": briefing.topic,
+        "bullets": [
+            {
+                "text": bullet.text,
+                "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in bullet.sources],
+            }
+            for bullet in briefing.bullets
+        ],
+    }
+
+
+def _stamp(briefing: Briefing) -> str:
+    when = briefing.generated_at.strftime("%d %b %Y %H:%M %Z").strip()
+    if briefing.article_count > 1:
+        return f"{when} · from {briefing.article_count} articles"
+    return when
+
+
+def _source_text(source: Source) -> str:
+    label = f"[{source.id}] {source.title}" if source.id else source.title
+    return f"{label} <{source.url}>" if source.url else label
+
+
+def briefing_text(briefing: Briefing) -> str:
+    """Plain text: a title, then each bullet on its own line with its sources under it."""
+    lines = [briefing.title, _stamp(briefing), ""]
+    for bullet in briefing.bullets:
+        lines.append(f"{BULLET} {bullet.text}")
+        label = "Source" if len(bullet.sources) == 1 else "Sources"
+        lines.append(f"  {label}: " + "; ".join(_source_text(s) for s in bullet.sources))
+    return "\n".join(lines)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _source_markdown(source: Source) -> str:
+    title = _md_escape(source.title)
+    return f"[{title}]({source.url})" if source.url else f"*{title}*"
+
+
+def briefing_markdown(briefing: Briefing) -> str:
+    """Markdown: a heading and a list whose items end with linked sources."""
+    lines = [f"## {_md_escape(briefing.title)}", "", f"_{_stamp(briefing)}_", ""]
+    for bullet in briefing.bullets:
+        sources = ", ".join(_source_markdown(s) for s in bullet.sources)
+        lines.append(f"- {_md_escape(bullet.text)} — {sources}")
+    return "\n".join(lines)
+
+
+def article_line(article: Article) -> str:
+    """One article as `id  date  source  title`."""
+    when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
+    return f"{article.id:>5}  {when}  {article.source[:24]:<24}  {article.title}"
+
+
+def articles_text(reply: ArticlesReply) -> str:
+    """The article list as aligned text lines."""
+    if not reply.articles:
+        return "No articles stored yet. Add some with `briefbot ingest PATH|URL`."
+    shown = len(reply.articles)
+    head = f"{'id':>5}  {'date':<10}  {'source':<24}  title"
+    lines = [head, *(article_line(a) for a in reply.articles)]
+    if not reply.query and reply.total > shown:
+        lines.append(f"(newest {shown} of {reply.total}; add a query to search them)")
+    return "\n".join(lines)
+
+
+def render(reply: Reply, fmt: str = "text") -> str:
+    """Render any reply in one of FORMATS."""
+    if isinstance(reply, BriefingReply):
+        if fmt == "json":
+            return json.dumps(briefing_to_dict(reply.briefing), ensure_ascii=False, indent=2)
+        if fmt == "markdown":
+            return briefing_markdown(reply.briefing)
+        return briefing_text(reply.briefing)
+    if isinstance(reply, ArticlesReply):
+        if fmt == "json":
+            return json.dumps(
+                [
+                    {
+                        "id": a.id,
+                        "title": a.title,
+                        "source": a.source,
+                        "url": a.url,
+                        "published_at": a.published_at.isoformat() if a.published_at else None,
+                        "ingested_at": a.ingested_at.isoformat(),
+                    }
+                    for a in reply.articles
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        return articles_text(reply)
+    if isinstance(reply, HelpReply):
+        return reply.text
+    if isinstance(reply, ErrorReply):
+        return reply.message
+    raise TypeError(f"cannot render {type(reply).__name__}")

@@ -1,0 +1,323 @@
+"""The article store: the one module that talks to the database.
+
+It is reached through an SQLAlchemy URL (`DATABASE_URL`), SQLite in a local file by default.
+The schema is versioned in a `meta` table and migrated forward on first use.  On SQLite, topic
+search uses an FTS5 index kept in step with the articles by triggers, so a write and its index
+entry commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from summarizers.analysis import Analysis
+
+from .errors import BadArgument
+from .models import Article, ArticleDraft
+
+metadata = MetaData()
+
+meta_table = Table(
+    "meta",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", Text, nullable=False),
+    Column("url", Text, index=True),
+    Column("source", Text, nullable=False),
+    # Times are ISO-8601 strings in UTC: they sort as text and mean the same on every backend.
+    Column("published_at", Text),
+    Column("ingested_at", Text, nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("content_hash", Text, nullable=False, unique=True),
+    Column("analysis", LargeBinary, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def to_iso(moment: datetime) -> str:
+    """Format a time as a sortable UTC ISO-8601 string."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    """Parse a time written by `to_iso`."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def content_hash(title: str, body: str) -> str:
+    """Fingerprint an article's words, ignoring case, spacing and punctuation."""
+    words = " ".join(_WORD.findall(f"{title}\n{body}".casefold()))
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+
+
+def _migration_1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[meta_table, articles])
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', "
+            "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "
+            "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); "
+            "END"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN "
+            "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+            "VALUES ('delete', old.id, old.title, old.text); END"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER articles_au AFTER UPDATE ON articles BEGIN "
+            "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+            "VALUES ('delete', old.id, old.title, old.text); "
+            "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); "
+            "END"
+        )
+
+
+# Append only: each function moves the schema one version forward.
+MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _engine_for(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadArgument(
+            f"DATABASE_URL {url!r} is not a database URL. Example: sqlite:///briefbot.db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let us issue BEGIN ourselves (pysqlite's implicit transactions are unreliable),
+            # use WAL so readers never block the writer, and wait rather than fail on locks.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front, so two processes never both read
+            # "not stored yet" and then race to insert.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """Articles and their stored analysis, behind one small API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine_for(url)
+        try:
+            self._migrate()
+        except OperationalError as exc:
+            raise BadArgument(
+                f"Cannot open the database at {make_url(url).render_as_string()}: "
+                f"{exc.orig}. Check DATABASE_URL."
+            ) from None
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether full-text search can use FTS5."""
+        return self.engine.dialect.name == "sqlite"
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Run a block in one transaction: all of it is stored, or none of it."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            metadata.create_all(conn, tables=[meta_table])
+            row = conn.execute(
+                select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).first()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise BadArgument(
+                    f"The database was written by a newer briefbot (schema {version}); "
+                    "upgrade briefbot."
+                )
+            for step in MIGRATIONS[version:]:
+                step(conn)
+            if version != SCHEMA_VERSION:
+                self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+    # -- meta -------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """Read a store-wide flag or value."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == key)).first()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Write a store-wide flag or value."""
+        with self.transaction() as conn:
+            self._set_meta(conn, key, value)
+
+    @staticmethod
+    def _set_meta(conn: Connection, key: str, value: str) -> None:
+        updated = conn.execute(
+            meta_table.update().where(meta_table.c.key == key).values(value=value)
+        )
+        if updated.rowcount == 0:
+            conn.execute(meta_table.insert().values(key=key, value=value))
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def add(self, draft: ArticleDraft, analysis: Analysis, now: datetime) -> tuple[Article, bool]:
+        """Store an article unless it is already stored; return it and whether it is new.
+
+        The same words (content hash) or the same URL mean the same article.
+        """
+        digest = content_hash(draft.title, draft.text)
+        with self.transaction() as conn:
+            existing = self._find_same(conn, digest, draft.url)
+            if existing is not None:
+                return existing, False
+            values = {
+                "title": draft.title,
+                "url": draft.url,
+                "source": draft.source,
+                "published_at": to_iso(draft.published_at) if draft.published_at else None,
+                "ingested_at": to_iso(now),
+                "text": draft.text,
+                "content_hash": digest,
+                "analysis": analysis.to_bytes(),
+            }
+            new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
+            row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == new_id)).one()
+        return _article(row), True
+
+    def _find_same(self, conn: Connection, digest: str, url: str | None) -> Article | None:
+        condition = articles.c.content_hash == digest
+        if url:
+            condition = condition | (articles.c.url == url)
+        row = conn.execute(select(*_ARTICLE_COLUMNS).where(condition).limit(1)).first()
+        return _article(row) if row else None
+
+    def get(self, article_id: int) -> Article | None:
+        """Return the article with this id, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id)).first()
+        return _article(row) if row else None
+
+    def count(self) -> int:
+        """Return how many articles are stored."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+
+    def search(
+        self, query: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[Article]:
+        """Return the newest articles matching a topic query, published (or stored) since."""
+        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+        statement = select(*_ARTICLE_COLUMNS).order_by(when.desc(), articles.c.id.desc())
+        words = _WORD.findall(query or "")
+        if words:
+            if self.is_sqlite:
+                # Quote every word so user input can never be FTS5 syntax; words are ANDed.
+                match = " ".join('"' + w.replace('"', "") + '"' for w in words)
+                ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match")
+                statement = statement.where(
+                    articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
+                )
+            else:
+                for w in words:
+                    pattern = f"%{w}%"
+                    statement = statement.where(
+                        articles.c.title.ilike(pattern) | articles.c.text.ilike(pattern)
+                    )
+        if since is not None:
+            statement = statement.where(when >= to_iso(since))
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement.limit(limit)).all()
+        return [_article(r) for r in rows]
+
+    def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
+        """Load the stored analysis of each article."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(articles.c.id, articles.c.analysis).where(articles.c.id.in_(wanted))
+            ).all()
+        return {row.id: Analysis.from_bytes(row.analysis) for row in rows}
+
+
+_ARTICLE_COLUMNS = (
+    articles.c.id,
+    articles.c.title,
+    articles.c.text,
+    articles.c.source,
+    articles.c.url,
+    articles.c.published_at,
+    articles.c.ingested_at,
+    articles.c.content_hash,
+)
+
+
+def _article(row: Any) -> Article:
+    return Article(
+        id=row.id,
+        title=row.title,
+        text=row.text,
+        source=row.source,
+        url=row.url,
+        published_at=from_iso(row.published_at),
+        ingested_at=from_iso(row.ingested_at) or datetime.now(UTC),
+        content_hash=row.content_hash,
+    )

@@ -1,0 +1,96 @@
+"""Per-article analysis: everything a summarizer needs that depends only on the article.
+
+It is computed once at ingest and stored in a compact binary form, so that a briefing over
+thousands of articles never re-tokenizes stored text.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from .text import split_paragraphs, split_sentences, term_id, terms, words
+
+_MAGIC = b"BBA1"
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Sentences of one article and their features, in document order.
+
+    `term_ids` holds the hashed stemmed content words of every sentence back to back;
+    sentence i owns `term_ids[bounds[i]:bounds[i + 1]]`.
+    """
+
+    sentences: tuple[str, ...]
+    term_ids: np.ndarray  # uint32
+    bounds: np.ndarray  # int32, len(sentences) + 1
+    word_counts: np.ndarray  # int32 words per sentence, stop words included
+    paragraphs: np.ndarray  # int32 paragraph number of each sentence
+    title_ids: np.ndarray  # uint32 hashed title terms
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def sentence_terms(self, index: int) -> np.ndarray:
+        """Return the term ids of one sentence."""
+        return self.term_ids[self.bounds[index] : self.bounds[index + 1]]
+
+    def to_bytes(self) -> bytes:
+        """Serialize for the store: a small header, the sentences as JSON, then raw arrays."""
+        text = json.dumps(self.sentences, ensure_ascii=False).encode("utf-8")
+        arrays = [
+            self.term_ids.astype("<u4", copy=False),
+            self.bounds.astype("<i4", copy=False),
+            self.word_counts.astype("<i4", copy=False),
+            self.paragraphs.astype("<i4", copy=False),
+            self.title_ids.astype("<u4", copy=False),
+        ]
+        header = struct.pack("<4sI", _MAGIC, len(text)) + struct.pack(
+            "<5I", *(a.size for a in arrays)
+        )
+        return b"".join([header, text, *(a.tobytes() for a in arrays)])
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Analysis:
+        """Rebuild an analysis stored by `to_bytes`."""
+        magic, text_len = struct.unpack_from("<4sI", blob, 0)
+        if magic != _MAGIC:
+            raise ValueError("not a briefbot analysis blob")
+        sizes = struct.unpack_from("<5I", blob, 8)
+        offset = 8 + 20
+        sentences = tuple(json.loads(blob[offset : offset + text_len].decode("utf-8")))
+        offset += text_len
+        arrays = []
+        for size, dtype in zip(sizes, ("<u4", "<i4", "<i4", "<i4", "<u4"), strict=True):
+            arrays.append(np.frombuffer(blob, dtype=dtype, count=size, offset=offset))
+            offset += 4 * size
+        return cls(sentences, *arrays)
+
+
+def analyze(text: str, title: str = "") -> Analysis:
+    """Split an article into sentences and compute their features."""
+    sentences: list[str] = []
+    paragraphs: list[int] = []
+    for number, paragraph in enumerate(split_paragraphs(text)):
+        for sentence in split_sentences(paragraph):
+            sentences.append(sentence)
+            paragraphs.append(number)
+    ids: list[int] = []
+    bounds = [0]
+    counts = []
+    for sentence in sentences:
+        ids.extend(term_id(t) for t in terms(sentence))
+        bounds.append(len(ids))
+        counts.append(len(words(sentence)))
+    return Analysis(
+        sentences=tuple(sentences),
+        term_ids=np.array(ids, dtype=np.uint32),
+        bounds=np.array(bounds, dtype=np.int32),
+        word_counts=np.array(counts, dtype=np.int32),
+        paragraphs=np.array(paragraphs, dtype=np.int32),
+        title_ids=np.array([term_id(t) for t in terms(title)], dtype=np.uint32),
+    )

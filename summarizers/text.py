@@ -1,0 +1,160 @@
+"""Offline sentence and word tokenization for English news text.
+
+sumy's default tokenizer needs NLTK's punkt data, which would have to be downloaded at run time.
+This module replaces it with rules that are fast (one regex pass per paragraph) and know the
+abbreviations that news copy is full of.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from functools import lru_cache
+
+import snowballstemmer
+
+# Tokens that end in a period but rarely end a sentence.  Lower-case, without the final period.
+_TITLES = frozenset(
+    "mr mrs ms messrs mme mlle dr prof rev fr sr sra jr st sen sens rep reps gov govs gen col lt "
+    "maj capt cmdr adm sgt cpl pvt supt insp det hon pres amb atty supt".split()
+)
+_ALWAYS = _TITLES | frozenset(
+    "vs v etc al approx dept est fig inc ltd co corp bros assn univ mt ft ave blvd rd hwy".split()
+)
+# Abbreviations that only hold when a number follows ("No. 2", "Jan. 5", "Art. 5").
+_BEFORE_NUMBER = frozenset(
+    "no nos vol art sec ch pp p op jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+# Words that, after an initialism like "U.S.", show that a new sentence has begun.
+_STARTERS = frozenset(
+    "a an the he she it its they we i you his her their our this that these those there then "
+    "but and so yet or if in on at as after before when while since although though however "
+    "meanwhile still also now last earlier later some many most officials police".split()
+)
+
+# A boundary candidate: terminal punctuation, optional closing quotes/brackets, whitespace, and
+# a next sentence that opens (after optional opening quotes/brackets) with a capital or a digit.
+_BOUNDARY = re.compile(r"""([.!?…]+)(["'”’»)\]]*)(\s+)(?=["'“‘«(\[]*[A-Z0-9])""")
+_WORD_BEFORE = re.compile(r"(\S+)$")
+_INITIALISM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
+_PARAGRAPHS = re.compile(r"\n\s*\n|\n")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
+_TERM = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Split on line breaks: scraped and plain-text articles put one paragraph per line."""
+    parts = (_SPACES.sub(" ", p).strip() for p in _PARAGRAPHS.split(text))
+    return [p for p in parts if p]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences, never across paragraphs, keeping each sentence verbatim."""
+    sentences: list[str] = []
+    for paragraph in split_paragraphs(text):
+        sentences.extend(_split_paragraph(paragraph))
+    return sentences
+
+
+def _split_paragraph(paragraph: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(paragraph):
+        end = match.end(2)
+        if match.group(1) == "." and not _ends_sentence(paragraph, start, match):
+            continue
+        piece = paragraph[start:end].strip()
+        if piece:
+            out.append(piece)
+        start = match.end(3)
+    tail = paragraph[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
+    before = _WORD_BEFORE.search(paragraph, start, match.start(1))
+    if before is None:
+        return True
+    word = before.group(1).lstrip("\"'“‘«([")
+    lower = word.lower()
+    following = paragraph[match.end(3) :]
+    next_word = following.lstrip("\"'“‘«([").split(" ", 1)[0]
+    if lower in _ALWAYS:
+        return False
+    if lower in _BEFORE_NUMBER:
+        return not next_word[:1].isdigit()
+    if len(word) == 1 and word.isupper():
+        # An initial ("John F. Kennedy"); a lone capital rarely ends a sentence.
+        return False
+    if _INITIALISM.match(word):
+        # "U.S." ends a sentence only when an ordinary sentence opener follows.
+        return next_word.lower().strip(",") in _STARTERS
+    # A period after a space is part of a spaced ellipsis (". . ."), not a sentence end.
+    return not (match.start(1) > 0 and paragraph[match.start(1) - 1] == " ")
+
+
+def words(text: str) -> list[str]:
+    """Return the word tokens of a sentence as written (no punctuation)."""
+    return WORD.findall(text)
+
+
+class SentenceTokenizer:
+    """Stand in for sumy's NLTK tokenizer: the two methods sumy's parsers and models call."""
+
+    language = "english"
+
+    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
+        """Split a paragraph into sentences."""
+        return tuple(split_sentences(paragraph))
+
+    def to_words(self, sentence: str) -> tuple[str, ...]:
+        """Split a sentence into words."""
+        return tuple(words(sentence))
+
+
+# A compact English stop list: function words carry no topic, so they must not drive scores.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have haven't
+    having he he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll
+    i'm i've if in into is isn't it it's its itself just let's me more most mustn't my myself no
+    nor not now of off on once only or other ought our ours ourselves out over own same shan't
+    she she'd she'll she's should shouldn't so some such than that that's the their theirs them
+    themselves then there there's these they they'd they'll they're they've this those through
+    to too under until up very was wasn't we we'd we'll we're we've were weren't what what's when
+    when's where where's which while who who's whom why why's will with won't would wouldn't you
+    you'd you'll you're you've your yours yourself yourselves said says say told according one two
+    would could may might must shall s t mr mrs ms year years new like get got also us
+    """.split()
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Stem a lower-case word; cached because news vocabulary repeats heavily."""
+    return _stemmer.stemWord(word)
+
+
+def terms(sentence: str) -> list[str]:
+    """Return the stemmed content words of a sentence: what similarity and scores compare."""
+    out = []
+    for token in _TERM.findall(sentence.lower().replace("’", "'")):
+        if token in STOP_WORDS or len(token) < 2:
+            continue
+        if token.endswith("'s"):
+            token = token[:-2]
+        out.append(stem(token))
+    return out
+
+
+def term_id(term: str) -> int:
+    """Hash a term to a stable 32-bit id, so stored features need no shared vocabulary."""
+    return zlib.crc32(term.encode("utf-8"))

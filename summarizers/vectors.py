@@ -1,0 +1,83 @@
+"""TF-IDF sentence vectors over stored term ids, kept sparse and computed with numpy.
+
+Sentences are compared as sets of weighted terms.  Everything is a handful of vectorised array
+operations over the (sentence, term) pairs, so cost grows with the text's length, not its square.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .analysis import Analysis
+
+
+class TermSpace:
+    """The sentences of one (possibly merged) analysis as unit-length TF-IDF vectors."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        n = len(analysis)
+        self.size = n
+        lengths = np.diff(analysis.bounds)
+        sentence_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        vocabulary, term_index = np.unique(analysis.term_ids, return_inverse=True)
+        self.vocabulary = vocabulary
+        v = max(vocabulary.size, 1)
+        # Count each term once per sentence: a sentence is a set of facts, not a bag of words.
+        keys = np.unique(sentence_of * v + term_index)
+        self.pair_sentence = keys // v
+        self.pair_term = keys % v
+        self.term_counts = np.bincount(term_index, minlength=vocabulary.size)
+        self.sentence_frequency = np.bincount(self.pair_term, minlength=vocabulary.size)
+        self.idf = np.log1p(max(n, 1) / np.maximum(self.sentence_frequency, 1))
+        weights = self.idf[self.pair_term]
+        norms = np.sqrt(np.bincount(self.pair_sentence, weights=weights**2, minlength=n))
+        self.norms = norms
+        safe = np.where(norms > 0, norms, 1.0)
+        self.pair_weight = weights / safe[self.pair_sentence]
+
+    def score_against(self, term_weights: np.ndarray) -> np.ndarray:
+        """Cosine of every sentence with a vector given as one weight per vocabulary term."""
+        norm = float(np.linalg.norm(term_weights))
+        if norm == 0 or self.size == 0:
+            return np.zeros(self.size)
+        dots = np.bincount(
+            self.pair_sentence,
+            weights=self.pair_weight * term_weights[self.pair_term],
+            minlength=self.size,
+        )
+        return dots / norm
+
+    def term_weights_of(self, ids: np.ndarray) -> np.ndarray:
+        """A query vector (IDF weights) for raw term ids, e.g. a title's."""
+        weights = np.zeros(self.vocabulary.size)
+        if ids.size and self.vocabulary.size:
+            pos = np.searchsorted(self.vocabulary, ids)
+            pos = np.clip(pos, 0, self.vocabulary.size - 1)
+            hit = self.vocabulary[pos] == ids
+            weights[pos[hit]] = self.idf[pos[hit]]
+        return weights
+
+    def sentence_vector(self, index: int) -> np.ndarray:
+        """The dense unit vector of one sentence over this space's vocabulary."""
+        vector = np.zeros(self.vocabulary.size)
+        mask = self.pair_sentence == index
+        vector[self.pair_term[mask]] = self.pair_weight[mask]
+        return vector
+
+    def similarity_to(self, index: int) -> np.ndarray:
+        """Cosine similarity of sentence `index` with every sentence."""
+        return self.score_against(self.sentence_vector(index))
+
+    def pairwise(self, indices: Sequence[int]) -> np.ndarray:
+        """Cosine similarities among a few sentences, as a dense matrix."""
+        rows = np.asarray(indices, dtype=np.int64)
+        if rows.size == 0:
+            return np.zeros((0, 0))
+        local = np.full(self.size, -1, dtype=np.int64)
+        local[rows] = np.arange(rows.size)
+        mask = local[self.pair_sentence] >= 0
+        dense = np.zeros((rows.size, self.vocabulary.size))
+        dense[local[self.pair_sentence[mask]], self.pair_term[mask]] = self.pair_weight[mask]
+        return dense @ dense.T
