@@ -1,0 +1,90 @@
+"""ROUGE of every summarizer on a JSONL evaluation file (single- or multi-document).
+
+    python bench/quality.py ../shared/eval/cnndm-frank-dev.jsonl --k 3
+    python bench/quality.py ../shared/eval/allsides-neus-dev.jsonl --k 3
+
+Single-document records have `text` (paragraphs on newlines) and `summary` (one sentence a
+line); multi-document records have `documents: [{title, text}]` and go through
+`summarize_many`.  `--k ref` takes as many sentences as the reference has.  Needs
+`pip install rouge-score` (a benchmark-only dependency).  Prints a Markdown table and the
+command that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import summarizers
+from summarizers.analysis import analyze
+
+
+def _load(path: Path, limit: int | None) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    return records[:limit] if limit else records
+
+
+def _summary(summarizer: summarizers.base.Summarizer, record: dict, k: int) -> list[str]:
+    if "documents" in record:
+        analyses = [analyze(d["text"], d.get("title") or "") for d in record["documents"]]
+        analyses = [a for a in analyses if len(a)]
+        return [analyses[d].sentences[i] for d, i in summarizer.select_many(analyses, k)]
+    analysis = analyze(record["text"], record.get("title") or "")
+    return [analysis.sentences[i] for i in summarizer.select(analysis, k)]
+
+
+def main() -> None:
+    """Score every summarizer and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="a JSONL file, e.g. ../shared/eval/*-dev.jsonl")
+    parser.add_argument("--k", default="3", help="sentences per summary, or 'ref'")
+    parser.add_argument("--only", nargs="*", help="summarizer names (default: all)")
+    parser.add_argument("--limit", type=int, help="first N records only")
+    args = parser.parse_args()
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+    records = _load(args.data, args.limit)
+    names = args.only or summarizers.available()
+    print(f"$ python bench/quality.py {' '.join(sys.argv[1:])}")
+    print(f"\n{args.data.name}: {len(records)} records, k={args.k}\n")
+    print("| method | R-1 | R-2 | R-Lsum | words/summary | words/sentence | ms/doc |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        summarizer = summarizers.get(name)
+        r1, r2, rl, words, per_sentence = [], [], [], [], []
+        elapsed = 0.0
+        for record in records:
+            reference = record["summary"]
+            k = (
+                len([s for s in reference.splitlines() if s.strip()])
+                if args.k == "ref"
+                else int(args.k)
+            )
+            start = time.perf_counter()
+            picked = _summary(summarizer, record, k)
+            elapsed += time.perf_counter() - start
+            scores = scorer.score(reference, "\n".join(picked))
+            r1.append(scores["rouge1"].fmeasure)
+            r2.append(scores["rouge2"].fmeasure)
+            rl.append(scores["rougeLsum"].fmeasure)
+            counts = [len(s.split()) for s in picked]
+            words.append(sum(counts))
+            per_sentence.extend(counts)
+        print(
+            f"| {name} | {100 * statistics.mean(r1):.2f} | {100 * statistics.mean(r2):.2f} | "
+            f"{100 * statistics.mean(rl):.2f} | {statistics.mean(words):.0f} | "
+            f"{statistics.mean(per_sentence or [0]):.1f} | {1000 * elapsed / len(records):.2f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
