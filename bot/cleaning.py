@@ -20,7 +20,7 @@ _TRAIL_SEPARATORS = re.compile(r"\s+(?:\||›|»|>|/|·|•)\s+")
 _CREDIT = re.compile(
     r"^\(?\s*(?:(?:photo|image|picture|video|graphic|illustration|photograph|"
     r"photos|images)(?:\s+(?:credit|by|courtesy(?:\s+of)?|source))?|credits?|"
-    r"source|caption)\s*[:\-–—]",
+    r"source|caption)(?:\s*:|\s+[-–—|]\s)",
     re.IGNORECASE,
 )
 _CREDIT_BY = re.compile(r"^\(?\s*(?:photo|image|picture)s?\s+(?:by|courtesy)\b", re.IGNORECASE)
@@ -34,7 +34,7 @@ _TEASER_TAG = re.compile(r"[\[(][A-Z][A-Z0-9 '’!-]{1,24}[\])]\s*$")
 _CALL_TO_ACTION = re.compile(
     r"^(?:read more|read also|more|related|related stories|see also|watch|listen|"
     r"latest|breaking|live|recommended|sponsored|advertisement|sign up|subscribe|"
-    r"follow us|click here|also read|don'?t miss|trending)\b\s*[:>\-–—|]",
+    r"follow us|click here|also read|don'?t miss|trending)(?:\s*[:>|]|\s+[-–—]\s)",
     re.IGNORECASE,
 )
 # Whole lines that are rails, buttons or boilerplate.
@@ -53,7 +53,8 @@ _FURNITURE_LINES = frozenset(
 # A line that closes like prose.  Anything else that is short is a heading or a label.
 _PROSE_END = re.compile(r"[.!?…:;\"”’)\]]$")
 HEADING_MAX_WORDS = 12
-_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# A link's URL may itself hold balanced parentheses (Wikipedia titles do).
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
 _MARKDOWN_MARKS = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|^#{1,6}\s+|^>\s?|`")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _SPACES = re.compile(r"\s+")
@@ -81,13 +82,19 @@ def normalize_line(line: str) -> str:
 def is_furniture(line: str, title: str = "") -> bool:
     """Tell whether one line of an article is page furniture rather than story text."""
     stripped = line.strip()
-    if not stripped:
+    if not stripped or not normalize_line(stripped):
         return True
+    if title and normalize_line(stripped) == normalize_line(title):
+        return True
+    if is_boilerplate(stripped):
+        return True
+    # Short lines that do not end like prose are headings, labels and buttons.
+    return len(stripped.split()) <= HEADING_MAX_WORDS and not _PROSE_END.search(stripped)
+
+
+def is_boilerplate(stripped: str) -> bool:
+    """Tell whether a line is a rail, credit, teaser or breadcrumb, wherever it stands."""
     key = normalize_line(stripped)
-    if not key:
-        return True
-    if title and key == normalize_line(title):
-        return True
     if key in _FURNITURE_LINES:
         return True
     if _CREDIT.match(stripped) or _CREDIT_BY.match(stripped) or _AGENCY_TAIL.search(stripped):
@@ -95,10 +102,7 @@ def is_furniture(line: str, title: str = "") -> bool:
     if _TEASER_TAG.search(stripped) or _CALL_TO_ACTION.match(stripped):
         return True
     parts = _TRAIL_SEPARATORS.split(stripped)
-    if len(parts) >= 2 and all(len(p.split()) <= 4 for p in parts):
-        return True
-    # Short lines that do not end like prose are headings, labels and buttons.
-    return len(stripped.split()) <= HEADING_MAX_WORDS and not _PROSE_END.search(stripped)
+    return len(parts) >= 2 and all(len(p.split()) <= 4 for p in parts)
 
 
 def clean_body(text: str, title: str = "") -> str:
@@ -140,8 +144,9 @@ def find_title(lines: list[str]) -> tuple[int, str]:
     """Return the index and text of the headline among an article's first lines.
 
     Scraped pages often put a section label first and repeat the headline (in a heading, a
-    breadcrumb and an image caption): the first line that recurs is the headline.  Otherwise
-    the first line is.
+    breadcrumb and an image caption): a line above the story that recurs, reads like a
+    headline (no closing period) and is not boilerplate is the headline.  Otherwise the first
+    line is.
     """
     counts: dict[str, int] = {}
     for line in lines:
@@ -149,13 +154,25 @@ def find_title(lines: list[str]) -> tuple[int, str]:
         if key:
             counts[key] = counts.get(key, 0) + 1
     for index, line in enumerate(lines[:15]):
-        key = normalize_line(line)
-        if len(key.split()) >= 3 and counts.get(key, 0) >= 2:
-            return index, line.strip()
+        stripped = line.strip()
+        if _is_prose_paragraph(stripped):
+            break  # the story has begun: a repeated line below here is a pull quote
+        key = normalize_line(stripped)
+        if (
+            len(key.split()) >= 3
+            and counts.get(key, 0) >= 2
+            and not stripped.endswith(".")
+            and not is_boilerplate(stripped)
+        ):
+            return index, stripped
     for index, line in enumerate(lines):
         if normalize_line(line):
             return index, line.strip()
     return 0, ""
+
+
+def _is_prose_paragraph(line: str) -> bool:
+    return len(line.split()) > HEADING_MAX_WORDS and bool(_PROSE_END.search(line))
 
 
 def parse_plain(text: str, *, markdown: bool = False) -> ParsedText:

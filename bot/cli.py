@@ -172,9 +172,10 @@ def _ingest(core, args: argparse.Namespace) -> int:
             bar.update(1)
 
         report = ingest(core.store, args.items, core.clock, core.fetcher, on_result=step)
-    print(report.summary())
     if report.results and report.count("failed") == len(report.results):
+        print(f"briefbot: {report.summary()}", file=sys.stderr)
         return EXIT_USER_ERROR
+    print(report.summary())
     return EXIT_OK
 
 

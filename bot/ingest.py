@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from summarizers.analysis import analyze
 
@@ -158,9 +158,8 @@ def html_fragment_text(html: str) -> str:
 def looks_like_feed(fetched: Fetched) -> bool:
     """Tell a feed from a web page by content type or by its first element."""
     kind = fetched.content_type.lower()
-    if any(k in kind for k in ("rss", "atom", "/xml", "+xml")):
-        return True
-    return bool(_FEED_START.match(fetched.content[:2048]))
+    # Only RSS/Atom content types say "feed"; plain XML and XHTML are judged by their root.
+    return "rss" in kind or "atom" in kind or bool(_FEED_START.match(fetched.content[:2048]))
 
 
 def drafts_from_feed(
@@ -176,8 +175,11 @@ def drafts_from_feed(
         return
     feed_title = (parsed.feed.get("title") or "").strip()
     source = feed_title or (_host(feed_url) if feed_url else "feed")
-    for entry in parsed.entries:
-        label = entry.get("link") or entry.get("title") or "entry"
+    for number, entry in enumerate(parsed.entries, start=1):
+        if feed_url and entry.get("link"):
+            # Feeds may use links relative to themselves.
+            entry["link"] = urljoin(feed_url, entry["link"])
+        label = entry.get("link") or entry.get("title") or f"{source}: entry {number}"
         try:
             yield label, _draft_from_entry(entry, source, fetcher)
         except FetchFailed as exc:

@@ -250,6 +250,8 @@ class Store:
 
     def get(self, article_id: int) -> Article | None:
         """Return the article with this id, if any."""
+        if not 0 < article_id < 2**63:
+            return None  # beyond SQLite's integer range: cannot exist
         with self.engine.connect() as conn:
             row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id)).first()
         return _article(row) if row else None

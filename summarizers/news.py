@@ -71,7 +71,7 @@ def sentence_scores(analysis: Analysis, positions: np.ndarray, space: TermSpace)
     position = 1.0 / np.sqrt(1.0 + positions)
     title = space.score_against(space.term_weights_of(analysis.title_ids))
     score = POSITION_WEIGHT * position + CENTRALITY_WEIGHT * centrality + TITLE_WEIGHT * title
-    words = analysis.word_counts.astype(float)
+    words = np.maximum(analysis.word_counts, 1).astype(float)
     length = np.where(words < MIN_WORDS, 0.3, 1.0)
     length = length * np.where(words > IDEAL_MAX_WORDS, (IDEAL_MAX_WORDS / words) ** 1.5, 1.0)
     return score * length

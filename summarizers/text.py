@@ -32,6 +32,11 @@ _STARTERS = frozenset(
     "meanwhile still also now last earlier later some many most officials police".split()
 )
 
+# Verbs of an attribution that follows a quote: “Why now?” Xi asked.
+_SPEECH_VERBS = frozenset(
+    "said says asked asks added adds replied replies told tells wrote writes shouted shouts "
+    "insisted insists warned warns explained explains continued continues recalled recalls".split()
+)
 # A boundary candidate: terminal punctuation, optional closing quotes/brackets, whitespace, and
 # a next sentence that opens (after optional opening quotes/brackets) with a capital or a digit.
 _BOUNDARY = re.compile(r"""([.!?…]+)(["'”’»)\]]*)(\s+)(?=["'“‘«(\[]*[A-Z0-9])""")
@@ -63,7 +68,7 @@ def _split_paragraph(paragraph: str) -> list[str]:
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
         end = match.end(2)
-        if match.group(1) == "." and not _ends_sentence(paragraph, start, match):
+        if not _ends_sentence(paragraph, start, match):
             continue
         piece = paragraph[start:end].strip()
         if piece:
@@ -76,13 +81,28 @@ def _split_paragraph(paragraph: str) -> list[str]:
 
 
 def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
+    following = paragraph[match.end(3) :]
+    next_words = following.lstrip("\"'“‘«([").split(" ", 3)
+    next_word = next_words[0]
+    if (
+        match.group(1) in {"?", "!"}
+        and match.group(2)
+        and len(next_words) > 1
+        and next_words[1].strip(",.") in _SPEECH_VERBS
+        and next_word.lower() not in _STARTERS
+    ):
+        # “Why now?” Xi asked.  The quote and its attribution are one sentence.
+        return False
+    if match.group(1) != ".":
+        return True
+    if match.start(1) > 0 and paragraph[match.start(1) - 1] == " ":
+        # A period after a space belongs to a spaced ellipsis (". . ."), inside a quote.
+        return False
     before = _WORD_BEFORE.search(paragraph, start, match.start(1))
     if before is None:
         return True
     word = before.group(1).lstrip("\"'“‘«([")
     lower = word.lower()
-    following = paragraph[match.end(3) :]
-    next_word = following.lstrip("\"'“‘«([").split(" ", 1)[0]
     if lower in _ALWAYS:
         return False
     if lower in _BEFORE_NUMBER:
@@ -93,8 +113,7 @@ def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
     if _INITIALISM.match(word):
         # "U.S." ends a sentence only when an ordinary sentence opener follows.
         return next_word.lower().strip(",") in _STARTERS
-    # A period after a space is part of a spaced ellipsis (". . ."), not a sentence end.
-    return not (match.start(1) > 0 and paragraph[match.start(1) - 1] == " ")
+    return True
 
 
 def words(text: str) -> list[str]:

@@ -1,0 +1,299 @@
+"""The `briefbot` console script, run as a user would: a subprocess in a fresh folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from fakes import CHESS, HARBOUR, HARVEST, story_html, story_text
+
+FURNITURE = ("Recent Features", "[LIVE]", "Credit:", "China Power |")
+
+
+def _briefbot() -> str:
+    beside = Path(sys.executable).with_name("briefbot")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("briefbot")
+    assert found, "the briefbot console script is not installed"
+    return found
+
+
+BRIEFBOT = _briefbot()
+
+
+class Runner:
+    """Runs briefbot in a scratch folder with a clean environment."""
+
+    def __init__(self, cwd: Path, home: Path) -> None:
+        self.cwd = cwd
+        env = dict(os.environ)
+        for name in list(env):
+            if name.startswith("BRIEFBOT_") or name in {"DATABASE_URL", "NLTK_DATA", "LOG_LEVEL"}:
+                del env[name]
+        env["HOME"] = str(home)
+        env["PYTHONIOENCODING"] = "utf-8"
+        self.env = env
+
+    def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [BRIEFBOT, *args],
+            cwd=self.cwd,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=300,
+            check=False,
+        )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def briefbot(tmp_path: Path, home: Path) -> Runner:
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    return Runner(cwd, home)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def bullet_texts(output: str) -> list[str]:
+    return [line[2:] for line in output.splitlines() if line.startswith("• ")]
+
+
+# -- brief -----------------------------------------------------------------------------------
+
+
+def test_brief_prints_sourced_bullets_from_the_seeds(briefbot: Runner, home: Path) -> None:
+    out = ok(briefbot("brief"))
+    lines = out.splitlines()
+    bullets = [i for i, line in enumerate(lines) if line.startswith("•")]
+    assert len(bullets) >= 3, out
+    for i in bullets:
+        assert lines[i][1:].strip(), "an empty bullet"
+        assert i + 1 < len(lines)
+        assert re.match(r"^\s+Sources?: \S", lines[i + 1]), lines[i + 1]
+    for furniture in FURNITURE:
+        assert furniture not in out
+    # The default database is a file in the current folder; HOME is left alone.
+    assert (briefbot.cwd / "briefbot.db").is_file()
+    assert list(home.iterdir()) == []
+
+
+def test_brief_json_matches_the_documented_schema(briefbot: Runner) -> None:
+    data = json.loads(ok(briefbot("brief", "--format", "json")))
+    assert set(data) == {"title", "generated_at", "topic", "bullets"}
+    assert isinstance(data["title"], str)
+    assert data["title"]
+    assert isinstance(data["generated_at"], str)
+    assert datetime.fromisoformat(data["generated_at"]).tzinfo is not None
+    assert data["topic"] is None
+    assert isinstance(data["bullets"], list)
+    assert len(data["bullets"]) >= 3
+    for bullet in data["bullets"]:
+        assert set(bullet) == {"text", "sources"}
+        assert isinstance(bullet["text"], str)
+        assert bullet["text"]
+        assert isinstance(bullet["sources"], list)
+        assert bullet["sources"]
+        for source in bullet["sources"]:
+            assert set(source) == {"id", "title", "url"}
+            assert type(source["id"]) is int
+            assert isinstance(source["title"], str)
+            assert source["url"] is None or isinstance(source["url"], str)
+    assert not any(f in b["text"] for b in data["bullets"] for f in FURNITURE)
+
+
+def test_brief_json_with_a_topic(briefbot: Runner) -> None:
+    data = json.loads(ok(briefbot("brief", "ukraine", "-n", "3", "--format", "json")))
+    assert isinstance(data["topic"], str)
+    assert data["topic"] == "ukraine"
+    assert len(data["bullets"]) == 3
+
+
+def test_chat_brief_gives_the_same_bullets_as_brief(briefbot: Runner) -> None:
+    direct = bullet_texts(ok(briefbot("brief")))
+    chatted = bullet_texts(ok(briefbot("chat", "brief")))
+    assert direct
+    assert chatted == direct
+
+
+def test_chat_with_a_topic_and_count(briefbot: Runner) -> None:
+    direct = bullet_texts(ok(briefbot("brief", "ukraine", "--bullets", "3")))
+    chatted = bullet_texts(ok(briefbot("chat", "brief ukraine 3")))
+    assert len(direct) == 3
+    assert chatted == direct
+
+
+def test_brief_markdown(briefbot: Runner) -> None:
+    out = ok(briefbot("brief", "--format", "markdown", "-n", "3"))
+    assert out.startswith("## ")
+    items = [line for line in out.splitlines() if line.startswith("- ")]
+    assert len(items) == 3
+    assert all(" — " in item for item in items)
+
+
+def test_brief_with_a_window_and_a_summarizer(briefbot: Runner) -> None:
+    assert len(bullet_texts(ok(briefbot("brief", "--since", "7d", "--summarizer", "lead")))) >= 3
+
+
+# -- articles, summarize, ingest -------------------------------------------------------------
+
+
+def test_articles_lists_id_date_source_and_title(briefbot: Runner) -> None:
+    out = ok(briefbot("articles"))
+    lines = out.splitlines()
+    assert re.match(r"^\s*id\s+date\s+source\s+title$", lines[0]), lines[0]
+    rows = lines[1:]
+    assert len(rows) == 2
+    titles = set()
+    for row in rows:
+        match = re.match(r"^\s*(\d+)  (\d{4}-\d{2}-\d{2})  (.{24})  (.+)$", row)
+        assert match, row
+        datetime.strptime(match.group(2), "%Y-%m-%d")
+        assert match.group(3).strip()
+        titles.add(match.group(4))
+    assert any("Xi" in title for title in titles)
+
+
+def test_articles_json(briefbot: Runner) -> None:
+    data = json.loads(ok(briefbot("articles", "--format", "json")))
+    assert len(data) == 2
+    for item in data:
+        assert set(item) == {"id", "title", "source", "url", "published_at", "ingested_at"}
+        datetime.fromisoformat(item["ingested_at"])
+
+
+def test_summarize_a_stored_article_and_a_file(briefbot: Runner) -> None:
+    out = ok(briefbot("summarize", "1", "-n", "2"))
+    assert len(bullet_texts(out)) == 2
+    path = briefbot.cwd / "chess.txt"
+    path.write_text(story_text(CHESS), encoding="utf-8")
+    out = ok(briefbot("summarize", str(path), "-n", "2"))
+    assert out.startswith(f"Summary: {CHESS.title}")
+    assert all(text in CHESS.paragraphs for text in bullet_texts(out))
+    assert len(bullet_texts(out)) == 2
+
+
+def test_ingest_a_folder_then_again(briefbot: Runner) -> None:
+    folder = briefbot.cwd / "inbox"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "harbour.txt").write_text(story_text(HARBOUR), encoding="utf-8")
+    (folder / "sub" / "harvest.html").write_text(story_html(HARVEST), encoding="utf-8")
+    (folder / "sub" / "chess.md").write_text(story_text(CHESS), encoding="utf-8")
+
+    first = ok(briefbot("ingest", "--no-progress", str(folder)))
+    assert first.strip() == "3 stored, 0 already stored"
+    again = ok(briefbot("ingest", str(folder)))
+    assert again.strip() == "0 stored, 3 already stored"
+
+    listed = ok(briefbot("articles"))
+    for story in (HARBOUR, HARVEST, CHESS):
+        assert listed.count(story.title) == 1
+    harvest = bullet_texts(ok(briefbot("brief", "wheat", "-n", "2")))
+    assert len(harvest) == 2
+    assert all(text in HARVEST.paragraphs for text in harvest)
+
+
+def test_ingest_with_some_failures_still_succeeds(briefbot: Runner) -> None:
+    good = briefbot.cwd / "harbour.txt"
+    good.write_text(story_text(HARBOUR), encoding="utf-8")
+    out = ok(briefbot("ingest", str(good), str(briefbot.cwd / "missing.txt")))
+    assert out.startswith("1 stored, 0 already stored, 1 failed: ")
+    assert "missing.txt" in out
+
+
+def test_settings_come_from_the_environment_and_a_dotenv_file(briefbot: Runner) -> None:
+    ok(briefbot("articles", DATABASE_URL="sqlite:///from_env.db"))
+    assert (briefbot.cwd / "from_env.db").is_file()
+    (briefbot.cwd / ".env").write_text("DATABASE_URL=sqlite:///from_dotenv.db\n")
+    ok(briefbot("articles"))
+    assert (briefbot.cwd / "from_dotenv.db").is_file()
+    assert not (briefbot.cwd / "briefbot.db").exists()
+
+
+# -- mistakes --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["summarize", "99999"],
+        ["brief", "--since", "yesterday"],
+        ["brief", "--summarizer", "nope"],
+        ["summarize", "/no/such/file.txt"],
+        ["ingest", "/no/such/path"],
+        ["chat", "frobnicate"],
+        ["brief", "--bullets", "0"],
+        ["brief", "-n", "many"],
+        ["brief", "--format", "xml"],
+        ["brief", "volcano"],
+        ["chat", "summarize /etc/passwd"],
+        ["frobnicate"],
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line_on_stderr(briefbot: Runner, args: list[str]) -> None:
+    result = briefbot(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("briefbot")
+    assert len(lines[0]) > len("briefbot: ")
+
+
+def test_mistake_messages_name_what_was_wrong(briefbot: Runner) -> None:
+    assert "99999" in briefbot("summarize", "99999").stderr
+    assert "yesterday" in briefbot("brief", "--since", "yesterday").stderr
+    assert "nope" in briefbot("brief", "--summarizer", "nope").stderr
+    assert "/no/such/file.txt" in briefbot("summarize", "/no/such/file.txt").stderr
+    assert "frobnicate" in briefbot("chat", "frobnicate").stderr
+
+
+def test_without_seeds_an_empty_store_says_so(briefbot: Runner) -> None:
+    listed = ok(briefbot("articles", BRIEFBOT_LOAD_SEEDS="0"))
+    assert "No articles stored yet" in listed
+    result = briefbot("brief", BRIEFBOT_LOAD_SEEDS="0")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("briefbot: No stored articles")
+
+
+def test_a_bad_database_url_is_a_user_error(briefbot: Runner) -> None:
+    result = briefbot("articles", DATABASE_URL="not a url")
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help(briefbot: Runner) -> None:
+    out = ok(briefbot("--help"))
+    for command in ("brief", "summarize", "articles", "ingest", "chat"):
+        assert command in out
+    assert not (briefbot.cwd / "briefbot.db").exists()
+
+
+def test_no_command_prints_help(briefbot: Runner) -> None:
+    assert "usage: briefbot" in ok(briefbot())
+
+
+def test_subcommand_help(briefbot: Runner) -> None:
+    assert "--since" in ok(briefbot("brief", "--help"))

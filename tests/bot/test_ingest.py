@@ -1,0 +1,408 @@
+"""Ingest from folders, files, web pages and feeds, with real files and real loopback HTTP."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fakes import (
+    CHESS,
+    HARBOUR,
+    HARVEST,
+    VOLCANO,
+    FeedEntry,
+    Story,
+    make_atom,
+    make_rss,
+    paragraphs_html,
+    story_html,
+    story_text,
+)
+from fakes.web import WebServer
+
+from bot.app import Core
+from bot.ingest import USER_AGENT, ingest
+from bot.models import IngestReport, IngestResult
+
+
+def run(core: Core, *items: str) -> IngestReport:
+    return ingest(core.store, list(items), core.clock, core.fetcher)
+
+
+def statuses(report: IngestReport) -> list[str]:
+    return [r.status for r in report.results]
+
+
+def stored_titles(core: Core) -> set[str]:
+    return {a.title for a in core.store.search(None, limit=1000)}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A nested folder of articles, with files that must be skipped."""
+    root = tmp_path / "articles"
+    (root / "world" / "europe").mkdir(parents=True)
+    (root / ".cache").mkdir()
+    (root / "harbour.txt").write_text(story_text(HARBOUR), encoding="utf-8")
+    (root / "world" / "harvest.html").write_text(story_html(HARVEST), encoding="utf-8")
+    (root / "world" / "europe" / "chess.TXT").write_text(story_text(CHESS), encoding="utf-8")
+    (root / "world" / "europe" / "volcano.htm").write_text(story_html(VOLCANO), encoding="utf-8")
+    # Skipped: hidden folders and files of other kinds.
+    (root / ".cache" / "stale.txt").write_text(story_text(HARBOUR) + "Stale copy.\n")
+    (root / "world" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not an article")
+    (root / "notes.pdf").write_bytes(b"%PDF-1.4 not an article")
+    return root
+
+
+# -- files and folders -----------------------------------------------------------------------
+
+
+def test_a_nested_folder_stores_each_article_once(bare_core: Core, folder: Path) -> None:
+    report = run(bare_core, str(folder))
+    assert statuses(report) == ["stored"] * 4, report.summary()
+    assert report.summary() == "4 stored, 0 already stored"
+    assert bare_core.store.count() == 4
+    assert stored_titles(bare_core) == {s.title for s in (HARBOUR, HARVEST, CHESS, VOLCANO)}
+
+
+def test_a_folder_ingested_again_stores_nothing(bare_core: Core, folder: Path) -> None:
+    run(bare_core, str(folder))
+    again = run(bare_core, str(folder))
+    assert again.summary() == "0 stored, 4 already stored"
+    assert statuses(again) == ["duplicate"] * 4
+    assert bare_core.store.count() == 4
+
+
+def test_the_stored_text_is_the_article_without_page_furniture(
+    bare_core: Core, folder: Path
+) -> None:
+    run(bare_core, str(folder))
+    [article] = bare_core.store.search("grain board")
+    assert article.title == HARVEST.title
+    assert article.source == "Test Herald"
+    assert article.text.splitlines() == list(HARVEST.paragraphs)
+    assert "All rights reserved" not in article.text
+    assert "Sport" not in article.text
+
+
+def test_a_text_file_with_front_matter_keeps_its_metadata(bare_core: Core, tmp_path: Path) -> None:
+    from fakes import make_article_text
+
+    path = tmp_path / "chess.md"
+    path.write_text(
+        make_article_text(
+            CHESS.title,
+            CHESS.paragraphs,
+            front_matter=(
+                "source: Chess Weekly\nurl: https://chess.example/final\n"
+                "published: 2024-04-28T18:30:00Z"
+            ),
+        ),
+        encoding="utf-8",
+    )
+    [result] = run(bare_core, str(path)).results
+    assert result.status == "stored"
+    assert result.article is not None
+    assert result.article.source == "Chess Weekly"
+    assert result.article.url == "https://chess.example/final"
+    assert result.article.published_at == datetime(2024, 4, 28, 18, 30, tzinfo=UTC)
+
+
+def test_one_bad_file_among_good_ones(bare_core: Core, folder: Path) -> None:
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    (folder / "world" / "broken.html").write_bytes(b"<html><body><div><<<\x00\x01\xff")
+    report = run(bare_core, str(folder))
+    failed = [r for r in report.results if r.status == "failed"]
+    assert sorted(Path(r.item).name for r in failed) == ["broken.html", "empty.txt"]
+    assert all(r.reason for r in failed)
+    assert report.count("stored") == 4
+    assert bare_core.store.count() == 4
+    assert report.summary().startswith("4 stored, 0 already stored, 2 failed: ")
+    assert "empty.txt" in report.summary()
+
+
+def test_a_missing_path_fails_with_a_reason_and_the_rest_is_stored(
+    bare_core: Core, tmp_path: Path
+) -> None:
+    good = tmp_path / "harbour.txt"
+    good.write_text(story_text(HARBOUR), encoding="utf-8")
+    missing = str(tmp_path / "no" / "such.txt")
+    report = run(bare_core, missing, str(good))
+    assert [(r.item, r.status) for r in report.results] == [
+        (missing, "failed"),
+        (str(good), "stored"),
+    ]
+    assert "no such file" in report.results[0].reason
+    assert bare_core.store.count() == 1
+
+
+def test_every_result_is_reported_as_it_happens(bare_core: Core, folder: Path) -> None:
+    seen: list[IngestResult] = []
+    report = ingest(
+        bare_core.store, [str(folder)], bare_core.clock, bare_core.fetcher, on_result=seen.append
+    )
+    assert tuple(seen) == report.results
+    assert len(seen) == 4
+
+
+def test_a_feed_file_on_disk_is_read_entry_by_entry(bare_core: Core, tmp_path: Path) -> None:
+    path = tmp_path / "saved.atom"
+    path.write_text(
+        make_atom(
+            "Saved Feed",
+            "https://saved.example/",
+            [
+                FeedEntry(
+                    s.title,
+                    f"https://saved.example/{i}",
+                    content_html=paragraphs_html(s.paragraphs),
+                )
+                for i, s in enumerate((HARVEST, VOLCANO))
+            ],
+        ),
+        encoding="utf-8",
+    )
+    report = run(bare_core, str(path))
+    assert statuses(report) == ["stored", "stored"]
+    assert {a.source for a in bare_core.store.search(None)} == {"Saved Feed"}
+
+
+# -- web pages -------------------------------------------------------------------------------
+
+
+def test_a_web_page_is_stored_with_its_url_and_site_name(bare_core: Core, web: WebServer) -> None:
+    url = web.serve("/2024/05/harbour.html", story_html(HARBOUR, site="Coast Gazette"))
+    [result] = run(bare_core, url).results
+    assert result.status == "stored", result.reason
+    assert result.article is not None
+    assert result.article.url == url
+    assert result.article.source == "Coast Gazette"
+    assert result.article.title == HARBOUR.title
+    assert web.requests[0].headers.get("User-Agent") == USER_AGENT
+
+
+def test_a_404_and_a_broken_page_fail_without_stopping_the_others(
+    bare_core: Core, web: WebServer
+) -> None:
+    missing = web.serve_status("/gone.html", 404, "<h1>Not found</h1>")
+    broken = web.serve("/broken.html", b"<html><body><div><<<\x00\x01\xff garbage")
+    empty = web.serve("/empty.html", "<html><head><title>Empty</title></head><body></body></html>")
+    good = web.serve("/harbour.html", story_html(HARBOUR))
+    also_good = web.serve("/chess.html", story_html(CHESS))
+
+    report = run(bare_core, missing, broken, good, empty, also_good)
+
+    assert [(r.item, r.status) for r in report.results] == [
+        (missing, "failed"),
+        (broken, "failed"),
+        (good, "stored"),
+        (empty, "failed"),
+        (also_good, "stored"),
+    ]
+    reasons = {r.item: r.reason for r in report.results if r.status == "failed"}
+    assert "404" in reasons[missing]
+    assert "no article text" in reasons[broken]
+    assert "no article text" in reasons[empty]
+    assert bare_core.store.count() == 2
+    assert report.summary().startswith("2 stored, 0 already stored, 3 failed: ")
+
+
+def test_a_server_error_and_an_unreachable_host_are_failures_with_reasons(
+    bare_core: Core, web: WebServer
+) -> None:
+    error = web.serve_status("/error", 500, "oops")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    unreachable = f"http://127.0.0.1:{closed_port}/story.html"
+    good = web.serve("/volcano.html", story_html(VOLCANO))
+
+    report = run(bare_core, error, unreachable, good)
+
+    assert statuses(report) == ["failed", "failed", "stored"]
+    assert "500" in report.results[0].reason
+    assert "cannot reach" in report.results[1].reason
+    assert bare_core.store.count() == 1
+
+
+def test_an_xhtml_page_is_read_as_a_page_not_a_feed(bare_core: Core, web: WebServer) -> None:
+    # XHTML pages are served as application/xhtml+xml; that is a web page, not a feed.
+    url = web.serve("/harbour.xhtml", story_html(HARBOUR), "application/xhtml+xml; charset=utf-8")
+    [result] = run(bare_core, url).results
+    assert result.status == "stored", result.reason
+    assert bare_core.store.count() == 1
+
+
+# -- feeds -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def teaser_feed(web: WebServer) -> dict[str, str]:
+    """An RSS feed whose entries carry a one-line teaser and link to full pages on the server."""
+    links = {}
+    entries = []
+    for number, story in enumerate((HARBOUR, HARVEST, CHESS), start=1):
+        link = web.serve(f"/news/{number}.html", story_html(story, site="Loopback News"))
+        links[story.title] = link
+        entries.append(
+            FeedEntry(
+                story.title,
+                link,
+                summary=story.paragraphs[0][:60] + "…",
+                published=datetime(2024, 4, 20 + number, 7, 30, tzinfo=UTC),
+            )
+        )
+    links["feed"] = web.serve(
+        "/feed.rss",
+        make_rss("Loopback News", web.url("/"), entries),
+        "application/rss+xml; charset=utf-8",
+    )
+    return links
+
+
+def test_a_teaser_feed_stores_each_linked_page_once(
+    bare_core: Core, web: WebServer, teaser_feed: dict[str, str]
+) -> None:
+    report = run(bare_core, teaser_feed["feed"])
+    assert report.summary() == "3 stored, 0 already stored"
+    assert bare_core.store.count() == 3
+    for story in (HARBOUR, HARVEST, CHESS):
+        [article] = [a for a in bare_core.store.search(None) if a.title == story.title]
+        # The whole article from the page, not the teaser from the feed.
+        assert article.text.splitlines() == list(story.paragraphs)
+        assert article.url == teaser_feed[story.title]
+        assert article.source == "Loopback News"
+    assert {"/news/1.html", "/news/2.html", "/news/3.html"} <= set(web.paths())
+    assert all(r.headers.get("User-Agent") == USER_AGENT for r in web.requests)
+
+
+def test_a_teaser_feed_keeps_the_entry_dates(bare_core: Core, teaser_feed: dict[str, str]) -> None:
+    run(bare_core, teaser_feed["feed"])
+    dates = {a.title: a.published_at for a in bare_core.store.search(None)}
+    assert dates[HARBOUR.title] == datetime(2024, 4, 21, 7, 30, tzinfo=UTC)
+    assert dates[CHESS.title] == datetime(2024, 4, 23, 7, 30, tzinfo=UTC)
+
+
+def test_a_teaser_feed_ingested_again_stores_nothing(
+    bare_core: Core, teaser_feed: dict[str, str]
+) -> None:
+    run(bare_core, teaser_feed["feed"])
+    again = run(bare_core, teaser_feed["feed"])
+    assert again.summary() == "0 stored, 3 already stored"
+    assert statuses(again) == ["duplicate"] * 3
+    assert bare_core.store.count() == 3
+
+
+def test_a_feed_entry_whose_page_is_missing_does_not_stop_the_others(
+    bare_core: Core, web: WebServer
+) -> None:
+    good = web.serve("/ok.html", story_html(VOLCANO))
+    gone = web.url("/gone.html")  # not served: 404
+    feed = web.serve(
+        "/feed.xml",
+        make_rss("Mixed Feed", web.url("/"), [FeedEntry("Gone", gone), FeedEntry("OK", good)]),
+        "text/xml",
+    )
+    report = run(bare_core, feed)
+    assert [(r.item, r.status) for r in report.results] == [(gone, "failed"), (good, "stored")]
+    assert report.results[0].reason
+    assert bare_core.store.count() == 1
+
+
+def test_an_atom_feed_with_full_content_is_stored_from_the_feed(
+    bare_core: Core, web: WebServer
+) -> None:
+    entries = [
+        FeedEntry(
+            story.title,
+            web.url(f"/never-served/{number}"),
+            content_html=paragraphs_html(story.paragraphs),
+            published=datetime(2024, 4, 30, number, 0, tzinfo=UTC),
+        )
+        for number, story in enumerate((VOLCANO, HARVEST), start=1)
+    ]
+    feed = web.serve(
+        "/atom.xml", make_atom("Atom Times", web.url("/"), entries), "application/atom+xml"
+    )
+
+    report = run(bare_core, feed)
+
+    assert report.summary() == "2 stored, 0 already stored"
+    # Full content needs no page fetch.
+    assert web.paths() == ["/atom.xml"]
+    [volcano] = bare_core.store.search("magma")
+    assert volcano.title == VOLCANO.title
+    assert volcano.text.splitlines() == list(VOLCANO.paragraphs)
+    assert volcano.source == "Atom Times"
+    assert volcano.url == web.url("/never-served/1")
+    assert volcano.published_at == datetime(2024, 4, 30, 1, 0, tzinfo=UTC)
+
+    again = run(bare_core, feed)
+    assert again.summary() == "0 stored, 2 already stored"
+    assert bare_core.store.count() == 2
+
+
+def test_the_same_article_from_a_page_and_a_feed_is_stored_once(
+    bare_core: Core, web: WebServer
+) -> None:
+    page = web.serve("/harbour.html", story_html(HARBOUR))
+    feed = web.serve(
+        "/feed.rss",
+        make_rss("Herald", web.url("/"), [FeedEntry(HARBOUR.title, page, summary="Teaser.")]),
+        "application/rss+xml",
+    )
+    report = run(bare_core, page, feed)
+    assert statuses(report) == ["stored", "duplicate"]
+    assert bare_core.store.count() == 1
+
+
+def test_an_unreadable_feed_fails_with_a_reason(bare_core: Core, web: WebServer) -> None:
+    bad = web.serve("/bad.rss", b"\x00\x01 this is not XML {{{", "application/rss+xml")
+    good = web.serve("/chess.html", story_html(CHESS))
+    report = run(bare_core, bad, good)
+    assert [(r.item, r.status) for r in report.results] == [(bad, "failed"), (good, "stored")]
+    assert report.results[0].reason
+
+
+def test_relative_entry_links_are_resolved_against_the_feed(
+    bare_core: Core, web: WebServer
+) -> None:
+    # Atom allows relative links (RFC 4287 §2, resolved against the document's URI).
+    web.serve("/news/harbour.html", story_html(HARBOUR))
+    feed = web.serve(
+        "/feeds/atom.xml",
+        make_atom(
+            "Relative Times",
+            web.url("/"),
+            [FeedEntry(HARBOUR.title, "/news/harbour.html", summary="The bridge reopened.")],
+        ),
+        "application/atom+xml",
+    )
+    [result] = run(bare_core, feed).results
+    assert result.status == "stored", result.reason
+    assert "/news/harbour.html" in web.paths()
+    assert result.article is not None
+    assert result.article.url == web.url("/news/harbour.html")
+    assert result.article.text.splitlines() == list(HARBOUR.paragraphs)
+
+
+def test_a_windows_1252_text_file_is_read(bare_core: Core, tmp_path: Path) -> None:
+    path = tmp_path / "cafe.txt"
+    body = [*HARBOUR.paragraphs, "The café’s owner said trade was already back to normal."]
+    text = story_text(Story("Café owners cheer the reopening", tuple(body)))
+    path.write_bytes(text.encode("cp1252"))
+    [result] = run(bare_core, str(path)).results
+    assert result.status == "stored", result.reason
+    assert result.article is not None
+    assert result.article.title == "Café owners cheer the reopening"
+    assert "The café’s owner said trade" in result.article.text
+
+
+def test_an_oversized_page_fails_with_a_reason(bare_core: Core, web: WebServer) -> None:
+    huge = web.serve("/huge.html", b"<p>" + b"word " * 1_100_000 + b"</p>")
+    good = web.serve("/chess.html", story_html(CHESS))
+    report = run(bare_core, huge, good)
+    assert statuses(report) == ["failed", "stored"]
+    assert "MB" in report.results[0].reason

@@ -1,0 +1,453 @@
+"""The article store on a real SQLite file: schema, duplicates, search, atomicity, processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
+
+from bot.errors import BadArgument
+from bot.models import ArticleDraft
+from bot.store import SCHEMA_VERSION, Store, articles
+from summarizers.analysis import Analysis, analyze
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def draft(story: Story, **changes: object) -> ArticleDraft:
+    values: dict[str, object] = {
+        "title": story.title,
+        "text": "\n".join(story.paragraphs),
+        "source": "Test Herald",
+    }
+    values.update(changes)
+    return ArticleDraft(**values)  # type: ignore[arg-type]
+
+
+def add(store: Store, d: ArticleDraft, clock) -> tuple[int, bool]:
+    article, created = store.add(d, analyze(d.text, d.title), clock.now())
+    return article.id, created
+
+
+@pytest.fixture
+def store(db_path: Path):
+    opened = Store(f"sqlite:///{db_path}")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def fts_integrity_ok(db_path: Path) -> None:
+    """Raise if the FTS index disagrees with the articles table."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)")
+
+
+# -- schema ----------------------------------------------------------------------------------
+
+
+def test_schema_is_created_on_first_use_in_a_missing_folder(db_path: Path) -> None:
+    assert not db_path.parent.exists()
+    store = Store(f"sqlite:///{db_path}")
+    store.close()
+    with sqlite3.connect(db_path) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert {"meta", "articles", "articles_fts"} <= names
+    assert version == (str(SCHEMA_VERSION),)
+    assert SCHEMA_VERSION >= 1
+
+
+def test_reopening_keeps_articles_and_version(db_path: Path, clock) -> None:
+    first = Store(f"sqlite:///{db_path}")
+    article_id, _ = add(first, draft(HARBOUR), clock)
+    first.close()
+
+    second = Store(f"sqlite:///{db_path}")
+    try:
+        assert second.get_meta("schema_version") == str(SCHEMA_VERSION)
+        assert second.count() == 1
+        got = second.get(article_id)
+        assert got is not None
+        assert got.title == HARBOUR.title
+        assert [a.id for a in second.search("harbour")] == [article_id]
+    finally:
+        second.close()
+
+
+def test_a_database_from_a_newer_version_is_refused(store: Store, db_path: Path) -> None:
+    store.set_meta("schema_version", str(SCHEMA_VERSION + 1))
+    store.close()
+    with pytest.raises(BadArgument, match="newer"):
+        Store(f"sqlite:///{db_path}")
+
+
+def test_a_malformed_database_url_is_a_user_error() -> None:
+    with pytest.raises(BadArgument, match="DATABASE_URL"):
+        Store("this is not a url")
+
+
+# -- adding ----------------------------------------------------------------------------------
+
+
+def test_add_returns_the_stored_article(store: Store, clock) -> None:
+    d = draft(HARBOUR, url="https://example.test/harbour")
+    article, created = store.add(d, analyze(d.text, d.title), clock.now())
+    assert created is True
+    assert article.id >= 1
+    assert article.title == HARBOUR.title
+    assert article.url == "https://example.test/harbour"
+    assert article.source == "Test Herald"
+    assert article.ingested_at == clock.now()
+    assert store.get(article.id) == article
+    assert store.count() == 1
+
+
+def test_the_same_article_twice_is_stored_once(store: Store, clock) -> None:
+    first_id, first_new = add(store, draft(HARBOUR), clock)
+    clock.advance(timedelta(hours=1))
+    second_id, second_new = add(store, draft(HARBOUR), clock)
+    assert (first_new, second_new) == (True, False)
+    assert second_id == first_id
+    assert store.count() == 1
+
+
+def test_spacing_case_and_punctuation_do_not_make_a_new_article(store: Store, clock) -> None:
+    add(store, draft(HARVEST), clock)
+    reformatted = draft(
+        HARVEST,
+        title=HARVEST.title.upper(),
+        text="\n\n".join(p.replace(",", " ,  ") for p in HARVEST.paragraphs),
+    )
+    _, created = add(store, reformatted, clock)
+    assert created is False
+    assert store.count() == 1
+
+
+def test_the_same_url_is_the_same_article(store: Store, clock) -> None:
+    url = "https://example.test/story"
+    first_id, _ = add(store, draft(CHESS, url=url), clock)
+    second_id, created = add(store, draft(CHESS, url=url, title="Chess: updated headline"), clock)
+    assert created is False
+    assert second_id == first_id
+    assert store.count() == 1
+
+
+def test_different_articles_are_all_stored(store: Store, clock) -> None:
+    ids = [add(store, draft(s), clock) for s in (HARBOUR, HARVEST, CHESS, VOLCANO)]
+    assert all(created for _, created in ids)
+    assert len({i for i, _ in ids}) == 4
+    assert store.count() == 4
+
+
+def test_stored_analysis_round_trips(store: Store, clock) -> None:
+    d = draft(VOLCANO)
+    original = analyze(d.text, d.title)
+    article, _ = store.add(d, original, clock.now())
+    loaded = store.analyses([article.id, article.id])
+    assert list(loaded) == [article.id]
+    assert loaded[article.id].sentences == original.sentences
+    assert np.array_equal(loaded[article.id].term_ids, original.term_ids)
+    assert store.analyses([]) == {}
+
+
+# -- atomicity -------------------------------------------------------------------------------
+
+
+def test_an_analysis_that_cannot_be_serialized_stores_nothing(
+    store: Store, db_path: Path, clock
+) -> None:
+    d = draft(HARBOUR)
+    good = analyze(d.text, d.title)
+    broken = Analysis(
+        sentences=(object(),),  # not JSON: serialization fails inside add()
+        term_ids=good.term_ids,
+        bounds=good.bounds,
+        word_counts=good.word_counts,
+        paragraphs=good.paragraphs,
+        title_ids=good.title_ids,
+    )
+    with pytest.raises(TypeError):
+        store.add(d, broken, clock.now())
+    assert store.count() == 0
+    assert store.search("harbour") == []
+    # The same article can still be stored afterwards.
+    _, created = store.add(d, good, clock.now())
+    assert created is True
+    assert store.count() == 1
+    fts_integrity_ok(db_path)
+
+
+def test_a_failing_insert_stores_nothing(store: Store, db_path: Path, clock) -> None:
+    d = draft(HARBOUR, title=None)  # violates NOT NULL once the row is written
+    with pytest.raises(Exception, match=r"(?i)not null"):
+        store.add(d, analyze("\n".join(HARBOUR.paragraphs)), clock.now())
+    assert store.count() == 0
+    fts_integrity_ok(db_path)
+
+
+def test_a_transaction_that_raises_rolls_back_the_row_and_its_index_entry(
+    store: Store, db_path: Path, clock
+) -> None:
+    d = draft(CHESS)
+    blob = analyze(d.text, d.title).to_bytes()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), store.transaction() as conn:
+        conn.execute(
+            articles.insert().values(
+                title=d.title,
+                source=d.source,
+                ingested_at="2024-05-01T09:00:00+00:00",
+                text=d.text,
+                content_hash="x" * 64,
+                analysis=blob,
+            )
+        )
+        # Inside the transaction the row and its FTS entry exist...
+        assert conn.exec_driver_sql("SELECT count(*) FROM articles").scalar_one() == 1
+        raise Boom
+    # ...and after the failure neither does.
+    assert store.count() == 0
+    assert store.search("chess") == []
+    with sqlite3.connect(db_path) as raw:
+        hits = raw.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'chess'")
+        assert hits.fetchall() == []
+    fts_integrity_ok(db_path)
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def four(store: Store, clock) -> dict[str, int]:
+    ids = {}
+    for story in (HARBOUR, HARVEST, CHESS, VOLCANO):
+        ids[story.title], _ = add(store, draft(story), clock)
+        clock.advance(timedelta(minutes=1))
+    return ids
+
+
+def test_search_finds_words_in_the_text(store: Store, four: dict[str, int]) -> None:
+    # "magma" appears only in the volcano story's body, not its title.
+    assert [a.id for a in store.search("magma")] == [four[VOLCANO.title]]
+
+
+def test_search_finds_words_in_the_title(store: Store, four: dict[str, int]) -> None:
+    # "prodigy" appears only in the chess story's title.
+    assert [a.id for a in store.search("prodigy")] == [four[CHESS.title]]
+
+
+def test_search_stems_and_ignores_case(store: Store, four: dict[str, int]) -> None:
+    assert [a.id for a in store.search("HARVESTS")] == [four[HARVEST.title]]
+
+
+def test_search_words_are_all_required(store: Store, four: dict[str, int]) -> None:
+    assert [a.id for a in store.search("ferry harbour")] == [four[HARBOUR.title]]
+    assert store.search("ferry magma") == []
+
+
+def test_search_without_a_query_returns_everything_newest_first(
+    store: Store, four: dict[str, int]
+) -> None:
+    found = store.search(None)
+    assert [a.id for a in found] == sorted(four.values(), reverse=True)
+    assert [a.id for a in store.search("")] == [a.id for a in found]
+    assert len(store.search(None, limit=2)) == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '"harbour',
+        'harbour"',
+        "harbour AND",
+        "AND",
+        "OR NOT",
+        "harbour NOT",
+        "NEAR(harbour bridge)",
+        "*",
+        "harb*",
+        "-harbour",
+        "harbour -bridge",
+        "(",
+        ")",
+        "(harbour",
+        "title:harbour",
+        "^harbour",
+        "{title}: harbour",
+        "harbour + bridge",
+        "':;.,!?",
+        "\\",
+        "'); DROP TABLE articles; --",
+        "\x00",
+        "ünïcödé 北京",
+    ],
+)
+def test_search_never_raises_on_fts_syntax(store: Store, four: dict[str, int], query) -> None:
+    found = store.search(query)
+    assert isinstance(found, list)
+    assert store.count() == 4  # nothing was dropped
+
+
+def test_search_with_fts_syntax_still_matches_the_words(store: Store, four: dict[str, int]) -> None:
+    harbour = [four[HARBOUR.title]]
+    assert [a.id for a in store.search('"harbour')] == harbour
+    assert [a.id for a in store.search("(harbour")] == harbour
+    assert [a.id for a in store.search("harbour -bridge")] == harbour
+    # Operators are searched as plain words: the harbour story never says "not"...
+    assert "not" not in " ".join(HARBOUR.paragraphs).lower().split()
+    assert store.search("harbour NOT") == []
+    # ...but it does say "and", so "harbour AND" matches it.
+    assert [a.id for a in store.search("harbour AND")] == harbour
+
+
+def test_since_filters_by_publication_time_or_else_storage_time(store: Store, clock) -> None:
+    now = clock.now()
+    old_id, _ = add(store, draft(HARBOUR, published_at=now - timedelta(days=10)), clock)
+    recent_id, _ = add(store, draft(HARVEST, published_at=now - timedelta(days=1)), clock)
+    undated_id, _ = add(store, draft(CHESS), clock)  # dated by when it was stored: now
+
+    found = {a.id for a in store.search(None, since=now - timedelta(days=2))}
+    assert found == {recent_id, undated_id}
+    assert {a.id for a in store.search(None, since=now - timedelta(days=30))} == {
+        old_id,
+        recent_id,
+        undated_id,
+    }
+    assert store.search(None, since=now + timedelta(seconds=1)) == []
+    assert [a.id for a in store.search("harbour", since=now - timedelta(days=2))] == []
+
+
+def test_since_accepts_a_naive_time_as_utc(store: Store, clock) -> None:
+    now = clock.now()
+    article_id, _ = add(store, draft(VOLCANO), clock)
+    naive = (now - timedelta(hours=1)).replace(tzinfo=None)
+    assert [a.id for a in store.search(None, since=naive)] == [article_id]
+
+
+def test_published_time_round_trips_in_utc(store: Store, clock) -> None:
+    from datetime import timezone
+
+    when = clock.now().astimezone(timezone(timedelta(hours=5)))
+    article_id, _ = add(store, draft(VOLCANO, published_at=when), clock)
+    got = store.get(article_id)
+    assert got is not None
+    assert got.published_at == when
+    assert got.published_at.utcoffset() == timedelta(0)
+
+
+# -- other processes -------------------------------------------------------------------------
+
+
+def run_python(code: str, db_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), f"sqlite:///{db_path}"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_an_article_added_here_is_visible_in_another_process(
+    store: Store, db_path: Path, clock
+) -> None:
+    article_id, _ = add(store, draft(HARBOUR), clock)
+    done = run_python(
+        """
+        import sys
+        from bot.store import Store
+        store = Store(sys.argv[1])
+        found = store.search("ferry")
+        print(store.count(), [a.id for a in found], found[0].title)
+        """,
+        db_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"1 [{article_id}] {HARBOUR.title}"
+
+
+def test_an_article_added_in_another_process_is_visible_here(
+    store: Store, db_path: Path, clock
+) -> None:
+    assert store.count() == 0
+    body = "\n".join(VOLCANO.paragraphs)
+    done = run_python(
+        f"""
+        import sys
+        from datetime import datetime, UTC
+        from bot.models import ArticleDraft
+        from bot.store import Store
+        from summarizers.analysis import analyze
+        store = Store(sys.argv[1])
+        text = {body!r}
+        draft = ArticleDraft({VOLCANO.title!r}, text, "Other Process")
+        article, created = store.add(draft, analyze(text, draft.title), datetime.now(UTC))
+        print(article.id, created)
+        """,
+        db_path,
+    )
+    assert done.returncode == 0, done.stderr
+    new_id = int(done.stdout.split()[0])
+    assert done.stdout.split()[1] == "True"
+    assert store.count() == 1
+    assert [a.id for a in store.search("magma")] == [new_id]
+    # And it is a duplicate here too.
+    _, created = add(store, draft(VOLCANO), clock)
+    assert created is False
+
+
+def test_processes_adding_the_same_articles_at_once_store_each_once(
+    store: Store, db_path: Path, tmp_path: Path
+) -> None:
+    from fakes import story_text
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for story in (HARBOUR, HARVEST, CHESS, VOLCANO):
+        (folder / f"{story.title[:10]}.txt").write_text(story_text(story), encoding="utf-8")
+    code = textwrap.dedent(
+        """
+        import sys
+        from datetime import datetime, UTC
+        from bot.ingest import ingest
+        from bot.store import Store
+
+        class Clock:
+            def now(self):
+                return datetime.now(UTC)
+
+        report = ingest(Store(sys.argv[1]), [sys.argv[2]], Clock())
+        print(report.count("stored"), report.count("duplicate"), report.count("failed"))
+        """
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"sqlite:///{db_path}", str(folder)],
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert [w.returncode for w in workers] == [0] * 4, [err for _, err in outputs]
+    counts = [tuple(int(n) for n in out.split()) for out, _ in outputs]
+    assert sum(c[0] for c in counts) == 4  # each article stored by exactly one process
+    assert all(c[0] + c[1] == 4 and c[2] == 0 for c in counts)
+    assert store.count() == 4
+    fts_integrity_ok(db_path)

@@ -1,0 +1,116 @@
+"""A small threaded HTTP server on 127.0.0.1 that serves canned responses.
+
+Tests register `path -> (status, content type, body)` and read back what was requested, so
+fetching, feed handling and page extraction run over real HTTP without touching the Internet.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request the server received."""
+
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass
+class WebServer:
+    """A loopback server; `routes` may be changed while it runs."""
+
+    routes: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> WebServer:
+        """Listen on a free port of 127.0.0.1 in a background thread."""
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                with owner._lock:
+                    owner.requests.append(Recorded(self.path, dict(self.headers.items())))
+                    status, content_type, body = owner.routes.get(
+                        self.path, (404, "text/plain; charset=utf-8", b"not found")
+                    )
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return  # keep test output quiet
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return self._server.server_address[1]
+
+    def url(self, path: str = "/") -> str:
+        """The full URL of `path` on this server."""
+        if not path.startswith("/"):
+            path = "/" + path
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def serve(
+        self, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8"
+    ) -> str:
+        """Serve `body` with status 200 at `path`; return its URL."""
+        return self.serve_status(path, 200, body, content_type)
+
+    def serve_status(
+        self,
+        path: str,
+        status: int,
+        body: bytes | str = b"",
+        content_type: str = "text/html; charset=utf-8",
+    ) -> str:
+        """Serve `body` with `status` at `path`; return its URL."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        with self._lock:
+            self.routes[path] = (status, content_type, data)
+        return self.url(path)
+
+    def paths(self) -> list[str]:
+        """The paths requested so far, in order."""
+        with self._lock:
+            return [r.path for r in self.requests]
+
+
+@pytest.fixture
+def web() -> Iterator[WebServer]:
+    """A running loopback web server, shut down after the test."""
+    server = WebServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,186 @@
+"""The news summarizer across several reports of one story, and the stored analysis format."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+import summarizers
+from summarizers.analysis import Analysis, analyze
+from summarizers.news import NewsSummarizer
+from summarizers.text import split_sentences, terms
+
+LEAD = (
+    "Chinese leader Xi Jinping called on Thursday for peace talks over Ukraine to resume as "
+    "soon as possible."
+)
+# The same fact, reworded by a third outlet.
+LEAD_REWORDED = (
+    "Xi Jinping, the Chinese leader, called on Thursday for peace talks over Ukraine to resume "
+    "as soon as possible, state media said."
+)
+
+REPORT_A = "\n".join(
+    [
+        LEAD,
+        "French President Emmanuel Macron had urged him to bring Russia to its senses during a "
+        "state visit to Beijing.",
+        "Xi gave no sign that China would use its leverage over Moscow to press for a settlement.",
+        "The two leaders also discussed trade, aviation and climate cooperation at the Great Hall "
+        "of the People.",
+        "Macron was accompanied by European Commission President Ursula von der Leyen.",
+    ]
+)
+
+REPORT_B = "\n".join(
+    [
+        LEAD,
+        "NATO members warned Beijing of severe consequences should China start supplying weapons "
+        "to Russia.",
+        "A Foreign Ministry spokesperson in Beijing said China had always adhered to an objective "
+        "and fair position.",
+        "Analysts said the visit showed Europe hoped China could play a mediating role in the war.",
+    ]
+)
+
+REPORT_C = f"""{LEAD_REWORDED}
+Markets in Shanghai closed higher after the talks."""
+
+REPORTS = [REPORT_A, REPORT_B, REPORT_C]
+
+
+def same_fact(first: str, second: str) -> bool:
+    """Near-identical: most content words shared (Jaccard overlap of stemmed terms)."""
+    a, b = set(terms(first)), set(terms(second))
+    return len(a & b) / max(len(a | b), 1) >= 0.6
+
+
+def distinct_facts(documents: list[str]) -> list[str]:
+    facts: list[str] = []
+    for document in documents:
+        for sentence in split_sentences(document):
+            if not any(same_fact(sentence, fact) for fact in facts):
+                facts.append(sentence)
+    return facts
+
+
+def test_fixture_repeats_exactly_one_fact():
+    assert same_fact(LEAD, LEAD_REWORDED)
+    sentences = [s for d in REPORTS for s in split_sentences(d)]
+    assert len(distinct_facts(REPORTS)) == len(sentences) - 2 == 9
+
+
+@pytest.fixture
+def news():
+    return summarizers.get("news")
+
+
+def test_news_is_the_news_summarizer(news):
+    assert isinstance(news, NewsSummarizer)
+
+
+@pytest.mark.parametrize("count", [1, 2, 4, 6, 9])
+def test_summarize_many_returns_count_sentences_each_verbatim_from_a_document(news, count):
+    summary = news.summarize_many(REPORTS, count)
+    assert len(summary) == count
+    for sentence in summary:
+        assert any(sentence in split_sentences(d) for d in REPORTS), sentence
+
+
+@pytest.mark.parametrize("count", [2, 3, 5, 8, 9])
+def test_summarize_many_states_each_fact_once(news, count):
+    summary = news.summarize_many(REPORTS, count)
+    assert len(set(summary)) == len(summary)
+    for first, second in combinations(summary, 2):
+        assert not same_fact(first, second), (first, second)
+
+
+def test_fact_repeated_by_two_reports_appears_once_even_when_all_facts_are_asked_for(news):
+    summary = news.summarize_many([REPORT_A, REPORT_B], 8)
+    assert summary.count(LEAD) == 1
+    assert len(set(summary)) == 8
+
+
+def test_story_lead_shared_by_every_report_is_picked_first(news):
+    summary = news.summarize_many(REPORTS, 1)
+    assert summary[0] in (LEAD, LEAD_REWORDED)
+
+
+def test_summarize_many_is_deterministic(news):
+    assert news.summarize_many(REPORTS, 4) == news.summarize_many(REPORTS, 4)
+
+
+def test_summarize_many_skips_empty_documents(news):
+    assert news.summarize_many(["", "  \n", REPORT_A], 2) == news.summarize_many([REPORT_A], 2)
+
+
+@pytest.mark.parametrize("documents", [[], [""], [" ", "\n\t"]])
+def test_summarize_many_of_nothing_is_empty(news, documents):
+    assert news.summarize_many(documents, 3) == []
+
+
+def test_summarize_many_with_non_positive_count_is_empty(news):
+    assert news.summarize_many(REPORTS, 0) == []
+
+
+@pytest.mark.parametrize("name", ["lead", "lexrank", "textrank"])
+def test_other_summarizers_also_summarize_many_documents_verbatim(name):
+    summary = summarizers.get(name).summarize_many(REPORTS, 4)
+    assert len(summary) == 4
+    for sentence in summary:
+        assert any(sentence in split_sentences(d) for d in REPORTS), sentence
+
+
+# --- the analysis and its stored form ------------------------------------------------------
+
+
+def assert_same_analysis(restored: Analysis, original: Analysis) -> None:
+    assert restored.sentences == original.sentences
+    for field in ("term_ids", "bounds", "word_counts", "paragraphs", "title_ids"):
+        got, want = getattr(restored, field), getattr(original, field)
+        assert np.array_equal(got, want), field
+        assert (got.dtype.kind, got.dtype.itemsize) == (want.dtype.kind, want.dtype.itemsize)
+
+
+def test_analysis_round_trips_through_bytes():
+    original = analyze(REPORT_A + "\n\n" + REPORT_C, title="Xi calls for Ukraine peace talks")
+    assert original.title_ids.size > 0
+    blob = original.to_bytes()
+    assert isinstance(blob, bytes)
+    assert_same_analysis(Analysis.from_bytes(blob), original)
+
+
+def test_analysis_round_trip_keeps_non_ascii_sentences():
+    original = analyze("“Peace talks should resume,” Xi said — in Beijing’s Great Hall. Ça va.")
+    assert_same_analysis(Analysis.from_bytes(original.to_bytes()), original)
+
+
+def test_empty_analysis_round_trips():
+    original = analyze("")
+    restored = Analysis.from_bytes(original.to_bytes())
+    assert len(restored) == 0
+    assert_same_analysis(restored, original)
+
+
+def test_restored_analysis_summarizes_like_the_original(news):
+    original = analyze(REPORT_A + "\n" + REPORT_B)
+    restored = Analysis.from_bytes(original.to_bytes())
+    assert news.select(restored, 3) == news.select(original, 3)
+    assert news.select_many([restored], 3) == news.select_many([original], 3)
+
+
+def test_from_bytes_rejects_other_data():
+    with pytest.raises(ValueError):
+        Analysis.from_bytes(b"XXXX" + bytes(24))
+
+
+def test_analysis_records_sentences_paragraphs_and_term_bounds():
+    analysis = analyze("Xi called for talks. Macron agreed.\n\nNATO warned China.")
+    assert analysis.sentences == ("Xi called for talks.", "Macron agreed.", "NATO warned China.")
+    assert analysis.paragraphs.tolist() == [0, 0, 1]
+    assert analysis.word_counts.tolist() == [4, 2, 3]
+    assert len(analysis.bounds) == len(analysis) + 1
+    assert analysis.bounds[-1] == analysis.term_ids.size
+    assert analysis.sentence_terms(2).size == len(terms("NATO warned China."))

@@ -1,0 +1,353 @@
+"""The offline sentence splitter and word tokenizer on the text news copy is made of."""
+
+from __future__ import annotations
+
+import pytest
+
+from summarizers.text import (
+    SentenceTokenizer,
+    split_paragraphs,
+    split_sentences,
+    stem,
+    term_id,
+    terms,
+    words,
+)
+
+
+def assert_verbatim(text: str, sentences: list[str]) -> None:
+    """Every sentence is copied from the text, in order, and nothing but spacing is lost."""
+    position = 0
+    for sentence in sentences:
+        found = text.find(sentence, position)
+        assert found >= 0, f"{sentence!r} is not a verbatim, in-order part of the text"
+        assert text[position:found].strip() == "", f"text lost before {sentence!r}"
+        position = found + len(sentence)
+    assert text[position:].strip() == ""
+
+
+def check(text: str, expected: list[str]) -> None:
+    sentences = split_sentences(text)
+    assert sentences == expected
+    assert_verbatim(text, sentences)
+
+
+# --- abbreviations -------------------------------------------------------------------------
+
+
+def test_abbreviation_us_inside_a_sentence_does_not_end_it():
+    check(
+        "The U.S. economy grew faster than expected. The Fed held rates.",
+        ["The U.S. economy grew faster than expected.", "The Fed held rates."],
+    )
+
+
+def test_abbreviation_us_before_a_proper_noun_does_not_end_sentence():
+    check(
+        "The U.S. Senate voted on Tuesday. It passed the bill.",
+        ["The U.S. Senate voted on Tuesday.", "It passed the bill."],
+    )
+
+
+def test_us_at_true_sentence_end_followed_by_the_ends_sentence():
+    check(
+        "The deal was signed in the U.S. The president praised it.",
+        ["The deal was signed in the U.S.", "The president praised it."],
+    )
+
+
+def test_initialism_at_sentence_end_followed_by_a_quote_ends_sentence():
+    check(
+        "He moved to the U.S. “It was hard,” he said.",
+        ["He moved to the U.S.", "“It was hard,” he said."],
+    )
+
+
+def test_abbreviation_mr_does_not_end_sentence():
+    check(
+        "Mr. Smith went to Washington. He spoke.",
+        ["Mr. Smith went to Washington.", "He spoke."],
+    )
+
+
+def test_abbreviation_dr_does_not_end_sentence():
+    check(
+        "Dr. Jones treated the wounded. Mrs. May met Mr. Barnier in Brussels.",
+        ["Dr. Jones treated the wounded.", "Mrs. May met Mr. Barnier in Brussels."],
+    )
+
+
+@pytest.mark.parametrize("title", ["Sen.", "Gov.", "Gen.", "Lt.", "Prof.", "St."])
+def test_title_abbreviations_do_not_end_sentence(title):
+    text = f"It was {title} Warren who spoke first. Others followed."
+    check(text, [f"It was {title} Warren who spoke first.", "Others followed."])
+
+
+def test_no_before_a_number_does_not_end_sentence():
+    check(
+        "Macron met the party’s No. 2 leader, Premier Li Qiang. They talked.",
+        ["Macron met the party’s No. 2 leader, Premier Li Qiang.", "They talked."],
+    )
+
+
+def test_no_as_an_answer_ends_sentence():
+    check(
+        "Did he agree? No. The deal collapsed.",
+        ["Did he agree?", "No.", "The deal collapsed."],
+    )
+
+
+def test_month_abbreviation_before_a_day_does_not_end_sentence():
+    check(
+        "Talks resume on Jan. 5 in Geneva. Both sides agreed.",
+        ["Talks resume on Jan. 5 in Geneva.", "Both sides agreed."],
+    )
+
+
+def test_sentence_ending_with_an_abbreviated_date_still_ends():
+    check(
+        "Kennedy was shot on Nov. 22. Johnson was sworn in.",
+        ["Kennedy was shot on Nov. 22.", "Johnson was sworn in."],
+    )
+
+
+# --- initials and numbers ------------------------------------------------------------------
+
+
+def test_middle_initial_does_not_end_sentence():
+    check(
+        "President John F. Kennedy was shot in Dallas. The nation mourned.",
+        ["President John F. Kennedy was shot in Dallas.", "The nation mourned."],
+    )
+
+
+def test_chained_initials_do_not_end_sentence():
+    check(
+        "W.E.B. Du Bois wrote it. Readers agreed.", ["W.E.B. Du Bois wrote it.", "Readers agreed."]
+    )
+
+
+def test_decimal_point_does_not_end_sentence():
+    check(
+        "Inflation rose 3.5% in March. Prices climbed to $4.25 a gallon.",
+        ["Inflation rose 3.5% in March.", "Prices climbed to $4.25 a gallon."],
+    )
+
+
+def test_sentence_may_start_with_a_number():
+    check(
+        "The vote was held in 2023. 2024 will be different.",
+        ["The vote was held in 2023.", "2024 will be different."],
+    )
+
+
+def test_time_abbreviation_pm_at_sentence_end_followed_by_the_ends_sentence():
+    check("It ended at 9 p.m. The crowd left.", ["It ended at 9 p.m.", "The crowd left."])
+
+
+# --- quotes --------------------------------------------------------------------------------
+
+
+def test_quote_ending_in_comma_then_attribution_is_one_sentence():
+    check(
+        "“Peace talks should resume as soon as possible,” Xi said. He left for Guangzhou.",
+        [
+            "“Peace talks should resume as soon as possible,” Xi said.",
+            "He left for Guangzhou.",
+        ],
+    )
+
+
+def test_closing_quote_stays_with_the_sentence_it_closes():
+    check(
+        "He said: “China is not impervious. They will not continue to rise.” Then he left.",
+        [
+            "He said: “China is not impervious.",
+            "They will not continue to rise.”",
+            "Then he left.",
+        ],
+    )
+
+
+def test_period_inside_closing_quote_ends_sentence():
+    check(
+        "He called it a “historic mistake.” He warned of consequences.",
+        ["He called it a “historic mistake.”", "He warned of consequences."],
+    )
+
+
+def test_sentence_may_open_with_a_quote():
+    check(
+        "Is it true? “Yes,” she said. “We will win.” “We must,” he said.",
+        ["Is it true?", "“Yes,” she said.", "“We will win.”", "“We must,” he said."],
+    )
+
+
+def test_quoted_question_then_lowercase_attribution_is_one_sentence():
+    check(
+        "“Why now?” he asked. Nobody answered.",
+        ["“Why now?” he asked.", "Nobody answered."],
+    )
+
+
+def test_quoted_question_then_named_speaker_attribution_is_one_sentence():
+    # "Xi asked." is not a sentence of its own: the quote is the object of "asked".
+    check(
+        "“Why now?” Xi asked. Nobody answered.",
+        ["“Why now?” Xi asked.", "Nobody answered."],
+    )
+
+
+# --- other terminal punctuation ------------------------------------------------------------
+
+
+def test_question_and_exclamation_marks_end_sentences():
+    check(
+        "Is it over? No! It is not. Really?! Yes.",
+        ["Is it over?", "No!", "It is not.", "Really?!", "Yes."],
+    )
+
+
+def test_spaced_ellipsis_does_not_end_sentence():
+    check(
+        "He said: “It strikes us . . . Xi Jinping is a little bit unsettled.” Then silence.",
+        ["He said: “It strikes us . . . Xi Jinping is a little bit unsettled.”", "Then silence."],
+    )
+
+
+def test_closing_bracket_stays_with_its_sentence():
+    check("Prices fell (by 3.5%). The index rose.", ["Prices fell (by 3.5%).", "The index rose."])
+
+
+def test_lowercase_continuation_is_not_a_new_sentence():
+    check(
+        "She works at Acme in Ohio. and then left.", ["She works at Acme in Ohio. and then left."]
+    )
+
+
+# --- paragraphs ----------------------------------------------------------------------------
+
+
+def test_sentences_never_cross_paragraphs():
+    text = "China Power\n\nXi Calls for Ukraine Peace Talks to Resume\nXi spoke on Thursday."
+    check(
+        text,
+        ["China Power", "Xi Calls for Ukraine Peace Talks to Resume", "Xi spoke on Thursday."],
+    )
+
+
+def test_paragraphs_are_split_on_line_breaks_and_blank_lines_dropped():
+    assert split_paragraphs("  One.\n\n\n Two  three.\r\n\tFour.  \n") == [
+        "One.",
+        "Two three.",
+        "Four.",
+    ]
+
+
+def test_empty_and_whitespace_text_has_no_sentences():
+    assert split_sentences("") == []
+    assert split_sentences(" \n\t\n ") == []
+
+
+def test_text_without_terminal_punctuation_is_one_sentence():
+    check("Ukraine latest updates", ["Ukraine latest updates"])
+
+
+def test_seed_like_paragraph_splits_into_verbatim_sentences():
+    text = (
+        "Beijing, which sees Moscow as a partner in opposing U.S. domination of global affairs, "
+        "has tried to appear neutral. “We need to find a lasting peace,” the French president "
+        "said. “I believe that this is also an important issue for China.” NATO Secretary-General "
+        "Jens Stoltenberg said giving lethal aid would be a “historic mistake.” He warned there "
+        "would be “severe consequences” but declined to give details."
+    )
+    check(
+        text,
+        [
+            "Beijing, which sees Moscow as a partner in opposing U.S. domination of global "
+            "affairs, has tried to appear neutral.",
+            "“We need to find a lasting peace,” the French president said.",
+            "“I believe that this is also an important issue for China.”",
+            "NATO Secretary-General Jens Stoltenberg said giving lethal aid would be a "
+            "“historic mistake.”",
+            "He warned there would be “severe consequences” but declined to give details.",
+        ],
+    )
+
+
+# --- words ---------------------------------------------------------------------------------
+
+
+def test_words_drop_punctuation_and_quotes():
+    assert words("“Peace talks should resume as soon as possible,” Xi said.") == [
+        "Peace",
+        "talks",
+        "should",
+        "resume",
+        "as",
+        "soon",
+        "as",
+        "possible",
+        "Xi",
+        "said",
+    ]
+
+
+def test_words_keep_apostrophes_hyphens_and_decimals_inside_a_word():
+    assert words("Putin’s Secretary-General isn't worth 3.5bn — really!") == [
+        "Putin’s",
+        "Secretary-General",
+        "isn't",
+        "worth",
+        "3.5bn",
+        "really",
+    ]
+
+
+def test_words_of_punctuation_only_is_empty():
+    assert words("— … “ ” !?") == []
+
+
+# --- terms ---------------------------------------------------------------------------------
+
+
+def test_terms_are_stemmed_lowercase_content_words():
+    assert terms("Running talks resumed") == ["run", "talk", "resum"]
+
+
+def test_terms_drop_stop_words():
+    assert terms("It is what it is, and they said so.") == []
+    assert "the" not in terms("The talks over the war")
+
+
+def test_terms_strip_possessives_with_either_apostrophe():
+    assert terms("Putin’s war") == terms("Putin's war") == ["putin", "war"]
+
+
+def test_terms_drop_single_characters():
+    assert terms("A B c talks") == ["talk"]
+
+
+def test_terms_match_across_inflections():
+    assert set(terms("Officials negotiated")) == set(terms("official negotiating"))
+
+
+def test_stem_matches_snowball():
+    assert stem("negotiations") == "negoti"
+
+
+def test_term_id_is_a_stable_32_bit_hash_independent_of_the_process():
+    # Stored features are compared across runs, so the id must not depend on hash seeding.
+    assert term_id("peac") == 2889489487
+    assert term_id("ukrain") == 2463706684
+    assert term_id("peac") != term_id("talk")
+
+
+# --- the tokenizer sumy is given -----------------------------------------------------------
+
+
+def test_sentence_tokenizer_feeds_sumy_our_rules():
+    tokenizer = SentenceTokenizer()
+    assert tokenizer.language == "english"
+    assert tokenizer.to_sentences("Mr. Smith spoke. He left.") == ("Mr. Smith spoke.", "He left.")
+    assert tokenizer.to_words("Mr. Smith spoke.") == ("Mr", "Smith", "spoke")
