@@ -162,6 +162,7 @@ def with_bigrams(analysis: Analysis) -> Analysis:
         word_counts=analysis.word_counts,
         paragraphs=analysis.paragraphs,
         title_ids=analysis.title_ids,
+        flags=analysis.flags,
     )
 
 

@@ -33,7 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from summarizers.analysis import Analysis
+from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
+from summarizers.analysis import Analysis, analyze
 
 from .errors import BadArgument
 from .models import Article, ArticleDraft
@@ -110,8 +111,21 @@ def _migration_1(conn: Connection) -> None:
         )
 
 
+def _migration_2(conn: Connection) -> None:
+    # Re-analysis rewrites only the analysis column; the full-text index need not follow.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DROP TRIGGER articles_au")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN "
+            "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+            "VALUES ('delete', old.id, old.title, old.text); "
+            "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); "
+            "END"
+        )
+
+
 # Append only: each function moves the schema one version forward.
-MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1, _migration_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -193,6 +207,31 @@ class Store:
                 step(conn)
             if version != SCHEMA_VERSION:
                 self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+            self._refresh_analyses(conn)
+
+    def _refresh_analyses(self, conn: Connection) -> None:
+        """Re-analyze every article when the stored analysis format is not the current one.
+
+        The analysis is derived from the stored text, so an upgrade that changes it costs one
+        pass at startup and never loses an article.
+        """
+        row = conn.execute(
+            select(meta_table.c.value).where(meta_table.c.key == "analysis_format")
+        ).first()
+        if row is not None and row[0] == str(ANALYSIS_FORMAT):
+            return
+        ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            rows = conn.execute(
+                select(articles.c.id, articles.c.title, articles.c.text).where(
+                    articles.c.id.in_(batch)
+                )
+            ).all()
+            for r in rows:
+                blob = analyze(r.text, r.title).to_bytes()
+                conn.execute(articles.update().where(articles.c.id == r.id).values(analysis=blob))
+        self._set_meta(conn, "analysis_format", str(ANALYSIS_FORMAT))
 
     # -- meta -------------------------------------------------------------------------------
 

@@ -14,7 +14,16 @@ import numpy as np
 
 from .text import split_paragraphs, split_sentences, term_id, terms, words
 
-_MAGIC = b"BBA1"
+# The stored form's version: bump it whenever analyze() or the layout changes, and stores
+# re-analyze their articles on next open (the text is kept, so nothing is lost).
+FORMAT = 2
+_MAGIC = b"BBA%d" % FORMAT
+# Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
+QUESTION = 1  # ends with a question mark (inside closing quotes too)
+OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the reporter's
+HAS_QUOTE = 4  # quotes someone somewhere
+_OPENING_QUOTES = "\"“‘«'"
+_CLOSERS = "\"”’»') "
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +40,7 @@ class Analysis:
     word_counts: np.ndarray  # int32 words per sentence, stop words included
     paragraphs: np.ndarray  # int32 paragraph number of each sentence
     title_ids: np.ndarray  # uint32 hashed title terms
+    flags: np.ndarray  # uint8 per sentence: QUESTION | OPENS_WITH_QUOTE | HAS_QUOTE
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -52,7 +62,8 @@ class Analysis:
         header = struct.pack("<4sI", _MAGIC, len(text)) + struct.pack(
             "<5I", *(a.size for a in arrays)
         )
-        return b"".join([header, text, *(a.tobytes() for a in arrays)])
+        flags = self.flags.astype(np.uint8, copy=False).tobytes()
+        return b"".join([header, text, *(a.tobytes() for a in arrays), flags])
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> Analysis:
@@ -68,7 +79,8 @@ class Analysis:
         for size, dtype in zip(sizes, ("<u4", "<i4", "<i4", "<i4", "<u4"), strict=True):
             arrays.append(np.frombuffer(blob, dtype=dtype, count=size, offset=offset))
             offset += 4 * size
-        return cls(sentences, *arrays)
+        flags = np.frombuffer(blob, dtype=np.uint8, count=len(sentences), offset=offset)
+        return cls(sentences, *arrays, flags=flags)
 
 
 def analyze(text: str, title: str = "") -> Analysis:
@@ -82,10 +94,12 @@ def analyze(text: str, title: str = "") -> Analysis:
     ids: list[int] = []
     bounds = [0]
     counts = []
+    flags = []
     for sentence in sentences:
         ids.extend(term_id(t) for t in terms(sentence))
         bounds.append(len(ids))
         counts.append(len(words(sentence)))
+        flags.append(sentence_flags(sentence))
     return Analysis(
         sentences=tuple(sentences),
         term_ids=np.array(ids, dtype=np.uint32),
@@ -93,4 +107,17 @@ def analyze(text: str, title: str = "") -> Analysis:
         word_counts=np.array(counts, dtype=np.int32),
         paragraphs=np.array(paragraphs, dtype=np.int32),
         title_ids=np.array([term_id(t) for t in terms(title)], dtype=np.uint32),
+        flags=np.array(flags, dtype=np.uint8),
     )
+
+
+def sentence_flags(sentence: str) -> int:
+    """Compute a sentence's surface cues (see QUESTION and the other flags)."""
+    value = 0
+    if sentence.rstrip(_CLOSERS).endswith("?"):
+        value |= QUESTION
+    if sentence[:1] in _OPENING_QUOTES:
+        value |= OPENS_WITH_QUOTE
+    if any(q in sentence for q in '"“”'):
+        value |= HAS_QUOTE
+    return value

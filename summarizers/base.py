@@ -70,6 +70,7 @@ def concatenate(analyses: Sequence[Analysis]) -> tuple[Analysis, list[tuple[int,
             [a.paragraphs + base for a, base in zip(analyses, paragraph_base, strict=True)]
         ),
         title_ids=np.unique(np.concatenate([a.title_ids for a in analyses])),
+        flags=np.concatenate([a.flags for a in analyses]),
     )
     return merged, owners
 

@@ -1,39 +1,71 @@
-"""Our news summarizer: position, centrality, title overlap and a length budget, then MMR.
+"""Our news summarizer: a linear model over cheap sentence features, then MMR.
 
 News is written top-down, so a sentence's place is strong evidence; centrality (closeness to
-the whole text's TF-IDF centroid) and overlap with the headline find key facts placed later;
-a length budget keeps each pick a readable chat bullet; maximal marginal relevance (MMR) keeps
-one sentence per fact, which matters most when several outlets report the same story.
+the text's TF-IDF centroid), agreement between outlets and overlap with the headline find key
+facts placed later; surface cues (questions, quotations, length) mark sentences that read
+badly as a bullet.  The weights are fitted by `bench/train_news.py` on the public development
+splits only and shipped as `news_model.json`.  Maximal marginal relevance (MMR) then keeps one
+sentence per fact, and a word budget keeps each bullet one readable sentence.
+
+All features are computed with numpy over the stored analysis: no per-sentence Python loops.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-from .analysis import Analysis
+from .analysis import HAS_QUOTE, OPENS_WITH_QUOTE, QUESTION, Analysis
 from .base import Summarizer, concatenate
 from .vectors import TermSpace
 
-# Weights of the three signals; the benchmark in bench/quality.py is how they are judged.
-POSITION_WEIGHT = 0.45
-CENTRALITY_WEIGHT = 0.4
-TITLE_WEIGHT = 0.15
-# Words per sentence that read well as one bullet, and the floor below which a "sentence" is
-# usually a fragment (a dateline, a caption, a one-word quote).
-IDEAL_MAX_WORDS = 35
-MIN_WORDS = 6
+MODEL_FILE = Path(__file__).with_name("news_model.json")
+FEATURES = (
+    "bias",
+    "inverse_position",
+    "sqrt_inverse_position",
+    "is_first",
+    "is_second",
+    "is_third",
+    "position_3_to_5",
+    "relative_position",
+    "centrality",
+    "title_similarity",
+    "support",
+    "short",
+    "length",
+    "overlong",
+    "question",
+    "opens_with_quote",
+    "has_quote",
+)
 # MMR: how much relevance counts against novelty, and the similarity that makes two
 # sentences "the same fact".
-MMR_LAMBDA = 0.7
-SAME_FACT = 0.55
+MMR_LAMBDA = 0.8
+SAME_FACT = 0.5
+# A bullet should read as one sentence: sentences above this many words are passed over
+# unless nothing shorter is left.
+MAX_WORDS = 45
+
+
+@cache
+def model_weights() -> np.ndarray:
+    """Load the shipped weights, in FEATURES order."""
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    return np.array([data["weights"][name] for name in FEATURES])
 
 
 class NewsSummarizer(Summarizer):
-    """The default summarizer, tuned for news reports."""
+    """The default summarizer, fitted for news reports."""
 
     name = "news"
+
+    def __init__(self, weights: np.ndarray | None = None) -> None:
+        self.weights = model_weights() if weights is None else weights
 
     def select(self, analysis: Analysis, count: int) -> list[int]:
         """Return up to `count` sentence indices, ascending."""
@@ -42,61 +74,113 @@ class NewsSummarizer(Summarizer):
             return []
         if n <= count:
             return list(range(n))
-        positions = np.arange(n)
-        picked = _choose(analysis, positions, count)
-        return sorted(picked)
+        documents = np.zeros(n, dtype=np.int64)
+        return sorted(self._choose(analysis, np.arange(n), documents, count))
 
     def select_many(self, analyses: Sequence[Analysis], count: int) -> list[tuple[int, int]]:
         """Pick the best `count` sentences across reports of one story, each fact once.
 
         Sentences keep the position they had in their own report, so every outlet's lead
-        counts as a lead; terms that several reports share weigh more in the centroid.
+        counts as a lead; a sentence that other reports echo scores higher.
         """
-        analyses = [a for a in analyses if len(a)]
-        if count <= 0 or not analyses:
+        kept = [d for d, a in enumerate(analyses) if len(a)]
+        if count <= 0 or not kept:
             return []
-        merged, owners = concatenate(analyses)
+        merged, owners = concatenate([analyses[d] for d in kept])
         positions = np.array([i for _, i in owners])
-        picked = _choose(merged, positions, count)
-        return [owners[i] for i in picked]
+        documents = np.array([d for d, _ in owners])
+        picked = self._choose(merged, positions, documents, count)
+        return [(kept[owners[i][0]], owners[i][1]) for i in picked]
+
+    def _choose(
+        self, analysis: Analysis, positions: np.ndarray, documents: np.ndarray, count: int
+    ) -> list[int]:
+        space = TermSpace(analysis)
+        scores = features(analysis, positions, documents, space) @ self.weights
+        return mmr(scores, space, analysis.word_counts, count)
 
 
-def sentence_scores(analysis: Analysis, positions: np.ndarray, space: TermSpace) -> np.ndarray:
-    """Score every sentence for summary-worthiness; higher is better."""
+def features(
+    analysis: Analysis, positions: np.ndarray, documents: np.ndarray, space: TermSpace
+) -> np.ndarray:
+    """Return the (sentences x FEATURES) matrix the model scores."""
+    n = len(analysis)
     centroid = space.term_counts * space.idf
     centrality = space.score_against(centroid)
     top = centrality.max(initial=0.0)
     if top > 0:
         centrality = centrality / top
-    position = 1.0 / np.sqrt(1.0 + positions)
     title = space.score_against(space.term_weights_of(analysis.title_ids))
-    score = POSITION_WEIGHT * position + CENTRALITY_WEIGHT * centrality + TITLE_WEIGHT * title
-    words = np.maximum(analysis.word_counts, 1).astype(float)
-    length = np.where(words < MIN_WORDS, 0.3, 1.0)
-    length = length * np.where(words > IDEAL_MAX_WORDS, (IDEAL_MAX_WORDS / words) ** 1.5, 1.0)
-    return score * length
+    doc_sizes = np.bincount(documents)
+    relative = positions / np.maximum(doc_sizes[documents] - 1, 1)
+    words = analysis.word_counts.astype(float)
+    flags = analysis.flags
+    return np.column_stack(
+        [
+            np.ones(n),
+            1.0 / (1.0 + positions),
+            1.0 / np.sqrt(1.0 + positions),
+            (positions == 0).astype(float),
+            (positions == 1).astype(float),
+            (positions == 2).astype(float),
+            ((positions >= 3) & (positions <= 5)).astype(float),
+            relative,
+            centrality,
+            title,
+            support(space, documents),
+            (words < 8).astype(float),
+            np.minimum(words, 60.0) / 60.0,
+            np.maximum(words - 35.0, 0.0) / 35.0,
+            (flags & QUESTION > 0).astype(float),
+            (flags & OPENS_WITH_QUOTE > 0).astype(float),
+            (flags & HAS_QUOTE > 0).astype(float),
+        ]
+    )
 
 
-def _choose(analysis: Analysis, positions: np.ndarray, count: int) -> list[int]:
-    """Greedy MMR over the best-scoring candidates; returns indices in pick order."""
-    space = TermSpace(analysis)
-    scores = sentence_scores(analysis, positions, space)
-    # Stable sort: equal scores keep document order, so results are deterministic.
-    order = np.argsort(-scores, kind="stable")
-    candidates = order[: max(count * 6, 20)]
+def support(space: TermSpace, documents: np.ndarray) -> np.ndarray:
+    """For each sentence, how closely the *other* reports' centroids echo it (mean cosine).
+
+    Zero for a single document.  One sparse pass per report, so cost grows linearly with the
+    story's size.
+    """
+    n = space.size
+    doc_count = int(documents.max(initial=0)) + 1
+    if doc_count < 2 or n == 0:
+        return np.zeros(n)
+    total = np.zeros(n)
+    pair_documents = documents[space.pair_sentence]
+    for d in range(doc_count):
+        mine = pair_documents == d
+        centroid = np.bincount(
+            space.pair_term[mine], weights=space.pair_weight[mine], minlength=space.idf.size
+        )
+        similarity = space.score_against(centroid)
+        similarity[documents == d] = 0.0
+        total += similarity
+    return total / (doc_count - 1)
+
+
+def mmr(scores: np.ndarray, space: TermSpace, word_counts: np.ndarray, count: int) -> list[int]:
+    """Greedy maximal marginal relevance; returns sentence indices in pick order."""
+    # Overlong sentences and fragments go to the back of the queue, not out of it.
+    usable = (word_counts <= MAX_WORDS) & (word_counts >= 4)
+    order = np.lexsort((-scores, ~usable))  # usable first, then by score; stable
+    candidates = order[: max(count * 6, 24)]
     similarity = space.pairwise(candidates)
-    # Sentences without content terms (e.g. "Watch the video") have zero vectors.
+    relevance = scores[candidates]
+    spread = relevance.max() - relevance.min()
+    relevance = (relevance - relevance.min()) / spread if spread > 0 else np.zeros_like(relevance)
+    relevance = relevance + usable[candidates]  # any usable sentence beats any unusable one
     chosen: list[int] = []
     best_overlap = np.zeros(len(candidates))
     available = np.ones(len(candidates), dtype=bool)
     for _ in range(min(count, len(candidates))):
-        mmr = MMR_LAMBDA * scores[candidates] - (1 - MMR_LAMBDA) * best_overlap
-        mmr[~available] = -np.inf
-        # Repeats of a fact already chosen go last; they are used only if nothing else is left.
-        mmr[available & (best_overlap >= SAME_FACT)] -= 10.0
-        k = int(np.argmax(mmr))
-        if not np.isfinite(mmr[k]):
-            break
+        value = MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * best_overlap
+        # Repeats of a fact already chosen go last; they are used only if nothing else is.
+        value = value - 10.0 * (best_overlap >= SAME_FACT)
+        value[~available] = -np.inf
+        k = int(np.argmax(value))
         chosen.append(int(candidates[k]))
         available[k] = False
         best_overlap = np.maximum(best_overlap, similarity[k])

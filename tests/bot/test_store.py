@@ -90,6 +90,28 @@ def test_a_database_from_a_newer_version_is_refused(store: Store, db_path: Path)
         Store(f"sqlite:///{db_path}")
 
 
+def test_stale_analyses_are_rebuilt_from_the_stored_text_on_open(db_path: Path, clock) -> None:
+    first = Store(f"sqlite:///{db_path}")
+    article_id, _ = add(first, draft(HARBOUR), clock)
+    first.close()
+    # An older briefbot wrote another analysis format.
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE articles SET analysis = ?", (b"BBA0 old layout",))
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'analysis_format'")
+
+    second = Store(f"sqlite:///{db_path}")
+    try:
+        rebuilt = second.analyses([article_id])[article_id]
+        expected = analyze("\n".join(HARBOUR.paragraphs), HARBOUR.title)
+        assert rebuilt.sentences == expected.sentences
+        assert np.array_equal(rebuilt.term_ids, expected.term_ids)
+        assert np.array_equal(rebuilt.flags, expected.flags)
+        assert second.count() == 1
+    finally:
+        second.close()
+    fts_integrity_ok(db_path)
+
+
 def test_a_malformed_database_url_is_a_user_error() -> None:
     with pytest.raises(BadArgument, match="DATABASE_URL"):
         Store("this is not a url")
@@ -174,6 +196,7 @@ def test_an_analysis_that_cannot_be_serialized_stores_nothing(
         word_counts=good.word_counts,
         paragraphs=good.paragraphs,
         title_ids=good.title_ids,
+        flags=good.flags,
     )
     with pytest.raises(TypeError):
         store.add(d, broken, clock.now())
