@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .text import split_paragraphs, split_sentences, term_id, terms, words
+from .text import split_paragraph, split_paragraphs, term_ids, words
 
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
 # re-analyze their articles on next open (the text is kept, so nothing is lost).
@@ -88,7 +88,7 @@ def analyze(text: str, title: str = "") -> Analysis:
     sentences: list[str] = []
     paragraphs: list[int] = []
     for number, paragraph in enumerate(split_paragraphs(text)):
-        for sentence in split_sentences(paragraph):
+        for sentence in split_paragraph(paragraph):
             sentences.append(sentence)
             paragraphs.append(number)
     ids: list[int] = []
@@ -96,7 +96,7 @@ def analyze(text: str, title: str = "") -> Analysis:
     counts = []
     flags = []
     for sentence in sentences:
-        ids.extend(term_id(t) for t in terms(sentence))
+        ids.extend(term_ids(sentence))
         bounds.append(len(ids))
         counts.append(len(words(sentence)))
         flags.append(sentence_flags(sentence))
@@ -106,7 +106,7 @@ def analyze(text: str, title: str = "") -> Analysis:
         bounds=np.array(bounds, dtype=np.int32),
         word_counts=np.array(counts, dtype=np.int32),
         paragraphs=np.array(paragraphs, dtype=np.int32),
-        title_ids=np.array([term_id(t) for t in terms(title)], dtype=np.uint32),
+        title_ids=np.array(term_ids(title), dtype=np.uint32),
         flags=np.array(flags, dtype=np.uint8),
     )
 

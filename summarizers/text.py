@@ -40,10 +40,9 @@ _SPEECH_VERBS = frozenset(
 # A boundary candidate: terminal punctuation, optional closing quotes/brackets, whitespace, and
 # a next sentence that opens (after optional opening quotes/brackets) with a capital or a digit.
 _BOUNDARY = re.compile(r"""([.!?…]+)(["'”’»)\]]*)(\s+)(?=["'“‘«(\[]*[A-Z0-9])""")
-_WORD_BEFORE = re.compile(r"(\S+)$")
 _INITIALISM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
-_SPACES = re.compile(r"[ \t\u00a0]+")
+_SPACES = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
 
 WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
 _TERM = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
@@ -59,11 +58,12 @@ def split_sentences(text: str) -> list[str]:
     """Split text into sentences, never across paragraphs, keeping each sentence verbatim."""
     sentences: list[str] = []
     for paragraph in split_paragraphs(text):
-        sentences.extend(_split_paragraph(paragraph))
+        sentences.extend(split_paragraph(paragraph))
     return sentences
 
 
-def _split_paragraph(paragraph: str) -> list[str]:
+def split_paragraph(paragraph: str) -> list[str]:
+    """Split one paragraph (from `split_paragraphs`) into sentences."""
     out: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
@@ -98,10 +98,10 @@ def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
     if match.start(1) > 0 and paragraph[match.start(1) - 1] == " ":
         # A period after a space belongs to a spaced ellipsis (". . ."), inside a quote.
         return False
-    before = _WORD_BEFORE.search(paragraph, start, match.start(1))
-    if before is None:
+    space = paragraph.rfind(" ", start, match.start(1))
+    word = paragraph[max(space + 1, start) : match.start(1)].lstrip("\"'“‘«([")
+    if not word:
         return True
-    word = before.group(1).lstrip("\"'“‘«([")
     lower = word.lower()
     if lower in _ALWAYS:
         return False
@@ -162,18 +162,35 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+def _tokens(sentence: str) -> list[str]:
+    return _TERM.findall(sentence.lower().replace("’", "'"))
+
+
+@lru_cache(maxsize=200_000)
+def _term_of(token: str) -> str | None:
+    if token in STOP_WORDS or len(token) < 2:
+        return None
+    if token.endswith("'s"):
+        token = token[:-2]
+    return stem(token)
+
+
 def terms(sentence: str) -> list[str]:
     """Return the stemmed content words of a sentence: what similarity and scores compare."""
-    out = []
-    for token in _TERM.findall(sentence.lower().replace("’", "'")):
-        if token in STOP_WORDS or len(token) < 2:
-            continue
-        if token.endswith("'s"):
-            token = token[:-2]
-        out.append(stem(token))
-    return out
+    return [t for t in map(_term_of, _tokens(sentence)) if t is not None]
 
 
 def term_id(term: str) -> int:
     """Hash a term to a stable 32-bit id, so stored features need no shared vocabulary."""
     return zlib.crc32(term.encode("utf-8"))
+
+
+@lru_cache(maxsize=200_000)
+def _token_id(token: str) -> int:
+    term = _term_of(token)
+    return -1 if term is None else term_id(term)
+
+
+def term_ids(sentence: str) -> list[int]:
+    """Return `term_id` of each of `terms(sentence)`: the hot path of ingest, cached per token."""
+    return [i for i in map(_token_id, _tokens(sentence)) if i >= 0]
