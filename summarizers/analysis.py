@@ -16,7 +16,7 @@ from .text import split_paragraph, split_paragraphs, term_ids, words
 
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
 # re-analyze their articles on next open (the text is kept, so nothing is lost).
-FORMAT = 2
+FORMAT = 3
 _MAGIC = b"BBA%d" % FORMAT
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)

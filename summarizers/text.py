@@ -95,9 +95,11 @@ def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
         return False
     if match.group(1) != ".":
         return True
-    if match.start(1) > 0 and paragraph[match.start(1) - 1] == " ":
-        # A period after a space belongs to a spaced ellipsis (". . ."), inside a quote.
-        return False
+    dot = match.start(1)
+    if dot > 0 and paragraph[dot - 1] == " ":
+        # After a space: the end of a spaced ellipsis (". . .") if a period comes before it,
+        # else a tokenized sentence end ("the week .").
+        return not (dot > 1 and paragraph[dot - 2] == ".")
     space = paragraph.rfind(" ", start, match.start(1))
     word = paragraph[max(space + 1, start) : match.start(1)].lstrip("\"'“‘«([")
     if not word:

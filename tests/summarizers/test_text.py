@@ -215,6 +215,13 @@ def test_spaced_ellipsis_does_not_end_sentence():
     )
 
 
+def test_tokenized_text_with_a_space_before_the_period_still_splits():
+    check(
+        "Here are six of CNN 's best videos of the week . Clips include a mansion .",
+        ["Here are six of CNN 's best videos of the week .", "Clips include a mansion ."],
+    )
+
+
 def test_closing_bracket_stays_with_its_sentence():
     check("Prices fell (by 3.5%). The index rose.", ["Prices fell (by 3.5%).", "The index rose."])
 
