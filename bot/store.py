@@ -124,8 +124,16 @@ def _migration_2(conn: Connection) -> None:
         )
 
 
+def _migration_3(conn: Connection) -> None:
+    # Briefings read the newest articles first: index the very expression `search` sorts by,
+    # so "newest 40 of 100,000" walks an index instead of sorting the table.
+    conn.exec_driver_sql(
+        "CREATE INDEX ix_articles_when ON articles (coalesce(published_at, ingested_at), id)"
+    )
+
+
 # Append only: each function moves the schema one version forward.
-MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1, _migration_2, _migration_3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -148,6 +156,9 @@ def _engine_for(url: str) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL never corrupts the database; a power cut may lose only the
+            # last commits.  It spares an fsync per article, which bounds ingest speed.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()

@@ -474,3 +474,14 @@ def test_processes_adding_the_same_articles_at_once_store_each_once(
     assert all(c[0] + c[1] == 4 and c[2] == 0 for c in counts)
     assert store.count() == 4
     fts_integrity_ok(db_path)
+
+
+def test_newest_first_reads_an_index_not_a_sort_of_the_table(store: Store, db_path: Path) -> None:
+    with sqlite3.connect(db_path) as conn:
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM articles "
+            "ORDER BY coalesce(published_at, ingested_at) DESC, id DESC LIMIT 40"
+        ).fetchall()
+    details = " ".join(row[-1] for row in plan)
+    assert "ix_articles_when" in details
+    assert "TEMP B-TREE" not in details

@@ -1,0 +1,202 @@
+"""`briefbot brief TOPIC` latency over generated stores, and ingest throughput.
+
+    python bench/scale.py [DATA.jsonl ...] [--sizes 1000 10000 100000] [--runs 9]
+
+Stores of each size are generated from real news texts (the JSONL files given, else the
+shipped seeds): article i is base text i mod N, varied from the second round on (one sentence
+dropped, one borrowed from another article) so every article is distinct, with publication
+times spread over 30 days.  Stores are built once and kept in `--workdir` (default
+`bench/.scale/`, ignored by git).  Latency is measured the way the bot answers: one warm
+process, `brief TOPIC` parsed and answered by the command layer, median of `--runs`.
+Throughput is the real `briefbot ingest` path (read, clean, analyze, store) over a folder
+of the base texts written as .txt files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import build_core
+from bot.clock import SystemClock
+from bot.commands import BriefingReply, answer
+from bot.config import Settings
+from bot.ingest import draft_from_plain, ingest
+from bot.models import ArticleDraft
+from bot.store import Store
+from seeds import seed_files
+from summarizers.analysis import Analysis, analyze
+from summarizers.text import STOP_WORDS, split_sentences
+
+Base = tuple[str, str]  # title, text
+NOW = datetime(2026, 1, 31, tzinfo=UTC)
+
+
+def load_bases(paths: list[Path]) -> list[Base]:
+    """Titles and texts of real articles."""
+    bases: list[Base] = []
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                for doc in record.get("documents") or [record]:
+                    text = doc["text"].strip()
+                    title = (doc.get("title") or "").strip() or text.split(". ")[0][:90]
+                    bases.append((title, text))
+    if not bases:
+        for path in seed_files():
+            draft = draft_from_plain(path.read_text(encoding="utf-8"), "seed")
+            bases.append((draft.title, draft.text))
+    return bases
+
+
+def variant(bases: list[Base], i: int) -> ArticleDraft:
+    """The i-th generated article (deterministic)."""
+    n = len(bases)
+    title, text = bases[i % n]
+    round_ = i // n
+    if round_:
+        sentences = split_sentences(text)
+        borrowed = split_sentences(bases[(i * 7919 + 13) % n][1])
+        if len(sentences) > 1:
+            del sentences[round_ % len(sentences)]
+        if borrowed:
+            sentences.append(borrowed[round_ % len(borrowed)])
+        text = " ".join(sentences) + f" (Report {round_}.)"
+        title = f"{title} ({round_})"
+    published = NOW - timedelta(minutes=(i * 37) % (30 * 24 * 60))
+    return ArticleDraft(title=title, text=text, source=f"Outlet {i % 7}", published_at=published)
+
+
+def _analyzed(args: tuple[list[Base], int]) -> tuple[ArticleDraft, Analysis]:
+    bases, i = args
+    draft = variant(bases, i)
+    return draft, analyze(draft.text, draft.title)
+
+
+_POOL_BASES: list[Base] = []
+
+
+def _init(bases: list[Base]) -> None:
+    _POOL_BASES[:] = bases
+
+
+def _work(i: int) -> tuple[ArticleDraft, bytes]:
+    draft, analysis = _analyzed((_POOL_BASES, i))
+    return draft, analysis.to_bytes()
+
+
+def build_store(path: Path, bases: list[Base], size: int) -> None:
+    """Fill a store with `size` generated articles (analysis in parallel, one writer)."""
+    store = Store(f"sqlite:///{path}")
+    try:
+        have = store.count()
+        with multiprocessing.Pool(initializer=_init, initargs=(bases,)) as pool:
+            for draft, blob in pool.imap(_work, range(have, size), chunksize=64):
+                store.add(draft, Analysis.from_bytes(blob), NOW)
+    finally:
+        store.close()
+
+
+def pick_topic(bases: list[Base]) -> str:
+    """A word found in about 3% of the texts: a realistic, selective topic."""
+    df: Counter[str] = Counter()
+    for _, text in bases:
+        df.update({w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)} - STOP_WORDS)
+    target = 0.03 * len(bases)
+    return min(sorted(df), key=lambda w: abs(df[w] - target))
+
+
+def latency(path: Path, command: str, runs: int) -> tuple[float, int]:
+    """Median ms for one command in a warm process, and the articles its briefing read."""
+    core = build_core(
+        Settings(database_url=f"sqlite:///{path}", load_seeds=False), clock=SystemClock()
+    )
+    try:
+        reply = answer(core, command)  # warm: store open, caches filled, model loaded
+        if not isinstance(reply, BriefingReply):
+            raise SystemExit(f"{command!r} did not give a briefing: {reply}")
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            answer(core, command)
+            times.append(1000 * (time.perf_counter() - start))
+        return statistics.median(times), reply.briefing.article_count
+    finally:
+        core.close()
+
+
+def throughput(bases: list[Base], count: int) -> tuple[float, float]:
+    """Articles/s through the real ingest path, and the mean words per article.
+
+    Only texts of full-article size (CNN/DM's are ~700 words) count; short ones are skipped.
+    """
+    bases = [b for b in bases if len(b[1].split()) >= 400] or bases
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        words = 0
+        for i in range(count):
+            draft = variant(bases, i)
+            words += len(draft.text.split())
+            (root / f"{i:06d}.txt").write_text(f"{draft.title}\n\n{draft.text}\n", "utf-8")
+        store = Store(f"sqlite:///{root / 'ingest.db'}")
+        try:
+            start = time.perf_counter()
+            report = ingest(store, [str(root)], SystemClock())
+            elapsed = time.perf_counter() - start
+        finally:
+            store.close()
+    stored = sum(r.status == "stored" for r in report.results)
+    return stored / elapsed, words / count
+
+
+def main() -> None:
+    """Build the stores, time briefings and ingest, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="*", type=Path, help="JSONL files of news texts")
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 10000, 100000])
+    parser.add_argument("--runs", type=int, default=9, help="timed runs (median)")
+    parser.add_argument("--topic", help="briefing topic (default: a word in ~3%% of texts)")
+    parser.add_argument("--ingest", type=int, default=1000, help="articles for throughput")
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).with_name(".scale"))
+    args = parser.parse_args()
+
+    bases = load_bases(args.data)
+    topic = args.topic or pick_topic(bases)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    (args.workdir / ".gitignore").write_text("*\n", encoding="utf-8")
+    print(f"$ python bench/scale.py {' '.join(sys.argv[1:])}\n")
+    print(
+        f"{platform.machine()}, {multiprocessing.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; {len(bases)} base texts; topic {topic!r}\n"
+    )
+    print("| articles | store MB | `brief` ms | `brief " + topic + "` ms | articles read |")
+    print("|---|---|---|---|---|")
+    for size in args.sizes:
+        path = args.workdir / f"store-{size}.db"
+        if not path.exists() or Store(f"sqlite:///{path}").count() < size:
+            build_store(path, bases, size)
+        plain, _ = latency(path, "brief", args.runs)
+        topical, read = latency(path, f"brief {topic}", args.runs)
+        mb = path.stat().st_size / 1e6
+        print(f"| {size:,} | {mb:.0f} | {plain:.1f} | {topical:.1f} | {read} |", flush=True)
+    rate, words = throughput(bases, args.ingest)
+    print(f"\ningest: {rate:.0f} articles/s ({args.ingest} articles, {words:.0f} words each)")
+
+
+if __name__ == "__main__":
+    main()
