@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .text import split_paragraph, split_paragraphs, term_ids, words
+from .text import split_paragraph, split_paragraphs, term_ids
 
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
 # re-analyze their articles on next open (the text is kept, so nothing is lost).
-FORMAT = 3
+FORMAT = 4
 _MAGIC = b"BBA%d" % FORMAT
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
@@ -37,7 +37,7 @@ class Analysis:
     sentences: tuple[str, ...]
     term_ids: np.ndarray  # uint32
     bounds: np.ndarray  # int32, len(sentences) + 1
-    word_counts: np.ndarray  # int32 words per sentence, stop words included
+    word_counts: np.ndarray  # int32 whitespace-separated words per sentence
     paragraphs: np.ndarray  # int32 paragraph number of each sentence
     title_ids: np.ndarray  # uint32 hashed title terms
     flags: np.ndarray  # uint8 per sentence: QUESTION | OPENS_WITH_QUOTE | HAS_QUOTE
@@ -98,7 +98,8 @@ def analyze(text: str, title: str = "") -> Analysis:
     for sentence in sentences:
         ids.extend(term_ids(sentence))
         bounds.append(len(ids))
-        counts.append(len(words(sentence)))
+        # Whitespace words, as readers (and ROUGE tooling) count them.
+        counts.append(len(sentence.split()))
         flags.append(sentence_flags(sentence))
     return Analysis(
         sentences=tuple(sentences),

@@ -50,8 +50,14 @@ _TERM = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 def split_paragraphs(text: str) -> list[str]:
     """Split on line breaks: scraped and plain-text articles put one paragraph per line."""
-    parts = (_SPACES.sub(" ", p).strip() for p in _PARAGRAPHS.split(text))
-    return [p for p in parts if p]
+    out = []
+    for part in _PARAGRAPHS.split(text):
+        if "  " in part or "\t" in part or "\u00a0" in part:
+            part = _SPACES.sub(" ", part)
+        part = part.strip()
+        if part:
+            out.append(part)
+    return out
 
 
 def split_sentences(text: str) -> list[str]:
