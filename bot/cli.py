@@ -75,13 +75,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     from .config import load_settings
     from .errors import UserError
+    from .logs import setup_logging
 
     core = None
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=logging.DEBUG if args.debug else getattr(logging, settings.log_level, 30),
-            format="%(levelname)s %(name)s: %(message)s",
+        setup_logging(
+            logging.DEBUG if args.debug else getattr(logging, settings.log_level, 30),
+            settings.secrets(),
         )
         from .app import build_core
 

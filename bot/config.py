@@ -12,6 +12,9 @@ from dataclasses import dataclass, fields
 from .errors import BadArgument
 
 DEFAULT_DATABASE_URL = "sqlite:///briefbot.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Fields whose values are credentials: hidden from repr and redacted from every log line.
+SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token")
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,23 @@ class Settings:
     load_seeds: bool = True
     http_timeout: float = 15.0
     log_level: str = "WARNING"
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        def show(name: str) -> str:
+            value = getattr(self, name)
+            return "'***'" if name in SECRET_FIELDS and value else repr(value)
+
+        shown = ", ".join(f"{f.name}={show(f.name)}" for f in fields(self))
         return f"Settings({shown})"
+
+    def secrets(self) -> list[str]:
+        """The credential values that are set, for log redaction."""
+        return [v for v in (getattr(self, name) for name in SECRET_FIELDS) if v]
 
 
 def _flag(value: str) -> bool:
@@ -47,6 +63,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     try:
         bullets = int(get("BRIEFBOT_BULLETS", "5"))
         timeout = float(get("BRIEFBOT_HTTP_TIMEOUT", "15"))
+        port = int(get("PORT") or "3000")
     except ValueError as exc:
         raise BadArgument(f"A numeric setting is not a number: {exc}. Check your .env.") from None
     return Settings(
@@ -56,4 +73,15 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         load_seeds=_flag(get("BRIEFBOT_LOAD_SEEDS", "1")),
         http_timeout=timeout,
         log_level=(get("LOG_LEVEL") or "WARNING").upper(),
+        slack_bot_token=(get("SLACK_BOT_TOKEN") or "").strip(),
+        slack_signing_secret=(get("SLACK_SIGNING_SECRET") or "").strip(),
+        slack_app_token=(get("SLACK_APP_TOKEN") or "").strip(),
+        slack_api_url=_with_slash(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+        port=port,
     )
+
+
+def _with_slash(url: str) -> str:
+    # slack_sdk joins method names onto the base URL, so it must end with a slash.
+    url = url.strip()
+    return url if url.endswith("/") else url + "/"

@@ -28,7 +28,8 @@ def briefing_to_dict(briefing: Briefing) -> dict[str, Any]:
     }
 
 
-def _stamp(briefing: Briefing) -> str:
+def briefing_stamp(briefing: Briefing) -> str:
+    """When the briefing was made, and from how many articles."""
     when = briefing.generated_at.strftime("%d %b %Y %H:%M %Z").strip()
     if briefing.article_count > 1:
         return f"{when} · from {briefing.article_count} articles"
@@ -42,7 +43,7 @@ def _source_text(source: Source) -> str:
 
 def briefing_text(briefing: Briefing) -> str:
     """Plain text: a title, then each bullet on its own line with its sources under it."""
-    lines = [briefing.title, _stamp(briefing), ""]
+    lines = [briefing.title, briefing_stamp(briefing), ""]
     for bullet in briefing.bullets:
         lines.append(f"{BULLET} {bullet.text}")
         label = "Source" if len(bullet.sources) == 1 else "Sources"
@@ -61,7 +62,7 @@ def _source_markdown(source: Source) -> str:
 
 def briefing_markdown(briefing: Briefing) -> str:
     """Markdown: a heading and a list whose items end with linked sources."""
-    lines = [f"## {_md_escape(briefing.title)}", "", f"_{_stamp(briefing)}_", ""]
+    lines = [f"## {_md_escape(briefing.title)}", "", f"_{briefing_stamp(briefing)}_", ""]
     for bullet in briefing.bullets:
         sources = ", ".join(_source_markdown(s) for s in bullet.sources)
         lines.append(f"- {_md_escape(bullet.text)} — {sources}")

@@ -1,0 +1,251 @@
+"""Block Kit rendering of core replies: pure functions, tested offline.
+
+Slack refuses a message with more than 50 blocks, a header over 150 characters or a section
+over 3,000, and (measured) one whose blocks hold more than roughly 12,000 characters of text
+(`msg_blocks_too_long`).  A briefing that does not fit is cut at a bullet boundary and says how
+many bullets were left out, so a post is never rejected and never ends mid-word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, Reply
+from bot.models import Briefing, Bullet, Source
+from bot.render import briefing_stamp
+
+Block = dict[str, Any]
+Message = dict[str, Any]  # keyword arguments for chat.postMessage / response_url
+
+MAX_BLOCKS = 50
+HEADER_MAX = 150
+SECTION_MAX = 3000
+CONTEXT_MAX = 2000
+# Well under the ~12,000 characters of block text at which Slack answers msg_blocks_too_long.
+TEXT_BUDGET = 10_000
+FALLBACK_MAX = 3000
+ELLIPSIS = "…"
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters at a word boundary, marking the cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + ELLIPSIS
+
+
+def _shorten_escaped(text: str, limit: int) -> str:
+    """Escape, then shorten so the *escaped* text fits (entities never split)."""
+    escaped = escape(" ".join(text.split()))
+    if len(escaped) <= limit:
+        return escaped
+    # Shorten the raw text until its escaped form fits; escaping only lengthens.
+    budget = limit
+    while True:
+        candidate = escape(shorten(text, budget))
+        if len(candidate) <= limit or budget <= 10:
+            return candidate
+        budget -= len(candidate) - limit
+
+
+def source_link(source: Source) -> str:
+    """A source as a mrkdwn link `<url|title>` (or its title when it has no URL)."""
+    title = escape(shorten(source.title, 120)).replace("|", "¦")
+    if not source.url:
+        return f"_{title}_"
+    url = source.url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    return f"<{url}|{title}>"
+
+
+def _sources_line(sources: tuple[Source, ...]) -> str:
+    label = "Source" if len(sources) == 1 else "Sources"
+    parts: list[str] = []
+    used = len(label) + 2
+    for i, source in enumerate(sources):
+        link = source_link(source)
+        more = len(sources) - i - 1
+        reserve = len(f" · and {more} more") if more else 0
+        if used + len(link) + 3 + reserve > CONTEXT_MAX:
+            parts.append(f"and {len(sources) - i} more")
+            break
+        parts.append(link)
+        used += len(link) + 3
+    return f"{label}: " + " · ".join(parts)
+
+
+def _mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _bullet_blocks(bullet: Bullet) -> list[Block]:
+    section = {
+        "type": "section",
+        "text": _mrkdwn("• " + _shorten_escaped(bullet.text, SECTION_MAX - 2)),
+    }
+    if not bullet.sources:
+        return [section]
+    return [section, {"type": "context", "elements": [_mrkdwn(_sources_line(bullet.sources))]}]
+
+
+def _block_chars(blocks: list[Block]) -> int:
+    total = 0
+    for block in blocks:
+        if "text" in block:
+            total += len(block["text"]["text"])
+        for element in block.get("elements", ()):
+            total += len(element.get("text", ""))
+    return total
+
+
+def _fallback(title: str, lines: list[str]) -> str:
+    """Plain text for notifications and clients that cannot show blocks."""
+    text = "\n".join([title, *lines])
+    return shorten(text, FALLBACK_MAX) if len(text) > FALLBACK_MAX else text
+
+
+def briefing_message(briefing: Briefing) -> Message:
+    """A briefing as header, stamp, and a section plus a sources line per bullet."""
+    head = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": shorten(briefing.title, HEADER_MAX),
+                "emoji": True,
+            },
+        },
+        {"type": "context", "elements": [_mrkdwn(escape(briefing_stamp(briefing)))]},
+    ]
+    blocks = list(head)
+    shown = 0
+    for bullet in briefing.bullets:
+        more = _bullet_blocks(bullet)
+        left_after = len(briefing.bullets) - shown - 1
+        # Keep room for the "left out" note whenever bullets would remain.
+        note_room = 1 if left_after else 0
+        note_chars = 80 if left_after else 0
+        if (
+            len(blocks) + len(more) + note_room > MAX_BLOCKS
+            or _block_chars(blocks) + _block_chars(more) + note_chars > TEXT_BUDGET
+        ):
+            break
+        blocks.extend(more)
+        shown += 1
+    left_out = len(briefing.bullets) - shown
+    if left_out:
+        noun = "bullet" if left_out == 1 else "bullets"
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    _mrkdwn(f"_{left_out} more {noun} left out to fit one message; ask for fewer._")
+                ],
+            }
+        )
+    if not briefing.bullets:
+        blocks.append({"type": "section", "text": _mrkdwn("Nothing to report.")})
+    lines = [f"• {b.text}" for b in briefing.bullets[:shown]]
+    return {"text": _fallback(briefing.title, lines), "blocks": blocks}
+
+
+def articles_message(reply: ArticlesReply) -> Message:
+    """The article list: one line per article, id first, linked title."""
+    if not reply.articles:
+        text = "No articles stored yet. An operator can add some with `briefbot ingest PATH|URL`."
+        return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+    title = f"Articles matching “{reply.query}”" if reply.query else "Newest articles"
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": shorten(title, HEADER_MAX), "emoji": True},
+        }
+    ]
+    chunk: list[str] = []
+    size = 0
+    for article in reply.articles:
+        when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
+        source = Source(article.id, article.title, article.url)
+        line = (
+            f"`{article.id}` {source_link(source)} — {escape(shorten(article.source, 40))}, {when}"
+        )
+        if size + len(line) + 1 > SECTION_MAX:
+            blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
+    shown = len(reply.articles)
+    if not reply.query and reply.total > shown:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    _mrkdwn(
+                        f"Newest {shown} of {reply.total}. `/articles QUERY` searches them; "
+                        "`/summarize ID` summarizes one."
+                    )
+                ],
+            }
+        )
+    else:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    _mrkdwn("`/summarize ID` summarizes one; `/brief TOPIC` briefs on a topic.")
+                ],
+            }
+        )
+    lines = [f"{a.id} {a.title}" for a in reply.articles]
+    return {"text": _fallback(title, lines), "blocks": blocks[:MAX_BLOCKS]}
+
+
+SLACK_USAGE = (
+    "In Slack: `/brief [topic] [N] [since]`, `/summarize <id|url> [N]`, `/articles [query]`, "
+    "`/brief help`, or mention me: `@briefbot brief ukraine 3`."
+)
+
+
+def help_message(text: str) -> Message:
+    """Help text in a code block (it is aligned), with the Slack spellings first."""
+    body = shorten(text, SECTION_MAX - 8)
+    return {
+        "text": body,
+        "blocks": [
+            {"type": "section", "text": _mrkdwn(SLACK_USAGE)},
+            {"type": "section", "text": _mrkdwn(f"```{escape(body)}```")},
+        ],
+    }
+
+
+def error_message(message: str) -> Message:
+    """A user error: one short section."""
+    text = shorten(message, SECTION_MAX - 4)
+    return {
+        "text": text,
+        "blocks": [{"type": "section", "text": _mrkdwn(f":warning: {escape(text)}")}],
+    }
+
+
+def render(reply: Reply) -> Message:
+    """Render any core reply as a Slack message."""
+    if isinstance(reply, BriefingReply):
+        return briefing_message(reply.briefing)
+    if isinstance(reply, ArticlesReply):
+        return articles_message(reply)
+    if isinstance(reply, HelpReply):
+        return help_message(reply.text)
+    if isinstance(reply, ErrorReply):
+        return error_message(reply.message)
+    raise TypeError(f"cannot render {type(reply).__name__}")
