@@ -18,6 +18,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USER_ERROR = 2
 
+# Adapters are found by name (`adapters.<platform>`), so the core never imports a platform.
+PLATFORMS = ("slack",)
 SUMMARIZER_NAMES = "news (default), lead, luhn, lsa, lexrank, textrank, sumbasic, kl, reduction"
 
 
@@ -59,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="store articles from files, folders, pages or feeds")
     ingest.add_argument("items", nargs="+", metavar="PATH|URL")
     ingest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    run = sub.add_parser("run", help="run the bot on a chat platform, e.g. `run slack`")
+    run.add_argument("platform", choices=PLATFORMS, help="where to run")
+    run.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind (0.0.0.0)")
 
     chat = sub.add_parser("chat", help='run one chat command, e.g. chat "brief ukraine 3"')
     chat.add_argument("text", nargs="+", help="the command as typed in Slack or Discord")
@@ -186,7 +192,16 @@ def _chat(core, args: argparse.Namespace) -> int:
     return _print_reply(answer(core, " ".join(args.text)), args.format)
 
 
+def _run(core, args: argparse.Namespace) -> int:
+    import importlib
+
+    adapter = importlib.import_module(f"adapters.{args.platform}")
+    adapter.run(core, core.settings, host=args.host)
+    return EXIT_OK
+
+
 _COMMANDS = {
+    "run": _run,
     "brief": _brief,
     "summarize": _summarize,
     "articles": _articles,

@@ -1,0 +1,227 @@
+"""The Slack adapter: a slack-bolt `AsyncApp` that hands commands to the core and posts replies.
+
+Slack allows 3 seconds for an answer, so every handler acks first and then composes off the
+event loop (`asyncio.to_thread`): twenty concurrent `/brief`s all get their ack at once.
+Briefings go to the channel; errors, help and article lists go only to the person who asked.
+Every Web API call and `response_url` post retries HTTP 429 after `Retry-After` and
+connection errors with backoff (slack_sdk's retry handlers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.app import Core
+from bot.commands import ArticlesReply, BriefingReply, Reply, answer
+from bot.config import Settings
+
+from .blocks import Message, error_message, render
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+COMMANDS = {"/brief": "brief", "/summarize": "summarize", "/articles": "articles", "/briefbot": ""}
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+# Posting errors that mean "the bot is not in this conversation": the response_url still works.
+_NOT_HERE = {"not_in_channel", "channel_not_found", "is_archived"}
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """Retry 429s after Retry-After, and dropped connections with backoff."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+    ]
+
+
+def build_app(core: Core, settings: Settings, *, socket_mode: bool = False) -> AsyncApp:
+    """Create the Bolt app with our handlers, pointed at `settings.slack_api_url`."""
+    client = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=retry_handlers(),
+        logger=logging.getLogger("slack_sdk.web"),
+    )
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or None,
+        # Socket Mode requests arrive over our own authenticated connection: nothing to sign.
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    poster = Poster(client)
+
+    for command, verb in COMMANDS.items():
+        app.command(command)(_command_handler(core, poster, verb))
+
+    @app.event("app_mention")
+    async def on_mention(event: dict[str, Any]) -> None:
+        if event.get("bot_id"):
+            return
+        text = _MENTION.sub(" ", event.get("text", "")).strip()
+        reply = await compose(core, text or "help")
+        await poster.deliver(
+            reply,
+            channel=event["channel"],
+            user=event.get("user", ""),
+            thread_ts=event.get("thread_ts") or event.get("ts"),
+        )
+
+    @app.event("message")
+    async def ignore_messages() -> None:
+        """Messages in channels are not commands; acknowledge and drop them."""
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("Slack handler failed: %s (%s)", type(error).__name__, error)
+
+    return app
+
+
+def _command_handler(core: Core, poster: Poster, verb: str) -> Callable[..., Awaitable[None]]:
+    async def handle(ack: Callable[[], Awaitable[None]], command: dict[str, Any]) -> None:
+        await ack()
+        text = f"{verb} {command.get('text', '')}".strip()
+        reply = await compose(core, text)
+        await poster.deliver(
+            reply,
+            channel=command.get("channel_id", ""),
+            user=command.get("user_id", ""),
+            response_url=command.get("response_url"),
+        )
+
+    return handle
+
+
+async def compose(core: Core, text: str) -> Reply:
+    """Parse and answer a command on a worker thread, so the event loop keeps acking."""
+    return await asyncio.to_thread(answer, core, text)
+
+
+def is_public(reply: Reply) -> bool:
+    """Briefings are for the channel; help, errors and article lists only for the asker."""
+    return isinstance(reply, BriefingReply)
+
+
+class Poster:
+    """Posts rendered replies, with the fallbacks and user-facing failures Slack needs."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def deliver(
+        self,
+        reply: Reply,
+        *,
+        channel: str,
+        user: str,
+        response_url: str | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
+        """Post `reply` where it belongs; never raise (a failure is logged and explained)."""
+        message = render(reply)
+        try:
+            if is_public(reply):
+                await self._public(message, channel, user, response_url, thread_ts)
+            else:
+                await self._private(message, channel, user, response_url, thread_ts)
+        except Exception as exc:  # the user hears one line; the log keeps the detail
+            log.error("Could not post a reply in %s: %s", channel, _describe(exc))
+            what = (
+                "briefing"
+                if isinstance(reply, BriefingReply)
+                else ("article list" if isinstance(reply, ArticlesReply) else "reply")
+            )
+            await self._tell_failure(what, exc, channel, user, response_url, thread_ts)
+
+    async def _public(
+        self,
+        message: Message,
+        channel: str,
+        user: str,
+        response_url: str | None,
+        thread_ts: str | None,
+    ) -> None:
+        try:
+            await self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                **message,
+            )
+        except SlackApiError as exc:
+            if response_url and exc.response.get("error") in _NOT_HERE:
+                # Not a member of this channel or DM: the command's response_url still is.
+                await self._webhook(response_url, message, "in_channel")
+                return
+            raise
+
+    async def _private(
+        self,
+        message: Message,
+        channel: str,
+        user: str,
+        response_url: str | None,
+        thread_ts: str | None,
+    ) -> None:
+        if response_url:
+            await self._webhook(response_url, message, "ephemeral")
+        else:
+            await self.client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread_ts, **message
+            )
+
+    async def _webhook(self, url: str, message: Message, response_type: str) -> None:
+        webhook = AsyncWebhookClient(url, retry_handlers=retry_handlers())
+        response = await webhook.send(
+            text=message["text"], blocks=message["blocks"], response_type=response_type
+        )
+        if response.status_code != 200:
+            raise PostFailed(f"response_url answered HTTP {response.status_code}: {response.body}")
+
+    async def _tell_failure(
+        self,
+        what: str,
+        exc: Exception,
+        channel: str,
+        user: str,
+        response_url: str | None,
+        thread_ts: str | None,
+    ) -> None:
+        reason = _describe(exc)
+        hint = (
+            " Invite me with `/invite @briefbot` and try again."
+            if reason in _NOT_HERE
+            else " Please try again in a minute."
+        )
+        message = error_message(f"I couldn't post the {what} here ({reason}).{hint}")
+        try:
+            await self._private(message, channel, user, response_url, thread_ts)
+        except Exception as second:
+            log.error("Could not tell %s about the failure either: %s", user, _describe(second))
+
+
+class PostFailed(Exception):
+    """A response_url post that Slack did not accept."""
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc.response.status_code)
+    return type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,239 @@
+"""A loopback fake of the Slack Web API (aiohttp on 127.0.0.1), and a signer for requests.
+
+It answers `auth.test`, `chat.postMessage`, `chat.postEphemeral` and `response_url` posts the
+way Slack does (JSON with `ok`, errors as `ok: false`, 429 with `Retry-After`), checks the bot
+token, and records every call.  Tests wait on `wait_for`, never on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+BOT_TOKEN = "xoxb-0000000000-1111111111-testbottokenvalue"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+APP_TOKEN = "xapp-1-A111-222-testapptokenvalue"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received."""
+
+    method: str  # Web API method, or "response_url"
+    payload: dict[str, Any]
+    status: int  # what the fake answered
+
+
+@dataclass
+class Failure:
+    """A programmed failure: the next `times` calls of a method answer like this."""
+
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    times: int = 1
+
+
+@dataclass
+class FakeSlack:
+    """The fake server; `url` is its base, `api_url` what SLACK_API_URL should be."""
+
+    token: str = BOT_TOKEN
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Condition | None = None
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A response_url that this fake accepts, as Slack puts in a command payload."""
+        return f"{self.url}/response/{name}"
+
+    def fail(self, method: str, **how: Any) -> None:
+        """Make the next call(s) of `method` fail (see Failure)."""
+        self.failures.setdefault(method, []).append(Failure(**how))
+
+    async def start(self) -> FakeSlack:
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- reading back ---------------------------------------------------------------------
+
+    def of(self, method: str, *, ok: bool = True) -> list[Call]:
+        """Calls of one method (by default only the ones answered with success)."""
+        return [c for c in self.calls if c.method == method and (c.status == 200) == ok]
+
+    async def wait_for(self, predicate: Callable[[FakeSlack], Any], timeout: float = 10) -> Any:
+        """Wait until `predicate(self)` is truthy (re-checked on every call); return it."""
+        assert self._changed is not None
+
+        async def check() -> Any:
+            async with self._changed:
+                while not (result := predicate(self)):
+                    await self._changed.wait()
+                return result
+
+        return await asyncio.wait_for(check(), timeout)
+
+    # -- handlers -------------------------------------------------------------------------
+
+    async def _record(self, call: Call) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _next_failure(self, method: str) -> Failure | None:
+        queue = self.failures.get(method)
+        if not queue:
+            return None
+        failure = queue[0]
+        failure.times -= 1
+        if failure.times <= 0:
+            queue.pop(0)
+        return failure
+
+    async def _payload(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return await request.json()
+        form = await request.post()
+        payload: dict[str, Any] = dict(form)
+        for key in ("blocks", "attachments"):
+            if isinstance(payload.get(key), str):
+                payload[key] = json.loads(payload[key])
+        return payload
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        payload = await self._payload(request)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            await self._record(Call(method, payload, 401))
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        failure = self._next_failure(method)
+        if failure is not None:
+            headers = {}
+            if failure.retry_after is not None:
+                headers["Retry-After"] = str(failure.retry_after)
+            status = failure.status if failure.status != 200 else 400
+            await self._record(Call(method, payload, status))
+            body = {"ok": False, "error": failure.error or "ratelimited"}
+            return web.json_response(body, status=failure.status, headers=headers)
+        await self._record(Call(method, payload, 200))
+        if method == "auth.test":
+            return web.json_response(
+                {
+                    "ok": True,
+                    "url": "https://fake.slack.test/",
+                    "team": "Fake",
+                    "user": "briefbot",
+                    "team_id": "T0FAKE",
+                    "user_id": "U0BOT",
+                    "bot_id": "B0BOT",
+                }
+            )
+        if method in {"chat.postMessage", "chat.postEphemeral"}:
+            ts = f"1700000000.{next(self._ts):06d}"
+            return web.json_response(
+                {"ok": True, "channel": payload.get("channel"), "ts": ts, "message_ts": ts}
+            )
+        return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        payload = await self._payload(request)
+        failure = self._next_failure("response_url")
+        if failure is not None:
+            status = failure.status if failure.status != 200 else 500
+            await self._record(Call("response_url", payload, status))
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            return web.Response(status=status, text=failure.error or "error", headers=headers)
+        await self._record(Call("response_url", payload, 200))
+        return web.Response(text="ok")
+
+
+def sign(body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack sends with a request: `v0=` HMAC-SHA256 of `v0:timestamp:body`."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + stamp.encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+def command_body(
+    command: str,
+    text: str,
+    response_url: str,
+    *,
+    channel: str = "C0NEWS",
+    user: str = "U0ASKER",
+) -> bytes:
+    """A form-encoded slash-command body, field for field as Slack sends it."""
+    return urlencode(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": "T0FAKE",
+            "team_domain": "fake",
+            "channel_id": channel,
+            "channel_name": "news",
+            "user_id": user,
+            "user_name": "asker",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0BRIEF",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
+
+
+def mention_body(text: str, *, channel: str = "C0NEWS", user: str = "U0ASKER") -> bytes:
+    """An Events API `app_mention` callback as JSON."""
+    return json.dumps(
+        {
+            "token": "deprecated-verification-token",
+            "team_id": "T0FAKE",
+            "api_app_id": "A0BRIEF",
+            "type": "event_callback",
+            "event_id": "Ev0001",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_mention",
+                "user": user,
+                "text": f"<@U0BOT> {text}",
+                "ts": "1700000000.000100",
+                "channel": channel,
+                "event_ts": "1700000000.000100",
+            },
+        }
+    ).encode()
