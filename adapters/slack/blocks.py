@@ -8,6 +8,7 @@ many bullets were left out, so a post is never rejected and never ends mid-word.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, Reply
@@ -25,6 +26,7 @@ CONTEXT_MAX = 2000
 TEXT_BUDGET = 10_000
 FALLBACK_MAX = 3000
 ELLIPSIS = "…"
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}…$")
 
 
 def escape(text: str) -> str:
@@ -45,17 +47,13 @@ def shorten(text: str, limit: int) -> str:
 
 
 def _shorten_escaped(text: str, limit: int) -> str:
-    """Escape, then shorten so the *escaped* text fits (entities never split)."""
+    """Escape, then shorten so the *escaped* text fits, never splitting an entity."""
     escaped = escape(" ".join(text.split()))
     if len(escaped) <= limit:
         return escaped
-    # Shorten the raw text until its escaped form fits; escaping only lengthens.
-    budget = limit
-    while True:
-        candidate = escape(shorten(text, budget))
-        if len(candidate) <= limit or budget <= 10:
-            return candidate
-        budget -= len(candidate) - limit
+    cut = shorten(escaped, limit)
+    # A hard cut (no space near the end) may have split "&amp;" and friends: drop the piece.
+    return _PARTIAL_ENTITY.sub(ELLIPSIS, cut)
 
 
 def source_link(source: Source) -> str:

@@ -1,0 +1,158 @@
+"""The Block Kit renderer, offline: Slack's limits, escaping, links and the text fallback."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from adapters.slack.blocks import (
+    HEADER_MAX,
+    MAX_BLOCKS,
+    SECTION_MAX,
+    TEXT_BUDGET,
+    articles_message,
+    briefing_message,
+    escape,
+    render,
+    shorten,
+    source_link,
+)
+from bot.commands import ArticlesReply, ErrorReply, HelpReply
+from bot.models import Article, Briefing, Bullet, Source
+
+WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def briefing(bullets: list[Bullet], title: str = "Briefing: ukraine") -> Briefing:
+    return Briefing(title=title, generated_at=WHEN, topic="ukraine", bullets=tuple(bullets))
+
+
+def bullet(i: int, words: int = 30, sources: int = 2) -> Bullet:
+    text = " ".join(f"word{i}x{j}" for j in range(words)) + "."
+    return Bullet(
+        text=text,
+        sources=tuple(
+            Source(id=100 * i + k, title=f"Report {i}.{k}", url=f"https://news.test/{i}/{k}")
+            for k in range(sources)
+        ),
+    )
+
+
+def block_text_chars(blocks: list[dict]) -> int:
+    total = 0
+    for block in blocks:
+        if "text" in block:
+            total += len(block["text"]["text"])
+        total += sum(len(e.get("text", "")) for e in block.get("elements", ()))
+    return total
+
+
+def test_each_bullet_is_a_section_with_its_sources_as_links_in_a_context_line() -> None:
+    message = briefing_message(briefing([bullet(1), bullet(2, sources=1)]))
+    blocks = message["blocks"]
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Briefing: ukraine", "emoji": True},
+    }
+    sections = [b for b in blocks if b["type"] == "section"]
+    assert [s["text"]["text"][:9] for s in sections] == ["• word1x0", "• word2x0"]
+    contexts = [b["elements"][0]["text"] for b in blocks if b["type"] == "context"]
+    assert "Sources: <https://news.test/1/0|Report 1.0> · <https://news.test/1/1|Report 1.1>" in (
+        contexts
+    )
+    assert "Source: <https://news.test/2/0|Report 2.0>" in contexts
+    assert message["text"].startswith("Briefing: ukraine")
+
+
+def test_sixty_bullets_are_cut_at_a_bullet_boundary_within_every_limit() -> None:
+    bullets = [bullet(i, words=40, sources=3) for i in range(60)]
+    message = briefing_message(briefing(bullets))
+    blocks = message["blocks"]
+    assert len(blocks) <= MAX_BLOCKS
+    assert block_text_chars(blocks) <= TEXT_BUDGET < 12_000
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    shown = len(sections)
+    assert 0 < shown < 60
+    # Whole bullets only, in order.
+    assert sections == ["• " + escape(b.text) for b in bullets[:shown]]
+    note = blocks[-1]["elements"][0]["text"]
+    assert f"{60 - shown} more bullets left out" in note
+    assert len(json.dumps(message)) < 40_000
+    assert message["text"]
+
+
+def test_long_bullets_use_the_character_budget_before_the_block_count() -> None:
+    bullets = [bullet(i, words=300, sources=1) for i in range(20)]  # ~3,000 chars each
+    blocks = briefing_message(briefing(bullets))["blocks"]
+    assert block_text_chars(blocks) <= TEXT_BUDGET
+    assert all(len(b["text"]["text"]) <= SECTION_MAX for b in blocks if b["type"] == "section")
+    assert "left out" in blocks[-1]["elements"][0]["text"]
+
+
+def test_an_overlong_sentence_is_cut_at_a_word_not_mid_word() -> None:
+    text = "alpha " * 1200  # 7,200 characters
+    blocks = briefing_message(briefing([Bullet(text.strip(), ())]))["blocks"]
+    section = next(b for b in blocks if b["type"] == "section")["text"]["text"]
+    assert len(section) <= SECTION_MAX
+    assert section.endswith("alpha…")
+
+
+def test_header_is_at_most_150_characters() -> None:
+    blocks = briefing_message(briefing([bullet(1)], title="T" * 80 + " " + "x" * 200))["blocks"]
+    assert len(blocks[0]["text"]["text"]) <= HEADER_MAX
+
+
+def test_mrkdwn_control_characters_are_escaped_everywhere() -> None:
+    risky = Bullet(
+        "Profits <rose> & fell <!channel>.",
+        (Source(1, "A|B <c> & d", "https://x.test/a?b=1&c=<2>|3"),),
+    )
+    message = briefing_message(briefing([risky]))
+    dumped = json.dumps(message["blocks"])
+    assert "<!channel>" not in dumped
+    assert "&lt;rose&gt; &amp; fell &lt;!channel&gt;" in dumped
+    link = source_link(risky.sources[0])
+    assert link.startswith("<https://x.test/a?b=1&c=%3C2%3E%7C3|")
+    assert link.count("|") == 1 and link.count("<") == 1 and link.count(">") == 1
+
+
+def test_escaping_never_pushes_a_section_over_the_limit() -> None:
+    text = "& " * 2000  # escapes to five times its length
+    blocks = briefing_message(briefing([Bullet(text, ())]))["blocks"]
+    section = next(b for b in blocks if b["type"] == "section")["text"]["text"]
+    assert len(section) <= SECTION_MAX
+    assert "&am…" not in section and not section.rstrip("…").endswith("&amp")
+
+
+def test_sources_without_a_url_are_named_and_many_sources_are_counted() -> None:
+    many = Bullet(
+        "Talks resumed.", tuple(Source(i, f"Outlet report {i}" * 10, None) for i in range(40))
+    )
+    context = briefing_message(briefing([many]))["blocks"][3]["elements"][0]["text"]
+    assert context.startswith("Sources: _Outlet report 0")
+    assert len(context) <= 2000
+    assert context.endswith("more")
+
+
+def test_other_replies_render_with_a_fallback_text() -> None:
+    article = Article(
+        id=7,
+        title="Harbour reopens",
+        text="…",
+        source="Test Herald",
+        url="https://news.test/h",
+        published_at=WHEN,
+        ingested_at=WHEN,
+        content_hash="h",
+    )
+    listing = articles_message(ArticlesReply((article,), None, 1))
+    assert "`7` <https://news.test/h|Harbour reopens>" in json.dumps(listing["blocks"])
+    assert render(HelpReply("brief [topic]"))["text"]
+    error = render(ErrorReply("No stored article has id 99999."))
+    assert error["text"] == "No stored article has id 99999."
+    assert "99999" in error["blocks"][0]["text"]["text"]
+
+
+def test_shorten_keeps_short_text_and_marks_cuts() -> None:
+    assert shorten("short text", 50) == "short text"
+    assert shorten("one two three four five", 12) == "one two…"
