@@ -48,8 +48,19 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
+class _QuietTokenNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN from the environment is unused when a client is given;
+    we give the client that very token (with our base URL and retries), so say nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(core: Core, settings: Settings, *, socket_mode: bool = False) -> AsyncApp:
     """Create the Bolt app with our handlers, pointed at `settings.slack_api_url`."""
+    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _QuietTokenNotice) for f in bolt_log.filters):
+        bolt_log.addFilter(_QuietTokenNotice())
     client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
