@@ -19,7 +19,7 @@ EXIT_FAILURE = 1
 EXIT_USER_ERROR = 2
 
 # Adapters are found by name (`adapters.<platform>`), so the core never imports a platform.
-PLATFORMS = ("slack",)
+PLATFORMS = ("slack", "discord")
 SUMMARIZER_NAMES = "news (default), lead, luhn, lsa, lexrank, textrank, sumbasic, kl, reduction"
 
 
@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot on a chat platform, e.g. `run slack`")
     run.add_argument("platform", choices=PLATFORMS, help="where to run")
     run.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind (0.0.0.0)")
+
+    discord = sub.add_parser("discord", help="Discord helpers, e.g. `discord invite`")
+    discord.add_argument(
+        "action", choices=("invite",), help="invite: print the link that adds the bot"
+    )
 
     chat = sub.add_parser("chat", help='run one chat command, e.g. chat "brief ukraine 3"')
     chat.add_argument("text", nargs="+", help="the command as typed in Slack or Discord")
@@ -192,6 +197,13 @@ def _chat(core, args: argparse.Namespace) -> int:
     return _print_reply(answer(core, " ".join(args.text)), args.format)
 
 
+def _discord(core, args: argparse.Namespace) -> int:
+    from adapters.discord import invite_url
+
+    print(invite_url(core.settings))
+    return EXIT_OK
+
+
 def _run(core, args: argparse.Namespace) -> int:
     import importlib
 
@@ -202,6 +214,7 @@ def _run(core, args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "run": _run,
+    "discord": _discord,
     "brief": _brief,
     "summarize": _summarize,
     "articles": _articles,

@@ -14,7 +14,7 @@ from .errors import BadArgument
 DEFAULT_DATABASE_URL = "sqlite:///briefbot.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Fields whose values are credentials: hidden from repr and redacted from every log line.
-SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token")
+SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "discord_token")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ class Settings:
     slack_app_token: str = ""
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
+    discord_token: str = ""
+    discord_guild_id: str = ""
+    discord_application_id: str = ""
+    discord_api_url: str = ""
+    discord_gateway_url: str = ""
 
     def __repr__(self) -> str:
         def show(name: str) -> str:
@@ -78,6 +83,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         slack_app_token=(get("SLACK_APP_TOKEN") or "").strip(),
         slack_api_url=_with_slash(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
         port=port,
+        discord_token=(get("DISCORD_TOKEN") or "").strip(),
+        discord_guild_id=(get("DISCORD_GUILD_ID") or "").strip(),
+        discord_application_id=(get("DISCORD_APPLICATION_ID") or "").strip(),
+        discord_api_url=(get("DISCORD_API_URL") or "").strip().rstrip("/"),
+        discord_gateway_url=(get("DISCORD_GATEWAY_URL") or "").strip(),
     )
 
 

@@ -10,6 +10,19 @@ from .models import Article, Briefing, Source
 
 FORMATS = ("text", "markdown", "json")
 BULLET = "•"
+ELLIPSIS = "…"
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters at a word boundary, marking the cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + ELLIPSIS
 
 
 def briefing_to_dict(briefing: Briefing) -> dict[str, Any]:

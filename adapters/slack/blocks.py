@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, Reply
 from bot.models import Briefing, Bullet, Source
-from bot.render import briefing_stamp
+from bot.render import ELLIPSIS, briefing_stamp, shorten
 
 Block = dict[str, Any]
 Message = dict[str, Any]  # keyword arguments for chat.postMessage / response_url
@@ -25,25 +25,12 @@ CONTEXT_MAX = 2000
 # Well under the ~12,000 characters of block text at which Slack answers msg_blocks_too_long.
 TEXT_BUDGET = 10_000
 FALLBACK_MAX = 3000
-ELLIPSIS = "…"
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}…$")
 
 
 def escape(text: str) -> str:
     """Escape the three characters mrkdwn treats as control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` characters at a word boundary, marking the cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - len(ELLIPSIS)]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-") + ELLIPSIS
 
 
 def _shorten_escaped(text: str, limit: int) -> str:

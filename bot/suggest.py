@@ -1,0 +1,45 @@
+"""Suggestions for chat autocomplete: stored articles and the topics they are about.
+
+Platform-neutral so every adapter offers the same choices; cheap enough to run on each
+keystroke (a bounded index read, no text analysis).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from summarizers.text import STOP_WORDS
+
+from .store import Store
+
+_WORD = re.compile(r"[^\W\d_][\w’'-]{3,}")
+RECENT = 200
+
+
+def article_choices(store: Store, typed: str, limit: int = 25) -> list[tuple[str, str]]:
+    """(label, value) pairs: articles whose id starts with, or whose text matches, `typed`."""
+    typed = typed.strip()
+    if typed.isdigit():
+        found = [a for a in store.search(None, limit=RECENT) if str(a.id).startswith(typed)]
+        exact = store.get(int(typed))
+        if exact is not None and all(a.id != exact.id for a in found):
+            found.insert(0, exact)
+    else:
+        found = store.search(typed or None, limit=limit)
+    return [(f"{a.id} · {a.title}", str(a.id)) for a in found[:limit]]
+
+
+def topic_choices(store: Store, typed: str, limit: int = 25) -> list[str]:
+    """Words from recent headlines, most frequent first, that start with what was typed."""
+    prefix = typed.strip().casefold()
+    counts: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    for article in store.search(None, limit=RECENT):
+        for word in _WORD.findall(article.title):
+            key = word.casefold().strip("’'-")
+            if key in STOP_WORDS or not key.startswith(prefix):
+                continue
+            counts[key] += 1
+            shown.setdefault(key, word.strip("’'-"))
+    return [shown[k] for k, _ in counts.most_common(limit)]
