@@ -1,0 +1,130 @@
+"""The embed renderer, offline: every Discord limit holds whatever the briefing's size."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.discord.embeds import (
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    MAX_EMBEDS,
+    MESSAGE_CHARS,
+    TITLE_MAX,
+    Message,
+    briefing_messages,
+    render,
+    source_link,
+)
+from bot.commands import ArticlesReply, ErrorReply, HelpReply
+from bot.models import Article, Briefing, Bullet, Source
+
+WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def briefing(bullets: list[Bullet], title: str = "Briefing: ukraine") -> Briefing:
+    return Briefing(
+        title=title, generated_at=WHEN, topic="ukraine", bullets=tuple(bullets), article_count=9
+    )
+
+
+def bullet(i: int, words: int = 30, sources: int = 2) -> Bullet:
+    return Bullet(
+        text=" ".join(f"w{i}x{j}" for j in range(words)) + ".",
+        sources=tuple(
+            Source(100 * i + k, f"Report {i}.{k}", f"https://news.test/{i}/{k}")
+            for k in range(sources)
+        ),
+    )
+
+
+def assert_within_limits(message: Message) -> None:
+    assert message.content is None or len(message.content) <= CONTENT_MAX
+    assert len(message.embeds) <= MAX_EMBEDS
+    assert sum(len(e) for e in message.embeds) <= MESSAGE_CHARS
+    for embed in message.embeds:
+        data = embed.to_dict()
+        assert len(data.get("title", "")) <= TITLE_MAX
+        assert len(data.get("description", "")) <= DESCRIPTION_MAX
+        assert len(data.get("fields", [])) <= 25
+        assert len(data.get("footer", {}).get("text", "")) <= 2048
+
+
+def descriptions(messages: list[Message]) -> str:
+    return "\n".join(e.description or "" for m in messages for e in m.embeds)
+
+
+def test_bullets_carry_their_sources_as_markdown_links_with_timestamp_and_footer() -> None:
+    [message] = briefing_messages(briefing([bullet(1), bullet(2, sources=1)]))
+    [embed] = message.embeds
+    assert embed.title == "Briefing: ukraine"
+    assert embed.description.startswith("• w1x0 w1x1")
+    assert (
+        "[Report 1.0](https://news.test/1/0), [Report 1.1](https://news.test/1/1)"
+        in embed.description
+    )
+    assert "[Report 2.0](https://news.test/2/0)" in embed.description
+    assert embed.timestamp == WHEN
+    assert "from 9 articles" in embed.footer.text
+
+
+@pytest.mark.parametrize("count, words", [(60, 40), (60, 200), (200, 60), (5, 2000)])
+def test_any_briefing_is_split_at_bullet_boundaries_within_every_limit(
+    count: int, words: int
+) -> None:
+    bullets = [bullet(i, words=words, sources=3) for i in range(count)]
+    messages = briefing_messages(briefing(bullets))
+    for message in messages:
+        assert_within_limits(message)
+    text = descriptions(messages)
+    # Every bullet appears once, whole or cut at a word, in order.
+    positions = [text.index(f"• w{i}x0 ") for i in range(count)]
+    assert positions == sorted(positions)
+    # As few messages as possible: no two neighbours would have fitted in one.
+    sizes = [sum(len(e) for e in m.embeds) for m in messages]
+    assert all(a + b > MESSAGE_CHARS - 600 for a, b in itertools.pairwise(sizes))
+
+
+def test_sixty_bullets_keep_whole_bullets_in_each_embed() -> None:
+    bullets = [bullet(i, words=40, sources=3) for i in range(60)]
+    messages = briefing_messages(briefing(bullets))
+    assert len(messages) > 1
+    for message in messages:
+        for embed in message.embeds:
+            for line in embed.description.split("\n"):
+                assert line.startswith(("• ", "  ↳ "))
+            assert embed.description.split("\n")[-1].startswith("  ↳ ")  # ends after sources
+    assert messages[0].embeds[0].title and messages[-1].embeds[-1].footer.text
+
+
+def test_an_enormous_sentence_is_cut_at_a_word() -> None:
+    [message] = briefing_messages(briefing([Bullet("alpha " * 3000, ())]))
+    assert_within_limits(message)
+    assert message.embeds[0].description.endswith("alpha…")
+
+
+def test_markdown_in_articles_is_shown_literally_and_links_stay_links() -> None:
+    risky = Bullet(
+        "Shares **soared** _today_ ~~not~~ `x` > y",
+        (Source(1, "A [big] (day)", "https://x.test/a b(c)"),),
+    )
+    [message] = briefing_messages(briefing([risky]))
+    description = message.embeds[0].description
+    assert "\\*\\*soared\\*\\*" in description and "\\_today\\_" in description
+    assert source_link(risky.sources[0]) == "[A (big) (day)](https://x.test/a%20b%28c%29)"
+
+
+def test_other_replies() -> None:
+    article = Article(
+        7, "Harbour reopens", "…", "Test Herald", "https://news.test/h", WHEN, WHEN, "h"
+    )
+    [listing] = render(ArticlesReply((article,), None, 1))
+    assert "`7` [Harbour reopens](https://news.test/h)" in listing.embeds[0].description
+    [help_] = render(HelpReply("brief [topic]"))
+    assert "/brief" in help_.embeds[0].description
+    [error] = render(ErrorReply("No article with id 99999."))
+    assert "99999" in error.content and not error.embeds
+    [long_error] = render(ErrorReply("x " * 5000))
+    assert len(long_error.content) <= CONTENT_MAX
