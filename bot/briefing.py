@@ -52,9 +52,20 @@ def compose_briefing(
     since: datetime | None = None,
     title: str | None = None,
     max_articles: int = MAX_ARTICLES,
+    stored_after: datetime | None = None,
+    stored_until: datetime | None = None,
 ) -> Briefing:
-    """Build a briefing of up to `bullets` bullets from the newest matching articles."""
-    found = store.search(topic, since=since, limit=max_articles)
+    """Build a briefing of up to `bullets` bullets from the newest matching articles.
+
+    `stored_after`/`stored_until` bound the articles by when they were first stored (digests).
+    """
+    found = store.search(
+        topic,
+        since=since,
+        limit=max_articles,
+        stored_after=stored_after,
+        stored_until=stored_until,
+    )
     analyses = store.analyses(a.id for a in found)
     articles = [a for a in found if a.id in analyses and len(analyses[a.id])]
     chosen = condense(articles, [analyses[a.id] for a in articles], summarizer, bullets)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .app import Core
+from .digests import CLI, DIGEST_HELP, Context, DigestRequest, handle_digest, parse_digest
+from .digests import _Help as DigestHelp
 from .errors import BadArgument, UnknownArticle, UserError
 from .models import Article, Briefing, Bullet, Source
 
@@ -65,7 +67,7 @@ class HelpRequest:
     command: str | None = None
 
 
-Request = BriefRequest | SummarizeRequest | ArticlesRequest | HelpRequest
+Request = BriefRequest | SummarizeRequest | ArticlesRequest | HelpRequest | DigestRequest
 
 
 # -- replies ---------------------------------------------------------------------------------
@@ -95,13 +97,28 @@ class HelpReply:
 
 
 @dataclass(frozen=True)
+class NoticeReply:
+    """A short message: to the channel (`public`, e.g. who subscribed it to a digest) or to
+    the asker only (e.g. the channel's digest list)."""
+
+    text: str
+    public: bool = True
+
+
+@dataclass(frozen=True)
 class ErrorReply:
     """A short message saying what went wrong and what to do; shown only to the asker."""
 
     message: str
 
 
-Reply = BriefingReply | ArticlesReply | HelpReply | ErrorReply
+Reply = BriefingReply | ArticlesReply | HelpReply | ErrorReply | NoticeReply
+
+
+def is_public(reply: Reply) -> bool:
+    """Briefings and public notices go to the channel; help, errors and lists to the asker."""
+    return isinstance(reply, BriefingReply) or (isinstance(reply, NoticeReply) and reply.public)
+
 
 HELP = """\
 briefbot turns stored news articles into short, sourced bullet briefings.
@@ -111,6 +128,11 @@ Commands:
                               `brief ukraine 3` or `brief nato 5 7d` (since: 24h, 7d, 2w, all).
   summarize <id|url> [N]      The key sentences of one article, e.g. `summarize 2`.
   articles [query]            The newest stored articles, e.g. `articles nato`.
+  digest subscribe HH:MM [time zone] [topic] [N] [quiet]
+                              A daily digest in this channel, e.g.
+                              `digest subscribe 08:30 Europe/Paris ukraine 5`.
+  digest list | unsubscribe <id|all> | now [id]
+                              This channel's digests (`digest help` for more).
   help                        This text.
 """
 
@@ -162,6 +184,11 @@ def parse_command(text: str) -> Request:
         return _parse_brief(args)
     if verb in {"summarize", "summarise", "summary"}:
         return _parse_summarize(args)
+    if verb in {"digest", "digests"}:
+        try:
+            return parse_digest(args)
+        except DigestHelp:
+            return HelpRequest("digest")
     if verb in {"articles", "list", "search"}:
         query = " ".join(args).strip() or None
         if query and len(query) > MAX_TOPIC_CHARS:
@@ -201,10 +228,10 @@ def _parse_summarize(args: list[str]) -> Request:
 # -- handling --------------------------------------------------------------------------------
 
 
-def handle(core: Core, request: Request) -> Reply:
+def handle(core: Core, request: Request, context: Context = CLI) -> Reply:
     """Answer a request; user mistakes come back as an `ErrorReply`, never as an exception."""
     try:
-        return _dispatch(core, request)
+        return _dispatch(core, request, context)
     except UserError as exc:
         return ErrorReply(str(exc))
     except Exception:
@@ -217,18 +244,20 @@ def handle(core: Core, request: Request) -> Reply:
         )
 
 
-def answer(core: Core, text: str) -> Reply:
+def answer(core: Core, text: str, context: Context = CLI) -> Reply:
     """Parse and answer one chat command."""
     try:
         request = parse_command(text)
     except UserError as exc:
         return ErrorReply(str(exc))
-    return handle(core, request)
+    return handle(core, request, context)
 
 
-def _dispatch(core: Core, request: Request) -> Reply:
+def _dispatch(core: Core, request: Request, context: Context) -> Reply:
     if isinstance(request, HelpRequest):
-        return HelpReply(HELP)
+        return HelpReply(DIGEST_HELP if request.command == "digest" else HELP)
+    if isinstance(request, DigestRequest):
+        return handle_digest(core, request, context)  # type: ignore[return-value]
     if isinstance(request, BriefRequest):
         return _brief(core, request)
     if isinstance(request, SummarizeRequest):

@@ -89,3 +89,40 @@ class IngestReport:
             more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
             parts.append(f"{len(failed)} failed: {reasons}{more}")
         return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel's daily digest: when (local time), about what, and from where on."""
+
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    hour: int
+    minute: int
+    timezone: str
+    topic: str | None
+    bullets: int
+    quiet: bool
+    created_by: str
+    created_at: datetime
+    window_start: datetime
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One subscription's digest for one local date, as recorded in the ledger."""
+
+    id: int
+    subscription_id: int
+    local_date: str  # YYYY-MM-DD in the subscription's time zone
+    scheduled_at: datetime
+    status: str  # claimed | delivered | failed | missed
+    claimed_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None
+    message_id: str | None
+    error: str | None
+    delivered_at: datetime | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, Reply
+from .commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from .models import Article, Briefing, Source
 
 FORMATS = ("text", "markdown", "json")
@@ -127,6 +127,8 @@ def render(reply: Reply, fmt: str = "text") -> str:
             )
         return articles_text(reply)
     if isinstance(reply, HelpReply):
+        return reply.text
+    if isinstance(reply, NoticeReply):
         return reply.text
     if isinstance(reply, ErrorReply):
         return reply.message

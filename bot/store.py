@@ -19,11 +19,14 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Connection,
+    ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     func,
@@ -61,6 +64,49 @@ articles = Table(
     Column("text", Text, nullable=False),
     Column("content_hash", Text, nullable=False, unique=True),
     Column("analysis", LargeBinary, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# A channel's daily digest.  `window_start` is where the next digest's articles begin: the
+# moment the previous digest was composed (first-seen time, so late-dated items still count).
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", Text, nullable=False),
+    Column("workspace", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("minute", Integer, nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("topic", Text),
+    Column("bullets", Integer, nullable=False),
+    Column("quiet", Integer, nullable=False, default=0),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("window_start", Text, nullable=False),
+    Column("active", Integer, nullable=False, default=1),
+    Index("ix_subscriptions_channel", "platform", "workspace", "channel"),
+    sqlite_autoincrement=True,
+)
+
+# The delivery ledger: one row per subscription and local date, claimed before posting.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscription_id", Integer, ForeignKey("subscriptions.id"), nullable=False),
+    Column("local_date", Text, nullable=False),
+    Column("scheduled_at", Text, nullable=False),
+    # claimed -> delivered | failed (retried until the grace period ends) | missed
+    Column("status", Text, nullable=False),
+    Column("claimed_at", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Text),
+    Column("message_id", Text),
+    Column("error", Text),
+    Column("delivered_at", Text),
+    UniqueConstraint("subscription_id", "local_date", name="uq_delivery_per_day"),
     sqlite_autoincrement=True,
 )
 
@@ -132,8 +178,17 @@ def _migration_3(conn: Connection) -> None:
     )
 
 
+def _migration_4(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[subscriptions, deliveries])
+
+
 # Append only: each function moves the schema one version forward.
-MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1, _migration_2, _migration_3]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -312,9 +367,19 @@ class Store:
             return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
 
     def search(
-        self, query: str | None = None, since: datetime | None = None, limit: int = 50
+        self,
+        query: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        *,
+        stored_after: datetime | None = None,
+        stored_until: datetime | None = None,
     ) -> list[Article]:
-        """Return the newest articles matching a topic query, published (or stored) since."""
+        """Return the newest articles matching a topic query, published (or stored) since.
+
+        `stored_after`/`stored_until` select by first-seen time instead (digests use it: an
+        item a feed back-dates is still new to the channel).
+        """
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
         statement = select(*_ARTICLE_COLUMNS).order_by(when.desc(), articles.c.id.desc())
         words = _WORD.findall(query or "")
@@ -334,6 +399,10 @@ class Store:
                     )
         if since is not None:
             statement = statement.where(when >= to_iso(since))
+        if stored_after is not None:
+            statement = statement.where(articles.c.ingested_at > to_iso(stored_after))
+        if stored_until is not None:
+            statement = statement.where(articles.c.ingested_at <= to_iso(stored_until))
         with self.engine.connect() as conn:
             rows = conn.execute(statement.limit(limit)).all()
         return [_article(r) for r in rows]

@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 
 from bot.app import Core
-from bot.commands import BriefingReply, ErrorReply, Reply, answer
+from bot.commands import ErrorReply, Reply, answer, is_public
 from bot.config import Settings
 from bot.suggest import article_choices, topic_choices
 
@@ -98,7 +98,7 @@ class BriefBot(discord.Client):
         self, interaction: discord.Interaction, reply: Reply, *, deferred_private: bool
     ) -> None:
         """Send a composed reply after a defer; report failures where Discord still lets us."""
-        private = not isinstance(reply, BriefingReply)
+        private = not is_public(reply)
         messages = render(reply)
         try:
             if private and not deferred_private:

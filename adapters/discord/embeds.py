@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import discord
 from discord.utils import escape_markdown
 
-from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, Reply
+from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from bot.models import Briefing, Bullet, Source
 from bot.render import briefing_stamp, shorten
 
@@ -175,6 +175,8 @@ def render(reply: Reply) -> list[Message]:
         return articles_messages(reply)
     if isinstance(reply, HelpReply):
         return help_messages(reply.text)
+    if isinstance(reply, NoticeReply):
+        return [Message(content=shorten(reply.text, CONTENT_MAX))]
     if isinstance(reply, ErrorReply):
         return error_messages(reply.message)
     raise TypeError(f"cannot render {type(reply).__name__}")

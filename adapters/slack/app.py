@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import Core
-from bot.commands import ArticlesReply, BriefingReply, Reply, answer
+from bot.commands import ArticlesReply, BriefingReply, Reply, answer, is_public
 from bot.config import Settings
 
 from .blocks import Message, error_message, render
@@ -122,11 +122,6 @@ def _command_handler(core: Core, poster: Poster, verb: str) -> Callable[..., Awa
 async def compose(core: Core, text: str) -> Reply:
     """Parse and answer a command on a worker thread, so the event loop keeps acking."""
     return await asyncio.to_thread(answer, core, text)
-
-
-def is_public(reply: Reply) -> bool:
-    """Briefings are for the channel; help, errors and article lists only for the asker."""
-    return isinstance(reply, BriefingReply)
 
 
 class Poster:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, Reply
+from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from bot.models import Briefing, Bullet, Source
 from bot.render import ELLIPSIS, briefing_stamp, shorten
 
@@ -214,6 +214,15 @@ def help_message(text: str) -> Message:
     }
 
 
+def notice_message(text: str) -> Message:
+    """A short notice (who subscribed the channel, a digest list): plain mrkdwn lines."""
+    body = _shorten_escaped(text, SECTION_MAX)
+    return {
+        "text": shorten(text, FALLBACK_MAX),
+        "blocks": [{"type": "section", "text": _mrkdwn(body)}],
+    }
+
+
 def error_message(message: str) -> Message:
     """A user error: one short section."""
     text = shorten(message, SECTION_MAX - 4)
@@ -231,6 +240,8 @@ def render(reply: Reply) -> Message:
         return articles_message(reply)
     if isinstance(reply, HelpReply):
         return help_message(reply.text)
+    if isinstance(reply, NoticeReply):
+        return notice_message(reply.text)
     if isinstance(reply, ErrorReply):
         return error_message(reply.message)
     raise TypeError(f"cannot render {type(reply).__name__}")

@@ -1,0 +1,283 @@
+"""Subscriptions and the delivery ledger: the database side of daily digests.
+
+Exactly-once posting rests on one rule: a digest is posted only by whoever claimed its row,
+unique on (subscription, local date).  Claims are single SQL statements (an INSERT that
+the unique constraint arbitrates, or an UPDATE guarded by the row's state), so two scheduler
+passes, or two processes on one database, can never both win.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from .models import Delivery, Subscription
+from .store import Store, deliveries, from_iso, subscriptions, to_iso
+
+# A claim not settled within this long is presumed dead (a crash between claim and post)
+# and may be claimed again.
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+class Ledger:
+    """Subscriptions and deliveries, on the store's database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    def subscribe(self, **values: Any) -> Subscription:
+        """Store a new subscription (fields as in `Subscription`, without id)."""
+        row = {
+            **values,
+            "quiet": int(values["quiet"]),
+            "created_at": to_iso(values["created_at"]),
+            "window_start": to_iso(values["window_start"]),
+            "active": 1,
+        }
+        with self.store.transaction() as conn:
+            new_id = conn.execute(subscriptions.insert().values(**row)).inserted_primary_key[0]
+            got = conn.execute(select(subscriptions).where(subscriptions.c.id == new_id)).one()
+        return _subscription(got)
+
+    def subscriptions(
+        self,
+        platform: str | None = None,
+        workspace: str | None = None,
+        channel: str | None = None,
+    ) -> list[Subscription]:
+        """Active subscriptions, optionally of one platform / workspace / channel."""
+        statement = select(subscriptions).where(subscriptions.c.active == 1)
+        if platform is not None:
+            statement = statement.where(subscriptions.c.platform == platform)
+        if workspace is not None:
+            statement = statement.where(subscriptions.c.workspace == workspace)
+        if channel is not None:
+            statement = statement.where(subscriptions.c.channel == channel)
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(statement.order_by(subscriptions.c.id)).all()
+        return [_subscription(r) for r in rows]
+
+    def get(self, subscription_id: int) -> Subscription | None:
+        """One subscription by id (active or not)."""
+        if not 0 < subscription_id < 2**63:
+            return None
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(subscriptions).where(subscriptions.c.id == subscription_id)
+            ).first()
+        return _subscription(row) if row else None
+
+    def unsubscribe(self, ids: list[int]) -> int:
+        """Deactivate subscriptions (their ledger stays, for the record); return how many."""
+        if not ids:
+            return 0
+        with self.store.transaction() as conn:
+            result = conn.execute(
+                subscriptions.update()
+                .where(subscriptions.c.id.in_(ids), subscriptions.c.active == 1)
+                .values(active=0)
+            )
+        return result.rowcount
+
+    # -- deliveries -------------------------------------------------------------------------
+
+    def delivery(self, subscription_id: int, local_date: str) -> Delivery | None:
+        """The ledger row of one subscription and local date, if any."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(deliveries).where(
+                    deliveries.c.subscription_id == subscription_id,
+                    deliveries.c.local_date == local_date,
+                )
+            ).first()
+        return _delivery(row) if row else None
+
+    def latest(self, subscription_id: int) -> Delivery | None:
+        """The most recent ledger row of a subscription."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(deliveries)
+                .where(deliveries.c.subscription_id == subscription_id)
+                .order_by(deliveries.c.local_date.desc())
+                .limit(1)
+            ).first()
+        return _delivery(row) if row else None
+
+    def pending(self, now: datetime) -> list[Delivery]:
+        """Claimed or failed rows that may be (re)claimed now or later, soonest first."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries)
+                .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+                .where(
+                    subscriptions.c.active == 1,
+                    deliveries.c.status.in_(("claimed", "failed")),
+                    deliveries.c.next_attempt_at.is_not(None),
+                )
+                .order_by(deliveries.c.next_attempt_at)
+            ).all()
+        return [_delivery(r) for r in rows]
+
+    def claim(
+        self, subscription: Subscription, local_date: str, scheduled_at: datetime, now: datetime
+    ) -> Delivery | None:
+        """Claim the right to post one digest; None if someone else holds or finished it.
+
+        A new row is inserted; an existing one is taken over only if it failed and its retry
+        time has come, or if its claim's lease ran out (the claimer died before settling).
+        """
+        lease_end = to_iso(now + CLAIM_LEASE)
+        with self.store.transaction() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        deliveries.insert().values(
+                            subscription_id=subscription.id,
+                            local_date=local_date,
+                            scheduled_at=to_iso(scheduled_at),
+                            status="claimed",
+                            claimed_at=to_iso(now),
+                            attempts=1,
+                            next_attempt_at=lease_end,
+                        )
+                    )
+            except IntegrityError:
+                now_iso = to_iso(now)
+                taken = conn.execute(
+                    deliveries.update()
+                    .where(
+                        deliveries.c.subscription_id == subscription.id,
+                        deliveries.c.local_date == local_date,
+                        deliveries.c.status.in_(("claimed", "failed")),
+                        deliveries.c.next_attempt_at <= now_iso,
+                    )
+                    .values(
+                        status="claimed",
+                        claimed_at=now_iso,
+                        attempts=deliveries.c.attempts + 1,
+                        next_attempt_at=lease_end,
+                    )
+                )
+                if taken.rowcount != 1:
+                    return None
+            row = conn.execute(
+                select(deliveries).where(
+                    deliveries.c.subscription_id == subscription.id,
+                    deliveries.c.local_date == local_date,
+                )
+            ).one()
+        return _delivery(row)
+
+    def delivered(
+        self, delivery: Delivery, message_id: str, window_end: datetime, now: datetime
+    ) -> None:
+        """Settle a claim as posted, and move the subscription's window on."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.id == delivery.id)
+                .values(
+                    status="delivered",
+                    message_id=message_id,
+                    delivered_at=to_iso(now),
+                    next_attempt_at=None,
+                    error=None,
+                )
+            )
+            conn.execute(
+                subscriptions.update()
+                .where(subscriptions.c.id == delivery.subscription_id)
+                .values(window_start=to_iso(window_end))
+            )
+
+    def failed(self, delivery: Delivery, error: str, retry_at: datetime | None) -> None:
+        """Settle a claim as failed; `retry_at` None means no more attempts."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.id == delivery.id)
+                .values(
+                    status="failed",
+                    error=error[:500],
+                    next_attempt_at=to_iso(retry_at) if retry_at else None,
+                )
+            )
+
+    def missed(
+        self, subscription: Subscription, local_date: str, scheduled_at: datetime, now: datetime
+    ) -> bool:
+        """Record a digest that was due while nobody ran and is now past its grace period."""
+        with self.store.transaction() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        deliveries.insert().values(
+                            subscription_id=subscription.id,
+                            local_date=local_date,
+                            scheduled_at=to_iso(scheduled_at),
+                            status="missed",
+                            claimed_at=to_iso(now),
+                            attempts=0,
+                        )
+                    )
+            except IntegrityError:
+                # Already recorded; a failed or stale claim past its grace is missed too.
+                conn.execute(
+                    deliveries.update()
+                    .where(
+                        and_(
+                            deliveries.c.subscription_id == subscription.id,
+                            deliveries.c.local_date == local_date,
+                            or_(
+                                deliveries.c.status == "failed",
+                                and_(
+                                    deliveries.c.status == "claimed",
+                                    deliveries.c.next_attempt_at <= to_iso(now),
+                                ),
+                            ),
+                        )
+                    )
+                    .values(status="missed", next_attempt_at=None)
+                )
+                return False
+        return True
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        id=row.id,
+        platform=row.platform,
+        workspace=row.workspace,
+        channel=row.channel,
+        hour=row.hour,
+        minute=row.minute,
+        timezone=row.timezone,
+        topic=row.topic,
+        bullets=row.bullets,
+        quiet=bool(row.quiet),
+        created_by=row.created_by,
+        created_at=from_iso(row.created_at),  # type: ignore[arg-type]
+        window_start=from_iso(row.window_start),  # type: ignore[arg-type]
+        active=bool(row.active),
+    )
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row.id,
+        subscription_id=row.subscription_id,
+        local_date=row.local_date,
+        scheduled_at=from_iso(row.scheduled_at),  # type: ignore[arg-type]
+        status=row.status,
+        claimed_at=from_iso(row.claimed_at),  # type: ignore[arg-type]
+        attempts=row.attempts,
+        next_attempt_at=from_iso(row.next_attempt_at),
+        message_id=row.message_id,
+        error=row.error,
+        delivered_at=from_iso(row.delivered_at),
+    )
