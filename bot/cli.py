@@ -63,8 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     run = sub.add_parser("run", help="run the bot on a chat platform, e.g. `run slack`")
-    run.add_argument("platform", choices=PLATFORMS, help="where to run")
+    run.add_argument(
+        "platform", choices=(*PLATFORMS, "all"), help="where to run (all: every one configured)"
+    )
     run.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind (0.0.0.0)")
+
+    digest = sub.add_parser("digest", help="daily digests: `digest run-due [--now ISO-8601]`")
+    digest.add_argument("action", choices=("run-due",), help="run-due: post every due digest once")
+    digest.add_argument(
+        "--now",
+        help="pretend it is this moment, e.g. 2026-11-25T08:31+01:00 (default: the real time; "
+        "a time without an offset is UTC)",
+    )
 
     discord = sub.add_parser("discord", help="Discord helpers, e.g. `discord invite`")
     discord.add_argument(
@@ -197,6 +207,34 @@ def _chat(core, args: argparse.Namespace) -> int:
     return _print_reply(answer(core, " ".join(args.text)), args.format)
 
 
+def _digest(core, args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from adapters import run_due_once
+
+    from .errors import BadArgument
+
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadArgument(
+                f"--now {args.now!r} is not an ISO-8601 time, e.g. 2026-11-25T08:31+01:00."
+            ) from None
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+    outcomes = asyncio.run(run_due_once(core, core.settings, now))
+    for o in outcomes:
+        print(
+            f"digest #{o.subscription_id} {o.local_date}: {o.status}"
+            + (f" ({o.detail})" if o.detail else "")
+        )
+    print(f"{sum(o.status == 'delivered' for o in outcomes)} posted, {len(outcomes)} due")
+    return EXIT_FAILURE if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
 def _discord(core, args: argparse.Namespace) -> int:
     from adapters.discord import invite_url
 
@@ -205,16 +243,27 @@ def _discord(core, args: argparse.Namespace) -> int:
 
 
 def _run(core, args: argparse.Namespace) -> int:
-    import importlib
+    import adapters
 
-    adapter = importlib.import_module(f"adapters.{args.platform}")
-    adapter.run(core, core.settings, host=args.host)
+    if args.platform == "all":
+        platforms = [p for p in PLATFORMS if adapters.adapter(p).configured(core.settings)]
+        if not platforms:
+            from .errors import BadArgument
+
+            raise BadArgument(
+                "No platform is configured: set SLACK_BOT_TOKEN and/or DISCORD_TOKEN "
+                "(see .env.example)."
+            )
+    else:
+        platforms = [args.platform]
+    adapters.run(core, core.settings, platforms, host=args.host)
     return EXIT_OK
 
 
 _COMMANDS = {
     "run": _run,
     "discord": _discord,
+    "digest": _digest,
     "brief": _brief,
     "summarize": _summarize,
     "articles": _articles,

@@ -8,6 +8,7 @@ it runs once, at the first 02:30.  Exactly-once posting is the ledger's job (`bo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import logging
 import re
@@ -464,3 +465,65 @@ def describe(delivery: Delivery | None, zone: ZoneInfo) -> str:
         )
         return f"failed {day}: {delivery.error}{retry}"
     return f"posting {day}…"
+
+
+# -- the scheduler ----------------------------------------------------------------------------
+
+
+class Scheduler:
+    """Runs `run_due` whenever the next digest (or retry) is due, sleeping in between.
+
+    It never polls: it computes when the next subscription or retry is due and waits until
+    then, or until `poke()` says the subscriptions changed.  It re-reads the ledger at least
+    hourly, so subscriptions added by another process are picked up too.
+    """
+
+    def __init__(
+        self, core: Core, posters: Mapping[str, DigestPoster], grace: timedelta = GRACE
+    ) -> None:
+        self.core = core
+        self.posters = posters
+        self.grace = grace
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.passes = 0
+
+    def poke(self) -> None:
+        """Wake the scheduler now (safe from any thread)."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def seconds_to_next(self, now: datetime) -> float:
+        """Seconds until something is due, at most MAX_WAIT."""
+        ledger = Ledger(self.core.store)
+        soonest = now + MAX_WAIT
+        for subscription in ledger.subscriptions():
+            soonest = min(soonest, next_run(subscription, now))
+        for delivery in ledger.pending(now):
+            if delivery.next_attempt_at is not None:
+                soonest = min(soonest, max(delivery.next_attempt_at, now))
+        return max((soonest - now).total_seconds(), 0.0)
+
+    async def run(self) -> None:
+        """Loop until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        while True:
+            self._wake.clear()
+            try:
+                outcomes = await run_due(self.core, self.posters, grace=self.grace)
+                for outcome in outcomes:
+                    log.info(
+                        "Digest #%s %s: %s %s",
+                        outcome.subscription_id,
+                        outcome.local_date,
+                        outcome.status,
+                        outcome.detail,
+                    )
+            except Exception:
+                log.exception("The digest pass failed; trying again later")
+            self.passes += 1
+            delay = await asyncio.to_thread(self.seconds_to_next, self.core.clock.now())
+            # A second's margin: wake just after the minute, not a hair before it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay + 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -11,11 +12,22 @@ import yarl
 
 from bot.app import Core
 from bot.config import Settings
+from bot.digests import Scheduler
 from bot.errors import BadArgument
 
-from .client import BriefBot, intents
+from .client import BriefBot, DigestPoster, intents
 
-__all__ = ["BriefBot", "apply_endpoints", "check_settings", "intents", "invite_url", "run"]
+__all__ = [
+    "BriefBot",
+    "apply_endpoints",
+    "check_settings",
+    "configured",
+    "digest_poster",
+    "intents",
+    "invite_url",
+    "run",
+    "serve",
+]
 
 log = logging.getLogger(__name__)
 _WHERE = "See README § Add to Discord."
@@ -77,18 +89,53 @@ def invite_url(settings: Settings) -> str:
     )
 
 
-def run(core: Core, settings: Settings, host: str | None = None) -> None:
-    """Run the Discord bot until interrupted."""
+def configured(settings: Settings) -> bool:
+    """Whether Discord settings are present (digests can be posted)."""
+    return bool(settings.discord_token)
+
+
+_live: dict[str, BriefBot] = {}
+
+
+def digest_poster(settings: Settings) -> DigestPoster:
+    """Post digests through the bot's own connection when it runs, else over REST alone."""
+    apply_endpoints(settings)
+    return DigestPoster(settings, lambda: _live.get("client"))
+
+
+async def serve(
+    core: Core,
+    settings: Settings,
+    *,
+    host: str | None = None,
+    scheduler: Scheduler | None = None,
+    stop: asyncio.Event,
+) -> None:
+    """Run the Discord client until `stop` is set."""
     check_settings(settings)
     apply_endpoints(settings)
-    core.store  # open the store and load seeds before the first command  # noqa: B018
-    client = BriefBot(core, settings)
+    client = BriefBot(core, settings, scheduler)
+    _live["client"] = client
+    runner = asyncio.create_task(client.start(settings.discord_token))
+    stopper = asyncio.create_task(stop.wait())
     try:
-        # log_handler=None: keep our logging set-up, which redacts the token.
-        client.run(settings.discord_token, log_handler=None)
-    except discord.LoginFailure:
-        raise BadArgument(
-            f"Discord refused DISCORD_TOKEN: reset it under Bot → Reset Token. {_WHERE}"
-        ) from None
-    except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
-        raise BadArgument("Discord asked for privileged intents; briefbot needs none.") from None
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        await client.close()
+        await asyncio.gather(runner, return_exceptions=True)
+        _live.pop("client", None)
+    if runner.done() and not runner.cancelled() and runner.exception() is not None:
+        exc = runner.exception()
+        if isinstance(exc, discord.LoginFailure):
+            raise BadArgument(
+                f"Discord refused DISCORD_TOKEN: reset it under Bot → Reset Token. {_WHERE}"
+            )
+        raise exc  # type: ignore[misc]
+
+
+def run(core: Core, settings: Settings, host: str | None = None) -> None:
+    """Run the Discord bot (and the digest scheduler) until interrupted."""
+    from adapters import run as run_platforms
+
+    run_platforms(core, settings, ["discord"], host or "0.0.0.0")

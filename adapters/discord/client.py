@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import shlex
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import discord
 from discord import app_commands
@@ -21,6 +22,8 @@ from discord import app_commands
 from bot.app import Core
 from bot.commands import ErrorReply, Reply, answer, is_public
 from bot.config import Settings
+from bot.digests import Context, Scheduler
+from bot.models import Subscription
 from bot.suggest import article_choices, topic_choices
 
 from .embeds import Message, error_messages, render
@@ -41,10 +44,11 @@ def intents() -> discord.Intents:
 class BriefBot(discord.Client):
     """A discord.py client with briefbot's command tree."""
 
-    def __init__(self, core: Core, settings: Settings) -> None:
+    def __init__(self, core: Core, settings: Settings, scheduler: Scheduler | None = None) -> None:
         super().__init__(intents=intents())
         self.core = core
         self.settings = settings
+        self.scheduler = scheduler
         self.tree = app_commands.CommandTree(self)
         self._seen: OrderedDict[int, None] = OrderedDict()
         add_commands(self)
@@ -91,7 +95,9 @@ class BriefBot(discord.Client):
         except discord.HTTPException as exc:
             log.error("Could not defer interaction %s: %s", interaction.id, _describe(exc))
             return
-        reply = await asyncio.to_thread(answer, self.core, text)
+        reply = await asyncio.to_thread(answer, self.core, text, context_of(interaction))
+        if self.scheduler is not None and text.startswith("digest"):
+            self.scheduler.poke()  # subscriptions may have changed
         await self.deliver(interaction, reply, deferred_private=private)
 
     async def deliver(
@@ -129,6 +135,62 @@ class BriefBot(discord.Client):
                 )
 
 
+def context_of(interaction: discord.Interaction) -> Context:
+    """Where a command came from; digests need Manage Channels on Discord."""
+    permissions = interaction.permissions
+    return Context(
+        platform="discord",
+        workspace=str(interaction.guild_id or "dm"),
+        channel=str(interaction.channel_id or ""),
+        user=str(interaction.user.id),
+        user_mention=interaction.user.mention,
+        can_manage=bool(permissions.manage_channels) if interaction.guild_id else True,
+    )
+
+
+class DigestPoster:
+    """Posts scheduled digests with the create-message route; needs no gateway connection."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        live: Callable[[], discord.Client | None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.live = live  # the running bot, if any: its session and rate limits are reused
+        self._http: discord.http.HTTPClient | None = None
+
+    async def _http_client(self) -> discord.http.HTTPClient:
+        client = self.live()
+        if client is not None and client.is_ready():
+            return client.http
+        if self._http is None:
+            self._http = discord.http.HTTPClient(asyncio.get_running_loop())
+            await self._http.static_login(self.settings.discord_token)
+        return self._http
+
+    async def post(self, subscription: Subscription, reply: Reply) -> str:
+        """Post to the subscription's channel; return the (first) message id."""
+        http = await self._http_client()
+        ids: list[str] = []
+        for message in render(reply):
+            params = discord.http.handle_message_parameters(
+                content=message.content or discord.utils.MISSING,
+                embeds=message.embeds or discord.utils.MISSING,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            with params:
+                data = await http.send_message(int(subscription.channel), params=params)
+            ids.append(str(data["id"]))
+        return ids[0] if ids else ""
+
+    async def close(self) -> None:
+        """Close the HTTP session this poster opened (not the bot's)."""
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+
 async def send(
     interaction: discord.Interaction, messages: list[Message], *, ephemeral: bool
 ) -> None:
@@ -160,6 +222,13 @@ async def _quietly(call: object) -> None:
 def _describe(exc: discord.HTTPException) -> str:
     text = exc.text or exc.response.reason or ""
     return f"HTTP {exc.status}{f' {text}' if text else ''}"
+
+
+@functools.cache
+def _zone_names() -> tuple[str, ...]:
+    from zoneinfo import available_timezones
+
+    return tuple(sorted(available_timezones()))
 
 
 def _words(*parts: object) -> str:
@@ -225,6 +294,67 @@ def add_commands(client: BriefBot) -> None:
     @tree.command(name="help", description="How to use briefbot")
     async def help_(interaction: discord.Interaction) -> None:
         await client.respond(interaction, "help", private=True)
+
+    digest = app_commands.Group(name="digest", description="This channel's daily digests")
+
+    @digest.command(name="subscribe", description="Post a digest here every day at a local time")
+    @app_commands.describe(
+        time="Local time, HH:MM (24-hour), e.g. 08:30",
+        timezone="Time zone, e.g. Europe/Paris (default UTC)",
+        topic="Only articles about this (default: everything)",
+        bullets=f"Bullets per digest (1-{MAX_BULLETS})",
+        quiet="Post nothing on days with nothing new",
+    )
+    async def digest_subscribe(
+        interaction: discord.Interaction,
+        time: str,
+        timezone: str | None = None,
+        topic: str | None = None,
+        bullets: app_commands.Range[int, 1, MAX_BULLETS] | None = None,
+        quiet: bool = False,
+    ) -> None:
+        # The time zone is passed as its own word; the topic, quoted, stays one topic.
+        text = "digest subscribe " + _words(
+            time.strip(),
+            timezone.strip() if timezone else None,
+            topic.strip() if topic else None,
+            bullets,
+            "quiet" if quiet else None,
+        )
+        await client.respond(interaction, text, private=False)
+
+    @digest_subscribe.autocomplete("timezone")
+    async def digest_timezone(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        folded = current.casefold()
+        names = sorted(n for n in _zone_names() if folded in n.casefold())[:25]
+        return [app_commands.Choice(name=n, value=n) for n in names]
+
+    @digest_subscribe.autocomplete("topic")
+    async def digest_topic(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        words = await asyncio.to_thread(topic_choices, client.core.store, current)
+        return [app_commands.Choice(name=w[:100], value=w[:100]) for w in words[:25]]
+
+    @digest.command(name="list", description="This channel's digests, next runs and last results")
+    async def digest_list(interaction: discord.Interaction) -> None:
+        await client.respond(interaction, "digest list", private=True)
+
+    @digest.command(name="unsubscribe", description="Stop one of this channel's digests")
+    @app_commands.describe(digest="A digest id from /digest list, or all")
+    async def digest_unsubscribe(interaction: discord.Interaction, digest: str) -> None:
+        await client.respond(
+            interaction, "digest unsubscribe " + _words(digest.strip()), private=False
+        )
+
+    @digest.command(name="now", description="Post this channel's digest right now")
+    @app_commands.describe(digest="A digest id (default: the channel's first)")
+    async def digest_now(interaction: discord.Interaction, digest: int | None = None) -> None:
+        await client.respond(interaction, "digest now " + _words(digest), private=False)
+
+    tree.add_command(digest)
 
     @tree.error
     async def on_tree_error(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,11 +11,22 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import Core
 from bot.config import Settings
+from bot.digests import Scheduler
 from bot.errors import BadArgument
 
-from .app import EVENTS_PATH, build_app
+from .app import EVENTS_PATH, DigestPoster, build_app
 
-__all__ = ["EVENTS_PATH", "MANIFEST", "build_app", "check_settings", "run", "serve_http"]
+__all__ = [
+    "EVENTS_PATH",
+    "MANIFEST",
+    "build_app",
+    "check_settings",
+    "configured",
+    "digest_poster",
+    "run",
+    "serve",
+    "serve_http",
+]
 
 log = logging.getLogger(__name__)
 MANIFEST = Path(__file__).with_name("manifest.yml")
@@ -76,13 +85,27 @@ async def serve_http(
         await runner.cleanup()
 
 
-async def _main(core: Core, settings: Settings, socket_mode: bool, host: str) -> None:
-    app = build_app(core, settings, socket_mode=socket_mode)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no handlers
-            loop.add_signal_handler(sig, stop.set)
+def configured(settings: Settings) -> bool:
+    """Whether Slack settings are present (digests can be posted)."""
+    return bool(settings.slack_bot_token)
+
+
+def digest_poster(settings: Settings) -> DigestPoster:
+    """Post digests through the Web API alone."""
+    return DigestPoster(settings)
+
+
+async def serve(
+    core: Core,
+    settings: Settings,
+    *,
+    host: str,
+    scheduler: Scheduler | None,
+    stop: asyncio.Event,
+) -> None:
+    """Serve Slack (Socket Mode or HTTP) until `stop` is set."""
+    socket_mode = check_settings(settings)
+    app = build_app(core, settings, socket_mode=socket_mode, scheduler=scheduler)
     if socket_mode:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -96,22 +119,22 @@ async def _main(core: Core, settings: Settings, socket_mode: bool, host: str) ->
         return
     server = asyncio.create_task(serve_http(app, host, settings.port))
     stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({server, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    server.cancel()
-    stopper.cancel()
-    await asyncio.gather(server, return_exceptions=True)
-    for task in done:
-        if task is server and task.exception():
-            raise task.exception()  # type: ignore[misc]
+    try:
+        await asyncio.wait({server, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        server.cancel()
+        stopper.cancel()
+    if server.done() and not server.cancelled() and server.exception() is not None:
+        exc = server.exception()
+        if isinstance(exc, OSError):
+            raise BadArgument(
+                f"Cannot listen on port {settings.port}: {exc.strerror}. Set PORT to a free port."
+            )
+        raise exc  # type: ignore[misc]
 
 
 def run(core: Core, settings: Settings, host: str = "0.0.0.0") -> None:
-    """Run the Slack bot until interrupted."""
-    socket_mode = check_settings(settings)
-    core.store  # open the store and load seeds before the first command arrives  # noqa: B018
-    try:
-        asyncio.run(_main(core, settings, socket_mode, host))
-    except OSError as exc:
-        raise BadArgument(
-            f"Cannot listen on port {settings.port}: {exc.strerror}. Set PORT to a free port."
-        ) from None
+    """Run the Slack bot (and the digest scheduler) until interrupted."""
+    from adapters import run as run_platforms
+
+    run_platforms(core, settings, ["slack"], host)

@@ -28,13 +28,21 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.app import Core
 from bot.commands import ArticlesReply, BriefingReply, Reply, answer, is_public
 from bot.config import Settings
+from bot.digests import Context, Scheduler
+from bot.models import Subscription
 
 from .blocks import Message, error_message, render
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-COMMANDS = {"/brief": "brief", "/summarize": "summarize", "/articles": "articles", "/briefbot": ""}
+COMMANDS = {
+    "/brief": "brief",
+    "/summarize": "summarize",
+    "/articles": "articles",
+    "/digest": "digest",
+    "/briefbot": "",
+}
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 # Posting errors that mean "the bot is not in this conversation": the response_url still works.
 _NOT_HERE = {"not_in_channel", "channel_not_found", "is_archived"}
@@ -56,17 +64,28 @@ class _QuietTokenNotice(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def build_app(core: Core, settings: Settings, *, socket_mode: bool = False) -> AsyncApp:
-    """Create the Bolt app with our handlers, pointed at `settings.slack_api_url`."""
-    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
-    if not any(isinstance(f, _QuietTokenNotice) for f in bolt_log.filters):
-        bolt_log.addFilter(_QuietTokenNotice())
-    client = AsyncWebClient(
+def web_client(settings: Settings) -> AsyncWebClient:
+    """A Web API client on SLACK_API_URL that retries 429s and dropped connections."""
+    return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(),
         logger=logging.getLogger("slack_sdk.web"),
     )
+
+
+def build_app(
+    core: Core,
+    settings: Settings,
+    *,
+    socket_mode: bool = False,
+    scheduler: Scheduler | None = None,
+) -> AsyncApp:
+    """Create the Bolt app with our handlers, pointed at `settings.slack_api_url`."""
+    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _QuietTokenNotice) for f in bolt_log.filters):
+        bolt_log.addFilter(_QuietTokenNotice())
+    client = web_client(settings)
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or None,
@@ -78,14 +97,15 @@ def build_app(core: Core, settings: Settings, *, socket_mode: bool = False) -> A
     poster = Poster(client)
 
     for command, verb in COMMANDS.items():
-        app.command(command)(_command_handler(core, poster, verb))
+        app.command(command)(_command_handler(core, poster, verb, scheduler))
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any]) -> None:
         if event.get("bot_id"):
             return
         text = _MENTION.sub(" ", event.get("text", "")).strip()
-        reply = await compose(core, text or "help")
+        context = _context(event.get("team", ""), event["channel"], event.get("user", ""))
+        reply = await compose(core, text or "help", context, scheduler)
         await poster.deliver(
             reply,
             channel=event["channel"],
@@ -104,11 +124,28 @@ def build_app(core: Core, settings: Settings, *, socket_mode: bool = False) -> A
     return app
 
 
-def _command_handler(core: Core, poster: Poster, verb: str) -> Callable[..., Awaitable[None]]:
+def _context(team: str, channel: str, user: str) -> Context:
+    # On Slack any channel member may manage its digests; replies name who did it.
+    return Context(
+        platform="slack",
+        workspace=team,
+        channel=channel,
+        user=user,
+        user_mention=f"<@{user}>" if user else "",
+        can_manage=True,
+    )
+
+
+def _command_handler(
+    core: Core, poster: Poster, verb: str, scheduler: Scheduler | None
+) -> Callable[..., Awaitable[None]]:
     async def handle(ack: Callable[[], Awaitable[None]], command: dict[str, Any]) -> None:
         await ack()
         text = f"{verb} {command.get('text', '')}".strip()
-        reply = await compose(core, text)
+        context = _context(
+            command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", "")
+        )
+        reply = await compose(core, text, context, scheduler)
         await poster.deliver(
             reply,
             channel=command.get("channel_id", ""),
@@ -119,9 +156,28 @@ def _command_handler(core: Core, poster: Poster, verb: str) -> Callable[..., Awa
     return handle
 
 
-async def compose(core: Core, text: str) -> Reply:
+async def compose(
+    core: Core, text: str, context: Context, scheduler: Scheduler | None = None
+) -> Reply:
     """Parse and answer a command on a worker thread, so the event loop keeps acking."""
-    return await asyncio.to_thread(answer, core, text)
+    reply = await asyncio.to_thread(answer, core, text, context)
+    if scheduler is not None and text.split(" ", 1)[0] in {"digest", "digests"}:
+        scheduler.poke()  # subscriptions may have changed: recompute the next wake-up
+    return reply
+
+
+class DigestPoster:
+    """Posts scheduled digests with chat.postMessage (no Socket Mode or HTTP server needed)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = web_client(settings)
+
+    async def post(self, subscription: Subscription, reply: Reply) -> str:
+        """Post to the subscription's channel; return the message ts."""
+        response = await self.client.chat_postMessage(
+            channel=subscription.channel, unfurl_links=False, unfurl_media=False, **render(reply)
+        )
+        return str(response.get("ts") or "")
 
 
 class Poster:

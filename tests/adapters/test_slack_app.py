@@ -242,9 +242,9 @@ async def test_twenty_concurrent_briefs_are_all_acked_before_any_is_composed(
     gate = threading.Event()
     real_answer = slack_app.answer
 
-    def gated_answer(core: Core, text: str):
+    def gated_answer(core: Core, text: str, context):
         gate.wait(timeout=30)
-        return real_answer(core, text)
+        return real_answer(core, text, context)
 
     monkeypatch.setattr(slack_app, "answer", gated_answer)
     bodies = [command_body("/brief", "", fake.response_url(f"r{i}")) for i in range(20)]
