@@ -487,6 +487,7 @@ class Scheduler:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.passes = 0
+        self.idle = asyncio.Event()  # set after each pass: lets callers wait on work, not time
 
     def poke(self) -> None:
         """Wake the scheduler now (safe from any thread)."""
@@ -523,6 +524,7 @@ class Scheduler:
             except Exception:
                 log.exception("The digest pass failed; trying again later")
             self.passes += 1
+            self.idle.set()
             delay = await asyncio.to_thread(self.seconds_to_next, self.core.clock.now())
             # A second's margin: wake just after the minute, not a hair before it.
             with contextlib.suppress(TimeoutError):
