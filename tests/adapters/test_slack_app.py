@@ -315,3 +315,59 @@ async def test_briefbot_run_slack_serves_signed_commands_and_never_logs_tokens(
     assert "chat.postMessage" in logs  # DEBUG logging really was on
     assert BOT_TOKEN not in logs
     assert SIGNING_SECRET not in logs
+
+
+# -- digests ---------------------------------------------------------------------------------
+
+
+async def run_due_cli(settings: Settings, now: str) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SLACK_BOT_TOKEN": settings.slack_bot_token,
+        "SLACK_API_URL": settings.slack_api_url,
+        "PYTHONPATH": str(PROJECT),
+    }
+    env.pop("DISCORD_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "digest",
+        "run-due",
+        "--now",
+        now,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode() + err.decode()
+
+
+async def test_digest_subscribed_in_slack_is_posted_once_by_run_due(
+    bolt: str, fake: FakeSlack, slack_settings: Settings
+) -> None:
+    # The bolt fixture's clock says 2024-05-01 09:00 UTC.
+    body = command_body("/digest", "subscribe 08:30 Europe/Paris", fake.response_url())
+    assert await post_command(bolt, body) == 200
+    notice = await fake.wait_for(lambda f: f.of("chat.postMessage"))
+    assert "<@U0ASKER> subscribed this channel" in notice[0].payload["text"]
+
+    code, output = await run_due_cli(slack_settings, "2024-05-02T08:31+02:00")
+    assert code == 0, output
+    posts = fake.of("chat.postMessage")
+    assert len(posts) == 2
+    digest = posts[1].payload
+    assert digest["channel"] == "C0NEWS"
+    assert digest["blocks"][0]["text"]["text"].startswith("Daily digest · Thu 02 May 2024")
+
+    code, output = await run_due_cli(slack_settings, "2024-05-02T08:40+02:00")
+    assert code == 0 and "0 posted" in output
+    assert len(fake.of("chat.postMessage")) == 2
+
+    assert await post_command(bolt, command_body("/digest", "list", fake.response_url("l"))) == 200
+    listing = await fake.wait_for(lambda f: f.of("response_url"))
+    assert listing[0].payload["response_type"] == "ephemeral"
+    assert "posted 02 May" in listing[0].payload["text"]
