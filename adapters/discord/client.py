@@ -362,8 +362,10 @@ def add_commands(client: BriefBot) -> None:
     ) -> None:
         log.error("Slash command failed: %s", error, exc_info=error)
         messages = error_messages("Sorry, something went wrong on our side. Please try again.")
-        with _suppress_http():
+        try:
             if interaction.response.is_done():
                 await send(interaction, messages, ephemeral=True)
             else:
                 await interaction.response.send_message(messages[0].content, ephemeral=True)
+        except Exception as exc:  # shutting down, or Discord unreachable: the log has it
+            log.error("Could not report the failure to the user: %s", exc)
