@@ -24,4 +24,15 @@ class BadArgument(UserError):
 
 
 class FetchFailed(UserError):
-    """A URL or file could not be read."""
+    """A URL or file could not be read.
+
+    `status` is the HTTP status when there was one; `retry_after` the seconds the server
+    asked us to wait (429/503), so pollers can honour it.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after

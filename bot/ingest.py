@@ -35,11 +35,14 @@ _FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(rss|feed
 
 @dataclass(frozen=True)
 class Fetched:
-    """A downloaded resource."""
+    """A downloaded resource (status 304: not modified since the validators sent)."""
 
     url: str
     content: bytes
     content_type: str
+    status: int = 200
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class Fetcher:
@@ -49,8 +52,14 @@ class Fetcher:
         self.timeout = timeout
         self._client: Any = None
 
-    def get(self, url: str) -> Fetched:
-        """Download `url`; raise FetchFailed with a short reason on any failure."""
+    def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> Fetched:
+        """Download `url`; raise FetchFailed with a short reason on any failure.
+
+        With `etag`/`last_modified` the request is conditional, and an unchanged resource
+        comes back as status 304 with no content.
+        """
         import httpx
 
         if self._client is None:
@@ -59,18 +68,34 @@ class Fetcher:
                 follow_redirects=True,
                 headers={"User-Agent": USER_AGENT},
             )
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
         try:
-            response = self._client.get(url)
+            response = self._client.get(url, headers=headers)
         except httpx.TimeoutException:
             raise FetchFailed(f"{url} did not answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
             raise FetchFailed(f"cannot reach {url} ({type(exc).__name__})") from None
+        if response.status_code == 304:
+            return Fetched(str(response.url), b"", "", 304, etag, last_modified)
         if response.status_code >= 400:
-            raise FetchFailed(f"{url} answered HTTP {response.status_code}")
+            raise FetchFailed(
+                f"{url} answered HTTP {response.status_code}",
+                status=response.status_code,
+                retry_after=_retry_after(response.headers.get("retry-after")),
+            )
         if len(response.content) > MAX_BYTES:
             raise FetchFailed(f"{url} is larger than {MAX_BYTES // 1_000_000} MB")
         return Fetched(
-            str(response.url), response.content, response.headers.get("content-type", "")
+            str(response.url),
+            response.content,
+            response.headers.get("content-type", ""),
+            response.status_code,
+            response.headers.get("etag"),
+            response.headers.get("last-modified"),
         )
 
     def close(self) -> None:
@@ -78,6 +103,22 @@ class Fetcher:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number, or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def is_url(item: str) -> bool:
@@ -163,9 +204,17 @@ def looks_like_feed(fetched: Fetched) -> bool:
 
 
 def drafts_from_feed(
-    content: bytes, feed_url: str | None, fetcher: Fetcher
+    content: bytes,
+    feed_url: str | None,
+    fetcher: Fetcher,
+    known: Callable[[str | None, str | None], bool] | None = None,
+    source_name: str | None = None,
 ) -> Iterator[tuple[str, ArticleDraft | FetchFailed]]:
-    """Yield each feed entry as a draft, or as the reason it failed."""
+    """Yield each feed entry as a draft, or as the reason it failed.
+
+    Entries that `known(link, guid)` says are stored are skipped before any page is fetched,
+    so re-reading a feed whose dates or GUIDs were edited costs no page downloads.
+    """
     import feedparser
 
     parsed = feedparser.parse(content)
@@ -174,12 +223,15 @@ def drafts_from_feed(
             raise FetchFailed("not a readable RSS or Atom feed")
         return
     feed_title = (parsed.feed.get("title") or "").strip()
-    source = feed_title or (_host(feed_url) if feed_url else "feed")
+    source = source_name or feed_title or (_host(feed_url) if feed_url else "feed")
     for number, entry in enumerate(parsed.entries, start=1):
         if feed_url and entry.get("link"):
             # Feeds may use links relative to themselves.
             entry["link"] = urljoin(feed_url, entry["link"])
         label = entry.get("link") or entry.get("title") or f"{source}: entry {number}"
+        if known is not None and known(entry.get("link"), entry.get("id")):
+            yield label, KNOWN
+            continue
         try:
             yield label, _draft_from_entry(entry, source, fetcher)
         except FetchFailed as exc:
@@ -214,6 +266,7 @@ def _draft_from_entry(entry: Any, source: str, fetcher: Fetcher) -> ArticleDraft
         source=source,
         url=link,
         published_at=published,
+        guid=(entry.get("id") or "").strip() or None,
     )
 
 
@@ -305,10 +358,19 @@ def ingest(
     return IngestReport(tuple(results))
 
 
+class _Known:
+    """Marks a feed entry already stored (skipped without fetching)."""
+
+
+KNOWN = _Known()
+
+
 def store_draft(
-    store: Store, label: str, outcome: ArticleDraft | FetchFailed, clock: Clock
+    store: Store, label: str, outcome: ArticleDraft | FetchFailed | _Known, clock: Clock
 ) -> IngestResult:
     """Analyse and store one draft; failures become a result, not an exception."""
+    if isinstance(outcome, _Known):
+        return IngestResult(label, "duplicate")
     if isinstance(outcome, FetchFailed):
         return IngestResult(label, "failed", reason=str(outcome))
     analysis = analyze(outcome.text, outcome.title)

@@ -15,6 +15,7 @@ class ArticleDraft:
     source: str
     url: str | None = None
     published_at: datetime | None = None
+    guid: str | None = None  # a feed entry's id, when it came from a feed
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,25 @@ class Delivery:
     message_id: str | None
     error: str | None
     delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed the poller fetches, and how it has been going."""
+
+    id: int
+    url: str
+    name: str
+    platform: str  # where it was added ("cli" for the command line)
+    workspace: str
+    channel: str
+    created_at: datetime
+    interval_minutes: int
+    etag: str | None
+    last_modified: str | None
+    last_fetched_at: datetime | None
+    next_fetch_at: datetime | None
+    last_error: str | None
+    failures: int  # consecutive
+    paused: bool
+    articles_stored: int

@@ -30,6 +30,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    or_,
     select,
     text,
 )
@@ -41,6 +42,7 @@ from summarizers.analysis import Analysis, analyze
 
 from .errors import BadArgument
 from .models import Article, ArticleDraft
+from .urls import normalize_url
 
 metadata = MetaData()
 
@@ -64,6 +66,33 @@ articles = Table(
     Column("text", Text, nullable=False),
     Column("content_hash", Text, nullable=False, unique=True),
     Column("analysis", LargeBinary, nullable=False),
+    # Added in schema 5: a feed entry's GUID and the normalised link, for deduplication.
+    Column("guid", Text, index=True),
+    Column("canonical_url", Text, index=True),
+    sqlite_autoincrement=True,
+)
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("canonical_url", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("platform", Text, nullable=False),
+    Column("workspace", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("interval_minutes", Integer, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_fetched_at", Text),
+    Column("next_fetch_at", Text),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("paused", Integer, nullable=False, default=0),
+    Column("articles_stored", Integer, nullable=False, default=0),
+    Column("active", Integer, nullable=False, default=1),
     sqlite_autoincrement=True,
 )
 
@@ -132,7 +161,8 @@ def content_hash(title: str, body: str) -> str:
 
 
 def _migration_1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[meta_table, articles])
+    # The articles table as schema 1 had it; later columns arrive by their own migrations.
+    MetaData().create_all(conn, tables=[_articles_v1()])
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', "
@@ -182,12 +212,47 @@ def _migration_4(conn: Connection) -> None:
     metadata.create_all(conn, tables=[subscriptions, deliveries])
 
 
+def _articles_v1() -> Table:
+    old = MetaData()
+    Table("meta", old, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
+    return Table(
+        "articles",
+        old,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("title", Text, nullable=False),
+        Column("url", Text, index=True),
+        Column("source", Text, nullable=False),
+        Column("published_at", Text),
+        Column("ingested_at", Text, nullable=False, index=True),
+        Column("text", Text, nullable=False),
+        Column("content_hash", Text, nullable=False, unique=True),
+        Column("analysis", LargeBinary, nullable=False),
+        sqlite_autoincrement=True,
+    )
+
+
+def _migration_5(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN guid TEXT")
+    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN canonical_url TEXT")
+    conn.exec_driver_sql("CREATE INDEX ix_articles_guid ON articles (guid)")
+    conn.exec_driver_sql("CREATE INDEX ix_articles_canonical_url ON articles (canonical_url)")
+    rows = conn.execute(select(articles.c.id, articles.c.url).where(articles.c.url.is_not(None)))
+    for row in rows.all():
+        conn.execute(
+            articles.update()
+            .where(articles.c.id == row.id)
+            .values(canonical_url=normalize_url(row.url))
+        )
+    metadata.create_all(conn, tables=[feeds])
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -329,7 +394,7 @@ class Store:
         """
         digest = content_hash(draft.title, draft.text)
         with self.transaction() as conn:
-            existing = self._find_same(conn, digest, draft.url)
+            existing = self._find_same(conn, digest, draft.url, draft.guid)
             if existing is not None:
                 return existing, False
             values = {
@@ -341,17 +406,41 @@ class Store:
                 "text": draft.text,
                 "content_hash": digest,
                 "analysis": analysis.to_bytes(),
+                "guid": draft.guid,
+                "canonical_url": normalize_url(draft.url) if draft.url else None,
             }
             new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
             row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == new_id)).one()
         return _article(row), True
 
-    def _find_same(self, conn: Connection, digest: str, url: str | None) -> Article | None:
+    def _find_same(
+        self, conn: Connection, digest: str, url: str | None, guid: str | None = None
+    ) -> Article | None:
         condition = articles.c.content_hash == digest
         if url:
-            condition = condition | (articles.c.url == url)
+            condition = (
+                condition
+                | (articles.c.url == url)
+                | (articles.c.canonical_url == normalize_url(url))
+            )
+        if guid:
+            condition = condition | (articles.c.guid == guid)
         row = conn.execute(select(*_ARTICLE_COLUMNS).where(condition).limit(1)).first()
         return _article(row) if row else None
+
+    def knows(self, url: str | None, guid: str | None) -> bool:
+        """Whether an article with this link (normalised) or feed GUID is stored."""
+        conditions = []
+        if url:
+            conditions.append(articles.c.canonical_url == normalize_url(url))
+            conditions.append(articles.c.url == url)
+        if guid:
+            conditions.append(articles.c.guid == guid)
+        if not conditions:
+            return False
+        with self.engine.connect() as conn:
+            found = conn.execute(select(articles.c.id).where(or_(*conditions)).limit(1)).first()
+        return found is not None
 
     def get(self, article_id: int) -> Article | None:
         """Return the article with this id, if any."""
