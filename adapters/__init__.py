@@ -5,7 +5,8 @@
 - `digest_poster(settings)`: post digests through the platform's web API without a gateway
   connection (for `briefbot digest run-due`).
 
-`run` starts any set of them in one process, with one digest scheduler for all.
+`run` starts any set of them in one process, with one digest scheduler and one feed poller
+for all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from types import ModuleType
 from bot.app import Core
 from bot.config import Settings
 from bot.digests import DigestPoster, Outcome, Scheduler
+from bot.feeds import Poller
 
 PLATFORMS = ("slack", "discord")
 
@@ -55,11 +57,13 @@ async def _serve_all(
     for platform, module in zip(platforms, modules, strict=True):
         posters[platform] = module.digest_poster(settings)
     ticker = asyncio.create_task(scheduler.run())
+    poller = asyncio.create_task(Poller(core).run())
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({*tasks, waiter}, return_when=asyncio.FIRST_COMPLETED)
     stop.set()
     ticker.cancel()
-    await asyncio.gather(*tasks, ticker, waiter, return_exceptions=True)
+    poller.cancel()
+    await asyncio.gather(*tasks, ticker, poller, waiter, return_exceptions=True)
     for task in done:
         if task is not waiter and not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]

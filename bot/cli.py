@@ -68,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind (0.0.0.0)")
 
+    feeds = sub.add_parser("feeds", help="feeds new articles come from: add, list, remove, poll")
+    feeds_sub = feeds.add_subparsers(dest="feeds_action", metavar="ACTION", parser_class=_Parser)
+    feeds_sub.required = True
+    feeds_add = feeds_sub.add_parser("add", help="follow an RSS or Atom feed")
+    feeds_add.add_argument("url")
+    feeds_add.add_argument("name", nargs="*", help="a display name (default: the feed's title)")
+    feeds_sub.add_parser("list", help="every feed: last fetched, articles stored, last error")
+    feeds_remove = feeds_sub.add_parser("remove", help="stop following a feed")
+    feeds_remove.add_argument("id", type=int)
+    feeds_sub.add_parser("poll", help="fetch every active feed once, now")
+
     digest = sub.add_parser("digest", help="daily digests: `digest run-due [--now ISO-8601]`")
     digest.add_argument("action", choices=("run-due",), help="run-due: post every due digest once")
     digest.add_argument(
@@ -235,6 +246,19 @@ def _digest(core, args: argparse.Namespace) -> int:
     return EXIT_FAILURE if any(o.status == "failed" for o in outcomes) else EXIT_OK
 
 
+def _feeds(core, args: argparse.Namespace) -> int:
+    import shlex
+
+    from .commands import answer
+
+    words = ["feeds", args.feeds_action]
+    if args.feeds_action == "add":
+        words += [args.url, *args.name]
+    elif args.feeds_action == "remove":
+        words.append(str(args.id))
+    return _print_reply(answer(core, shlex.join(words)), "text")
+
+
 def _discord(core, args: argparse.Namespace) -> int:
     from adapters.discord import invite_url
 
@@ -264,6 +288,7 @@ _COMMANDS = {
     "run": _run,
     "discord": _discord,
     "digest": _digest,
+    "feeds": _feeds,
     "brief": _brief,
     "summarize": _summarize,
     "articles": _articles,

@@ -18,6 +18,7 @@ from .app import Core
 from .digests import CLI, DIGEST_HELP, Context, DigestRequest, handle_digest, parse_digest
 from .digests import _Help as DigestHelp
 from .errors import BadArgument, UnknownArticle, UserError
+from .feeds import FeedsRequest, handle_feeds, parse_feeds
 from .models import Article, Briefing, Bullet, Source
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ class HelpRequest:
     command: str | None = None
 
 
-Request = BriefRequest | SummarizeRequest | ArticlesRequest | HelpRequest | DigestRequest
+Request = (
+    BriefRequest | SummarizeRequest | ArticlesRequest | HelpRequest | DigestRequest | FeedsRequest
+)
 
 
 # -- replies ---------------------------------------------------------------------------------
@@ -133,6 +136,8 @@ Commands:
                               `digest subscribe 08:30 Europe/Paris ukraine 5`.
   digest list | unsubscribe <id|all> | now [id]
                               This channel's digests (`digest help` for more).
+  feeds add <url> [name] | list | remove <id>
+                              The RSS/Atom feeds new articles come from.
   help                        This text.
 """
 
@@ -189,6 +194,8 @@ def parse_command(text: str) -> Request:
             return parse_digest(args)
         except DigestHelp:
             return HelpRequest("digest")
+    if verb in {"feeds", "feed"}:
+        return parse_feeds(args)
     if verb in {"articles", "list", "search"}:
         query = " ".join(args).strip() or None
         if query and len(query) > MAX_TOPIC_CHARS:
@@ -258,6 +265,8 @@ def _dispatch(core: Core, request: Request, context: Context) -> Reply:
         return HelpReply(DIGEST_HELP if request.command == "digest" else HELP)
     if isinstance(request, DigestRequest):
         return handle_digest(core, request, context)  # type: ignore[return-value]
+    if isinstance(request, FeedsRequest):
+        return handle_feeds(core, request, context)  # type: ignore[return-value]
     if isinstance(request, BriefRequest):
         return _brief(core, request)
     if isinstance(request, SummarizeRequest):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import difflib
 import logging
 import re
@@ -326,12 +327,18 @@ def compose_digest(
         stored_after=subscription.window_start,
         stored_until=now,
     )
+    from .feeds import failing, health_line
+
+    health = health_line(failing(core, subscription.platform, subscription.workspace))
     if briefing.bullets:
+        if health:
+            briefing = dataclasses.replace(briefing, notes=(health,))
         return BriefingReply(briefing)
-    if subscription.quiet:
+    if subscription.quiet and not health:
         return None
     about = f" about {subscription.topic}" if subscription.topic else ""
-    return NoticeReply(f"{title}: nothing new{about} since the last digest.")
+    text = f"{title}: nothing new{about} since the last digest."
+    return NoticeReply(f"{text}\n{health}" if health else text)
 
 
 # -- the commands -----------------------------------------------------------------------------

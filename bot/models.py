@@ -59,6 +59,8 @@ class Briefing:
     bullets: tuple[Bullet, ...]
     # How many articles were considered: lets renderers say "from 12 articles".
     article_count: int = 0
+    # Short lines shown after the bullets, e.g. a digest's feed health.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

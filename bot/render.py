@@ -61,6 +61,8 @@ def briefing_text(briefing: Briefing) -> str:
         lines.append(f"{BULLET} {bullet.text}")
         label = "Source" if len(bullet.sources) == 1 else "Sources"
         lines.append(f"  {label}: " + "; ".join(_source_text(s) for s in bullet.sources))
+    if briefing.notes:
+        lines.extend(["", *briefing.notes])
     return "\n".join(lines)
 
 
@@ -79,6 +81,8 @@ def briefing_markdown(briefing: Briefing) -> str:
     for bullet in briefing.bullets:
         sources = ", ".join(_source_markdown(s) for s in bullet.sources)
         lines.append(f"- {_md_escape(bullet.text)} — {sources}")
+    if briefing.notes:
+        lines.extend(["", *(f"_{_md_escape(n)}_" for n in briefing.notes)])
     return "\n".join(lines)
 
 

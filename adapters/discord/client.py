@@ -96,8 +96,8 @@ class BriefBot(discord.Client):
             log.error("Could not defer interaction %s: %s", interaction.id, _describe(exc))
             return
         reply = await asyncio.to_thread(answer, self.core, text, context_of(interaction))
-        if self.scheduler is not None and text.startswith("digest"):
-            self.scheduler.poke()  # subscriptions may have changed
+        if self.scheduler is not None and text.startswith(("digest", "feeds")):
+            self.scheduler.poke()  # subscriptions or feeds may have changed
         await self.deliver(interaction, reply, deferred_private=private)
 
     async def deliver(
@@ -355,6 +355,27 @@ def add_commands(client: BriefBot) -> None:
         await client.respond(interaction, "digest now " + _words(digest), private=False)
 
     tree.add_command(digest)
+
+    feeds = app_commands.Group(name="feeds", description="The feeds new articles come from")
+
+    @feeds.command(name="add", description="Follow an RSS or Atom feed")
+    @app_commands.describe(url="The feed's address", name="A display name (default: its title)")
+    async def feeds_add(
+        interaction: discord.Interaction, url: str, name: str | None = None
+    ) -> None:
+        text = "feeds add " + _words(url.strip(), name.strip() if name else None)
+        await client.respond(interaction, text, private=False)
+
+    @feeds.command(name="list", description="Every feed: last fetched, articles stored, errors")
+    async def feeds_list(interaction: discord.Interaction) -> None:
+        await client.respond(interaction, "feeds list", private=True)
+
+    @feeds.command(name="remove", description="Stop following a feed (its articles stay)")
+    @app_commands.describe(feed="A feed id from /feeds list")
+    async def feeds_remove(interaction: discord.Interaction, feed: int) -> None:
+        await client.respond(interaction, f"feeds remove {feed}", private=False)
+
+    tree.add_command(feeds)
 
     @tree.error
     async def on_tree_error(

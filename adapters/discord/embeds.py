@@ -120,6 +120,10 @@ def briefing_messages(briefing: Briefing) -> list[Message]:
     last = messages[-1].embeds[-1]
     last.set_footer(text=footer)
     last.timestamp = briefing.generated_at
+    if briefing.notes:
+        # Notes (e.g. feed health) go in the last message's plain content: always visible,
+        # and outside the 6,000-character embed budget.
+        messages[-1].content = shorten("\n".join(briefing.notes), CONTENT_MAX)
     return messages
 
 

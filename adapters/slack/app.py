@@ -41,6 +41,7 @@ COMMANDS = {
     "/summarize": "summarize",
     "/articles": "articles",
     "/digest": "digest",
+    "/feeds": "feeds",
     "/briefbot": "",
 }
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -161,8 +162,8 @@ async def compose(
 ) -> Reply:
     """Parse and answer a command on a worker thread, so the event loop keeps acking."""
     reply = await asyncio.to_thread(answer, core, text, context)
-    if scheduler is not None and text.split(" ", 1)[0] in {"digest", "digests"}:
-        scheduler.poke()  # subscriptions may have changed: recompute the next wake-up
+    if scheduler is not None and text.split(" ", 1)[0] in {"digest", "digests", "feeds"}:
+        scheduler.poke()  # subscriptions or feeds may have changed: recompute wake-ups
     return reply
 
 

@@ -111,14 +111,18 @@ def briefing_message(briefing: Briefing) -> Message:
         },
         {"type": "context", "elements": [_mrkdwn(escape(briefing_stamp(briefing)))]},
     ]
+    notes = [
+        {"type": "context", "elements": [_mrkdwn(_shorten_escaped(n, CONTEXT_MAX))]}
+        for n in briefing.notes[:2]
+    ]
     blocks = list(head)
     shown = 0
     for bullet in briefing.bullets:
         more = _bullet_blocks(bullet)
         left_after = len(briefing.bullets) - shown - 1
         # Keep room for the "left out" note whenever bullets would remain.
-        note_room = 1 if left_after else 0
-        note_chars = 80 if left_after else 0
+        note_room = (1 if left_after else 0) + len(notes)
+        note_chars = (80 if left_after else 0) + _block_chars(notes)
         if (
             len(blocks) + len(more) + note_room > MAX_BLOCKS
             or _block_chars(blocks) + _block_chars(more) + note_chars > TEXT_BUDGET
@@ -139,6 +143,7 @@ def briefing_message(briefing: Briefing) -> Message:
         )
     if not briefing.bullets:
         blocks.append({"type": "section", "text": _mrkdwn("Nothing to report.")})
+    blocks.extend(notes)
     lines = [f"• {b.text}" for b in briefing.bullets[:shown]]
     return {"text": _fallback(briefing.title, lines), "blocks": blocks}
 

@@ -1,0 +1,465 @@
+"""Feed subscriptions: the `feeds` commands, polite polling, and feed health.
+
+Polling is polite: conditional GETs (ETag / Last-Modified), a User-Agent naming briefbot,
+`Retry-After` honoured, exponential backoff on errors, at most one request at a time per host,
+and a little jitter so many feeds do not all fire at the same second.  A feed that fails
+FAILURES_TO_PAUSE times in a row is paused and reported in `feeds list` and in digests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from .app import Core
+from .errors import BadArgument, FetchFailed, UserError
+from .ingest import Fetcher, drafts_from_feed, looks_like_feed, store_draft
+from .models import Feed
+from .store import Store, feeds, from_iso, to_iso
+from .urls import normalize_url
+
+log = logging.getLogger(__name__)
+
+INTERVAL = timedelta(minutes=30)
+FAILURES_TO_PAUSE = 5
+MAX_BACKOFF = timedelta(hours=6)
+JITTER = 0.1  # up to 10% of the interval
+MAX_WAIT = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FeedsRequest:
+    """`feeds add <url> [name] | list | remove <id> | poll`."""
+
+    action: str
+    url: str | None = None
+    name: str | None = None
+    target: int | None = None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one fetch of one feed did."""
+
+    feed_id: int
+    name: str
+    stored: int = 0
+    duplicates: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    paused: bool = False
+
+
+FEEDS_HELP = """\
+Feeds: where fresh articles come from. Each is fetched every 30 minutes.
+
+  feeds add <url> [name]   follow an RSS or Atom feed, e.g. `feeds add https://example.com/rss`
+  feeds list               every feed: last fetched, articles stored, last error
+  feeds remove <id>        stop following a feed (its articles stay)
+"""
+
+
+def parse_feeds(args: list[str]) -> FeedsRequest:
+    """Parse the words after `feeds`."""
+    if not args or args[0].lower() in {"help", "?"}:
+        return FeedsRequest("help")
+    action, rest = args[0].lower(), args[1:]
+    if action in {"add", "follow"}:
+        if not rest:
+            raise BadArgument("Say which feed: `feeds add https://example.com/rss [name]`.")
+        url = rest[0].strip("<>")
+        if urlsplit(url).scheme not in {"http", "https"}:
+            raise BadArgument(
+                f"{url!r} is not a web address. Example: `feeds add https://example.com/rss`."
+            )
+        return FeedsRequest("add", url=url, name=" ".join(rest[1:]).strip() or None)
+    if action in {"list", "ls"}:
+        return FeedsRequest("list")
+    if action in {"remove", "rm", "delete", "unfollow"}:
+        if len(rest) != 1 or not rest[0].isdigit():
+            raise BadArgument("Say which feed: `feeds remove 3` (ids are in `feeds list`).")
+        return FeedsRequest("remove", target=int(rest[0]))
+    if action == "poll":
+        return FeedsRequest("poll")
+    raise BadArgument(f"Unknown feeds command {action!r}: use add, list or remove.")
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+
+class FeedRegistry:
+    """Feeds and their state, on the store's database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, url: str, name: str, where: Any, now: datetime) -> Feed:
+        """Follow a feed (`where`: a digests.Context saying who added it)."""
+        with self.store.transaction() as conn:
+            new_id = conn.execute(
+                feeds.insert().values(
+                    url=url,
+                    canonical_url=normalize_url(url),
+                    name=name,
+                    platform=where.platform,
+                    workspace=where.workspace,
+                    channel=where.channel,
+                    created_at=to_iso(now),
+                    interval_minutes=int(INTERVAL.total_seconds() // 60),
+                    next_fetch_at=to_iso(now),
+                    failures=0,
+                    paused=0,
+                    articles_stored=0,
+                    active=1,
+                )
+            ).inserted_primary_key[0]
+        feed = self.get(new_id)
+        assert feed is not None
+        return feed
+
+    def get(self, feed_id: int) -> Feed | None:
+        """One active feed by id."""
+        if not 0 < feed_id < 2**63:
+            return None
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(feeds).where(feeds.c.id == feed_id, feeds.c.active == 1)
+            ).first()
+        return _feed(row) if row else None
+
+    def find(self, url: str) -> Feed | None:
+        """An active feed with this (normalised) URL."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(feeds).where(
+                    feeds.c.canonical_url == normalize_url(url), feeds.c.active == 1
+                )
+            ).first()
+        return _feed(row) if row else None
+
+    def all(self, platform: str | None = None, workspace: str | None = None) -> list[Feed]:
+        """Active feeds; with a workspace, those added there or from the command line."""
+        statement = select(feeds).where(feeds.c.active == 1)
+        if platform is not None and workspace is not None:
+            statement = statement.where(
+                ((feeds.c.platform == platform) & (feeds.c.workspace == workspace))
+                | (feeds.c.platform == "cli")
+            )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(statement.order_by(feeds.c.id)).all()
+        return [_feed(r) for r in rows]
+
+    def remove(self, feed_id: int) -> None:
+        """Stop following a feed; its articles stay."""
+        with self.store.transaction() as conn:
+            conn.execute(feeds.update().where(feeds.c.id == feed_id).values(active=0))
+
+    def record(self, feed: Feed, **values: Any) -> None:
+        """Update a feed's state after a fetch."""
+        for key in ("last_fetched_at", "next_fetch_at"):
+            if isinstance(values.get(key), datetime):
+                values[key] = to_iso(values[key])
+        if "paused" in values:
+            values["paused"] = int(values["paused"])
+        with self.store.transaction() as conn:
+            conn.execute(feeds.update().where(feeds.c.id == feed.id).values(**values))
+
+
+def _feed(row: Any) -> Feed:
+    return Feed(
+        id=row.id,
+        url=row.url,
+        name=row.name,
+        platform=row.platform,
+        workspace=row.workspace,
+        channel=row.channel,
+        created_at=from_iso(row.created_at),  # type: ignore[arg-type]
+        interval_minutes=row.interval_minutes,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        last_fetched_at=from_iso(row.last_fetched_at),
+        next_fetch_at=from_iso(row.next_fetch_at),
+        last_error=row.last_error,
+        failures=row.failures,
+        paused=bool(row.paused),
+        articles_stored=row.articles_stored,
+    )
+
+
+# -- polling --------------------------------------------------------------------------------
+
+
+def backoff(failures: int, interval: timedelta, retry_after: float | None = None) -> timedelta:
+    """How long to wait after the n-th failure in a row (Retry-After wins when longer)."""
+    delay = min(interval * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+def poll_feed(core: Core, feed: Feed, fetcher: Fetcher, now: datetime) -> PollResult:
+    """Fetch one feed once (conditionally) and store its new entries; never raises."""
+    registry = FeedRegistry(core.store)
+    interval = timedelta(minutes=feed.interval_minutes)
+    jitter = timedelta(seconds=random.uniform(0, JITTER * interval.total_seconds()))
+    try:
+        fetched = fetcher.get(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        if fetched.status == 304:
+            registry.record(
+                feed,
+                last_fetched_at=now,
+                next_fetch_at=now + interval + jitter,
+                failures=0,
+                last_error=None,
+                paused=False,
+            )
+            return PollResult(feed.id, feed.name, not_modified=True)
+        if not looks_like_feed(fetched):
+            raise FetchFailed("it is not an RSS or Atom feed any more")
+        stored = duplicates = 0
+        for label, outcome in drafts_from_feed(
+            fetched.content, fetched.url, fetcher, known=core.store.knows, source_name=feed.name
+        ):
+            result = store_draft(core.store, label, outcome, core.clock)
+            stored += result.status == "stored"
+            duplicates += result.status == "duplicate"
+        registry.record(
+            feed,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            last_fetched_at=now,
+            next_fetch_at=now + interval + jitter,
+            failures=0,
+            last_error=None,
+            paused=False,
+            articles_stored=feed.articles_stored + stored,
+        )
+        return PollResult(feed.id, feed.name, stored=stored, duplicates=duplicates)
+    except FetchFailed as exc:
+        failures = feed.failures + 1
+        paused = failures >= FAILURES_TO_PAUSE
+        registry.record(
+            feed,
+            last_fetched_at=now,
+            next_fetch_at=now + backoff(failures, interval, exc.retry_after) + jitter,
+            failures=failures,
+            last_error=str(exc),
+            paused=paused,
+        )
+        if paused and not feed.paused:
+            log.warning(
+                "Feed %s (%s) paused after %s failures: %s", feed.id, feed.url, failures, exc
+            )
+        return PollResult(feed.id, feed.name, error=str(exc), paused=paused)
+    except Exception as exc:  # a bug must not stop the other feeds
+        log.exception("Polling feed %s failed unexpectedly", feed.id)
+        registry.record(
+            feed, last_fetched_at=now, next_fetch_at=now + interval, last_error=type(exc).__name__
+        )
+        return PollResult(feed.id, feed.name, error=type(exc).__name__)
+
+
+def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -> list[PollResult]:
+    """One pass: every due feed (or every active one), one host at a time, hosts in parallel.
+
+    Paused feeds are fetched only by `everything` (an operator's `feeds poll`), which is how a
+    fixed feed comes back.
+    """
+    now = now or core.clock.now()
+    due = [
+        f
+        for f in FeedRegistry(core.store).all()
+        if everything or (not f.paused and (f.next_fetch_at is None or f.next_fetch_at <= now))
+    ]
+    by_host: dict[str, list[Feed]] = defaultdict(list)
+    for feed in due:
+        by_host[(urlsplit(feed.url).hostname or "").lower()].append(feed)
+    results: list[PollResult] = []
+    lock = threading.Lock()
+
+    def one_host(group: list[Feed]) -> None:
+        fetcher = Fetcher(timeout=core.settings.http_timeout)
+        try:
+            for feed in group:  # one request at a time per host
+                result = poll_feed(core, feed, fetcher, now)
+                with lock:
+                    results.append(result)
+        finally:
+            fetcher.close()
+
+    if by_host:
+        with ThreadPoolExecutor(max_workers=min(8, len(by_host))) as pool:
+            list(pool.map(one_host, by_host.values()))
+    return sorted(results, key=lambda r: r.feed_id)
+
+
+def seconds_to_next(core: Core, now: datetime) -> float:
+    """Seconds until a feed is due, at most MAX_WAIT."""
+    soonest = now + MAX_WAIT
+    for feed in FeedRegistry(core.store).all():
+        if not feed.paused and feed.next_fetch_at is not None:
+            soonest = min(soonest, feed.next_fetch_at)
+    return max((soonest - now).total_seconds(), 0.0)
+
+
+class Poller:
+    """Polls feeds when they are due, inside `briefbot run`; `poke()` wakes it at once."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.idle = asyncio.Event()
+
+    def poke(self) -> None:
+        """Wake the poller (safe from any thread)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        """Loop until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            try:
+                results = await asyncio.to_thread(poll, self.core)
+                for r in results:
+                    if r.stored or r.error:
+                        log.info("Feed %s: %s stored, error %s", r.feed_id, r.stored, r.error)
+            except Exception:
+                log.exception("The feed pass failed; trying again later")
+            self.idle.set()
+            delay = await asyncio.to_thread(seconds_to_next, self.core, self.core.clock.now())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay + 1)
+
+
+# -- health ----------------------------------------------------------------------------------
+
+
+def failing(core: Core, platform: str | None = None, workspace: str | None = None) -> list[Feed]:
+    """Feeds whose last fetch failed (paused ones included)."""
+    return [f for f in FeedRegistry(core.store).all(platform, workspace) if f.failures > 0]
+
+
+def health_line(feeds_: Iterable[Feed]) -> str | None:
+    """One short line about failing feeds, or None when all is well."""
+    bad = list(feeds_)
+    if not bad:
+        return None
+    parts = []
+    for feed in bad[:3]:
+        state = "paused" if feed.paused else f"{feed.failures} failure{'s' * (feed.failures > 1)}"
+        parts.append(f"{feed.name} ({_short(feed.last_error)}, {state})")
+    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+    noun = "feed" if len(bad) == 1 else "feeds"
+    return f"⚠️ {len(bad)} {noun} failing: {'; '.join(parts)}{more}. See `feeds list`."
+
+
+def _short(error: str | None) -> str:
+    if not error:
+        return "error"
+    for marker in ("answered ", "cannot reach", "did not answer"):
+        if marker in error:
+            return error[error.index(marker) :].removeprefix("answered ")
+    return error[:60]
+
+
+# -- the commands ---------------------------------------------------------------------------
+
+
+def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
+    """Answer a `feeds …` request (context: a digests.Context)."""
+    from .commands import HelpReply, NoticeReply
+
+    if request.action == "help":
+        return HelpReply(FEEDS_HELP)
+    registry = FeedRegistry(core.store)
+    scoped = context.platform != "cli"
+    if request.action == "list":
+        shown = registry.all(context.platform, context.workspace) if scoped else registry.all()
+        return NoticeReply(list_text(shown), public=False)
+    if request.action == "poll":
+        results = poll(core, everything=True)
+        stored = sum(r.stored for r in results)
+        failed = [r for r in results if r.error]
+        text = f"Polled {len(results)} feeds: {stored} new articles stored"
+        if failed:
+            text += "; failing: " + ", ".join(f"{r.name} ({r.error})" for r in failed)
+        return NoticeReply(text + ".", public=False)
+    if not context.can_manage:
+        raise UserError("Changing the feeds needs the Manage Channels permission.")
+    if request.action == "remove":
+        feed = registry.get(request.target or 0)
+        visible = feed is not None and (
+            not scoped
+            or feed.platform == "cli"
+            or (feed.platform, feed.workspace) == (context.platform, context.workspace)
+        )
+        if not visible or feed is None:
+            raise UserError(f"No feed #{request.target}. `feeds list` shows the feeds.")
+        registry.remove(feed.id)
+        return NoticeReply(f"Stopped following feed #{feed.id} ({feed.name}); its articles stay.")
+    # add
+    assert request.url is not None
+    existing = registry.find(request.url)
+    if existing is not None:
+        raise UserError(f"Already following that feed as #{existing.id} ({existing.name}).")
+    fetcher = Fetcher(timeout=core.settings.http_timeout)
+    try:
+        try:
+            fetched = fetcher.get(request.url)
+        except FetchFailed as exc:
+            raise UserError(f"Cannot add that feed: {exc}. Nothing was stored.") from None
+        if not looks_like_feed(fetched):
+            raise UserError(
+                f"{request.url} is a web page, not an RSS or Atom feed. Look for an RSS link on "
+                "the site (often /feed or /rss). Nothing was stored."
+            )
+        name = request.name or _feed_title(fetched.content) or urlsplit(request.url).netloc
+        feed = registry.add(request.url, name, context, core.clock.now())
+        result = poll_feed(core, feed, fetcher, core.clock.now())
+    finally:
+        fetcher.close()
+    who = f"{context.user_mention} added" if getattr(context, "user_mention", "") else "Added"
+    text = (
+        f"{who} feed #{feed.id} ({name}): {result.stored} articles stored now; "
+        "fetched every 30 minutes."
+    )
+    if result.error:
+        text += f" First fetch failed: {result.error}."
+    return NoticeReply(text)
+
+
+def _feed_title(content: bytes) -> str | None:
+    import feedparser
+
+    return (feedparser.parse(content).feed.get("title") or "").strip() or None
+
+
+def list_text(shown: list[Feed]) -> str:
+    """Every feed on one line: id, name, URL, last fetched, stored, health."""
+    if not shown:
+        return "No feeds yet. Add one: `feeds add https://example.com/rss`."
+    lines = []
+    for f in shown:
+        fetched = f.last_fetched_at.strftime("%Y-%m-%d %H:%M UTC") if f.last_fetched_at else "never"
+        state = "paused" if f.paused else ("ok" if not f.failures else f"failing ×{f.failures}")
+        error = f" · last error: {f.last_error}" if f.last_error else ""
+        lines.append(
+            f"#{f.id} · {f.name} · {f.url} · last fetched {fetched} · "
+            f"{f.articles_stored} stored · {state}{error}"
+        )
+    return "\n".join(lines)
