@@ -155,6 +155,7 @@ class FeedEntry:
     summary: str = ""
     content_html: str = ""
     published: datetime | None = None
+    guid: str | None = None  # default: the link
 
 
 def make_rss(title: str, link: str, entries: Sequence[FeedEntry]) -> str:
@@ -162,7 +163,7 @@ def make_rss(title: str, link: str, entries: Sequence[FeedEntry]) -> str:
     items = []
     for e in entries:
         parts = [f"<title>{escape(e.title)}</title>", f"<link>{escape(e.link)}</link>"]
-        parts.append(f"<guid>{escape(e.link)}</guid>")
+        parts.append(f"<guid>{escape(e.guid or e.link)}</guid>")
         if e.summary:
             parts.append(f"<description>{escape(e.summary)}</description>")
         if e.content_html:
@@ -191,7 +192,7 @@ def make_atom(title: str, link: str, entries: Sequence[FeedEntry]) -> str:
         parts = [
             f"<title>{escape(e.title)}</title>",
             f'<link rel="alternate" href="{escape(e.link)}"/>',
-            f"<id>{escape(e.link)}</id>",
+            f"<id>{escape(e.guid or e.link)}</id>",
             f"<updated>{when}</updated>",
             f"<published>{when}</published>",
         ]

@@ -27,6 +27,11 @@ class WebServer:
     """A loopback server; `routes` may be changed while it runs."""
 
     routes: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    # Extra behaviour per path: answers served in turn (the last repeats), an ETag that makes
+    # a matching If-None-Match get 304, extra headers, and a delay before answering.
+    queued: dict[str, list[tuple[int, str, bytes, dict[str, str]]]] = field(default_factory=dict)
+    etags: dict[str, str] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -40,14 +45,31 @@ class WebServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                extra: dict[str, str] = {}
                 with owner._lock:
                     owner.requests.append(Recorded(self.path, dict(self.headers.items())))
-                    status, content_type, body = owner.routes.get(
-                        self.path, (404, "text/plain; charset=utf-8", b"not found")
-                    )
+                    queue = owner.queued.get(self.path)
+                    if queue:
+                        status, content_type, body, extra = queue[0]
+                        if len(queue) > 1:
+                            queue.pop(0)
+                    else:
+                        status, content_type, body = owner.routes.get(
+                            self.path, (404, "text/plain; charset=utf-8", b"not found")
+                        )
+                    etag = owner.etags.get(self.path)
+                    delay = owner.delays.get(self.path, 0.0)
+                if delay:
+                    threading.Event().wait(delay)  # a slow server, not a test waiting
+                if etag and status == 200:
+                    extra = {**extra, "ETag": etag}
+                    if self.headers.get("If-None-Match") == etag:
+                        status, body = 304, b""
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -99,6 +121,26 @@ class WebServer:
         with self._lock:
             self.routes[path] = (status, content_type, data)
         return self.url(path)
+
+    def serve_in_turn(
+        self,
+        path: str,
+        answers: list[tuple[int, bytes | str]],
+        content_type: str = "application/rss+xml; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        """Answer `path` with each (status, body) in turn; the last one repeats."""
+        with self._lock:
+            self.queued[path] = [
+                (status, content_type, b.encode() if isinstance(b, str) else b, headers or {})
+                for status, b in answers
+            ]
+        return self.url(path)
+
+    def requests_to(self, path: str) -> list[Recorded]:
+        """The requests made for one path."""
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
 
     def paths(self) -> list[str]:
         """The paths requested so far, in order."""
