@@ -435,7 +435,8 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         fetcher.close()
     who = f"{context.user_mention} added" if getattr(context, "user_mention", "") else "Added"
     text = (
-        f"{who} feed #{feed.id} ({name}): {result.stored} articles stored now; "
+        f"{who} feed #{feed.id} ({name}): {result.stored} "
+        f"article{'' if result.stored == 1 else 's'} stored now; "
         "fetched every 30 minutes."
     )
     if result.error:

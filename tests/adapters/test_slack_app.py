@@ -371,3 +371,32 @@ async def test_digest_subscribed_in_slack_is_posted_once_by_run_due(
     listing = await fake.wait_for(lambda f: f.of("response_url"))
     assert listing[0].payload["response_type"] == "ephemeral"
     assert "posted 02 May" in listing[0].payload["text"]
+
+
+# -- feeds -----------------------------------------------------------------------------------
+
+
+async def test_a_feed_added_from_slack_feeds_the_next_brief(
+    bolt: str, fake: FakeSlack, web
+) -> None:
+    from fakes import VOLCANO, FeedEntry, make_rss
+
+    html = "".join(f"<p>{p}</p>" for p in VOLCANO.paragraphs)
+    feed = make_rss(
+        "Loopback News",
+        web.url("/"),
+        [FeedEntry(VOLCANO.title, web.url("/volcano"), content_html=html)],
+    )
+    url = web.serve("/rss", feed, "application/rss+xml")
+    body = command_body("/feeds", f"add {url}", fake.response_url())
+    assert await post_command(bolt, body) == 200
+    [notice] = await fake.wait_for(lambda f: f.of("chat.postMessage"))
+    assert "1 article stored" in notice.payload["text"]
+
+    assert (
+        await post_command(bolt, command_body("/brief", "volcano", fake.response_url("b"))) == 200
+    )
+    posts = await fake.wait_for(
+        lambda f: len(f.of("chat.postMessage")) == 2 and f.of("chat.postMessage")
+    )
+    assert VOLCANO.title in json.dumps(posts[1].payload["blocks"], ensure_ascii=False)
