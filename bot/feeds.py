@@ -395,7 +395,10 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         results = poll(core, everything=True)
         stored = sum(r.stored for r in results)
         failed = [r for r in results if r.error]
-        text = f"Polled {len(results)} feeds: {stored} new articles stored"
+        noun = "feed" if len(results) == 1 else "feeds"
+        text = (
+            f"Polled {len(results)} {noun}: {stored} new article{'' if stored == 1 else 's'} stored"
+        )
         if failed:
             text += "; failing: " + ", ".join(f"{r.name} ({r.error})" for r in failed)
         return NoticeReply(text + ".", public=False)
