@@ -32,6 +32,8 @@ class Settings:
     slack_app_token: str = ""
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
+    digest_grace_hours: float = 12.0
+    feed_interval_minutes: int = 30
     discord_token: str = ""
     discord_guild_id: str = ""
     discord_application_id: str = ""
@@ -69,6 +71,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         bullets = int(get("BRIEFBOT_BULLETS", "5"))
         timeout = float(get("BRIEFBOT_HTTP_TIMEOUT", "15"))
         port = int(get("PORT") or "3000")
+        grace = float(get("BRIEFBOT_DIGEST_GRACE_HOURS") or "12")
+        interval = int(get("BRIEFBOT_FEED_INTERVAL_MINUTES") or "30")
     except ValueError as exc:
         raise BadArgument(f"A numeric setting is not a number: {exc}. Check your .env.") from None
     return Settings(
@@ -83,6 +87,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         slack_app_token=(get("SLACK_APP_TOKEN") or "").strip(),
         slack_api_url=_with_slash(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
         port=port,
+        digest_grace_hours=grace,
+        feed_interval_minutes=max(interval, 1),
         discord_token=(get("DISCORD_TOKEN") or "").strip(),
         discord_guild_id=(get("DISCORD_GUILD_ID") or "").strip(),
         discord_application_id=(get("DISCORD_APPLICATION_ID") or "").strip(),

@@ -27,7 +27,7 @@ from .models import Delivery, Subscription
 
 log = logging.getLogger(__name__)
 
-GRACE = timedelta(hours=12)
+GRACE = timedelta(hours=12)  # the default of BRIEFBOT_DIGEST_GRACE_HOURS
 FIRST_WINDOW = timedelta(hours=24)  # a new subscription's first digest looks back a day
 RETRY_DELAYS = (
     timedelta(minutes=1),
@@ -251,10 +251,15 @@ async def run_due(
     posters: Mapping[str, DigestPoster],
     *,
     now: datetime | None = None,
-    grace: timedelta = GRACE,
+    grace: timedelta | None = None,
 ) -> list[Outcome]:
-    """Post every digest that is due at `now` and not yet claimed; return what happened."""
+    """Post every digest that is due at `now` and not yet claimed; return what happened.
+
+    `grace` (default: the BRIEFBOT_DIGEST_GRACE_HOURS setting) is how late a digest may
+    still be posted after downtime.
+    """
     now = now or core.clock.now()
+    grace = grace if grace is not None else timedelta(hours=core.settings.digest_grace_hours)
     ledger = Ledger(core.store)
     outcomes: list[Outcome] = []
     for subscription in await asyncio.to_thread(ledger.subscriptions):
@@ -486,7 +491,7 @@ class Scheduler:
     """
 
     def __init__(
-        self, core: Core, posters: Mapping[str, DigestPoster], grace: timedelta = GRACE
+        self, core: Core, posters: Mapping[str, DigestPoster], grace: timedelta | None = None
     ) -> None:
         self.core = core
         self.posters = posters

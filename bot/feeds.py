@@ -105,7 +105,14 @@ class FeedRegistry:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def add(self, url: str, name: str, where: Any, now: datetime) -> Feed:
+    def add(
+        self,
+        url: str,
+        name: str,
+        where: Any,
+        now: datetime,
+        interval_minutes: int = int(INTERVAL.total_seconds() // 60),
+    ) -> Feed:
         """Follow a feed (`where`: a digests.Context saying who added it)."""
         with self.store.transaction() as conn:
             new_id = conn.execute(
@@ -117,7 +124,7 @@ class FeedRegistry:
                     workspace=where.workspace,
                     channel=where.channel,
                     created_at=to_iso(now),
-                    interval_minutes=int(INTERVAL.total_seconds() // 60),
+                    interval_minutes=interval_minutes,
                     next_fetch_at=to_iso(now),
                     failures=0,
                     paused=0,
@@ -432,7 +439,9 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
                 "the site (often /feed or /rss). Nothing was stored."
             )
         name = request.name or _feed_title(fetched.content) or urlsplit(request.url).netloc
-        feed = registry.add(request.url, name, context, core.clock.now())
+        feed = registry.add(
+            request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
+        )
         result = poll_feed(core, feed, fetcher, core.clock.now())
     finally:
         fetcher.close()
@@ -440,7 +449,7 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     text = (
         f"{who} feed #{feed.id} ({name}): {result.stored} "
         f"article{'' if result.stored == 1 else 's'} stored now; "
-        "fetched every 30 minutes."
+        f"fetched every {feed.interval_minutes} minutes."
     )
     if result.error:
         text += f" First fetch failed: {result.error}."
