@@ -290,14 +290,14 @@ async def _run_one(
     poster = posters.get(subscription.platform)
     if poster is None:
         return Outcome(subscription.id, key, "skipped", f"no {subscription.platform} settings")
-    claim = await asyncio.to_thread(ledger.claim, subscription, key, at, now)
+    claim = await asyncio.to_thread(ledger.claim, subscription, key, at, now, core.clock.now())
     if claim is None:
         return None  # someone else holds it, or it is waiting for its retry time
-    reply = await asyncio.to_thread(compose_digest, core, subscription, day, now)
-    if reply is None:
-        await asyncio.to_thread(ledger.delivered, claim, "", now, now)
-        return Outcome(subscription.id, key, "quiet", "nothing new")
     try:
+        reply = await asyncio.to_thread(compose_digest, core, subscription, day, now)
+        if reply is None:
+            await asyncio.to_thread(ledger.delivered, claim, "", now, now)
+            return Outcome(subscription.id, key, "quiet", "nothing new")
         message_id = await poster.post(subscription, reply)
     except Exception as exc:  # any failure is recorded and retried, never lost
         detail = str(exc) or type(exc).__name__
@@ -308,7 +308,12 @@ async def _run_one(
             "Digest %s for %s failed (attempt %s): %s", subscription.id, key, claim.attempts, detail
         )
         return Outcome(subscription.id, key, "failed", detail)
-    await asyncio.to_thread(ledger.delivered, claim, message_id, now, now)
+    if not await asyncio.to_thread(ledger.delivered, claim, message_id, now, now):
+        log.error(
+            "Digest %s for %s was posted after its claim expired; another pass took it over",
+            subscription.id,
+            key,
+        )
     return Outcome(subscription.id, key, "delivered", message_id)
 
 

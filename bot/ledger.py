@@ -18,8 +18,8 @@ from .models import Delivery, Subscription
 from .store import Store, deliveries, from_iso, subscriptions, to_iso
 
 # A claim not settled within this long is presumed dead (a crash between claim and post)
-# and may be claimed again.
-CLAIM_LEASE = timedelta(minutes=5)
+# and may be claimed again.  Far longer than any post takes, retries on 429 included.
+CLAIM_LEASE = timedelta(minutes=15)
 
 
 class Ledger:
@@ -124,14 +124,21 @@ class Ledger:
         return [_delivery(r) for r in rows]
 
     def claim(
-        self, subscription: Subscription, local_date: str, scheduled_at: datetime, now: datetime
+        self,
+        subscription: Subscription,
+        local_date: str,
+        scheduled_at: datetime,
+        now: datetime,
+        lease_from: datetime | None = None,
     ) -> Delivery | None:
         """Claim the right to post one digest; None if someone else holds or finished it.
 
         A new row is inserted; an existing one is taken over only if it failed and its retry
         time has come, or if its claim's lease ran out (the claimer died before settling).
         """
-        lease_end = to_iso(now + CLAIM_LEASE)
+        # The lease runs from when the claim is really made (`lease_from`, the clock), not from
+        # the pass's nominal time, which may lie in the past (`run-due --now`, a long pass).
+        lease_end = to_iso(max(now, lease_from or now) + CLAIM_LEASE)
         with self.store.transaction() as conn:
             try:
                 with conn.begin_nested():
@@ -175,12 +182,15 @@ class Ledger:
 
     def delivered(
         self, delivery: Delivery, message_id: str, window_end: datetime, now: datetime
-    ) -> None:
-        """Settle a claim as posted, and move the subscription's window on."""
+    ) -> bool:
+        """Settle a claim as posted, and move the subscription's window on.
+
+        False if the claim was no longer ours (its lease ran out and another pass took it).
+        """
         with self.store.transaction() as conn:
-            conn.execute(
+            settled = conn.execute(
                 deliveries.update()
-                .where(deliveries.c.id == delivery.id)
+                .where(_still_ours(delivery))
                 .values(
                     status="delivered",
                     message_id=message_id,
@@ -189,24 +199,28 @@ class Ledger:
                     error=None,
                 )
             )
+            if settled.rowcount != 1:
+                return False
             conn.execute(
                 subscriptions.update()
                 .where(subscriptions.c.id == delivery.subscription_id)
                 .values(window_start=to_iso(window_end))
             )
+        return True
 
-    def failed(self, delivery: Delivery, error: str, retry_at: datetime | None) -> None:
+    def failed(self, delivery: Delivery, error: str, retry_at: datetime | None) -> bool:
         """Settle a claim as failed; `retry_at` None means no more attempts."""
         with self.store.transaction() as conn:
-            conn.execute(
+            settled = conn.execute(
                 deliveries.update()
-                .where(deliveries.c.id == delivery.id)
+                .where(_still_ours(delivery))
                 .values(
                     status="failed",
                     error=error[:500],
                     next_attempt_at=to_iso(retry_at) if retry_at else None,
                 )
             )
+        return settled.rowcount == 1
 
     def missed(
         self, subscription: Subscription, local_date: str, scheduled_at: datetime, now: datetime
@@ -246,6 +260,15 @@ class Ledger:
                 )
                 return False
         return True
+
+
+def _still_ours(delivery: Delivery) -> Any:
+    """The row is still claimed by this attempt (nobody took it over since)."""
+    return and_(
+        deliveries.c.id == delivery.id,
+        deliveries.c.status == "claimed",
+        deliveries.c.attempts == delivery.attempts,
+    )
 
 
 def _subscription(row: Any) -> Subscription:

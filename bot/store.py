@@ -35,7 +35,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
 from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
 from summarizers.analysis import Analysis, analyze
@@ -146,7 +146,9 @@ def to_iso(moment: datetime) -> str:
     """Format a time as a sortable UTC ISO-8601 string."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    # Microseconds, always six digits: an article stored in the same second as a digest
+    # window's end must still sort after it (and fixed width keeps text order = time order).
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def from_iso(value: str | None) -> datetime | None:
@@ -285,9 +287,11 @@ def _engine_for(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            # IMMEDIATE takes the write lock up front, so two processes never both read
-            # "not stored yet" and then race to insert.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writes (Store.transaction) take the write lock up front with IMMEDIATE, so two
+            # processes never both read "not stored yet" and then race to insert; reads begin
+            # deferred and, under WAL, never wait for a writer.
+            immediate = conn.get_execution_options().get("briefbot_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -319,8 +323,10 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """Run a block in one transaction: all of it is stored, or none of it."""
-        with self.engine.begin() as conn:
-            yield conn
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(briefbot_write=True)
+            with conn.begin():
+                yield conn
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
@@ -393,6 +399,20 @@ class Store:
         The same words (content hash) or the same URL mean the same article.
         """
         digest = content_hash(draft.title, draft.text)
+        try:
+            return self._add(draft, analysis, now, digest)
+        except IntegrityError:
+            # Another writer stored the same words between our check and our insert
+            # (possible on PostgreSQL, where the check takes no lock): that copy wins.
+            with self.engine.connect() as conn:
+                existing = self._find_same(conn, digest, draft.url, draft.guid)
+            if existing is None:
+                raise
+            return existing, False
+
+    def _add(
+        self, draft: ArticleDraft, analysis: Analysis, now: datetime, digest: str
+    ) -> tuple[Article, bool]:
         with self.transaction() as conn:
             existing = self._find_same(conn, digest, draft.url, draft.guid)
             if existing is not None:

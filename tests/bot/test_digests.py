@@ -397,3 +397,25 @@ async def test_the_scheduler_wakes_when_poked(core: Core, clock) -> None:
     finally:
         task.cancel()
     assert len(poster.posts) == 1
+
+
+def test_a_pass_that_lost_its_claim_cannot_settle_it(core: Core, paris_0830: Subscription) -> None:
+    ledger = Ledger(core.store)
+    due = at(PARIS, 2026, 11, 25, 8, 30)
+    mine = ledger.claim(paris_0830, "2026-11-25", due, due)
+    theirs = ledger.claim(paris_0830, "2026-11-25", due, due + CLAIM_LEASE + timedelta(seconds=1))
+    assert mine is not None and theirs is not None and theirs.attempts == mine.attempts + 1
+    assert not ledger.delivered(mine, "late", due, due)
+    assert not ledger.failed(mine, "late", None)
+    assert ledger.delivered(theirs, "ts-1", due, due)
+    assert ledger.delivery(paris_0830.id, "2026-11-25").message_id == "ts-1"
+
+
+def test_a_claim_lease_runs_from_the_real_claim_time(core: Core, paris_0830: Subscription) -> None:
+    # `run-due --now` may name a moment long past: the lease must still protect the claim.
+    ledger = Ledger(core.store)
+    due = at(PARIS, 2026, 11, 25, 8, 30)
+    real = due + timedelta(hours=3)
+    assert ledger.claim(paris_0830, "2026-11-25", due, due, lease_from=real) is not None
+    later = due + CLAIM_LEASE + timedelta(minutes=1)
+    assert ledger.claim(paris_0830, "2026-11-25", due, later, lease_from=later) is None
