@@ -211,7 +211,7 @@ def _parse_brief(args: list[str]) -> Request:
     since: timedelta | None = None
     topic_words: list[str] = []
     for arg in args:
-        if bullets is None and arg.isdigit():
+        if bullets is None and arg.isascii() and arg.isdigit():
             bullets = parse_count(arg, "bullets")
         elif since is None and (_DURATION.match(arg) or arg.lower() == "all"):
             since = parse_since(arg)
@@ -257,6 +257,8 @@ def answer(core: Core, text: str, context: Context = CLI) -> Reply:
         request = parse_command(text)
     except UserError as exc:
         return ErrorReply(str(exc))
+    except ValueError:  # odd input no rule above foresaw: still one line, never a traceback
+        return ErrorReply("I couldn't read that command. Try `help` to see the commands.")
     return handle(core, request, context)
 
 
@@ -316,7 +318,7 @@ def summarize_article(core: Core, request: SummarizeRequest) -> Briefing:
     target = request.target.strip()
     count = request.sentences or core.settings.bullets
     summarizer = core.summarizer(request.summarizer)
-    if target.lstrip("#").isdigit():
+    if target.lstrip("#").isascii() and target.lstrip("#").isdigit():
         article_id = int(target.lstrip("#"))
         article = core.store.get(article_id)
         if article is None:

@@ -110,7 +110,16 @@ def parse_timezone(value: str) -> str:
         else:
             return name
     folded = value.casefold()
+    if folded == "z":
+        return "UTC"
     close = difflib.get_close_matches(folded, list(zones), n=3, cutoff=0.6)
+    cities = {k.rsplit("/", 1)[-1]: k for k in zones if "/" in k}
+    close += [
+        cities[c]
+        for c in difflib.get_close_matches(
+            folded.rsplit("/", 1)[-1], list(cities), n=2, cutoff=0.75
+        )
+    ]
     # "Paris" → Europe/Paris: match the city part too.
     close += [z for z in zones if z.rsplit("/", 1)[-1] == folded.rsplit("/", 1)[-1]]
     suggestions = list(dict.fromkeys(zones[c] for c in close))[:3]
@@ -120,8 +129,16 @@ def parse_timezone(value: str) -> str:
     )
 
 
+def _zone_for_city(word: str) -> str | None:
+    """The one zone whose city is `word` (Paris → Europe/Paris), if exactly one is."""
+    folded = word.casefold().replace(" ", "_")
+    matches = [z for k, z in _zones().items() if "/" in k and k.rsplit("/", 1)[-1] == folded]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _looks_like_zone(word: str) -> bool:
-    return "/" in word or word.casefold() in _zones()
+    # Legacy one-word zone names ("Iran", "Japan", "Cuba") read as topics; UTC and GMT do not.
+    return "/" in word or word.casefold() in {"utc", "gmt", "z"}
 
 
 def parse_digest(args: list[str]) -> DigestRequest:
@@ -137,29 +154,53 @@ def parse_digest(args: list[str]) -> DigestRequest:
         hour, minute = parse_time(rest[0])
         rest = rest[1:]
         zone = None
+        topic_words: list[str] = []
+        bullets = None
+        quiet = False
+        # Named parts (`tz:…`, `topic:…`, `bullets:…`), as the Discord options send them, are
+        # taken exactly as given: a topic such as "Iran" or "quiet" is then never misread.
+        loose: list[str] = []
+        for word in rest:
+            key, _, value = word.partition(":")
+            key = key.lower()
+            if value and key in {"tz", "timezone", "zone"}:
+                zone = parse_timezone(value)
+            elif value and key == "topic":
+                topic_words.append(value)
+            elif value and key == "bullets":
+                from .commands import parse_count
+
+                bullets = parse_count(value, "bullets")
+            else:
+                loose.append(word)
+        rest = loose
         if rest and rest[0].lower() in {"am", "pm"}:
             raise BadArgument(f"Write the time as one word, e.g. `8:30pm`. {TIME_EXAMPLE}")
-        if rest and _looks_like_zone(rest[0]):
+        if zone is None and rest and _looks_like_zone(rest[0]):
             zone = parse_timezone(rest[0])
+            rest = rest[1:]
+        elif zone is None and rest and (city := _zone_for_city(rest[0])):
+            zone = city  # "08:30 Paris" means Europe/Paris
             rest = rest[1:]
         quiet = any(w.lower() == "quiet" for w in rest)
         rest = [w for w in rest if w.lower() != "quiet"]
-        bullets = None
-        if rest and rest[-1].isdigit():
+        if rest and rest[-1].isascii() and rest[-1].isdigit() and bullets is None:
             from .commands import parse_count
 
             bullets = parse_count(rest[-1], "bullets")
             rest = rest[:-1]
-        topic = " ".join(rest).strip() or None
+        topic = " ".join([*topic_words, *rest]).strip() or None
         return DigestRequest("subscribe", hour, minute, zone, topic, bullets, quiet)
     if action in {"list", "ls"}:
         return DigestRequest("list")
     if action in {"unsubscribe", "unsub", "remove", "rm", "delete"}:
-        if len(rest) != 1 or not (rest[0].isdigit() or rest[0].lower() == "all"):
+        if len(rest) != 1 or not (
+            (rest[0].isascii() and rest[0].isdigit()) or rest[0].lower() == "all"
+        ):
             raise BadArgument("Say which: `digest unsubscribe 3` (see `digest list`) or `all`.")
         return DigestRequest("unsubscribe", target=rest[0].lower())
     if action == "now":
-        if rest and not rest[0].isdigit():
+        if rest and not (rest[0].isascii() and rest[0].isdigit()):
             raise BadArgument("Use `digest now` or `digest now 3` (an id from `digest list`).")
         return DigestRequest("now", target=rest[0] if rest else None)
     raise BadArgument(

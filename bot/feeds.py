@@ -80,7 +80,11 @@ def parse_feeds(args: list[str]) -> FeedsRequest:
         if not rest:
             raise BadArgument("Say which feed: `feeds add https://example.com/rss [name]`.")
         url = rest[0].strip("<>")
-        if urlsplit(url).scheme not in {"http", "https"}:
+        try:
+            scheme, host = urlsplit(url).scheme, urlsplit(url).hostname
+        except ValueError:
+            scheme, host = "", None
+        if scheme not in {"http", "https"} or not host:
             raise BadArgument(
                 f"{url!r} is not a web address. Example: `feeds add https://example.com/rss`."
             )
@@ -88,7 +92,7 @@ def parse_feeds(args: list[str]) -> FeedsRequest:
     if action in {"list", "ls"}:
         return FeedsRequest("list")
     if action in {"remove", "rm", "delete", "unfollow"}:
-        if len(rest) != 1 or not rest[0].isdigit():
+        if len(rest) != 1 or not rest[0].isascii() or not rest[0].isdigit():
             raise BadArgument("Say which feed: `feeds remove 3` (ids are in `feeds list`).")
         return FeedsRequest("remove", target=int(rest[0]))
     if action == "poll":
@@ -399,6 +403,11 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         shown = registry.all(context.platform, context.workspace) if scoped else registry.all()
         return NoticeReply(list_text(shown), public=False)
     if request.action == "poll":
+        if scoped:
+            raise UserError(
+                "Feeds are fetched every few minutes on their own; an operator can force a "
+                "pass with `briefbot feeds poll`."
+            )
         results = poll(core, everything=True)
         stored = sum(r.stored for r in results)
         failed = [r for r in results if r.error]
@@ -413,10 +422,9 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         raise UserError("Changing the feeds needs the Manage Channels permission.")
     if request.action == "remove":
         feed = registry.get(request.target or 0)
+        # Chat users remove their workspace's feeds; command-line feeds belong to the operator.
         visible = feed is not None and (
-            not scoped
-            or feed.platform == "cli"
-            or (feed.platform, feed.workspace) == (context.platform, context.workspace)
+            not scoped or (feed.platform, feed.workspace) == (context.platform, context.workspace)
         )
         if not visible or feed is None:
             raise UserError(f"No feed #{request.target}. `feeds list` shows the feeds.")

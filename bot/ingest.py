@@ -22,6 +22,7 @@ from .clock import Clock
 from .errors import FetchFailed
 from .models import ArticleDraft, IngestReport, IngestResult
 from .store import Store
+from .urls import normalize_url
 
 USER_AGENT = f"briefbot/{__version__} (+https://github.com/briefbot/briefbot; news briefing bot)"
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -75,6 +76,8 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         try:
             response = self._client.get(url, headers=headers)
+        except (httpx.InvalidURL, ValueError, UnicodeError):
+            raise FetchFailed(f"{url} is not a valid web address") from None
         except httpx.TimeoutException:
             raise FetchFailed(f"{url} did not answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
@@ -229,16 +232,23 @@ def drafts_from_feed(
             # Feeds may use links relative to themselves.
             entry["link"] = urljoin(feed_url, entry["link"])
         label = entry.get("link") or entry.get("title") or f"{source}: entry {number}"
-        if known is not None and known(entry.get("link"), entry.get("id")):
+        # GUIDs are only unique within their feed: namespace them by it.
+        raw_guid = (entry.get("id") or "").strip()
+        guid = f"{normalize_url(feed_url) if feed_url else source} {raw_guid}" if raw_guid else None
+        if known is not None and known(entry.get("link"), guid):
             yield label, KNOWN
             continue
         try:
-            yield label, _draft_from_entry(entry, source, fetcher)
+            yield label, _draft_from_entry(entry, source, fetcher, guid)
         except FetchFailed as exc:
             yield label, exc
+        except Exception as exc:  # one malformed entry must not cost the rest of the feed
+            yield label, FetchFailed(f"unreadable entry ({type(exc).__name__})")
 
 
-def _draft_from_entry(entry: Any, source: str, fetcher: Fetcher) -> ArticleDraft:
+def _draft_from_entry(
+    entry: Any, source: str, fetcher: Fetcher, guid: str | None = None
+) -> ArticleDraft:
     title = (entry.get("title") or "").strip()
     link = entry.get("link")
     published = None
@@ -266,7 +276,7 @@ def _draft_from_entry(entry: Any, source: str, fetcher: Fetcher) -> ArticleDraft
         source=source,
         url=link,
         published_at=published,
-        guid=(entry.get("id") or "").strip() or None,
+        guid=guid,
     )
 
 

@@ -179,8 +179,20 @@ class DigestPoster:
                 embeds=message.embeds or discord.utils.MISSING,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
-            with params:
-                data = await http.send_message(int(subscription.channel), params=params)
+            try:
+                with params:
+                    data = await http.send_message(int(subscription.channel), params=params)
+            except discord.HTTPException as exc:
+                if not ids:
+                    raise  # nothing posted: the digest is retried whole
+                # Part of it is in the channel: retrying would repeat that part.
+                log.error(
+                    "Digest %s: posted %s message(s), then %s; the rest is dropped",
+                    subscription.id,
+                    len(ids),
+                    _describe(exc),
+                )
+                break
             ids.append(str(data["id"]))
         return ids[0] if ids else ""
 
@@ -314,11 +326,12 @@ def add_commands(client: BriefBot) -> None:
         quiet: bool = False,
     ) -> None:
         # The time zone is passed as its own word; the topic, quoted, stays one topic.
+        # Named parts: each option is taken exactly as given (a topic "Iran" stays a topic).
         text = "digest subscribe " + _words(
             time.strip(),
-            timezone.strip() if timezone else None,
-            topic.strip() if topic else None,
-            bullets,
+            f"tz:{timezone.strip()}" if timezone else None,
+            f"topic:{topic.strip()}" if topic else None,
+            f"bullets:{bullets}" if bullets else None,
             "quiet" if quiet else None,
         )
         await client.respond(interaction, text, private=False)

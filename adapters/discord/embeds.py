@@ -43,6 +43,13 @@ def md(text: str) -> str:
     return escape_markdown(" ".join(text.split()), as_needed=False)
 
 
+def md_shortened(text: str, limit: int) -> str:
+    """Escape, then shorten, so the escaped text (what Discord counts) fits `limit`."""
+    cut = shorten(md(text), limit)
+    # Never leave a lone backslash before the ellipsis (it would escape it).
+    return cut[:-1].rstrip("\\") + cut[-1] if cut.endswith("…") else cut
+
+
 def source_link(source: Source) -> str:
     """`[title](url)`, or the title in italics when the source has no URL."""
     title = md(shorten(source.title, 100)).replace("[", "(").replace("]", ")")
@@ -54,7 +61,7 @@ def source_link(source: Source) -> str:
 
 def bullet_text(bullet: Bullet) -> str:
     """A bullet line, with its sources as markdown links on the line below."""
-    text = f"• {md(shorten(bullet.text, _SAFE_BULLET - 600))}"
+    text = f"• {md_shortened(bullet.text, _SAFE_BULLET - 600)}"
     if bullet.sources:
         links: list[str] = []
         room = 560

@@ -209,12 +209,12 @@ SLACK_USAGE = (
 
 def help_message(text: str) -> Message:
     """Help text in a code block (it is aligned), with the Slack spellings first."""
-    body = shorten(text, SECTION_MAX - 8)
+    body = _shorten_escaped(text, SECTION_MAX - 8)
     return {
-        "text": body,
+        "text": shorten(text, FALLBACK_MAX),
         "blocks": [
             {"type": "section", "text": _mrkdwn(SLACK_USAGE)},
-            {"type": "section", "text": _mrkdwn(f"```{escape(body)}```")},
+            {"type": "section", "text": _mrkdwn(f"```{body}```")},
         ],
     }
 
@@ -230,10 +230,10 @@ def notice_message(text: str) -> Message:
 
 def error_message(message: str) -> Message:
     """A user error: one short section."""
-    text = shorten(message, SECTION_MAX - 4)
+    body = _shorten_escaped(message, SECTION_MAX - 12)
     return {
-        "text": text,
-        "blocks": [{"type": "section", "text": _mrkdwn(f":warning: {escape(text)}")}],
+        "text": shorten(message, FALLBACK_MAX),
+        "blocks": [{"type": "section", "text": _mrkdwn(f":warning: {body}")}],
     }
 
 

@@ -128,3 +128,9 @@ def test_other_replies() -> None:
     assert "99999" in error.content and not error.embeds
     [long_error] = render(ErrorReply("x " * 5000))
     assert len(long_error.content) <= CONTENT_MAX
+
+
+def test_markdown_heavy_bullets_stay_within_limits_once_escaped() -> None:
+    heavy = [Bullet("__init__ *a* _b_ " * 400, ()) for _ in range(3)]
+    for message in briefing_messages(briefing(heavy)):
+        assert_within_limits(message)

@@ -156,3 +156,8 @@ def test_other_replies_render_with_a_fallback_text() -> None:
 def test_shorten_keeps_short_text_and_marks_cuts() -> None:
     assert shorten("short text", 50) == "short text"
     assert shorten("one two three four five", 12) == "one two…"
+
+
+def test_an_error_full_of_markup_stays_under_the_section_limit() -> None:
+    error = render(ErrorReply("<" * 2990))
+    assert len(error["blocks"][0]["text"]["text"]) <= SECTION_MAX

@@ -235,3 +235,40 @@ def test_cli_feeds_commands(core: Core, web: WebServer, settings, monkeypatch, c
     assert "HTTP 404" in capsys.readouterr().err
     assert main(["feeds", "poll"]) == 0
     assert main(["feeds", "remove", "1"]) == 0
+
+
+def test_one_malformed_entry_never_costs_the_rest_of_the_feed(core: Core, web: WebServer) -> None:
+    bad = FeedEntry("Teaser with a broken link", "http://a..b/x", summary="Short teaser.")
+    url = web.serve("/rss", rss(web, [bad, entry(CHESS, web, 2)]), "application/rss+xml")
+    reply = add(core, url)
+    assert isinstance(reply, NoticeReply), reply
+    assert core.store.knows(web.url("/story/2"), None)  # the good entry after the bad one
+    [feed] = FeedRegistry(core.store).all()
+    assert feed.failures == 0 and feed.last_error is None
+
+
+def test_guids_only_match_within_their_own_feed(core: Core, web: WebServer) -> None:
+    a = web.serve("/a", rss(web, [entry(CHESS, web, 1, guid="1")]), "application/rss+xml")
+    b = web.serve("/b", rss(web, [entry(VOLCANO, web, 2, guid="1")]), "application/rss+xml")
+    assert "1 article stored" in add(core, a).text
+    assert "1 article stored" in add(core, b).text
+
+
+@pytest.mark.parametrize(
+    "text", ["feeds remove ²", "feeds add http://[oops/rss", "digest unsubscribe ³", "brief x ⁵"]
+)
+def test_odd_input_is_one_line_not_a_traceback(core: Core, text: str) -> None:
+    reply = answer(core, text, HERE)
+    assert isinstance(reply, (ErrorReply, BriefingReply)), reply
+    if isinstance(reply, ErrorReply):
+        assert "went wrong on our side" not in reply.message
+
+
+def test_only_operators_force_a_poll(core: Core) -> None:
+    reply = answer(core, "feeds poll", HERE)
+    assert isinstance(reply, ErrorReply) and "briefbot feeds poll" in reply.message
+
+
+def test_distinct_pages_are_not_merged_by_normalisation() -> None:
+    assert normalize_url("https://x.test/#/story/1") != normalize_url("https://x.test/#/story/2")
+    assert normalize_url("https://x.test/view?src=1") != normalize_url("https://x.test/view?src=2")
