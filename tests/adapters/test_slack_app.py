@@ -400,3 +400,34 @@ async def test_a_feed_added_from_slack_feeds_the_next_brief(
         lambda f: len(f.of("chat.postMessage")) == 2 and f.of("chat.postMessage")
     )
     assert VOLCANO.title in json.dumps(posts[1].payload["blocks"], ensure_ascii=False)
+
+
+# -- Socket Mode ---------------------------------------------------------------------------
+
+
+async def test_socket_mode_receives_a_slash_command_acks_it_and_posts(
+    fake: FakeSlack, slack_settings: Settings, clock
+) -> None:
+    from urllib.parse import parse_qsl
+
+    from adapters.slack import serve
+
+    settings = dataclasses.replace(
+        slack_settings, slack_signing_secret="", slack_app_token=APP_TOKEN
+    )
+    core = build_core(settings, clock)
+    core.store  # noqa: B018
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(core, settings, host="127.0.0.1", scheduler=None, stop=stop))
+    try:
+        await fake.wait_for(lambda f: f.of("socket.connect"))
+        command = dict(parse_qsl(command_body("/brief", "ukraine 2", fake.response_url()).decode()))
+        await fake.send_envelope("slash_commands", command, "env-1")
+        acks = await fake.wait_for(lambda f: f.of("socket.ack"))
+        assert acks[0].payload["envelope_id"] == "env-1"
+        posted = await fake.wait_for(lambda f: f.of("chat.postMessage"))
+        assert any(t.startswith("• ") for t in section_texts(posted[0].payload["blocks"]))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await asyncio.to_thread(core.close)

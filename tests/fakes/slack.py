@@ -1,4 +1,4 @@
-"""A loopback fake of the Slack Web API (aiohttp on 127.0.0.1), and a signer for requests.
+"""A loopback fake of the Slack Web API and Socket Mode (aiohttp on 127.0.0.1), and a signer.
 
 It answers `auth.test`, `chat.postMessage`, `chat.postEphemeral` and `response_url` posts the
 way Slack does (JSON with `ok`, errors as `ok: false`, 429 with `Retry-After`), checks the bot
@@ -55,6 +55,8 @@ class FakeSlack:
     _changed: asyncio.Condition | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     port: int = 0
+    app_token: str = APP_TOKEN
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -77,6 +79,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -85,6 +88,8 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        for socket in list(self.sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -134,9 +139,41 @@ class FakeSlack:
                 payload[key] = json.loads(payload[key])
         return payload
 
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        """Deliver a Socket Mode envelope (e.g. kind "slash_commands") to the connected app."""
+        assert self.sockets, "no Socket Mode connection"
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+            }
+        )
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0BRIEF"}}
+        )
+        await self._record(Call("socket.connect", {}, 200))
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                await self._record(Call("socket.ack", json.loads(message.data), 200))
+        self.sockets.remove(socket)
+        return socket
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         payload = await self._payload(request)
+        if method == "apps.connections.open":
+            ok = request.headers.get("Authorization") == f"Bearer {self.app_token}"
+            await self._record(Call(method, payload, 200 if ok else 401))
+            if not ok:
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             await self._record(Call(method, payload, 401))
             return web.json_response({"ok": False, "error": "invalid_auth"})
