@@ -7,6 +7,7 @@ Heavy libraries (httpx, trafilatura, feedparser) are imported only when an item 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,7 +76,8 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            response = self._client.get(url, headers=headers)
+            with _host_lock(url):  # politeness: one request at a time per host, process-wide
+                response = self._client.get(url, headers=headers)
         except (httpx.InvalidURL, ValueError, UnicodeError):
             raise FetchFailed(f"{url} is not a valid web address") from None
         except httpx.TimeoutException:
@@ -106,6 +108,20 @@ class Fetcher:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+_HOST_LOCKS: dict[str, threading.Lock] = {}
+_HOST_LOCKS_GUARD = threading.Lock()
+
+
+def _host_lock(url: str) -> threading.Lock:
+    """The lock that serialises requests to `url`'s host across every thread."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        host = ""
+    with _HOST_LOCKS_GUARD:
+        return _HOST_LOCKS.setdefault(host, threading.Lock())
 
 
 def _retry_after(value: str | None) -> float | None:
