@@ -302,12 +302,20 @@ async def run_due(
     now = now or core.clock.now()
     grace = grace if grace is not None else timedelta(hours=core.settings.digest_grace_hours)
     ledger = Ledger(core.store)
+    due = [
+        (subscription, day, at)
+        for subscription in await asyncio.to_thread(ledger.subscriptions)
+        for day, at in due_dates(subscription, now)
+    ]
+    recorded = await asyncio.to_thread(ledger.on_dates, {day.isoformat() for _, day, _ in due})
     outcomes: list[Outcome] = []
-    for subscription in await asyncio.to_thread(ledger.subscriptions):
-        for day, at in due_dates(subscription, now):
-            outcome = await _run_one(core, ledger, posters, subscription, day, at, now, grace)
-            if outcome is not None:
-                outcomes.append(outcome)
+    for subscription, day, at in due:
+        existing = recorded.get((subscription.id, day.isoformat()))
+        if existing is not None and existing.status in {"delivered", "missed"}:
+            continue
+        outcome = await _run_one(core, ledger, posters, subscription, day, at, now, grace)
+        if outcome is not None:
+            outcomes.append(outcome)
     return outcomes
 
 
@@ -322,9 +330,6 @@ async def _run_one(
     grace: timedelta,
 ) -> Outcome | None:
     key = day.isoformat()
-    existing = await asyncio.to_thread(ledger.delivery, subscription.id, key)
-    if existing is not None and existing.status in {"delivered", "missed"}:
-        return None
     if now - at > grace:
         await asyncio.to_thread(ledger.missed, subscription, key, at, now)
         return Outcome(subscription.id, key, "missed", f"due {at.isoformat()}")

@@ -27,7 +27,7 @@ from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .ingest import Fetcher, drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed
-from .store import Store, feeds, from_iso, to_iso
+from .store import Store, feeds, row_to, to_iso
 from .urls import normalize_url
 
 log = logging.getLogger(__name__)
@@ -189,23 +189,8 @@ class FeedRegistry:
 
 
 def _feed(row: Any) -> Feed:
-    return Feed(
-        id=row.id,
-        url=row.url,
-        name=row.name,
-        platform=row.platform,
-        workspace=row.workspace,
-        channel=row.channel,
-        created_at=from_iso(row.created_at),  # type: ignore[arg-type]
-        interval_minutes=row.interval_minutes,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        last_fetched_at=from_iso(row.last_fetched_at),
-        next_fetch_at=from_iso(row.next_fetch_at),
-        last_error=row.last_error,
-        failures=row.failures,
-        paused=bool(row.paused),
-        articles_stored=row.articles_stored,
+    return row_to(
+        Feed, row, times=("created_at", "last_fetched_at", "next_fetch_at"), flags=("paused",)
     )
 
 

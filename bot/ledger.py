@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .models import Delivery, Subscription
-from .store import Store, deliveries, from_iso, subscriptions, to_iso
+from .store import Store, deliveries, row_to, subscriptions, to_iso
 
 # A claim not settled within this long is presumed dead (a crash between claim and post)
 # and may be claimed again.  Far longer than any post takes, retries on 429 included.
@@ -97,6 +97,17 @@ class Ledger:
             ).first()
         return _delivery(row) if row else None
 
+    def on_dates(self, local_dates: set[str]) -> dict[tuple[int, str], Delivery]:
+        """Every ledger row of these local dates, keyed by (subscription id, date): one query
+        for a whole scheduler pass."""
+        if not local_dates:
+            return {}
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(deliveries).where(deliveries.c.local_date.in_(sorted(local_dates)))
+            ).all()
+        return {(r.subscription_id, r.local_date): _delivery(r) for r in rows}
+
     def latest(self, subscription_id: int) -> Delivery | None:
         """The most recent ledger row of a subscription."""
         with self.store.engine.connect() as conn:
@@ -140,20 +151,8 @@ class Ledger:
         # the pass's nominal time, which may lie in the past (`run-due --now`, a long pass).
         lease_end = to_iso(max(now, lease_from or now) + CLAIM_LEASE)
         with self.store.transaction() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        deliveries.insert().values(
-                            subscription_id=subscription.id,
-                            local_date=local_date,
-                            scheduled_at=to_iso(scheduled_at),
-                            status="claimed",
-                            claimed_at=to_iso(now),
-                            attempts=1,
-                            next_attempt_at=lease_end,
-                        )
-                    )
-            except IntegrityError:
+            first = _first_row(subscription, local_date, scheduled_at, now, "claimed", 1)
+            if not _insert_once(conn, first | {"next_attempt_at": lease_end}):
                 now_iso = to_iso(now)
                 taken = conn.execute(
                     deliveries.update()
@@ -227,19 +226,9 @@ class Ledger:
     ) -> bool:
         """Record a digest that was due while nobody ran and is now past its grace period."""
         with self.store.transaction() as conn:
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        deliveries.insert().values(
-                            subscription_id=subscription.id,
-                            local_date=local_date,
-                            scheduled_at=to_iso(scheduled_at),
-                            status="missed",
-                            claimed_at=to_iso(now),
-                            attempts=0,
-                        )
-                    )
-            except IntegrityError:
+            if not _insert_once(
+                conn, _first_row(subscription, local_date, scheduled_at, now, "missed", 0)
+            ):
                 # Already recorded; a failed or stale claim past its grace is missed too.
                 conn.execute(
                     deliveries.update()
@@ -262,6 +251,35 @@ class Ledger:
         return True
 
 
+def _first_row(
+    subscription: Subscription,
+    local_date: str,
+    scheduled_at: datetime,
+    now: datetime,
+    status: str,
+    attempts: int,
+) -> dict[str, Any]:
+    return {
+        "subscription_id": subscription.id,
+        "local_date": local_date,
+        "scheduled_at": to_iso(scheduled_at),
+        "status": status,
+        "claimed_at": to_iso(now),
+        "attempts": attempts,
+    }
+
+
+def _insert_once(conn: Connection, row: dict[str, Any]) -> bool:
+    """Insert a ledger row unless (subscription, local date) has one; the unique constraint
+    decides, inside a savepoint so the surrounding transaction goes on either way."""
+    try:
+        with conn.begin_nested():
+            conn.execute(deliveries.insert().values(**row))
+    except IntegrityError:
+        return False
+    return True
+
+
 def _still_ours(delivery: Delivery) -> Any:
     """The row is still claimed by this attempt (nobody took it over since)."""
     return and_(
@@ -272,35 +290,14 @@ def _still_ours(delivery: Delivery) -> Any:
 
 
 def _subscription(row: Any) -> Subscription:
-    return Subscription(
-        id=row.id,
-        platform=row.platform,
-        workspace=row.workspace,
-        channel=row.channel,
-        hour=row.hour,
-        minute=row.minute,
-        timezone=row.timezone,
-        topic=row.topic,
-        bullets=row.bullets,
-        quiet=bool(row.quiet),
-        created_by=row.created_by,
-        created_at=from_iso(row.created_at),  # type: ignore[arg-type]
-        window_start=from_iso(row.window_start),  # type: ignore[arg-type]
-        active=bool(row.active),
+    return row_to(
+        Subscription, row, times=("created_at", "window_start"), flags=("quiet", "active")
     )
 
 
 def _delivery(row: Any) -> Delivery:
-    return Delivery(
-        id=row.id,
-        subscription_id=row.subscription_id,
-        local_date=row.local_date,
-        scheduled_at=from_iso(row.scheduled_at),  # type: ignore[arg-type]
-        status=row.status,
-        claimed_at=from_iso(row.claimed_at),  # type: ignore[arg-type]
-        attempts=row.attempts,
-        next_attempt_at=from_iso(row.next_attempt_at),
-        message_id=row.message_id,
-        error=row.error,
-        delivered_at=from_iso(row.delivered_at),
+    return row_to(
+        Delivery,
+        row,
+        times=("scheduled_at", "claimed_at", "next_attempt_at", "delivered_at"),
     )

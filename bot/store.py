@@ -12,9 +12,10 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     or_,
     select,
     text,
@@ -43,6 +45,8 @@ from summarizers.analysis import Analysis, analyze
 from .errors import BadArgument
 from .models import Article, ArticleDraft
 from .urls import normalize_url
+
+T = TypeVar("T")
 
 metadata = MetaData()
 
@@ -156,6 +160,19 @@ def from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def row_to(cls: type[T], row: Any, *, times: Iterable[str] = (), flags: Iterable[str] = ()) -> T:
+    """Build a dataclass from a row whose columns share its field names.
+
+    `times` are ISO strings to parse, `flags` integers to read as booleans.
+    """
+    values = {f.name: getattr(row, f.name) for f in fields(cls)}  # type: ignore[arg-type]
+    for name in times:
+        values[name] = from_iso(values[name])
+    for name in flags:
+        values[name] = bool(values[name])
+    return cls(**values)
+
+
 def content_hash(title: str, body: str) -> str:
     """Fingerprint an article's words, ignoring case, spacing and punctuation."""
     words = " ".join(_WORD.findall(f"{title}\n{body}".casefold()))
@@ -163,8 +180,8 @@ def content_hash(title: str, body: str) -> str:
 
 
 def _migration_1(conn: Connection) -> None:
-    # The articles table as schema 1 had it; later columns arrive by their own migrations.
-    MetaData().create_all(conn, tables=[_articles_v1()])
+    # A new store gets today's articles table; migration 5 adds its later columns to old ones.
+    metadata.create_all(conn, tables=[meta_table, articles])
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', "
@@ -214,30 +231,14 @@ def _migration_4(conn: Connection) -> None:
     metadata.create_all(conn, tables=[subscriptions, deliveries])
 
 
-def _articles_v1() -> Table:
-    old = MetaData()
-    Table("meta", old, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
-    return Table(
-        "articles",
-        old,
-        Column("id", Integer, primary_key=True, autoincrement=True),
-        Column("title", Text, nullable=False),
-        Column("url", Text, index=True),
-        Column("source", Text, nullable=False),
-        Column("published_at", Text),
-        Column("ingested_at", Text, nullable=False, index=True),
-        Column("text", Text, nullable=False),
-        Column("content_hash", Text, nullable=False, unique=True),
-        Column("analysis", LargeBinary, nullable=False),
-        sqlite_autoincrement=True,
-    )
-
-
 def _migration_5(conn: Connection) -> None:
-    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN guid TEXT")
-    conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN canonical_url TEXT")
-    conn.exec_driver_sql("CREATE INDEX ix_articles_guid ON articles (guid)")
-    conn.exec_driver_sql("CREATE INDEX ix_articles_canonical_url ON articles (canonical_url)")
+    present = {c["name"] for c in inspect(conn).get_columns("articles")}
+    for column in ("guid", "canonical_url"):
+        if column not in present:
+            conn.exec_driver_sql(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+            conn.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS ix_articles_{column} ON articles ({column})"
+            )
     rows = conn.execute(select(articles.c.id, articles.c.url).where(articles.c.url.is_not(None)))
     for row in rows.all():
         conn.execute(

@@ -485,3 +485,28 @@ def test_newest_first_reads_an_index_not_a_sort_of_the_table(store: Store, db_pa
     details = " ".join(row[-1] for row in plan)
     assert "ix_articles_when" in details
     assert "TEMP B-TREE" not in details
+
+
+def test_a_schema_4_store_gains_feed_columns_and_keeps_its_articles(db_path: Path, clock) -> None:
+    first = Store(f"sqlite:///{db_path}")
+    article_id, _ = add(first, draft(HARBOUR, url="https://News.test/harbour?utm_source=x"), clock)
+    first.close()
+    # Turn it back into what briefbot wrote before feeds existed.
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DROP INDEX ix_articles_guid")
+        conn.execute("DROP INDEX ix_articles_canonical_url")
+        conn.execute("ALTER TABLE articles DROP COLUMN guid")
+        conn.execute("ALTER TABLE articles DROP COLUMN canonical_url")
+        conn.execute("DROP TABLE feeds")
+        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+
+    second = Store(f"sqlite:///{db_path}")
+    try:
+        assert second.get(article_id) is not None
+        assert second.knows("https://news.test/harbour", None)  # canonical link backfilled
+        assert second.get_meta("schema_version") == str(SCHEMA_VERSION)
+    finally:
+        second.close()
+    with sqlite3.connect(db_path) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"feeds", "ix_articles_guid", "ix_articles_canonical_url"} <= names
