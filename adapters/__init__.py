@@ -1,7 +1,8 @@
 """Chat platforms.  Each adapter module (`adapters.slack`, `adapters.discord`) offers:
 
 - `check_settings(settings)`: raise `BadArgument` naming what is missing;
-- `serve(core, settings, *, host, scheduler, stop)`: run until `stop` is set;
+- `serve(core, settings, *, host, scheduler, stop)`: run until `stop` is set, registering the
+  platform's digest poster with the scheduler;
 - `digest_poster(settings)`: post digests through the platform's web API without a gateway
   connection (for `briefbot digest run-due`).
 
@@ -37,12 +38,10 @@ def run(core: Core, settings: Settings, platforms: list[str], host: str = "0.0.0
     for module in modules:
         module.check_settings(settings)
     core.store  # open the store and load seeds before the first command  # noqa: B018
-    asyncio.run(_serve_all(core, settings, platforms, modules, host))
+    asyncio.run(_serve_all(core, settings, modules, host))
 
 
-async def _serve_all(
-    core: Core, settings: Settings, platforms: list[str], modules: list[ModuleType], host: str
-) -> None:
+async def _serve_all(core: Core, settings: Settings, modules: list[ModuleType], host: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -54,8 +53,6 @@ async def _serve_all(
         asyncio.create_task(m.serve(core, settings, host=host, scheduler=scheduler, stop=stop))
         for m in modules
     ]
-    for platform, module in zip(platforms, modules, strict=True):
-        posters[platform] = module.digest_poster(settings)
     ticker = asyncio.create_task(scheduler.run())
     poller = asyncio.create_task(Poller(core).run())
     waiter = asyncio.create_task(stop.wait())

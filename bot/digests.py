@@ -542,7 +542,7 @@ class Scheduler:
     """
 
     def __init__(
-        self, core: Core, posters: Mapping[str, DigestPoster], grace: timedelta | None = None
+        self, core: Core, posters: dict[str, DigestPoster], grace: timedelta | None = None
     ) -> None:
         self.core = core
         self.posters = posters

@@ -94,13 +94,10 @@ def configured(settings: Settings) -> bool:
     return bool(settings.discord_token)
 
 
-_live: dict[str, BriefBot] = {}
-
-
 def digest_poster(settings: Settings) -> DigestPoster:
-    """Post digests through the bot's own connection when it runs, else over REST alone."""
+    """Post digests over REST alone (`briefbot digest run-due`)."""
     apply_endpoints(settings)
-    return DigestPoster(settings, lambda: _live.get("client"))
+    return DigestPoster(settings)
 
 
 async def serve(
@@ -115,7 +112,9 @@ async def serve(
     check_settings(settings)
     apply_endpoints(settings)
     client = BriefBot(core, settings, scheduler)
-    _live["client"] = client
+    if scheduler is not None:
+        # Scheduled digests go through the running bot's session and rate limits.
+        scheduler.posters["discord"] = DigestPoster(settings, client)
     runner = asyncio.create_task(client.start(settings.discord_token))
     stopper = asyncio.create_task(stop.wait())
     try:
@@ -124,7 +123,6 @@ async def serve(
         stopper.cancel()
         await client.close()
         await asyncio.gather(runner, return_exceptions=True)
-        _live.pop("client", None)
     if runner.done() and not runner.cancelled() and runner.exception() is not None:
         exc = runner.exception()
         if isinstance(exc, discord.LoginFailure):

@@ -14,7 +14,7 @@ import functools
 import logging
 import shlex
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import discord
 from discord import app_commands
@@ -151,19 +151,14 @@ def context_of(interaction: discord.Interaction) -> Context:
 class DigestPoster:
     """Posts scheduled digests with the create-message route; needs no gateway connection."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        live: Callable[[], discord.Client | None] = lambda: None,
-    ) -> None:
+    def __init__(self, settings: Settings, client: discord.Client | None = None) -> None:
         self.settings = settings
-        self.live = live  # the running bot, if any: its session and rate limits are reused
+        self.client = client  # the running bot, if any: its session and rate limits are reused
         self._http: discord.http.HTTPClient | None = None
 
     async def _http_client(self) -> discord.http.HTTPClient:
-        client = self.live()
-        if client is not None and client.is_ready():
-            return client.http
+        if self.client is not None and self.client.is_ready():
+            return self.client.http
         if self._http is None:
             self._http = discord.http.HTTPClient(asyncio.get_running_loop())
             await self._http.static_login(self.settings.discord_token)
@@ -270,12 +265,13 @@ def add_commands(client: BriefBot) -> None:
         text = "brief " + _words(topic.strip() if topic else None, bullets, since)
         await client.respond(interaction, text.strip(), private=False)
 
-    @brief.autocomplete("topic")
-    async def brief_topic(
+    async def topics(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         words = await asyncio.to_thread(topic_choices, client.core.store, current)
         return [app_commands.Choice(name=w[:100], value=w[:100]) for w in words[:25]]
+
+    brief.autocomplete("topic")(topics)
 
     @tree.command(name="summarize", description="The key sentences of one article")
     @app_commands.describe(
@@ -344,12 +340,7 @@ def add_commands(client: BriefBot) -> None:
         names = sorted(n for n in _zone_names() if folded in n.casefold())[:25]
         return [app_commands.Choice(name=n, value=n) for n in names]
 
-    @digest_subscribe.autocomplete("topic")
-    async def digest_topic(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        words = await asyncio.to_thread(topic_choices, client.core.store, current)
-        return [app_commands.Choice(name=w[:100], value=w[:100]) for w in words[:25]]
+    digest_subscribe.autocomplete("topic")(topics)
 
     @digest.command(name="list", description="This channel's digests, next runs and last results")
     async def digest_list(interaction: discord.Interaction) -> None:

@@ -106,6 +106,8 @@ async def serve(
     """Serve Slack (Socket Mode or HTTP) until `stop` is set."""
     socket_mode = check_settings(settings)
     app = build_app(core, settings, socket_mode=socket_mode, scheduler=scheduler)
+    if scheduler is not None:
+        scheduler.posters["slack"] = DigestPoster(settings)
     if socket_mode:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -109,9 +110,11 @@ def build_app(
         reply = await compose(core, text or "help", context, scheduler)
         await poster.deliver(
             reply,
-            channel=event["channel"],
-            user=event.get("user", ""),
-            thread_ts=event.get("thread_ts") or event.get("ts"),
+            Where(
+                event["channel"],
+                event.get("user", ""),
+                thread_ts=event.get("thread_ts") or event.get("ts"),
+            ),
         )
 
     @app.event("message")
@@ -149,9 +152,11 @@ def _command_handler(
         reply = await compose(core, text, context, scheduler)
         await poster.deliver(
             reply,
-            channel=command.get("channel_id", ""),
-            user=command.get("user_id", ""),
-            response_url=command.get("response_url"),
+            Where(
+                command.get("channel_id", ""),
+                command.get("user_id", ""),
+                response_url=command.get("response_url"),
+            ),
         )
 
     return handle
@@ -175,10 +180,27 @@ class DigestPoster:
 
     async def post(self, subscription: Subscription, reply: Reply) -> str:
         """Post to the subscription's channel; return the message ts."""
-        response = await self.client.chat_postMessage(
-            channel=subscription.channel, unfurl_links=False, unfurl_media=False, **render(reply)
-        )
-        return str(response.get("ts") or "")
+        return await post_message(self.client, subscription.channel, render(reply))
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a reply goes: the channel and asker, and the command's own ways back."""
+
+    channel: str
+    user: str
+    response_url: str | None = None
+    thread_ts: str | None = None
+
+
+async def post_message(
+    client: AsyncWebClient, channel: str, message: Message, thread_ts: str | None = None
+) -> str:
+    """chat.postMessage without link previews (sources would unfurl into clutter); the ts."""
+    response = await client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
+    )
+    return str(response.get("ts") or "")
 
 
 class Poster:
@@ -187,67 +209,39 @@ class Poster:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def deliver(
-        self,
-        reply: Reply,
-        *,
-        channel: str,
-        user: str,
-        response_url: str | None = None,
-        thread_ts: str | None = None,
-    ) -> None:
+    async def deliver(self, reply: Reply, where: Where) -> None:
         """Post `reply` where it belongs; never raise (a failure is logged and explained)."""
         message = render(reply)
         try:
             if is_public(reply):
-                await self._public(message, channel, user, response_url, thread_ts)
+                await self._public(message, where)
             else:
-                await self._private(message, channel, user, response_url, thread_ts)
+                await self._private(message, where)
         except Exception as exc:  # the user hears one line; the log keeps the detail
-            log.error("Could not post a reply in %s: %s", channel, _describe(exc))
+            log.error("Could not post a reply in %s: %s", where.channel, _describe(exc))
             what = (
                 "briefing"
                 if isinstance(reply, BriefingReply)
                 else ("article list" if isinstance(reply, ArticlesReply) else "reply")
             )
-            await self._tell_failure(what, exc, channel, user, response_url, thread_ts)
+            await self._tell_failure(what, exc, where)
 
-    async def _public(
-        self,
-        message: Message,
-        channel: str,
-        user: str,
-        response_url: str | None,
-        thread_ts: str | None,
-    ) -> None:
+    async def _public(self, message: Message, where: Where) -> None:
         try:
-            await self.client.chat_postMessage(
-                channel=channel,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                **message,
-            )
+            await post_message(self.client, where.channel, message, where.thread_ts)
         except SlackApiError as exc:
-            if response_url and exc.response.get("error") in _NOT_HERE:
+            if where.response_url and exc.response.get("error") in _NOT_HERE:
                 # Not a member of this channel or DM: the command's response_url still is.
-                await self._webhook(response_url, message, "in_channel")
+                await self._webhook(where.response_url, message, "in_channel")
                 return
             raise
 
-    async def _private(
-        self,
-        message: Message,
-        channel: str,
-        user: str,
-        response_url: str | None,
-        thread_ts: str | None,
-    ) -> None:
-        if response_url:
-            await self._webhook(response_url, message, "ephemeral")
+    async def _private(self, message: Message, where: Where) -> None:
+        if where.response_url:
+            await self._webhook(where.response_url, message, "ephemeral")
         else:
             await self.client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread_ts, **message
+                channel=where.channel, user=where.user, thread_ts=where.thread_ts, **message
             )
 
     async def _webhook(self, url: str, message: Message, response_type: str) -> None:
@@ -258,15 +252,7 @@ class Poster:
         if response.status_code != 200:
             raise PostFailed(f"response_url answered HTTP {response.status_code}: {response.body}")
 
-    async def _tell_failure(
-        self,
-        what: str,
-        exc: Exception,
-        channel: str,
-        user: str,
-        response_url: str | None,
-        thread_ts: str | None,
-    ) -> None:
+    async def _tell_failure(self, what: str, exc: Exception, where: Where) -> None:
         reason = _describe(exc)
         hint = (
             " Invite me with `/invite @briefbot` and try again."
@@ -275,9 +261,11 @@ class Poster:
         )
         message = error_message(f"I couldn't post the {what} here ({reason}).{hint}")
         try:
-            await self._private(message, channel, user, response_url, thread_ts)
+            await self._private(message, where)
         except Exception as second:
-            log.error("Could not tell %s about the failure either: %s", user, _describe(second))
+            log.error(
+                "Could not tell %s about the failure either: %s", where.user, _describe(second)
+            )
 
 
 class PostFailed(Exception):
