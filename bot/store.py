@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     Table,
     Text,
     UniqueConstraint,
@@ -490,8 +491,30 @@ class Store:
         `stored_after`/`stored_until` select by first-seen time instead (digests use it: an
         item a feed back-dates is still new to the channel).
         """
+        statement = self._newest(
+            select(*_ARTICLE_COLUMNS), query, since, stored_after, stored_until
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement.limit(limit)).all()
+        return [_article(r) for r in rows]
+
+    def titles(self, query: str | None = None, limit: int = 25) -> list[tuple[int, str]]:
+        """(id, title) of the newest matching articles: what autocomplete needs, and no text."""
+        statement = self._newest(select(articles.c.id, articles.c.title), query)
+        with self.engine.connect() as conn:
+            return [(r.id, r.title) for r in conn.execute(statement.limit(limit))]
+
+    def _newest(
+        self,
+        statement: Select,
+        query: str | None,
+        since: datetime | None = None,
+        stored_after: datetime | None = None,
+        stored_until: datetime | None = None,
+    ) -> Select:
+        """Order newest first and filter by topic words and time windows."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
-        statement = select(*_ARTICLE_COLUMNS).order_by(when.desc(), articles.c.id.desc())
+        statement = statement.order_by(when.desc(), articles.c.id.desc())
         words = _WORD.findall(query or "")
         if words:
             if self.is_sqlite:
@@ -513,9 +536,7 @@ class Store:
             statement = statement.where(articles.c.ingested_at > to_iso(stored_after))
         if stored_until is not None:
             statement = statement.where(articles.c.ingested_at <= to_iso(stored_until))
-        with self.engine.connect() as conn:
-            rows = conn.execute(statement.limit(limit)).all()
-        return [_article(r) for r in rows]
+        return statement
 
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
         """Load the stored analysis of each article."""

@@ -20,14 +20,14 @@ RECENT = 200
 def article_choices(store: Store, typed: str, limit: int = 25) -> list[tuple[str, str]]:
     """(label, value) pairs: articles whose id starts with, or whose text matches, `typed`."""
     typed = typed.strip()
-    if typed.isdigit():
-        found = [a for a in store.search(None, limit=RECENT) if str(a.id).startswith(typed)]
+    if typed.isascii() and typed.isdigit():
+        found = [(i, t) for i, t in store.titles(None, limit=RECENT) if str(i).startswith(typed)]
         exact = store.get(int(typed))
-        if exact is not None and all(a.id != exact.id for a in found):
-            found.insert(0, exact)
+        if exact is not None and all(i != exact.id for i, _ in found):
+            found.insert(0, (exact.id, exact.title))
     else:
-        found = store.search(typed or None, limit=limit)
-    return [(f"{a.id} · {a.title}", str(a.id)) for a in found[:limit]]
+        found = store.titles(typed or None, limit=limit)
+    return [(f"{i} · {title}", str(i)) for i, title in found[:limit]]
 
 
 def topic_choices(store: Store, typed: str, limit: int = 25) -> list[str]:
@@ -35,8 +35,8 @@ def topic_choices(store: Store, typed: str, limit: int = 25) -> list[str]:
     prefix = typed.strip().casefold()
     counts: Counter[str] = Counter()
     shown: dict[str, str] = {}
-    for article in store.search(None, limit=RECENT):
-        for word in _WORD.findall(article.title):
+    for _, title in store.titles(None, limit=RECENT):
+        for word in _WORD.findall(title):
             key = word.casefold().strip("’'-")
             if key in STOP_WORDS or not key.startswith(prefix):
                 continue
