@@ -13,7 +13,6 @@ command that produced it.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -21,19 +20,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from evaldata import documents, records
+
 import summarizers
 from summarizers.analysis import analyze
 
 
 def _load(path: Path, limit: int | None) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        records = [json.loads(line) for line in handle if line.strip()]
-    return records[:limit] if limit else records
+    loaded = list(records(path))
+    return loaded[:limit] if limit else loaded
 
 
 def _summary(summarizer: summarizers.base.Summarizer, record: dict, k: int) -> list[str]:
     if "documents" in record:
-        analyses = [analyze(d["text"], d.get("title") or "") for d in record["documents"]]
+        analyses = [analyze(d["text"], d.get("title") or "") for d in documents(record)]
         analyses = [a for a in analyses if len(a)]
         return [analyses[d].sentences[i] for d, i in summarizer.select_many(analyses, k)]
     analysis = analyze(record["text"], record.get("title") or "")

@@ -15,7 +15,6 @@ of the base texts written as .txt files.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import platform
 import re
@@ -28,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from evaldata import all_documents
 
 from bot.app import build_core
 from bot.clock import SystemClock
@@ -47,16 +48,10 @@ NOW = datetime(2026, 1, 31, tzinfo=UTC)
 def load_bases(paths: list[Path]) -> list[Base]:
     """Titles and texts of real articles."""
     bases: list[Base] = []
-    for path in paths:
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                record = json.loads(line)
-                for doc in record.get("documents") or [record]:
-                    text = doc["text"].strip()
-                    title = (doc.get("title") or "").strip() or text.split(". ")[0][:90]
-                    bases.append((title, text))
+    for doc in all_documents(paths):
+        text = doc["text"].strip()
+        title = (doc.get("title") or "").strip() or text.split(". ")[0][:90]
+        bases.append((title, text))
     if not bases:
         for path in seed_files():
             draft = draft_from_plain(path.read_text(encoding="utf-8"), "seed")

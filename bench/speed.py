@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
 import platform
 import statistics
@@ -26,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from evaldata import all_documents
+
 import summarizers
 from seeds import seed_files
 from summarizers.text import split_sentences
@@ -33,15 +34,7 @@ from summarizers.text import split_sentences
 
 def paragraphs(paths: list[Path]) -> Iterator[str]:
     """Yield news paragraphs forever, from the files given or the seeds."""
-    texts: list[str] = []
-    for path in paths:
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                record = json.loads(line)
-                for doc in record.get("documents") or [record]:
-                    texts.append(doc["text"])
+    texts = [doc["text"] for doc in all_documents(paths)]
     if not texts:
         texts = [p.read_text(encoding="utf-8") for p in seed_files()]
     while True:

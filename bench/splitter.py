@@ -13,7 +13,6 @@ only) it is measured the same way, as the accuracy and speed reference.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
@@ -21,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from evaldata import documents, records
 
 from summarizers.text import split_sentences
 
@@ -32,17 +33,13 @@ def load(paths: list[Path]) -> tuple[list[list[str]], list[str]]:
     """Reference sentence lists and article texts from the JSONL files."""
     references, articles = [], []
     for path in paths:
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                record = json.loads(line)
-                lines = [s.strip() for s in record["summary"].split("\n") if s.strip()]
-                # CNN highlights often lack a final period: no splitter can see those
-                # boundaries, so only summaries whose sentences all end in punctuation count.
-                if len(lines) > 1 and all(_ENDED.search(s) for s in lines):
-                    references.append(lines)
-                articles.extend(d["text"] for d in record.get("documents") or [record])
+        for record in records(path):
+            lines = [s.strip() for s in record["summary"].split("\n") if s.strip()]
+            # CNN highlights often lack a final period: no splitter can see those
+            # boundaries, so only summaries whose sentences all end in punctuation count.
+            if len(lines) > 1 and all(_ENDED.search(s) for s in lines):
+                references.append(lines)
+            articles.extend(d["text"] for d in documents(record))
     return references, articles
 
 

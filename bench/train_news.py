@@ -25,6 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from evaldata import documents, records
+
 import summarizers
 from summarizers.analysis import Analysis, analyze
 from summarizers.base import concatenate
@@ -37,18 +39,11 @@ FOLDS = 5
 
 def load(path: Path) -> list[tuple[list[Analysis], str]]:
     """Read records as (analyses, reference); a single document is a list of one."""
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            docs = record.get("documents") or [
-                {"title": record.get("title") or "", "text": record["text"]}
-            ]
-            analyses = [analyze(d["text"], d.get("title") or "") for d in docs]
-            records.append(([a for a in analyses if len(a)], record["summary"]))
-    return records
+    loaded = []
+    for record in records(path):
+        analyses = [analyze(d["text"], d.get("title") or "") for d in documents(record)]
+        loaded.append(([a for a in analyses if len(a)], record["summary"]))
+    return loaded
 
 
 def design(analyses: list[Analysis]) -> tuple[np.ndarray, Analysis]:
