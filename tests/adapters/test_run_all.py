@@ -7,9 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-import aiohttp
 from fakes.discord import GUILD_ID, TOKEN, FakeDiscord
-from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, sign
+from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, post_signed
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -53,14 +52,8 @@ async def test_run_all_serves_both_platforms(tmp_path: Path) -> None:
                     assert line, "the process ended before Slack was listening"
                 port = int(line.rsplit(":", 1)[1].split("/")[0])
                 body = command_body("/brief", "ukraine", slack.response_url())
-                headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
-                async with (
-                    aiohttp.ClientSession() as session,
-                    session.post(
-                        f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers
-                    ) as response,
-                ):
-                    assert response.status == 200
+                url = f"http://127.0.0.1:{port}/slack/events"
+                assert await post_signed(url, body) == 200
                 await slack.wait_for(lambda f: f.of("chat.postMessage"), timeout=30)
 
                 await discord.wait_ready(timeout=60)

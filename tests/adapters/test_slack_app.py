@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 from fakes.slack import (
     APP_TOKEN,
@@ -26,6 +25,7 @@ from fakes.slack import (
     FakeSlack,
     command_body,
     mention_body,
+    post_signed,
     sign,
 )
 
@@ -74,19 +74,6 @@ async def bolt(slack_settings: Settings, clock) -> AsyncIterator[str]:
         await asyncio.to_thread(core.close)
 
 
-async def post_command(url: str, body: bytes, headers: dict[str, str] | None = None) -> int:
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        **(sign(body) if headers is None else headers),
-    }
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url, data=body, headers=headers) as response,
-    ):
-        await response.read()
-        return response.status
-
-
 def section_texts(blocks: list[dict]) -> list[str]:
     return [b["text"]["text"] for b in blocks if b["type"] == "section"]
 
@@ -101,7 +88,7 @@ def context_texts(blocks: list[dict]) -> list[str]:
 async def test_brief_is_acked_then_posted_to_the_channel_as_sourced_blocks(
     bolt: str, fake: FakeSlack
 ) -> None:
-    status = await post_command(bolt, command_body("/brief", "ukraine 3", fake.response_url()))
+    status = await post_signed(bolt, command_body("/brief", "ukraine 3", fake.response_url()))
     assert status == 200
 
     posted = await fake.wait_for(lambda f: f.of("chat.postMessage"))
@@ -121,12 +108,7 @@ async def test_brief_is_acked_then_posted_to_the_channel_as_sourced_blocks(
 
 async def test_a_mention_is_answered_in_a_thread(bolt: str, fake: FakeSlack) -> None:
     body = mention_body("brief china 2")
-    headers = {"Content-Type": "application/json", **sign(body)}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(bolt, data=body, headers=headers) as response,
-    ):
-        assert response.status == 200
+    assert await post_signed(bolt, body, content_type="application/json") == 200
 
     posted = await fake.wait_for(lambda f: f.of("chat.postMessage"))
     assert posted[0].payload["thread_ts"] == "1700000000.000100"
@@ -139,7 +121,7 @@ async def test_a_mention_is_answered_in_a_thread(bolt: str, fake: FakeSlack) -> 
 async def test_unknown_article_gets_an_ephemeral_message_naming_it(
     bolt: str, fake: FakeSlack
 ) -> None:
-    assert await post_command(bolt, command_body("/summarize", "99999", fake.response_url())) == 200
+    assert await post_signed(bolt, command_body("/summarize", "99999", fake.response_url())) == 200
 
     replies = await fake.wait_for(lambda f: f.of("response_url"))
     payload = replies[0].payload
@@ -152,7 +134,7 @@ async def test_unknown_article_gets_an_ephemeral_message_naming_it(
 async def test_brief_help_is_ephemeral_and_names_the_slash_commands(
     bolt: str, fake: FakeSlack
 ) -> None:
-    assert await post_command(bolt, command_body("/brief", "help", fake.response_url())) == 200
+    assert await post_signed(bolt, command_body("/brief", "help", fake.response_url())) == 200
 
     replies = await fake.wait_for(lambda f: f.of("response_url"))
     payload = replies[0].payload
@@ -162,7 +144,7 @@ async def test_brief_help_is_ephemeral_and_names_the_slash_commands(
 
 
 async def test_articles_list_goes_only_to_the_asker(bolt: str, fake: FakeSlack) -> None:
-    assert await post_command(bolt, command_body("/articles", "", fake.response_url())) == 200
+    assert await post_signed(bolt, command_body("/articles", "", fake.response_url())) == 200
 
     replies = await fake.wait_for(lambda f: f.of("response_url"))
     assert replies[0].payload["response_type"] == "ephemeral"
@@ -176,7 +158,7 @@ async def test_a_429_is_retried_after_retry_after_and_then_posted(
     bolt: str, fake: FakeSlack
 ) -> None:
     fake.fail("chat.postMessage", status=429, error="ratelimited", retry_after=0)
-    assert await post_command(bolt, command_body("/brief", "", fake.response_url())) == 200
+    assert await post_signed(bolt, command_body("/brief", "", fake.response_url())) == 200
 
     posted = await fake.wait_for(lambda f: f.of("chat.postMessage"))
     assert len(fake.of("chat.postMessage", ok=False)) == 1  # the 429
@@ -186,7 +168,7 @@ async def test_a_429_is_retried_after_retry_after_and_then_posted(
 
 async def test_not_in_channel_falls_back_to_the_response_url(bolt: str, fake: FakeSlack) -> None:
     fake.fail("chat.postMessage", error="not_in_channel")
-    assert await post_command(bolt, command_body("/brief", "", fake.response_url())) == 200
+    assert await post_signed(bolt, command_body("/brief", "", fake.response_url())) == 200
 
     replies = await fake.wait_for(lambda f: f.of("response_url"))
     assert replies[0].payload["response_type"] == "in_channel"
@@ -198,7 +180,7 @@ async def test_a_post_that_finally_fails_is_logged_and_the_user_told(
 ) -> None:
     fake.fail("chat.postMessage", status=429, retry_after=0, times=10)
     caplog.set_level(logging.ERROR, logger="adapters.slack.app")
-    assert await post_command(bolt, command_body("/brief", "", fake.response_url())) == 200
+    assert await post_signed(bolt, command_body("/brief", "", fake.response_url())) == 200
 
     replies = await fake.wait_for(lambda f: f.of("response_url"))
     payload = replies[0].payload
@@ -215,9 +197,9 @@ async def test_a_forged_signature_gets_401_and_nothing_is_posted(
 ) -> None:
     body = command_body("/brief", "ukraine", fake.response_url())
     forged = sign(body, secret="not-the-signing-secret")
-    assert await post_command(bolt, body, forged) == 401
+    assert await post_signed(bolt, body, forged) == 401
     # A well-signed request afterwards proves the app was listening and would have posted.
-    assert await post_command(bolt, command_body("/brief", "", fake.response_url("r2"))) == 200
+    assert await post_signed(bolt, command_body("/brief", "", fake.response_url("r2"))) == 200
     posted = await fake.wait_for(lambda f: f.of("chat.postMessage"))
     assert len(posted) == 1
 
@@ -225,8 +207,8 @@ async def test_a_forged_signature_gets_401_and_nothing_is_posted(
 async def test_a_stale_timestamp_gets_401_and_nothing_is_posted(bolt: str, fake: FakeSlack) -> None:
     body = command_body("/brief", "ukraine", fake.response_url())
     stale = sign(body, timestamp=int(time.time()) - 6 * 60)  # correctly signed, 6 minutes old
-    assert await post_command(bolt, body, stale) == 401
-    assert await post_command(bolt, command_body("/brief", "", fake.response_url("r2"))) == 200
+    assert await post_signed(bolt, body, stale) == 401
+    assert await post_signed(bolt, command_body("/brief", "", fake.response_url("r2"))) == 200
     posted = await fake.wait_for(lambda f: f.of("chat.postMessage"))
     assert len(posted) == 1
 
@@ -249,7 +231,7 @@ async def test_twenty_concurrent_briefs_are_all_acked_before_any_is_composed(
     monkeypatch.setattr(slack_app, "answer", gated_answer)
     bodies = [command_body("/brief", "", fake.response_url(f"r{i}")) for i in range(20)]
     statuses = await asyncio.wait_for(
-        asyncio.gather(*(post_command(bolt, body) for body in bodies)), timeout=30
+        asyncio.gather(*(post_signed(bolt, body) for body in bodies)), timeout=30
     )
     assert statuses == [200] * 20
     assert not fake.of("chat.postMessage")
@@ -304,7 +286,7 @@ async def test_briefbot_run_slack_serves_signed_commands_and_never_logs_tokens(
         assert "listening on" in line, line
         port = int(line.rsplit(":", 1)[1].split("/")[0])
         url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
-        status = await post_command(url, command_body("/brief", "ukraine", fake.response_url()))
+        status = await post_signed(url, command_body("/brief", "ukraine", fake.response_url()))
         assert status == 200
         posted = await fake.wait_for(lambda f: f.of("chat.postMessage"), timeout=30)
         assert any(t.startswith("• ") for t in section_texts(posted[0].payload["blocks"]))
@@ -351,7 +333,7 @@ async def test_digest_subscribed_in_slack_is_posted_once_by_run_due(
 ) -> None:
     # The bolt fixture's clock says 2024-05-01 09:00 UTC.
     body = command_body("/digest", "subscribe 08:30 Europe/Paris", fake.response_url())
-    assert await post_command(bolt, body) == 200
+    assert await post_signed(bolt, body) == 200
     notice = await fake.wait_for(lambda f: f.of("chat.postMessage"))
     assert "<@U0ASKER> subscribed this channel" in notice[0].payload["text"]
 
@@ -367,7 +349,7 @@ async def test_digest_subscribed_in_slack_is_posted_once_by_run_due(
     assert code == 0 and "0 posted" in output
     assert len(fake.of("chat.postMessage")) == 2
 
-    assert await post_command(bolt, command_body("/digest", "list", fake.response_url("l"))) == 200
+    assert await post_signed(bolt, command_body("/digest", "list", fake.response_url("l"))) == 200
     listing = await fake.wait_for(lambda f: f.of("response_url"))
     assert listing[0].payload["response_type"] == "ephemeral"
     assert "posted 02 May" in listing[0].payload["text"]
@@ -389,13 +371,11 @@ async def test_a_feed_added_from_slack_feeds_the_next_brief(
     )
     url = web.serve("/rss", feed, "application/rss+xml")
     body = command_body("/feeds", f"add {url}", fake.response_url())
-    assert await post_command(bolt, body) == 200
+    assert await post_signed(bolt, body) == 200
     [notice] = await fake.wait_for(lambda f: f.of("chat.postMessage"))
     assert "1 article stored" in notice.payload["text"]
 
-    assert (
-        await post_command(bolt, command_body("/brief", "volcano", fake.response_url("b"))) == 200
-    )
+    assert await post_signed(bolt, command_body("/brief", "volcano", fake.response_url("b"))) == 200
     posts = await fake.wait_for(
         lambda f: len(f.of("chat.postMessage")) == 2 and f.of("chat.postMessage")
     )

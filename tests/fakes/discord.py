@@ -50,6 +50,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
+from .loopback import serve_app
+
 TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.Gfake0.fake-bot-token-value-for-tests-only-123"
 APPLICATION_ID = "100000000000000000"
 BOT_USER_ID = APPLICATION_ID  # a bot user shares its application's id
@@ -247,11 +249,7 @@ class FakeDiscord:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v{version}/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve_app(app)
         return self
 
     async def stop(self) -> None:

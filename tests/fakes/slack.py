@@ -20,6 +20,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from .loopback import serve_app
+
 BOT_TOKEN = "xoxb-0000000000-1111111111-testbottokenvalue"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 APP_TOKEN = "xapp-1-A111-222-testapptokenvalue"
@@ -80,11 +82,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve_app(app)
         return self
 
     async def stop(self) -> None:
@@ -224,6 +222,26 @@ def sign(body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None = None
     base = b"v0:" + stamp.encode() + b":" + body
     digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+async def post_signed(
+    url: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> int:
+    """POST a body to the app as Slack does (signed now, unless `headers` says otherwise);
+    return the HTTP status."""
+    import aiohttp
+
+    sent = {"Content-Type": content_type, **(sign(body) if headers is None else headers)}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=sent) as response,
+    ):
+        await response.read()
+        return response.status
 
 
 def command_body(
