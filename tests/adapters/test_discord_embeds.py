@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
 
 import pytest
+from fakes.briefings import WHEN, make_briefing, make_bullet
 
 from adapters.discord.embeds import (
     CONTENT_MAX,
@@ -19,25 +19,7 @@ from adapters.discord.embeds import (
     source_link,
 )
 from bot.commands import ArticlesReply, ErrorReply, HelpReply
-from bot.models import Article, Briefing, Bullet, Source
-
-WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-def briefing(bullets: list[Bullet], title: str = "Briefing: ukraine") -> Briefing:
-    return Briefing(
-        title=title, generated_at=WHEN, topic="ukraine", bullets=tuple(bullets), article_count=9
-    )
-
-
-def bullet(i: int, words: int = 30, sources: int = 2) -> Bullet:
-    return Bullet(
-        text=" ".join(f"w{i}x{j}" for j in range(words)) + ".",
-        sources=tuple(
-            Source(100 * i + k, f"Report {i}.{k}", f"https://news.test/{i}/{k}")
-            for k in range(sources)
-        ),
-    )
+from bot.models import Article, Bullet, Source
 
 
 def assert_within_limits(message: Message) -> None:
@@ -57,7 +39,7 @@ def descriptions(messages: list[Message]) -> str:
 
 
 def test_bullets_carry_their_sources_as_markdown_links_with_timestamp_and_footer() -> None:
-    [message] = briefing_messages(briefing([bullet(1), bullet(2, sources=1)]))
+    [message] = briefing_messages(make_briefing([make_bullet(1), make_bullet(2, sources=1)]))
     [embed] = message.embeds
     assert embed.title == "Briefing: ukraine"
     assert embed.description.startswith("• w1x0 w1x1")
@@ -74,8 +56,8 @@ def test_bullets_carry_their_sources_as_markdown_links_with_timestamp_and_footer
 def test_any_briefing_is_split_at_bullet_boundaries_within_every_limit(
     count: int, words: int
 ) -> None:
-    bullets = [bullet(i, words=words, sources=3) for i in range(count)]
-    messages = briefing_messages(briefing(bullets))
+    bullets = [make_bullet(i, words=words, sources=3) for i in range(count)]
+    messages = briefing_messages(make_briefing(bullets))
     for message in messages:
         assert_within_limits(message)
     text = descriptions(messages)
@@ -88,8 +70,8 @@ def test_any_briefing_is_split_at_bullet_boundaries_within_every_limit(
 
 
 def test_sixty_bullets_keep_whole_bullets_in_each_embed() -> None:
-    bullets = [bullet(i, words=40, sources=3) for i in range(60)]
-    messages = briefing_messages(briefing(bullets))
+    bullets = [make_bullet(i, words=40, sources=3) for i in range(60)]
+    messages = briefing_messages(make_briefing(bullets))
     assert len(messages) > 1
     for message in messages:
         for embed in message.embeds:
@@ -100,7 +82,7 @@ def test_sixty_bullets_keep_whole_bullets_in_each_embed() -> None:
 
 
 def test_an_enormous_sentence_is_cut_at_a_word() -> None:
-    [message] = briefing_messages(briefing([Bullet("alpha " * 3000, ())]))
+    [message] = briefing_messages(make_briefing([Bullet("alpha " * 3000, ())]))
     assert_within_limits(message)
     assert message.embeds[0].description.endswith("alpha…")
 
@@ -110,7 +92,7 @@ def test_markdown_in_articles_is_shown_literally_and_links_stay_links() -> None:
         "Shares **soared** _today_ ~~not~~ `x` > y",
         (Source(1, "A [big] (day)", "https://x.test/a b(c)"),),
     )
-    [message] = briefing_messages(briefing([risky]))
+    [message] = briefing_messages(make_briefing([risky]))
     description = message.embeds[0].description
     assert "\\*\\*soared\\*\\*" in description and "\\_today\\_" in description
     assert source_link(risky.sources[0]) == "[A (big) (day)](https://x.test/a%20b%28c%29)"
@@ -132,5 +114,5 @@ def test_other_replies() -> None:
 
 def test_markdown_heavy_bullets_stay_within_limits_once_escaped() -> None:
     heavy = [Bullet("__init__ *a* _b_ " * 400, ()) for _ in range(3)]
-    for message in briefing_messages(briefing(heavy)):
+    for message in briefing_messages(make_briefing(heavy)):
         assert_within_limits(message)
