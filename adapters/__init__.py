@@ -20,11 +20,9 @@ from datetime import datetime
 from types import ModuleType
 
 from bot.app import Core
-from bot.config import Settings
+from bot.config import PLATFORMS, Settings
 from bot.digests import DigestPoster, Outcome, Scheduler
 from bot.feeds import Poller
-
-PLATFORMS = ("slack", "discord")
 
 
 def adapter(platform: str) -> ModuleType:

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from . import __version__
+from .config import PLATFORMS
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USER_ERROR = 2
 
 # Adapters are found by name (`adapters.<platform>`), so the core never imports a platform.
-PLATFORMS = ("slack", "discord")
 SUMMARIZER_NAMES = "news (default), lead, luhn, lsa, lexrank, textrank, sumbasic, kl, reduction"
 
 

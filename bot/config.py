@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 from .errors import BadArgument
 
 DEFAULT_DATABASE_URL = "sqlite:///briefbot.db"
+# The chat platforms, each an adapter package `adapters.<name>` with its settings below.
+PLATFORMS = ("slack", "discord")
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Fields whose values are credentials: hidden from repr and redacted from every log line.
 SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "discord_token")

@@ -51,7 +51,9 @@ class Context:
     channel: str = ""
     user: str = ""
     user_mention: str = ""  # how to name the user in a message, e.g. "<@U123>"
-    can_manage: bool = True  # may change this channel's subscriptions
+    can_manage: bool = True  # may change this channel's subscriptions and feeds
+    # What changing them takes, named the platform's way (for the refusal).
+    manage_permission: str = "permission to manage this channel"
     default_timezone: str = "UTC"
 
 
@@ -416,7 +418,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
         return NoticeReply(list_text(ledger, mine, now), public=False)
     if request.action in {"subscribe", "unsubscribe"} and not context.can_manage:
         raise UserError(
-            "Changing this channel's digests needs the Manage Channels permission. "
+            f"Changing this channel's digests needs the {context.manage_permission}. "
             "Ask someone who has it, or use `/digest list` to see them."
         )
     who = context.user_mention or context.user or "Someone"

@@ -404,7 +404,7 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
             text += "; failing: " + ", ".join(f"{r.name} ({r.error})" for r in failed)
         return NoticeReply(text + ".", public=False)
     if not context.can_manage:
-        raise UserError("Changing the feeds needs the Manage Channels permission.")
+        raise UserError(f"Changing the feeds needs the {context.manage_permission}.")
     if request.action == "remove":
         feed = registry.get(request.target or 0)
         # Chat users remove their workspace's feeds; command-line feeds belong to the operator.

@@ -145,6 +145,7 @@ def context_of(interaction: discord.Interaction) -> Context:
         user=str(interaction.user.id),
         user_mention=interaction.user.mention,
         can_manage=bool(permissions.manage_channels) if interaction.guild_id else True,
+        manage_permission="Manage Channels permission",
     )
 
 

@@ -136,7 +136,14 @@ def test_a_topic_with_no_articles_subscribes_anyway_and_says_so(core: Core) -> N
 
 
 def test_discord_without_manage_channels_cannot_change_digests(core: Core) -> None:
-    member = Context(platform="discord", workspace="G1", channel="C1", user="9", can_manage=False)
+    member = Context(
+        platform="discord",
+        workspace="G1",
+        channel="C1",
+        user="9",
+        can_manage=False,
+        manage_permission="Manage Channels permission",  # as the Discord adapter names it
+    )
     reply = answer(core, "digest subscribe 08:30", member)
     assert isinstance(reply, ErrorReply) and "Manage Channels" in reply.message
     assert isinstance(answer(core, "digest list", member), NoticeReply)
