@@ -27,7 +27,6 @@ from .models import Delivery, Subscription
 
 log = logging.getLogger(__name__)
 
-GRACE = timedelta(hours=12)  # the default of BRIEFBOT_DIGEST_GRACE_HOURS
 FIRST_WINDOW = timedelta(hours=24)  # a new subscription's first digest looks back a day
 RETRY_DELAYS = (
     timedelta(minutes=1),
@@ -254,11 +253,15 @@ def next_run(subscription: Subscription, now: datetime) -> datetime:
     raise AssertionError("a daily time recurs within two days")  # pragma: no cover
 
 
-def due_dates(subscription: Subscription, now: datetime) -> list[tuple[date, datetime]]:
-    """Local dates whose digest time has passed (today and yesterday: grace < 1 day)."""
+def due_dates(
+    subscription: Subscription, now: datetime, grace: timedelta
+) -> list[tuple[date, datetime]]:
+    """Local dates whose digest time has passed, back as far as the grace period reaches
+    (plus one day, which is then recorded as missed)."""
     today = local_date_of(subscription, now)
     out = []
-    for day in (today - timedelta(days=1), today):
+    for back in range(grace.days + 1, -1, -1):
+        day = today - timedelta(days=back)
         at = scheduled_at(subscription, day)
         if subscription.created_at < at <= now:
             out.append((day, at))
@@ -307,7 +310,7 @@ async def run_due(
     due = [
         (subscription, day, at)
         for subscription in await asyncio.to_thread(ledger.subscriptions)
-        for day, at in due_dates(subscription, now)
+        for day, at in due_dates(subscription, now, grace)
     ]
     recorded = await asyncio.to_thread(ledger.on_dates, {day.isoformat() for _, day, _ in due})
     outcomes: list[Outcome] = []
@@ -551,7 +554,6 @@ class Scheduler:
         self.grace = grace
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.passes = 0
         self.idle = asyncio.Event()  # set after each pass: lets callers wait on work, not time
 
     def poke(self) -> None:
@@ -588,7 +590,6 @@ class Scheduler:
                     )
             except Exception:
                 log.exception("The digest pass failed; trying again later")
-            self.passes += 1
             self.idle.set()
             delay = await asyncio.to_thread(self.seconds_to_next, self.core.clock.now())
             # A second's margin: wake just after the minute, not a hair before it.

@@ -8,7 +8,6 @@ from typing import Any
 from .commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from .models import Article, Briefing, Source
 
-FORMATS = ("text", "markdown", "json")
 BULLET = "•"
 ELLIPSIS = "…"
 
@@ -105,7 +104,7 @@ def articles_text(reply: ArticlesReply) -> str:
 
 
 def render(reply: Reply, fmt: str = "text") -> str:
-    """Render any reply in one of FORMATS."""
+    """Render any reply as text, markdown or json."""
     if isinstance(reply, BriefingReply):
         if fmt == "json":
             return json.dumps(briefing_to_dict(reply.briefing), ensure_ascii=False, indent=2)

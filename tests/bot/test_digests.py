@@ -426,3 +426,14 @@ def test_a_claim_lease_runs_from_the_real_claim_time(core: Core, paris_0830: Sub
     assert ledger.claim(paris_0830, "2026-11-25", due, due, lease_from=real) is not None
     later = due + CLAIM_LEASE + timedelta(minutes=1)
     assert ledger.claim(paris_0830, "2026-11-25", due, later, lease_from=later) is None
+
+
+def test_a_grace_period_longer_than_a_day_reaches_back_far_enough(
+    core: Core, paris_0830: Subscription
+) -> None:
+    poster = RecordingPoster()
+    outcomes = run(core, poster, at(PARIS, 2026, 11, 26, 14, 30), grace=timedelta(hours=36))
+    assert [(o.local_date, o.status) for o in outcomes] == [
+        ("2026-11-25", "delivered"),  # 30 hours late, inside 36
+        ("2026-11-26", "delivered"),
+    ]
