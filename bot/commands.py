@@ -102,10 +102,21 @@ class HelpReply:
 @dataclass(frozen=True)
 class NoticeReply:
     """A short message: to the channel (`public`, e.g. who subscribed it to a digest) or to
-    the asker only (e.g. the channel's digest list)."""
+    the asker only (e.g. the channel's digest list).
+
+    `by` is the platform user id of the person who did what `text` says; `text` then reads
+    as what they did ("subscribed this channel …"), and each renderer puts that person in
+    front of it its own way (a live mention in chat).  The core never writes platform markup
+    into `text`, so renderers can treat all of it as literal text.
+    """
 
     text: str
     public: bool = True
+    by: str = ""
+
+    def plain(self) -> str:
+        """The notice as plain text, the doer named by their user id."""
+        return f"{self.by} {self.text}" if self.by else self.text
 
 
 @dataclass(frozen=True)

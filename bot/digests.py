@@ -49,7 +49,6 @@ class Context:
     workspace: str = ""
     channel: str = ""
     user: str = ""
-    user_mention: str = ""  # how to name the user in a message, e.g. "<@U123>"
     can_manage: bool = True  # may change this channel's subscriptions and feeds
     # What changing them takes, named the platform's way (for the refusal).
     manage_permission: str = "permission to manage this channel"
@@ -424,7 +423,6 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
             f"Changing this channel's digests needs the {context.manage_permission}. "
             "Ask someone who has it, or use `/digest list` to see them."
         )
-    who = context.user_mention or context.user or "Someone"
     if request.action == "subscribe":
         zone = request.timezone or context.default_timezone
         subscription = ledger.subscribe(
@@ -444,7 +442,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
         upcoming = next_run(subscription, now).astimezone(ZoneInfo(zone))
         about = f" about “{request.topic}”" if request.topic else ""
         lines = [
-            f"{who} subscribed this channel to a daily digest{about} at "
+            f"subscribed this channel to a daily digest{about} at "
             f"{request.hour:02d}:{request.minute:02d} {zone} (#{subscription.id}, "
             f"{subscription.bullets} bullets{', quiet' if request.quiet else ''}). "
             f"First one: {upcoming.strftime('%a %d %b %H:%M %Z')}."
@@ -459,7 +457,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
                 f"No stored article mentions “{request.topic}” yet; the digest will say so "
                 "until some arrive."
             )
-        return NoticeReply("\n".join(lines))
+        return _done(context, "\n".join(lines))
     if request.action == "unsubscribe":
         if request.target == "all":
             ids = [s.id for s in mine]
@@ -475,7 +473,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
         removed = ledger.unsubscribe(ids)
         names = ", ".join(f"#{i}" for i in ids)
         noun = "digest" if removed == 1 else "digests"
-        return NoticeReply(f"{who} removed {removed} {noun} from this channel ({names}).")
+        return _done(context, f"removed {removed} {noun} from this channel ({names}).")
     # now
     if not mine:
         raise UserError(
@@ -497,6 +495,14 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
             public=False,
         )
     return reply
+
+
+def _done(context: Context, what: str) -> object:
+    """A public notice that `context.user` did `what` (the adapter mentions them)."""
+    from .commands import NoticeReply
+
+    # The doer is a reply field, never markup inside the text: renderers escape all text.
+    return NoticeReply(what, by=context.user) if context.user else NoticeReply(f"Someone {what}")
 
 
 def list_text(ledger: Ledger, mine: list[Subscription], now: datetime) -> str:

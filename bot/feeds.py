@@ -438,15 +438,16 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         result = poll_feed(core, feed, fetcher, core.clock.now())
     finally:
         fetcher.close()
-    who = f"{context.user_mention} added" if getattr(context, "user_mention", "") else "Added"
+    # A chat user is named by the adapter (a mention); the command line has no user.
+    by = getattr(context, "user", "") if scoped else ""
     text = (
-        f"{who} feed #{feed.id} ({name}): {result.stored} "
+        f"{'added' if by else 'Added'} feed #{feed.id} ({name}): {result.stored} "
         f"article{'' if result.stored == 1 else 's'} stored now; "
         f"fetched every {feed.interval_minutes} minutes."
     )
     if result.error:
         text += f" First fetch failed: {result.error}."
-    return NoticeReply(text)
+    return NoticeReply(text, by=by)
 
 
 def _feed_title(content: bytes) -> str | None:

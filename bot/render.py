@@ -132,7 +132,7 @@ def render(reply: Reply, fmt: str = "text") -> str:
     if isinstance(reply, HelpReply):
         return reply.text
     if isinstance(reply, NoticeReply):
-        return reply.text
+        return reply.plain()
     if isinstance(reply, ErrorReply):
         return reply.message
     raise TypeError(f"cannot render {type(reply).__name__}")

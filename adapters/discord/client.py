@@ -3,7 +3,9 @@
 Every command defers at once (Discord allows 3 seconds), composes off the event loop, then
 sends follow-ups.  Briefings go to the channel; help, errors and article lists only to the
 person who asked.  Interactions are answered at most once, even when a resumed gateway session
-replays them.  discord.py's own rate-limit handling is kept as is.
+replays them.  discord.py's own rate-limit handling is kept as is.  Every send passes the
+rendered message's `allowed_mentions` (nobody, or only the asker), and the client's default
+is none, so no article, feed name or topic can ping anyone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from bot.digests import Context, Scheduler
 from bot.models import Subscription
 from bot.suggest import article_choices, topic_choices
 
-from .embeds import Message, error_messages, render
+from .embeds import Message, error_messages, nobody, render
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,8 @@ class BriefBot(discord.Client):
     """A discord.py client with briefbot's command tree."""
 
     def __init__(self, core: Core, settings: Settings, scheduler: Scheduler | None = None) -> None:
-        super().__init__(intents=intents())
+        # Mentions nobody unless a send names whom: a safety net under every message.
+        super().__init__(intents=intents(), allowed_mentions=nobody())
         self.core = core
         self.settings = settings
         self.scheduler = scheduler
@@ -143,7 +146,6 @@ def context_of(interaction: discord.Interaction) -> Context:
         workspace=str(interaction.guild_id or "dm"),
         channel=str(interaction.channel_id or ""),
         user=str(interaction.user.id),
-        user_mention=interaction.user.mention,
         can_manage=bool(permissions.manage_channels) if interaction.guild_id else True,
         manage_permission="Manage Channels permission",
     )
@@ -173,7 +175,7 @@ class DigestPoster:
             params = discord.http.handle_message_parameters(
                 content=message.content or discord.utils.MISSING,
                 embeds=message.embeds or discord.utils.MISSING,
-                allowed_mentions=discord.AllowedMentions.none(),
+                allowed_mentions=message.allowed_mentions,
             )
             try:
                 with params:
@@ -204,7 +206,10 @@ async def send(
 ) -> None:
     """Send rendered messages as follow-ups, in order."""
     for message in messages:
-        kwargs: dict[str, object] = {"ephemeral": ephemeral}
+        kwargs: dict[str, object] = {
+            "ephemeral": ephemeral,
+            "allowed_mentions": message.allowed_mentions,
+        }
         if message.content:
             kwargs["content"] = message.content
         if message.embeds:
@@ -392,6 +397,10 @@ def add_commands(client: BriefBot) -> None:
             if interaction.response.is_done():
                 await send(interaction, messages, ephemeral=True)
             else:
-                await interaction.response.send_message(messages[0].content, ephemeral=True)
+                await interaction.response.send_message(
+                    messages[0].content,
+                    ephemeral=True,
+                    allowed_mentions=messages[0].allowed_mentions,
+                )
         except Exception as exc:  # shutting down, or Discord unreachable: the log has it
             log.error("Could not report the failure to the user: %s", exc)

@@ -4,10 +4,17 @@ Discord rejects a message whose embeds break any of: title 256, description 4,09
 of 1,024, footer 2,048, 6,000 characters across all embeds, 10 embeds, content 2,000.  A
 briefing is packed bullet by bullet into embed descriptions and, when one message cannot hold
 it, into as few further messages as possible — cut only between bullets, never in a word.
+
+Nothing from an article, a feed or a user may ping anyone: every message carries
+`allowed_mentions` (none, or only the asker of a notice, `NoticeReply.by`), and the client
+sends with that default too.  So that such text also *looks* literal, markdown is escaped and
+mention syntax (`@everyone`, `@here`, `<@…>`, `<@&…>`, `<#…>`) is broken with a zero-width
+space, the way `discord.utils.escape_mentions` does it, but for any id length.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import discord
@@ -28,26 +35,61 @@ _RESERVE = TITLE_MAX + FOOTER_MAX // 8
 COLOR = discord.Colour(0x1D3557)
 FOOTER = "briefbot"
 _SAFE_BULLET = DESCRIPTION_MAX - 200  # one bullet alone never fills an embed
+_ZWSP = "\u200b"
+_MENTION_START = re.compile(r"@|<(?=[#/:])")
+_ESCAPED_BACKTICK = re.compile(r"\\`")
+
+
+def nobody() -> discord.AllowedMentions:
+    """Mentions nobody: no @everyone/@here, roles, users or reply pings."""
+    return discord.AllowedMentions.none()
+
+
+def only(user: str) -> discord.AllowedMentions:
+    """Mentions at most `user` (a Discord user id), nobody else."""
+    if not user.isdigit():
+        return nobody()
+    return discord.AllowedMentions(
+        everyone=False, users=[discord.Object(id=int(user))], roles=False, replied_user=False
+    )
 
 
 @dataclass
 class Message:
-    """One Discord message: plain content and/or embeds."""
+    """One Discord message: plain content and/or embeds, and whom it may notify."""
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
+    allowed_mentions: discord.AllowedMentions = field(default_factory=nobody)
+
+
+def no_mentions(text: str) -> str:
+    """Break mention syntax with a zero-width space so it shows as typed (`@​everyone`)."""
+    return _MENTION_START.sub(lambda m: m.group() + _ZWSP, text)
 
 
 def md(text: str) -> str:
-    """Escape Discord markdown so article text shows literally."""
-    return escape_markdown(" ".join(text.split()), as_needed=False)
+    """Escape Discord markdown and mentions so article text shows literally."""
+    return no_mentions(escape_markdown(" ".join(text.split()), as_needed=False))
+
+
+def notice_md(text: str) -> str:
+    """Core text that may quote user or feed text: escaped like `md`, line by line, except
+    its backtick code spans (the core writes its command hints that way)."""
+    lines = (escape_markdown(line, as_needed=False) for line in text.splitlines())
+    return no_mentions(_ESCAPED_BACKTICK.sub("`", "\n".join(lines)))
+
+
+def _cut(escaped: str, limit: int) -> str:
+    """Shorten escaped text to `limit`, never leaving a lone backslash before the ellipsis."""
+    cut = shorten(escaped, limit)
+    # A backslash left before the ellipsis would escape it.
+    return cut[:-1].rstrip("\\") + cut[-1] if cut.endswith("…") else cut
 
 
 def md_shortened(text: str, limit: int) -> str:
     """Escape, then shorten, so the escaped text (what Discord counts) fits `limit`."""
-    cut = shorten(md(text), limit)
-    # Never leave a lone backslash before the ellipsis (it would escape it).
-    return cut[:-1].rstrip("\\") + cut[-1] if cut.endswith("…") else cut
+    return _cut(md(text), limit)
 
 
 def source_link(source: Source) -> str:
@@ -78,7 +120,7 @@ def bullet_text(bullet: Bullet) -> str:
 
 def _embed(title: str | None, description: str) -> discord.Embed:
     return discord.Embed(
-        title=shorten(title, TITLE_MAX) if title else None,
+        title=md_shortened(title, TITLE_MAX) if title else None,
         description=description or None,
         colour=COLOR,
     )
@@ -130,7 +172,7 @@ def briefing_messages(briefing: Briefing) -> list[Message]:
     if briefing.notes:
         # Notes (e.g. feed health) go in the last message's plain content: always visible,
         # and outside the 6,000-character embed budget.
-        messages[-1].content = shorten("\n".join(briefing.notes), CONTENT_MAX)
+        messages[-1].content = _cut(notice_md("\n".join(briefing.notes)), CONTENT_MAX)
     return messages
 
 
@@ -173,9 +215,20 @@ def help_messages(text: str) -> list[Message]:
     return [Message(embeds=[_embed("briefbot help", f"{DISCORD_USAGE}\n```{body}```")])]
 
 
+def notice_messages(text: str, by: str = "") -> list[Message]:
+    """A notice; `by`, a user id, is mentioned in front of it and is all it may notify."""
+    if by.isdigit():
+        return [
+            Message(
+                content=_cut(f"<@{by}> {notice_md(text)}", CONTENT_MAX), allowed_mentions=only(by)
+            )
+        ]
+    return [Message(content=_cut(notice_md(f"{by} {text}" if by else text), CONTENT_MAX))]
+
+
 def error_messages(message: str) -> list[Message]:
     """A user error: one short plain line."""
-    return [Message(content=shorten(f"⚠️ {message}", CONTENT_MAX))]
+    return [Message(content=_cut(f"⚠️ {notice_md(message)}", CONTENT_MAX))]
 
 
 def render(reply: Reply) -> list[Message]:
@@ -187,7 +240,7 @@ def render(reply: Reply) -> list[Message]:
     if isinstance(reply, HelpReply):
         return help_messages(reply.text)
     if isinstance(reply, NoticeReply):
-        return [Message(content=shorten(reply.text, CONTENT_MAX))]
+        return notice_messages(reply.text, reply.by)
     if isinstance(reply, ErrorReply):
         return error_messages(reply.message)
     raise TypeError(f"cannot render {type(reply).__name__}")

@@ -130,14 +130,7 @@ def build_app(
 
 def _context(team: str, channel: str, user: str) -> Context:
     # On Slack any channel member may manage its digests; replies name who did it.
-    return Context(
-        platform="slack",
-        workspace=team,
-        channel=channel,
-        user=user,
-        user_mention=f"<@{user}>" if user else "",
-        can_manage=True,
-    )
+    return Context(platform="slack", workspace=team, channel=channel, user=user, can_manage=True)
 
 
 def _command_handler(
@@ -196,9 +189,17 @@ class Where:
 async def post_message(
     client: AsyncWebClient, channel: str, message: Message, thread_ts: str | None = None
 ) -> str:
-    """chat.postMessage without link previews (sources would unfurl into clutter); the ts."""
+    """chat.postMessage without link previews (sources would unfurl into clutter); the ts.
+
+    `link_names=False`: a `@channel` written in the (escaped) text stays text.
+    """
     response = await client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
+        channel=channel,
+        thread_ts=thread_ts,
+        unfurl_links=False,
+        unfurl_media=False,
+        link_names=False,
+        **message,
     )
     return str(response.get("ts") or "")
 
@@ -241,13 +242,21 @@ class Poster:
             await self._webhook(where.response_url, message, "ephemeral")
         else:
             await self.client.chat_postEphemeral(
-                channel=where.channel, user=where.user, thread_ts=where.thread_ts, **message
+                channel=where.channel,
+                user=where.user,
+                thread_ts=where.thread_ts,
+                link_names=False,
+                **message,
             )
 
     async def _webhook(self, url: str, message: Message, response_type: str) -> None:
         webhook = AsyncWebhookClient(url, retry_handlers=retry_handlers())
         response = await webhook.send(
-            text=message["text"], blocks=message["blocks"], response_type=response_type
+            text=message["text"],
+            blocks=message["blocks"],
+            response_type=response_type,
+            unfurl_links=False,
+            unfurl_media=False,
         )
         if response.status_code != 200:
             raise PostFailed(f"response_url answered HTTP {response.status_code}: {response.body}")

@@ -4,11 +4,24 @@ Slack refuses a message with more than 50 blocks, a header over 150 characters o
 over 3,000, and (measured) one whose blocks hold more than roughly 12,000 characters of text
 (`msg_blocks_too_long`).  A briefing that does not fit is cut at a bullet boundary and says how
 many bullets were left out, so a post is never rejected and never ends mid-word.
+
+Nothing from an article, a feed or a user may ping anyone or turn into markup.  Slack parses
+`<…>` (mentions `<!channel>`, `<@U…>`, `<#C…>`, `<!subteam^…>`, links `<url|label>`) and
+`&` entities in every mrkdwn field *and* in the top-level `text` used for notifications, so
+both are escaped the same way (`&amp; &lt; &gt;`, Slack's documented escaping), every mrkdwn
+object is `verbatim` (no auto-linking of bare `@here`, `#channel` or URLs) and posts are sent
+with `link_names=False`.  Slack has no escape for `*bold*`, `_italic_`, `~strike~` or code
+spans, and zero-width characters only work as far as Slack's undocumented parser lets them;
+so, as jsx-slack's `<Escape>` does, a marker that could open or close formatting (one not
+between two letters or digits, where Slack never formats) becomes a look-alike character
+(∗ ˍ ∼ ˋ), which Slack cannot read as markup whatever its parser does.  The one intended
+mention, the asker in a notice (`NoticeReply.by`), is the only `<@…>` we write.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
@@ -26,6 +39,12 @@ CONTEXT_MAX = 2000
 TEXT_BUDGET = 10_000
 FALLBACK_MAX = 3000
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}…$")
+# A formatting marker unless it sits between two letters or digits (`New_York`, `a*b`).
+_MARKERS = re.compile(r"(?<![^\W_])[*_~`]|[*_~`](?![^\W_])")
+_NOTICE_MARKERS = re.compile(r"(?<![^\W_])[*_~]|[*_~](?![^\W_])")
+_LOOKALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+_QUOTE = re.compile(r"^&gt;", re.MULTILINE)
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 def escape(text: str) -> str:
@@ -33,19 +52,35 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _shorten_escaped(text: str, limit: int) -> str:
-    """Escape, then shorten so the *escaped* text fits, never splitting an entity."""
-    escaped = escape(" ".join(text.split()))
+def literal(text: str, markers: re.Pattern[str] = _MARKERS) -> str:
+    """Article, feed or user text as mrkdwn that shows exactly as written: escaped, with
+    formatting markers replaced by look-alikes and a leading `>` kept from quoting."""
+    escaped = markers.sub(lambda m: _LOOKALIKE[m.group()], escape(text))
+    return _QUOTE.sub("\u00ad&gt;", escaped)
+
+
+def notice_literal(text: str) -> str:
+    """Core text (notices, errors, notes) that may quote user or feed text: like `literal`,
+    but its backtick code spans stay, since the core writes its command hints that way."""
+    return literal(text, _NOTICE_MARKERS)
+
+
+def _cut(escaped: str, limit: int) -> str:
+    """Shorten already-escaped text to `limit`, never leaving half an entity."""
     if len(escaped) <= limit:
         return escaped
-    cut = shorten(escaped, limit)
     # A hard cut (no space near the end) may have split "&amp;" and friends: drop the piece.
-    return _PARTIAL_ENTITY.sub(ELLIPSIS, cut)
+    return _PARTIAL_ENTITY.sub(ELLIPSIS, shorten(escaped, limit))
+
+
+def _shorten_escaped(text: str, limit: int, clean: Callable[[str], str] = literal) -> str:
+    """Clean (escape), then shorten so the *escaped* text fits, never splitting an entity."""
+    return _cut(clean(" ".join(text.split())), limit)
 
 
 def source_link(source: Source) -> str:
     """A source as a mrkdwn link `<url|title>` (or its title when it has no URL)."""
-    title = escape(shorten(source.title, 120)).replace("|", "¦")
+    title = literal(shorten(source.title, 120)).replace("|", "¦")
     if not source.url:
         return f"_{title}_"
     url = source.url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
@@ -69,7 +104,8 @@ def _sources_line(sources: tuple[Source, ...]) -> str:
 
 
 def _mrkdwn(text: str) -> Block:
-    return {"type": "mrkdwn", "text": text}
+    # verbatim: Slack must not turn bare URLs, #channel or @here in the text into links.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _bullet_blocks(bullet: Bullet) -> list[Block]:
@@ -93,9 +129,10 @@ def _block_chars(blocks: list[Block]) -> int:
 
 
 def _fallback(title: str, lines: list[str]) -> str:
-    """Plain text for notifications and clients that cannot show blocks."""
-    text = "\n".join([title, *lines])
-    return shorten(text, FALLBACK_MAX) if len(text) > FALLBACK_MAX else text
+    """Text for notifications and clients that cannot show blocks, escaped like the blocks
+    (Slack parses mentions and links in it too)."""
+    text = "\n".join(literal(t) for t in [title, *lines])
+    return _cut(text, FALLBACK_MAX)
 
 
 def briefing_message(briefing: Briefing) -> Message:
@@ -112,7 +149,7 @@ def briefing_message(briefing: Briefing) -> Message:
         {"type": "context", "elements": [_mrkdwn(escape(briefing_stamp(briefing)))]},
     ]
     notes = [
-        {"type": "context", "elements": [_mrkdwn(_shorten_escaped(n, CONTEXT_MAX))]}
+        {"type": "context", "elements": [_mrkdwn(_shorten_escaped(n, CONTEXT_MAX, notice_literal))]}
         for n in briefing.notes[:2]
     ]
     blocks = list(head)
@@ -166,7 +203,7 @@ def articles_message(reply: ArticlesReply) -> Message:
         when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
         source = Source(article.id, article.title, article.url)
         line = (
-            f"`{article.id}` {source_link(source)} — {escape(shorten(article.source, 40))}, {when}"
+            f"`{article.id}` {source_link(source)} — {literal(shorten(article.source, 40))}, {when}"
         )
         if size + len(line) + 1 > SECTION_MAX:
             blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
@@ -209,9 +246,9 @@ SLACK_USAGE = (
 
 def help_message(text: str) -> Message:
     """Help text in a code block (it is aligned), with the Slack spellings first."""
-    body = _shorten_escaped(text, SECTION_MAX - 8)
+    body = _shorten_escaped(text, SECTION_MAX - 8, escape)
     return {
-        "text": shorten(text, FALLBACK_MAX),
+        "text": _cut(escape(text), FALLBACK_MAX),
         "blocks": [
             {"type": "section", "text": _mrkdwn(SLACK_USAGE)},
             {"type": "section", "text": _mrkdwn(f"```{body}```")},
@@ -219,20 +256,30 @@ def help_message(text: str) -> Message:
     }
 
 
-def notice_message(text: str) -> Message:
-    """A short notice (who subscribed the channel, a digest list): plain mrkdwn lines."""
-    body = _shorten_escaped(text, SECTION_MAX)
+def mention(user: str) -> str:
+    """A live mention of a Slack user id (`U…`/`W…`); anything else as literal text."""
+    return f"<@{user}>" if _USER_ID.match(user) else literal(user)
+
+
+def notice_message(text: str, by: str = "") -> Message:
+    """A short notice (who subscribed the channel, a digest list): plain mrkdwn lines.
+
+    `by`, a Slack user id, is shown as a live mention in front of the text (the doer);
+    the text itself is escaped, so nothing in it can mention anyone.
+    """
+    who = f"{mention(by)} " if by else ""
+    body = who + _shorten_escaped(text, SECTION_MAX - len(who), notice_literal)
     return {
-        "text": shorten(text, FALLBACK_MAX),
+        "text": _cut(who + notice_literal(text), FALLBACK_MAX),
         "blocks": [{"type": "section", "text": _mrkdwn(body)}],
     }
 
 
 def error_message(message: str) -> Message:
     """A user error: one short section."""
-    body = _shorten_escaped(message, SECTION_MAX - 12)
+    body = _shorten_escaped(message, SECTION_MAX - 12, notice_literal)
     return {
-        "text": shorten(message, FALLBACK_MAX),
+        "text": _cut(notice_literal(message), FALLBACK_MAX),
         "blocks": [{"type": "section", "text": _mrkdwn(f":warning: {body}")}],
     }
 
@@ -246,7 +293,7 @@ def render(reply: Reply) -> Message:
     if isinstance(reply, HelpReply):
         return help_message(reply.text)
     if isinstance(reply, NoticeReply):
-        return notice_message(reply.text)
+        return notice_message(reply.text, reply.by)
     if isinstance(reply, ErrorReply):
         return error_message(reply.message)
     raise TypeError(f"cannot render {type(reply).__name__}")

@@ -30,8 +30,8 @@ from bot.models import ArticleDraft, Subscription
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
-HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1", user_mention="<@U1>")
-THERE = Context(platform="slack", workspace="T1", channel="C2", user="U2", user_mention="<@U2>")
+HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1")
+THERE = Context(platform="slack", workspace="T1", channel="C2", user="U2")
 
 
 class RecordingPoster:
@@ -123,7 +123,9 @@ def test_every_bad_subscribe_is_one_line_and_stores_nothing(core: Core) -> None:
 def test_subscribe_says_who_when_and_the_default_zone(core: Core) -> None:
     reply = answer(core, "digest subscribe 07:00 volcano 3", HERE)
     assert isinstance(reply, NoticeReply) and reply.public
-    assert "<@U1>" in reply.text and "07:00 UTC" in reply.text and "the default" in reply.text
+    assert reply.by == "U1" and reply.text.startswith("subscribed this channel")
+    assert "<@" not in reply.text  # the core writes no platform markup
+    assert "07:00 UTC" in reply.text and "the default" in reply.text
     [sub] = Ledger(core.store).subscriptions()
     assert (sub.topic, sub.bullets, sub.timezone) == ("volcano", 3, "UTC")
 
@@ -360,7 +362,7 @@ def test_another_channel_cannot_see_or_remove_a_subscription(
     assert f"#{paris_0830.id}" not in answer(core, "digest list", other_workspace).text
     assert len(Ledger(core.store).subscriptions()) == 1
     removed = answer(core, f"digest unsubscribe {paris_0830.id}", HERE)
-    assert isinstance(removed, NoticeReply) and "<@U1> removed 1 digest" in removed.text
+    assert isinstance(removed, NoticeReply) and removed.plain().startswith("U1 removed 1 digest")
     assert Ledger(core.store).subscriptions() == []
 
 

@@ -16,7 +16,7 @@ from bot.errors import BadArgument
 from bot.feeds import FAILURES_TO_PAUSE, FeedRegistry, health_line, parse_feeds, poll
 from bot.urls import normalize_url
 
-HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1", user_mention="<@U1>")
+HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1")
 
 
 def entry(story: Story, web: WebServer, n: int, **changes: object) -> FeedEntry:
@@ -47,7 +47,8 @@ def test_adding_a_feed_stores_its_articles_at_once(core: Core, web: WebServer) -
     before = core.store.count()
     reply = add(core, url)
     assert isinstance(reply, NoticeReply), reply
-    assert "2 articles stored" in reply.text and "<@U1>" in reply.text
+    assert "2 articles stored" in reply.text and reply.by == "U1"
+    assert reply.text.startswith("added feed #")  # the adapter puts the mention in front
     assert core.store.count() == before + 2
     brief = answer(core, "brief volcano", HERE)
     assert isinstance(brief, BriefingReply)
