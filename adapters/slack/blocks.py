@@ -14,7 +14,8 @@ with `link_names=False`.  Slack has no escape for `*bold*`, `_italic_`, `~strike
 spans, and zero-width characters only work as far as Slack's undocumented parser lets them;
 so, as jsx-slack's `<Escape>` does, a marker that could open or close formatting (one not
 between two letters or digits, where Slack never formats) becomes a look-alike character
-(∗ ˍ ∼ ˋ), which Slack cannot read as markup whatever its parser does.  The one intended
+(∗ ˍ ∼ ˋ), which Slack cannot read as markup whatever its parser does.  Headers are
+`plain_text`, which Slack does not parse; `plain` still breaks every `<` there.  The one intended
 mention, the asker in a notice (`NoticeReply.by`), is the only `<@…>` we write.
 """
 
@@ -57,6 +58,12 @@ def literal(text: str, markers: re.Pattern[str] = _MARKERS) -> str:
     formatting markers replaced by look-alikes and a leading `>` kept from quoting."""
     escaped = markers.sub(lambda m: _LOOKALIKE[m.group()], escape(text))
     return _QUOTE.sub("\u00ad&gt;", escaped)
+
+
+def plain(text: str) -> str:
+    """Text for a `plain_text` object (headers).  Slack reads no markup there; a zero-width
+    space after every `<` keeps mentions and links inert even if Slack ever did."""
+    return text.replace("<", "<\u200b")
 
 
 def notice_literal(text: str) -> str:
@@ -142,7 +149,7 @@ def briefing_message(briefing: Briefing) -> Message:
             "type": "header",
             "text": {
                 "type": "plain_text",
-                "text": shorten(briefing.title, HEADER_MAX),
+                "text": shorten(plain(briefing.title), HEADER_MAX),
                 "emoji": True,
             },
         },
@@ -194,7 +201,11 @@ def articles_message(reply: ArticlesReply) -> Message:
     blocks: list[Block] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": shorten(title, HEADER_MAX), "emoji": True},
+            "text": {
+                "type": "plain_text",
+                "text": shorten(plain(title), HEADER_MAX),
+                "emoji": True,
+            },
         }
     ]
     chunk: list[str] = []
