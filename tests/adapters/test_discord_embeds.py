@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -15,10 +16,11 @@ from adapters.discord.embeds import (
     TITLE_MAX,
     Message,
     briefing_messages,
+    notice_md,
     render,
     source_link,
 )
-from bot.commands import ArticlesReply, ErrorReply, HelpReply
+from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply
 from bot.models import Article, Bullet, Source
 
 
@@ -116,3 +118,63 @@ def test_markdown_heavy_bullets_stay_within_limits_once_escaped() -> None:
     heavy = [Bullet("__init__ *a* _b_ " * 400, ()) for _ in range(3)]
     for message in briefing_messages(make_briefing(heavy)):
         assert_within_limits(message)
+
+
+# -- nothing pings anyone ------------------------------------------------------------------
+
+HOSTILE = "@everyone @here <@&555555555555555555> <@666666666666666666> <#777> *bold* `code`"
+LIVE = ("@everyone", "@here", "<@&", "<@6", "<#7", "*bold*")
+
+
+def shown(message: Message) -> str:
+    parts = [message.content or ""]
+    for embed in message.embeds:
+        data = embed.to_dict()
+        parts += [data.get("title", ""), data.get("description", "")]
+    return "\n".join(parts)
+
+
+def test_every_message_mentions_nobody_and_article_text_looks_literal() -> None:
+    bullet = Bullet(f"Said {HOSTILE}.", (Source(1, f"Report {HOSTILE}", "https://a.test/1"),))
+    briefing = dataclasses.replace(
+        make_briefing([bullet], title=f"Summary: {HOSTILE}"), notes=(f"⚠️ {HOSTILE} failing",)
+    )
+    article = Article(
+        id=3,
+        title=HOSTILE,
+        text="…",
+        source=HOSTILE,
+        url=None,
+        published_at=WHEN,
+        ingested_at=WHEN,
+        content_hash="h",
+    )
+    replies = [
+        BriefingReply(briefing),
+        ArticlesReply((article,), HOSTILE, 1),
+        NoticeReply(f"Nothing new about {HOSTILE}."),
+        ErrorReply(f"No stored articles about '{HOSTILE}'."),
+    ]
+    for reply in replies:
+        for message in render(reply):
+            assert message.allowed_mentions.to_dict() == {"parse": []}
+            text = shown(message)
+            for live in LIVE:
+                assert live not in text, (live, text)
+            # Code spans stay only in core lines (notes, notices, errors): its command hints.
+            assert all("`code`" not in shown(Message(embeds=[e])) for e in message.embeds)
+    assert "@\u200beveryone" in shown(render(BriefingReply(briefing))[0])
+
+
+def test_a_notice_mentions_its_doer_and_may_notify_only_them() -> None:
+    [message] = render(NoticeReply(f"added feed #1 ({HOSTILE}).", by="400000000000000000"))
+    assert message.content is not None
+    assert message.content.startswith("<@400000000000000000> added feed #1 (@\u200beveryone")
+    assert message.allowed_mentions.to_dict() == {"parse": [], "users": [400000000000000000]}
+    [other] = render(NoticeReply("did it", by="@everyone"))  # not a user id: text, no one
+    assert other.content == "@\u200beveryone did it"
+    assert other.allowed_mentions.to_dict() == {"parse": []}
+
+
+def test_command_hints_keep_their_code_spans() -> None:
+    assert notice_md("See `feeds list` for *all*.") == "See `feeds list` for \\*all\\*."

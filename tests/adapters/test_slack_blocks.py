@@ -14,11 +14,13 @@ from adapters.slack.blocks import (
     articles_message,
     briefing_message,
     escape,
+    literal,
+    notice_literal,
     render,
     shorten,
     source_link,
 )
-from bot.commands import ArticlesReply, ErrorReply, HelpReply
+from bot.commands import ArticlesReply, ErrorReply, HelpReply, NoticeReply
 from bot.models import Article, Bullet, Source
 
 
@@ -147,3 +149,58 @@ def test_shorten_keeps_short_text_and_marks_cuts() -> None:
 def test_an_error_full_of_markup_stays_under_the_section_limit() -> None:
     error = render(ErrorReply("<" * 2990))
     assert len(error["blocks"][0]["text"]["text"]) <= SECTION_MAX
+
+
+# -- nothing pings anyone ------------------------------------------------------------------
+
+HOSTILE = (
+    "<!channel> <!here> <!everyone> <@U0VICTIM> <#C0SECRET> <!subteam^S0T|@team> "
+    "<https://evil.test/x|click> *bold* _it_ ~gone~ `code`"
+)
+
+
+def mrkdwn_texts(message: dict) -> list[str]:
+    found = [message["text"]]
+    for block in message["blocks"]:
+        parts = [block.get("text"), *block.get("elements", ())]
+        found += [p["text"] for p in parts if p and p["type"] == "mrkdwn"]
+    return found
+
+
+def test_article_markup_is_inert_in_the_blocks_and_the_notification_text() -> None:
+    bullet = Bullet(f"Said {HOSTILE} today.", (Source(1, f"Report {HOSTILE}", "https://a.test/1"),))
+    message = briefing_message(make_briefing([bullet], title=f"Summary: {HOSTILE}"))
+    texts = mrkdwn_texts(message)
+    for text in texts:
+        assert "<!" not in text and "<@" not in text and "<#" not in text
+        assert "<https://evil" not in text
+        for marker in ("*bold*", "_it_", "~gone~", "`code`"):
+            assert marker not in text
+    assert "&lt;!channel&gt; &lt;!here&gt;" in message["text"]  # notifications: escaped too
+    assert "∗bold∗ ˍitˍ ∼gone∼ ˋcodeˋ" in texts[2]  # look-alikes: shown, never formatted
+    header = message["blocks"][0]["text"]
+    assert header["type"] == "plain_text" and "<!" not in header["text"]
+    assert header["text"].replace("\u200b", "") == f"Summary: {HOSTILE}"
+    assert all(b["text"]["verbatim"] for b in message["blocks"] if b["type"] == "section")
+
+
+def test_markers_inside_words_stay_and_a_leading_quote_does_not_quote() -> None:
+    assert literal("America/New_York a*b*c") == "America/New_York a*b*c"
+    assert literal("> not a quote") == "\u00ad&gt; not a quote"
+    assert notice_literal("use `feeds list` for *all*") == "use `feeds list` for ∗all∗"
+
+
+def test_a_notice_mentions_only_its_doer_and_escapes_the_rest() -> None:
+    reply = NoticeReply(f"added feed #1 ({HOSTILE}): 2 articles stored.", by="U0ASKER")
+    message = render(reply)
+    for text in mrkdwn_texts(message):
+        assert text.startswith("<@U0ASKER> added feed #1 (&lt;!channel&gt;")
+        assert text.count("<") == 1
+    # Anything but a Slack user id is shown as text, never as markup.
+    assert render(NoticeReply("did it", by="<!channel>"))["text"] == "&lt;!channel&gt; did it"
+
+
+def test_errors_quoting_user_input_are_escaped() -> None:
+    error = render(ErrorReply(f"No stored articles about '{HOSTILE}'."))
+    for text in mrkdwn_texts(error):
+        assert "<!" not in text and "<@" not in text and "*bold*" not in text
