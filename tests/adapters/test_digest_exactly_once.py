@@ -310,6 +310,13 @@ async def test_discord_every_part_of_a_long_digest_is_marked_and_checked(
     assert len(posted) == parts
     for i, message in enumerate(posted, 1):
         assert digest_marker(mark, i, parts) in footer(message)
+        # The marker keeps every message within Discord's 6,000 characters across embeds.
+        embeds = message["embeds"]
+        assert (
+            sum(len(str(e.get(k) or "")) for e in embeds for k in ("title", "description"))
+            + sum(len(e.get("footer", {}).get("text", "")) for e in embeds)
+            <= 6000
+        )
     sent = discord_fake.of("POST", rf"/channels/{CHANNEL_ID}/messages")
     assert len({c.payload["nonce"] for c in sent}) == parts
     assert (await discord_poster.landed(subscription, mark)).message_id == first
