@@ -4,15 +4,20 @@ loopback fakes, with the real ledger on SQLite.
 A crash is simulated honestly: the digest is posted through the real poster (the fake channel
 keeps the message), and then the process "dies" (`Crash`, a BaseException that no
 `except Exception` catches), so the ledger row stays claimed.  The fake clock then moves past
-the claim's lease and the next due pass runs, as a restarted process would.
+the claim's lease and the next due pass runs, as a restarted process would.  One test does it
+for real: `briefbot digest run-due` is killed (SIGKILL) while Slack holds its post.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fakes.briefings import make_briefing, make_bullet
@@ -32,6 +37,7 @@ from bot.digests import RETRY_DELAYS, Context, DigestMark, Landed, Outcome, run_
 from bot.ledger import CLAIM_LEASE, Ledger
 from bot.models import Subscription
 
+PROJECT = Path(__file__).resolve().parents[2]
 SLACK_CHANNEL = "C0NEWS"
 SLACK = Context(platform="slack", workspace="T0FAKE", channel=SLACK_CHANNEL, user="U1")
 DISCORD = Context(platform="discord", workspace=GUILD_ID, channel=CHANNEL_ID, user="1")
@@ -204,6 +210,82 @@ async def test_slack_a_passing_history_failure_retries_instead_of_reposting(
     [retried] = await due_pass(core, "slack", slack_poster, AFTER_LEASE + RETRY_DELAYS[-1])
     assert retried.status == "delivered"
     assert len(slack_digests(slack)) == 1
+
+
+async def run_due_cli(settings: Settings, api_url: str, now: datetime | None = None):
+    """`briefbot digest run-due` in its own process (started, not awaited)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": api_url,
+        "PYTHONPATH": str(PROJECT),
+    }
+    env.pop("DISCORD_TOKEN", None)
+    args = ["--now", now.isoformat()] if now else []
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "digest",
+        "run-due",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_slack_a_process_killed_while_its_post_lands_does_not_post_twice(
+    core: Core, settings: Settings
+) -> None:
+    # Real time throughout: the CLI runs on the system clock.
+    real_now = datetime.now(UTC)
+    due = (real_now - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    subscription = Ledger(core.store).subscribe(
+        platform="slack",
+        workspace="T0FAKE",
+        channel=SLACK_CHANNEL,
+        hour=due.hour,
+        minute=due.minute,
+        timezone="UTC",
+        topic=None,
+        bullets=3,
+        quiet=False,
+        created_by="U1",
+        created_at=real_now - timedelta(days=2),
+        window_start=real_now - timedelta(days=1),
+    )
+    slack = await FakeSlack().start()
+    try:
+        first = await run_due_cli(settings, slack.api_url)
+        killed = asyncio.Event()
+
+        async def kill_the_poster(message: dict) -> None:
+            first.kill()  # SIGKILL: Slack has the post; the process never hears back
+            await first.wait()
+            killed.set()
+
+        slack.on_post = kill_the_poster
+        await asyncio.wait_for(killed.wait(), 60)
+        slack.on_post = None
+        await first.communicate()
+        assert first.returncode == -9
+        [posted] = slack_digests(slack)
+        assert row(core, subscription, due.date().isoformat()).status == "claimed"
+
+        # The next run, once the dead claim's lease has run out.
+        later = datetime.now(UTC) + CLAIM_LEASE + timedelta(minutes=1)
+        second = await run_due_cli(settings, slack.api_url, later)
+        out, err = await asyncio.wait_for(second.communicate(), 60)
+        assert second.returncode == 0, out.decode() + err.decode()
+        assert "1 posted" in out.decode()
+        assert len(slack_digests(slack)) == 1
+        assert len(slack.of("conversations.history")) == 1
+        settled = row(core, subscription, due.date().isoformat())
+        assert (settled.status, settled.message_id) == ("delivered", posted["ts"])
+    finally:
+        await slack.stop()
 
 
 # -- Discord ---------------------------------------------------------------------------------

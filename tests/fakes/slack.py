@@ -17,7 +17,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -67,6 +67,9 @@ class FakeSlack:
     app_token: str = APP_TOKEN
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     now: Callable[[], float] = time.time
+    # Awaited with each message chat.postMessage stores, before the answer is sent (a test
+    # may kill the client there: the post landed, the client never heard).
+    on_post: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     # channel id -> messages posted there, oldest first
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -237,6 +240,8 @@ class FakeSlack:
                 message["metadata"] = metadata
             if method == "chat.postMessage":
                 self.messages.setdefault(channel, []).append(message)
+                if self.on_post is not None:
+                    await self.on_post(message)
             return web.json_response(
                 {"ok": True, "channel": channel, "ts": ts, "message_ts": ts, "message": message}
             )
