@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -178,12 +179,20 @@ def _with_marker(message: Message, marker: str) -> Message:
         last = embeds[-1]
         footer = last.footer.text
         last.set_footer(text=f"{footer} · {marker}" if footer else marker)
-        return Message(content=message.content, embeds=embeds)
+        return dataclasses.replace(message, embeds=embeds)
     line = f"\n-# {marker}"
     content = message.content or ""
     if len(content) + len(line) <= CONTENT_MAX:
-        return Message(content=content + line)
-    return Message(content=content, embeds=[discord.Embed().set_footer(text=marker)])
+        return dataclasses.replace(message, content=content + line)
+    return dataclasses.replace(message, embeds=[discord.Embed().set_footer(text=marker)])
+
+
+def _marked(messages: list[Message], mark: DigestMark) -> list[Message]:
+    """A digest's messages, each with its marker (part i of n)."""
+    return [
+        _with_marker(message, digest_marker(mark, part, len(messages)))
+        for part, message in enumerate(messages, 1)
+    ]
 
 
 def _marker_of(data: dict[str, object]) -> tuple[str, int, int] | None:
@@ -200,7 +209,7 @@ def _marker_of(data: dict[str, object]) -> tuple[str, int, int] | None:
 class DigestPoster:
     """Posts scheduled digests with the create-message route; needs no gateway connection.
 
-    Each message carries a nonce (`digest_nonce`, with enforce_nonce) and a marker
+    Each message carries a nonce (`digest_nonce`; discord.py adds enforce_nonce) and a marker
     (`digest_marker`); `landed` reads the channel back for the markers.
     """
 
@@ -220,11 +229,6 @@ class DigestPoster:
             self._me = str(me["id"])
         return self._http
 
-    def _my_id(self) -> str | None:
-        if self.client is not None and self.client.is_ready() and self.client.user is not None:
-            return str(self.client.user.id)
-        return self._me
-
     async def post(self, subscription: Subscription, reply: Reply, mark: DigestMark) -> str:
         """Post to the subscription's channel; return the (first) message id.
 
@@ -233,14 +237,12 @@ class DigestPoster:
         """
         http = await self._http_client()
         ids: list[str] = []
-        messages = render(reply)
-        for part, message in enumerate(messages, 1):
-            marked = _with_marker(message, digest_marker(mark, part, len(messages)))
+        for part, message in enumerate(_marked(render(reply), mark), 1):
             params = discord.http.handle_message_parameters(
-                content=marked.content or discord.utils.MISSING,
-                embeds=marked.embeds or discord.utils.MISSING,
-                allowed_mentions=discord.AllowedMentions.none(),
                 nonce=digest_nonce(mark, part),  # discord.py adds enforce_nonce=True
+                content=message.content or discord.utils.MISSING,
+                embeds=message.embeds or discord.utils.MISSING,
+                allowed_mentions=discord.AllowedMentions.none(),
             )
             try:
                 with params:
@@ -258,6 +260,11 @@ class DigestPoster:
                 break
             ids.append(str(data["id"]))
         return ids[0] if ids else ""
+
+    def _my_id(self) -> str | None:
+        if self.client is not None and self.client.is_ready() and self.client.user is not None:
+            return str(self.client.user.id)
+        return self._me
 
     async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
         """The earlier attempt's first message in the channel, found by its marker.

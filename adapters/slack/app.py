@@ -231,14 +231,8 @@ class DigestPoster:
 
     async def post(self, subscription: Subscription, reply: Reply, mark: DigestMark) -> str:
         """Post to the subscription's channel with the mark as metadata; return the ts."""
-        response = await self.client.chat_postMessage(
-            channel=subscription.channel,
-            unfurl_links=False,
-            unfurl_media=False,
-            metadata=digest_metadata(mark),
-            **render(reply),
-        )
-        return str(response.get("ts") or "")
+        message = {**render(reply), "metadata": digest_metadata(mark)}
+        return await post_message(self.client, subscription.channel, message)
 
     async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
         """The channel's message carrying this mark's metadata, posted after `mark.since`.
