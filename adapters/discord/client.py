@@ -29,7 +29,7 @@ from bot.digests import Context, DigestMark, Landed, Scheduler
 from bot.models import Subscription
 from bot.suggest import article_choices, topic_choices
 
-from .embeds import CONTENT_MAX, Message, error_messages, render
+from .embeds import Message, error_messages, render
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,8 @@ def digest_marker(mark: DigestMark, part: int, parts: int) -> str:
 
 def _with_marker(message: Message, marker: str) -> Message:
     """The message with its marker: in the last embed's footer, else a small last line."""
+    from .embeds import CONTENT_MAX
+
     if message.embeds:
         embeds = [e.copy() for e in message.embeds]
         last = embeds[-1]
