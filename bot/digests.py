@@ -2,7 +2,10 @@
 
 Local times are computed with `zoneinfo`, per local date: a digest at 02:30 on the night the
 clocks spring forward runs at 03:30 (the first valid moment), and on the night they fall back
-it runs once, at the first 02:30.  Exactly-once posting is the ledger's job (`bot.ledger`).
+it runs once, at the first 02:30.  Claims are the ledger's job (`bot.ledger`); a re-claimed
+digest first asks its poster whether an earlier attempt's post landed (`DigestPoster.landed`),
+so a crash between posting and settling does not post it twice (docs/architecture.md says
+exactly which window remains).
 """
 
 from __future__ import annotations
@@ -275,10 +278,54 @@ def retry_at(attempts: int, now: datetime) -> datetime:
 # -- one pass ---------------------------------------------------------------------------------
 
 
-class DigestPoster(Protocol):
-    """What an adapter provides to post a digest to a channel: returns the message id."""
+# How far the platform's clock may lag ours: a read-back looks this far before the digest's
+# scheduled time, so a post stamped a little "early" by the platform is still found.
+CLOCK_SKEW = timedelta(minutes=5)
 
-    async def post(self, subscription: Subscription, reply: object) -> str: ...
+
+@dataclass(frozen=True)
+class DigestMark:
+    """What marks one digest's posts on its platform, so a retry can find an earlier attempt.
+
+    `delivery_id`, `subscription_id` and `local_date` name the ledger row (`bot.ledger`);
+    `since` (UTC) is a moment before any attempt of it can have been posted: a read-back of
+    the channel looks only at messages after it.
+    """
+
+    delivery_id: int
+    subscription_id: int
+    local_date: str  # YYYY-MM-DD in the subscription's time zone
+    since: datetime
+
+    @property
+    def key(self) -> str:
+        """One string naming the delivery, e.g. "12:2026-11-25:40" (subscription:date:row)."""
+        return f"{self.subscription_id}:{self.local_date}:{self.delivery_id}"
+
+
+@dataclass(frozen=True)
+class Landed:
+    """An earlier attempt's post, found in the channel: its message id and when it landed."""
+
+    message_id: str
+    posted_at: datetime  # UTC, the platform's timestamp of the (first) message
+
+
+class DigestPoster(Protocol):
+    """What an adapter provides to post digests, and to find an earlier attempt's post."""
+
+    async def post(self, subscription: Subscription, reply: object, mark: DigestMark) -> str:
+        """Post `reply` to the subscription's channel carrying `mark`; return the message id."""
+        ...
+
+    async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
+        """The post of an earlier attempt with this mark, if the channel shows one.
+
+        None if none is there, or if the channel cannot be read (the adapter then logs one
+        warning and the digest is posted again, as before read-backs existed).  Raises on a
+        passing failure (network, rate limit), so the attempt is retried later.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -343,12 +390,30 @@ async def _run_one(
     claim = await asyncio.to_thread(ledger.claim, subscription, key, at, now, core.clock.now())
     if claim is None:
         return None  # someone else holds it, or it is waiting for its retry time
+    # No attempt can have posted before the digest was due (less the platforms' clock skew).
+    mark = DigestMark(claim.id, subscription.id, key, at - CLOCK_SKEW)
     try:
+        if claim.attempts > 1:
+            # Claimed before: an earlier attempt may have posted and died (or timed out) before
+            # settling.  If its post is in the channel, record it instead of posting again.
+            found = await poster.landed(subscription, mark)
+            if found is not None:
+                window_end = min(max(found.posted_at, subscription.window_start), now)
+                if await asyncio.to_thread(
+                    ledger.delivered, claim, found.message_id, window_end, now
+                ):
+                    log.info(
+                        "Digest %s for %s was already in the channel (message %s); not reposted",
+                        subscription.id,
+                        key,
+                        found.message_id,
+                    )
+                return Outcome(subscription.id, key, "delivered", found.message_id)
         reply = await asyncio.to_thread(compose_digest, core, subscription, day, now)
         if reply is None:
             await asyncio.to_thread(ledger.delivered, claim, "", now, now)
             return Outcome(subscription.id, key, "quiet", "nothing new")
-        message_id = await poster.post(subscription, reply)
+        message_id = await poster.post(subscription, reply, mark)
     except Exception as exc:  # any failure is recorded and retried, never lost
         detail = str(exc) or type(exc).__name__
         retry = retry_at(claim.attempts, now)

@@ -3,7 +3,9 @@
 Exactly-once posting rests on one rule: a digest is posted only by whoever claimed its row,
 unique on (subscription, local date).  Claims are single SQL statements (an INSERT that
 the unique constraint arbitrates, or an UPDATE guarded by the row's state), so two scheduler
-passes, or two processes on one database, can never both win.
+passes, or two processes on one database, can never both win.  A claim whose claimer died
+after posting but before settling is taken over when its lease runs out; the new claimer
+then looks for the earlier post in the channel before posting (`bot.digests`).
 """
 
 from __future__ import annotations

@@ -59,7 +59,10 @@ def apply_endpoints(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+# Read Message History: a retried digest reads the channel back to see if it already landed.
+PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+)
 
 
 def application_id(settings: Settings) -> str:

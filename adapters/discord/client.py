@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
+import hashlib
 import logging
+import re
 import shlex
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -24,7 +27,7 @@ from discord import app_commands
 from bot.app import Core
 from bot.commands import ErrorReply, Reply, answer, is_public
 from bot.config import Settings
-from bot.digests import Context, Scheduler
+from bot.digests import Context, DigestMark, Landed, Scheduler
 from bot.models import Subscription
 from bot.suggest import article_choices, topic_choices
 
@@ -151,28 +154,96 @@ def context_of(interaction: discord.Interaction) -> Context:
     )
 
 
+# A digest's messages carry a nonce (Discord drops a repeat of it by the same author within a
+# few minutes: `enforce_nonce`) and, since Discord does not return nonces when messages are
+# read back, a visible marker in the footer or last line, found by a retry's read-back.
+HISTORY_PAGE = 100  # messages per GET /channels/{id}/messages (Discord's maximum)
+HISTORY_PAGES = 10  # read back at most this many pages per check
+_MARKER = re.compile(r"digest (\d+:\d{4}-\d{2}-\d{2}:\d+) · (\d+)/(\d+)")
+# Read-back refusals: the channel cannot be read (Missing Access / Missing Permissions).
+_UNREADABLE = (discord.Forbidden, discord.NotFound)
+
+
+def digest_nonce(mark: DigestMark, part: int) -> str:
+    """The nonce of a digest's `part` (1-based): at most 25 characters, as Discord allows."""
+    return "bb" + hashlib.sha256(mark.key.encode()).hexdigest()[:18] + f"{part:03d}"[-3:]
+
+
+def digest_marker(mark: DigestMark, part: int, parts: int) -> str:
+    """The visible marker of one message of a digest, e.g. "digest 12:2026-11-25:40 · 1/2"."""
+    return f"digest {mark.key} · {part}/{parts}"
+
+
+def _with_marker(message: Message, marker: str) -> Message:
+    """The message with its marker: in the last embed's footer, else a small last line."""
+    from .embeds import CONTENT_MAX
+
+    if message.embeds:
+        embeds = [e.copy() for e in message.embeds]
+        last = embeds[-1]
+        footer = last.footer.text
+        last.set_footer(text=f"{footer} · {marker}" if footer else marker)
+        return dataclasses.replace(message, embeds=embeds)
+    line = f"\n-# {marker}"
+    content = message.content or ""
+    if len(content) + len(line) <= CONTENT_MAX:
+        return dataclasses.replace(message, content=content + line)
+    return dataclasses.replace(message, embeds=[discord.Embed().set_footer(text=marker)])
+
+
+def _marked(messages: list[Message], mark: DigestMark) -> list[Message]:
+    """A digest's messages, each with its marker (part i of n)."""
+    return [
+        _with_marker(message, digest_marker(mark, part, len(messages)))
+        for part, message in enumerate(messages, 1)
+    ]
+
+
+def _marker_of(data: dict[str, object]) -> tuple[str, int, int] | None:
+    """(delivery key, part, parts) of a message's marker, if it carries one."""
+    texts = [str(data.get("content") or "")]
+    for embed in data.get("embeds") or []:  # type: ignore[attr-defined]
+        texts.append(str(((embed or {}).get("footer") or {}).get("text") or ""))
+    for text in texts:
+        for match in _MARKER.finditer(text):
+            return match.group(1), int(match.group(2)), int(match.group(3))
+    return None
+
+
 class DigestPoster:
-    """Posts scheduled digests with the create-message route; needs no gateway connection."""
+    """Posts scheduled digests with the create-message route; needs no gateway connection.
+
+    Each message carries a nonce (`digest_nonce`; discord.py adds enforce_nonce) and a marker
+    (`digest_marker`); `landed` reads the channel back for the markers.
+    """
 
     def __init__(self, settings: Settings, client: discord.Client | None = None) -> None:
         self.settings = settings
         self.client = client  # the running bot, if any: its session and rate limits are reused
         self._http: discord.http.HTTPClient | None = None
+        self._me: str | None = None  # the bot user's id, when logged in over REST alone
+        self._warned: set[tuple[str, int]] = set()  # (channel, HTTP status) warned about
 
     async def _http_client(self) -> discord.http.HTTPClient:
         if self.client is not None and self.client.is_ready():
             return self.client.http
         if self._http is None:
             self._http = discord.http.HTTPClient(asyncio.get_running_loop())
-            await self._http.static_login(self.settings.discord_token)
+            me = await self._http.static_login(self.settings.discord_token)
+            self._me = str(me["id"])
         return self._http
 
-    async def post(self, subscription: Subscription, reply: Reply) -> str:
-        """Post to the subscription's channel; return the (first) message id."""
+    async def post(self, subscription: Subscription, reply: Reply, mark: DigestMark) -> str:
+        """Post to the subscription's channel; return the (first) message id.
+
+        Each message is sent with its nonce and marker.  If a later message fails, the ones
+        posted stay and the rest is dropped: retrying would repeat what is in the channel.
+        """
         http = await self._http_client()
         ids: list[str] = []
-        for message in render(reply):
+        for part, message in enumerate(_marked(render(reply), mark), 1):
             params = discord.http.handle_message_parameters(
+                nonce=digest_nonce(mark, part),  # discord.py adds enforce_nonce=True
                 content=message.content or discord.utils.MISSING,
                 embeds=message.embeds or discord.utils.MISSING,
                 allowed_mentions=message.allowed_mentions,
@@ -193,6 +264,71 @@ class DigestPoster:
                 break
             ids.append(str(data["id"]))
         return ids[0] if ids else ""
+
+    def _my_id(self) -> str | None:
+        if self.client is not None and self.client.is_ready() and self.client.user is not None:
+            return str(self.client.user.id)
+        return self._me
+
+    async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
+        """The earlier attempt's first message in the channel, found by its marker.
+
+        Reads GET /channels/{id}/messages after the snowflake of `mark.since` (needs Read
+        Message History), only the bot's own messages, at most HISTORY_PAGES pages.  If
+        some parts of a multi-message digest are there and others not, the digest counts as
+        posted (a partial digest is never repeated) and the missing parts are logged.  A
+        refusal (403/404) logs one warning per channel and returns None, so the digest is
+        posted again; other failures raise.
+        """
+        http = await self._http_client()
+        me = self._my_id()
+        after = discord.utils.time_snowflake(mark.since)
+        found: dict[int, str] = {}  # part -> message id
+        parts = 0
+        for _ in range(HISTORY_PAGES):
+            try:
+                page = await http.logs_from(int(subscription.channel), HISTORY_PAGE, after=after)
+            except _UNREADABLE as exc:
+                self._warn_unreadable(subscription, exc)
+                return None
+            for data in page:
+                author = str((data.get("author") or {}).get("id") or "")
+                marker = _marker_of(data)  # type: ignore[arg-type]
+                if marker is None or marker[0] != mark.key or (me is not None and author != me):
+                    continue
+                found.setdefault(marker[1], str(data["id"]))
+                parts = max(parts, marker[2])
+            if len(page) < HISTORY_PAGE:
+                break
+            after = max(int(data["id"]) for data in page)
+        if not found:
+            return None
+        missing = sorted(set(range(1, parts + 1)) - set(found))
+        if missing:
+            log.error(
+                "Digest %s for %s: message(s) %s of %s never reached the channel; the rest is "
+                "there, so it is not posted again",
+                subscription.id,
+                mark.local_date,
+                ", ".join(map(str, missing)),
+                parts,
+            )
+        first = found[min(found)]
+        return Landed(first, discord.utils.snowflake_time(int(first)))
+
+    def _warn_unreadable(self, subscription: Subscription, exc: discord.HTTPException) -> None:
+        if (subscription.channel, exc.status) in self._warned:
+            return
+        self._warned.add((subscription.channel, exc.status))
+        log.warning(
+            "Cannot read the messages of Discord channel %s (%s), so a retried digest (#%s) is "
+            "posted without checking whether an earlier attempt landed: it may appear twice. "
+            "Give briefbot the Read Message History permission there "
+            "(`briefbot discord invite` asks for it).",
+            subscription.channel,
+            _describe(exc),
+            subscription.id,
+        )
 
     async def close(self) -> None:
         """Close the HTTP session this poster opened (not the bot's)."""

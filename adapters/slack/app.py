@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -29,7 +30,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.app import Core
 from bot.commands import ArticlesReply, BriefingReply, Reply, answer, is_public
 from bot.config import Settings
-from bot.digests import Context, Scheduler
+from bot.digests import Context, DigestMark, Landed, Scheduler
 from bot.models import Subscription
 
 from .blocks import Message, error_message, render
@@ -165,15 +166,113 @@ async def compose(
     return reply
 
 
+# Digests carry Slack message metadata naming their ledger row, so a retry can find them.
+DIGEST_EVENT = "briefbot_digest"
+HISTORY_PAGE = 200  # messages per conversations.history page
+HISTORY_PAGES = 10  # read back at most this many pages (2,000 messages) per check
+# conversations.history errors that pass (the read is retried with the digest), as opposed to
+# refusals such as missing_scope or not_in_channel (the channel cannot be read: degrade).
+_PASSING = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+
+
+def digest_metadata(mark: DigestMark) -> dict[str, Any]:
+    """The `metadata` a digest is posted with: {"event_type", "event_payload"} as Slack
+    defines message metadata (docs.slack.dev/messaging/message-metadata)."""
+    return {
+        "event_type": DIGEST_EVENT,
+        "event_payload": {
+            "delivery": mark.delivery_id,
+            "subscription": mark.subscription_id,
+            "local_date": mark.local_date,
+        },
+    }
+
+
+def _same_mark(found: Any, wanted: dict[str, Any]) -> bool:
+    """Metadata read back names the same delivery (values compared as text, whatever JSON
+    type they come back as)."""
+    if not isinstance(found, dict) or found.get("event_type") != wanted["event_type"]:
+        return False
+    payload = found.get("event_payload")
+    if not isinstance(payload, dict):
+        return False
+    return all(str(payload.get(k)) == str(v) for k, v in wanted["event_payload"].items())
+
+
 class DigestPoster:
-    """Posts scheduled digests with chat.postMessage (no Socket Mode or HTTP server needed)."""
+    """Posts scheduled digests with chat.postMessage (no Socket Mode or HTTP server needed),
+    each carrying `digest_metadata`, and finds an earlier attempt's post by reading it back."""
 
     def __init__(self, settings: Settings) -> None:
-        self.client = web_client(settings)
+        # Posting retries 429s (Slack took nothing) but not dropped connections: Slack may
+        # have taken the post, and a blind re-send could show it twice.  The next attempt
+        # reads the channel back first instead.  Reading back retries both.
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+            logger=logging.getLogger("slack_sdk.web"),
+        )
+        self.reader = web_client(settings)
+        self._warned: set[tuple[str, str]] = set()  # (channel, error) already warned about
 
-    async def post(self, subscription: Subscription, reply: Reply) -> str:
-        """Post to the subscription's channel; return the message ts."""
-        return await post_message(self.client, subscription.channel, render(reply))
+    async def post(self, subscription: Subscription, reply: Reply, mark: DigestMark) -> str:
+        """Post to the subscription's channel with the mark as metadata; return the ts."""
+        message = {**render(reply), "metadata": digest_metadata(mark)}
+        return await post_message(self.client, subscription.channel, message)
+
+    async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
+        """The channel's message carrying this mark's metadata, posted after `mark.since`.
+
+        Reads conversations.history (needs channels:history / groups:history) newest first,
+        at most HISTORY_PAGES pages.  A refusal (missing_scope, not_in_channel, …) logs one
+        warning per channel and error and returns None, so the digest is posted again; a
+        passing failure (rate limit after retries, 5xx, network) raises.
+        """
+        wanted = digest_metadata(mark)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            try:
+                response = await self.reader.conversations_history(
+                    channel=subscription.channel,
+                    oldest=f"{mark.since.timestamp():.6f}",
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or "")
+                if exc.response.status_code != 200 or error in _PASSING:
+                    raise
+                self._warn_unreadable(subscription, error)
+                return None
+            for message in response.get("messages") or []:
+                if _same_mark(message.get("metadata"), wanted) and message.get("ts"):
+                    ts = str(message["ts"])
+                    return Landed(ts, datetime.fromtimestamp(float(ts), UTC))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not response.get("has_more") or not cursor:
+                return None
+        return None
+
+    def _warn_unreadable(self, subscription: Subscription, error: str) -> None:
+        if (subscription.channel, error) in self._warned:
+            return
+        self._warned.add((subscription.channel, error))
+        log.warning(
+            "Cannot read the history of Slack channel %s (%s), so a retried digest (#%s) is "
+            "posted without checking whether an earlier attempt landed: it may appear twice. "
+            "Add the channels:history and groups:history scopes (README § Add to Slack).",
+            subscription.channel,
+            error,
+            subscription.id,
+        )
 
 
 @dataclass(frozen=True)

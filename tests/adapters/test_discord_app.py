@@ -203,7 +203,8 @@ def test_invite_link_has_both_scopes_and_only_the_permissions_used(settings: Set
     url = invite_url(dataclasses.replace(settings, discord_token=TOKEN))
     assert "client_id=100000000000000000" in url
     assert "scope=bot+applications.commands" in url
-    assert "permissions=19456" in url  # View Channel + Send Messages + Embed Links
+    # View Channel + Send Messages + Embed Links + Read Message History (digest read-backs)
+    assert "permissions=84992" in url
 
 
 async def test_briefbot_run_discord_registers_and_answers(

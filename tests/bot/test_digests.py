@@ -16,7 +16,10 @@ from fakes import CHESS, HARBOUR, VOLCANO, Story
 from bot.app import Core
 from bot.commands import BriefingReply, ErrorReply, NoticeReply, answer
 from bot.digests import (
+    CLOCK_SKEW,
     Context,
+    DigestMark,
+    Landed,
     Scheduler,
     parse_time,
     parse_timezone,
@@ -35,21 +38,32 @@ THERE = Context(platform="slack", workspace="T1", channel="C2", user="U2")
 
 
 class RecordingPoster:
-    """Records what would be posted; can fail a given number of times first."""
+    """Records what would be posted, as a channel keeps it (with its mark); can fail a given
+    number of times first.  `landed` finds a post by its mark, as the platforms' read-back."""
 
     def __init__(self, failures: int = 0) -> None:
         self.posts: list[tuple[int, object]] = []
+        self.marks: list[DigestMark] = []
+        self.checked: list[DigestMark] = []
         self.failures = failures
         self.posted: asyncio.Event | None = None
 
-    async def post(self, subscription: Subscription, reply: object) -> str:
+    async def post(self, subscription: Subscription, reply: object, mark: DigestMark) -> str:
         if self.failures:
             self.failures -= 1
             raise RuntimeError("ratelimited")
         self.posts.append((subscription.id, reply))
+        self.marks.append(mark)
         if self.posted is not None:
             self.posted.set()
         return f"ts-{len(self.posts)}"
+
+    async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
+        self.checked.append(mark)
+        for i, posted in enumerate(self.marks, 1):
+            if posted.key == mark.key:
+                return Landed(f"ts-{i}", mark.since)
+        return None
 
 
 def at(zone: ZoneInfo, *parts: int) -> datetime:
@@ -254,8 +268,41 @@ def test_a_crash_between_claim_and_post_is_retried_and_posts_once(
     assert run(core, poster, now + timedelta(minutes=1)) == []  # the claim's lease still holds
     [outcome] = run(core, poster, now + CLAIM_LEASE + timedelta(seconds=1))
     assert outcome.status == "delivered"
+    assert [m.local_date for m in poster.checked] == ["2026-11-25"]  # looked, found nothing
     run(core, poster, now + CLAIM_LEASE + timedelta(minutes=5))
     assert len(poster.posts) == 1
+
+
+class Crash(BaseException):
+    """The process dies here: nothing after it runs, not even `except Exception`."""
+
+
+def test_a_crash_after_posting_is_found_in_the_channel_and_not_posted_again(
+    core: Core, paris_0830: Subscription
+) -> None:
+    poster = RecordingPoster()
+    post = poster.post
+
+    async def post_then_die(subscription: Subscription, reply: object, mark: DigestMark) -> str:
+        await post(subscription, reply, mark)
+        raise Crash
+
+    poster.post = post_then_die  # type: ignore[method-assign]
+    now = at(PARIS, 2026, 11, 25, 8, 30)
+    with pytest.raises(Crash):
+        run(core, poster, now)
+    assert poster.checked == []  # a first attempt posts without looking
+    ledger = Ledger(core.store)
+    assert ledger.delivery(paris_0830.id, "2026-11-25").status == "claimed"
+    poster.post = post  # type: ignore[method-assign]
+    assert run(core, poster, now + timedelta(minutes=1)) == []  # the lease still holds
+    [outcome] = run(core, poster, now + CLAIM_LEASE + timedelta(seconds=1))
+    assert (outcome.status, outcome.detail) == ("delivered", "ts-1")
+    assert len(poster.posts) == 1
+    [mark] = poster.checked
+    assert mark.since == at(PARIS, 2026, 11, 25, 8, 30) - CLOCK_SKEW
+    row = ledger.delivery(paris_0830.id, "2026-11-25")
+    assert (row.status, row.message_id, row.attempts) == ("delivered", "ts-1", 2)
 
 
 def test_a_failed_post_is_retried_with_backoff_and_shown(

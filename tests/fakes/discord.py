@@ -16,9 +16,13 @@ What it does, as Discord does it (checked against discord.py 2.7.1):
   ``Client.login`` fetches; ``/applications/@me`` too), bulk overwrite and
   listing of global and guild application commands, interaction callbacks (including the
   ``?with_response=1`` body discord.py asks for), follow-up webhooks (JSON or multipart with
-  ``payload_json``), reading/editing/deleting ``@original`` and follow-up messages, and
-  ``POST /channels/{id}/messages``.  Bot routes check ``Authorization: Bot <token>``;
-  interaction and webhook routes are authorised by the interaction token, as on Discord.
+  ``payload_json``), reading/editing/deleting ``@original`` and follow-up messages,
+  ``POST /channels/{id}/messages`` (kept per channel; a ``nonce`` is echoed in the answer only,
+  and with ``enforce_nonce`` a repeat of the same author's nonce within `NONCE_WINDOW` seconds
+  returns the first message instead of creating one) and ``GET /channels/{id}/messages``
+  (``limit`` 1-100, ``before``/``after``/``around``, newest first, without nonces).  Bot
+  routes check ``Authorization: Bot <token>``; interaction and webhook routes are authorised
+  by the interaction token, as on Discord.
   Errors are Discord-shaped JSON (``{"code": ..., "message": ...}``), and anything unknown is a
   recorded 404.  An interaction can be acknowledged once (a second callback is ``40060``),
   and follow-ups before the acknowledgement are ``10015 Unknown Webhook``.
@@ -60,6 +64,7 @@ CHANNEL_ID = "300000000000000000"
 USER_ID = "400000000000000000"
 
 API_VERSION = 10
+NONCE_WINDOW = 120.0  # seconds; Discord documents "the past few minutes"
 HEARTBEAT_INTERVAL_MS = 41250
 DISCORD_EPOCH_MS = 1420070400000
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
@@ -202,6 +207,12 @@ class FakeDiscord:
     def __init__(self, *, token: str = TOKEN, callback_deadline: float | None = None) -> None:
         self.token: str = token
         self.callback_deadline = callback_deadline
+        # Seconds since the epoch, for snowflakes and the nonce window (a test may pass its
+        # fake clock's, so message times follow it).
+        self.now: Callable[[], float] = time.time
+        # channel id -> messages created there with POST /channels/{id}/messages, oldest first
+        self.channel_messages: dict[str, list[dict[str, Any]]] = {}
+        self._nonces: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
         # What the invoking member may do in the channel (add MANAGE_CHANNELS for admins).
         self.member_permissions: int = EVERYONE_PERMISSIONS
         self.calls: list[Call] = []
@@ -446,7 +457,7 @@ class FakeDiscord:
     # -- objects ----------------------------------------------------------------------------
 
     def _snowflake(self) -> str:
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        ms = int(self.now() * 1000) - DISCORD_EPOCH_MS
         return str((ms << 22) | (next(self._ids) & 0x3FFFFF))
 
     @staticmethod
@@ -861,6 +872,7 @@ class FakeDiscord:
             ),
             ("GET", r"/channels/(?P<channel>\d+)", self._get_channel, True),
             ("POST", r"/channels/(?P<channel>\d+)/messages", self._create_message, True),
+            ("GET", r"/channels/(?P<channel>\d+)/messages", self._get_messages, True),
         ]
         self._routes = [(m, re.compile(f"^{p}$"), h, auth) for m, p, h, auth in routes]
 
@@ -1129,9 +1141,41 @@ class FakeDiscord:
         payload = req.payload if isinstance(req.payload, dict) else {}
         if not _has_body(payload, req.files):
             raise _error(400, 50006, "Cannot send an empty message")
+        nonce = payload.get("nonce")
+        key = (channel_id, BOT_USER_ID, str(nonce))
+        if nonce is not None and payload.get("enforce_nonce"):
+            seen = self._nonces.get(key)
+            if seen is not None and self.now() - seen[0] <= NONCE_WINDOW:
+                return 200, copy.deepcopy(seen[1] | {"nonce": nonce})
         message = self._message(channel_id, payload, files=req.files)
         message["guild_id"] = GUILD_ID
-        return 200, copy.deepcopy(message)
+        self.channel_messages.setdefault(channel_id, []).append(message)
+        if nonce is not None:
+            self._nonces[key] = (self.now(), message)
+        return 200, copy.deepcopy(message | ({"nonce": nonce} if nonce is not None else {}))
+
+    async def _get_messages(self, req: _Request) -> tuple[int, Any]:
+        channel_id = req.match["channel"]
+        self._known_channel(channel_id)
+        try:
+            limit = int(req.query.get("limit", 50))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100:
+            raise _error(400, 50035, "Invalid Form Body")
+        stored = sorted(self.channel_messages.get(channel_id, []), key=lambda m: int(m["id"]))
+        if "after" in req.query:
+            chosen = [m for m in stored if int(m["id"]) > int(req.query["after"])][:limit]
+        elif "before" in req.query:
+            chosen = [m for m in stored if int(m["id"]) < int(req.query["before"])][-limit:]
+        elif "around" in req.query:
+            middle = int(req.query["around"])
+            older = [m for m in stored if int(m["id"]) <= middle][-(limit // 2 + limit % 2) :]
+            newer = [m for m in stored if int(m["id"]) > middle][: limit // 2]
+            chosen = older + newer
+        else:
+            chosen = stored[-limit:]
+        return 200, copy.deepcopy(list(reversed(chosen)))
 
     # -- gateway ----------------------------------------------------------------------------
 

@@ -1,8 +1,12 @@
 """A loopback fake of the Slack Web API and Socket Mode (aiohttp on 127.0.0.1), and a signer.
 
-It answers `auth.test`, `chat.postMessage`, `chat.postEphemeral` and `response_url` posts the
-way Slack does (JSON with `ok`, errors as `ok: false`, 429 with `Retry-After`), checks the bot
-token, and records every call.  Tests wait on `wait_for`, never on time.
+It answers `auth.test`, `chat.postMessage`, `chat.postEphemeral`, `conversations.history` and
+`response_url` posts the way Slack does (JSON with `ok`, errors as `ok: false`, 429 with
+`Retry-After`), checks the bot token, and records every call.  Posted messages are kept per
+channel with their `metadata`; `conversations.history` returns them newest first, after
+`oldest` (exclusive), paged by `cursor`, and shows `metadata` only with `include_all_metadata`.
+Message timestamps (`ts`) come from `now` (seconds since the epoch; a test passes its fake
+clock), each one unique.  Tests wait on `wait_for`, never on time.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -44,6 +48,9 @@ class Failure:
     error: str | None = None
     retry_after: int | None = None
     times: int = 1
+    # Accept the call (a message is posted) but drop the connection instead of answering, as
+    # when a network fails after Slack took the request.
+    lost: bool = False
 
 
 @dataclass
@@ -59,6 +66,12 @@ class FakeSlack:
     port: int = 0
     app_token: str = APP_TOKEN
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    now: Callable[[], float] = time.time
+    # Awaited with each message chat.postMessage stores, before the answer is sent (a test
+    # may kill the client there: the post landed, the client never heard).
+    on_post: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    # channel id -> messages posted there, oldest first
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -80,6 +93,7 @@ class FakeSlack:
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
         self._runner, self.port = await serve_app(app)
@@ -128,6 +142,8 @@ class FakeSlack:
         return failure
 
     async def _payload(self, request: web.Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
         if request.content_type == "application/json":
             return await request.json()
         form = await request.post()
@@ -176,6 +192,11 @@ class FakeSlack:
             await self._record(Call(method, payload, 401))
             return web.json_response({"ok": False, "error": "invalid_auth"})
         failure = self._next_failure(method)
+        if failure is not None and failure.lost:
+            answer = await self._answer(method, payload)
+            assert request.transport is not None
+            request.transport.abort()  # the client never hears back
+            return answer
         if failure is not None:
             headers = {}
             if failure.retry_after is not None:
@@ -184,6 +205,9 @@ class FakeSlack:
             await self._record(Call(method, payload, status))
             body = {"ok": False, "error": failure.error or "ratelimited"}
             return web.json_response(body, status=failure.status, headers=headers)
+        return await self._answer(method, payload)
+
+    async def _answer(self, method: str, payload: dict[str, Any]) -> web.Response:
         await self._record(Call(method, payload, 200))
         if method == "auth.test":
             return web.json_response(
@@ -198,11 +222,57 @@ class FakeSlack:
                 }
             )
         if method in {"chat.postMessage", "chat.postEphemeral"}:
-            ts = f"1700000000.{next(self._ts):06d}"
+            ts = f"{int(self.now())}.{next(self._ts):06d}"
+            channel = str(payload.get("channel") or "")
+            message = {
+                "type": "message",
+                "user": "U0BOT",
+                "bot_id": "B0BOT",
+                "app_id": "A0BRIEF",
+                "text": payload.get("text") or "",
+                "blocks": payload.get("blocks") or [],
+                "ts": ts,
+            }
+            metadata = payload.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            if metadata:
+                message["metadata"] = metadata
+            if method == "chat.postMessage":
+                self.messages.setdefault(channel, []).append(message)
+                if self.on_post is not None:
+                    await self.on_post(message)
             return web.json_response(
-                {"ok": True, "channel": payload.get("channel"), "ts": ts, "message_ts": ts}
+                {"ok": True, "channel": channel, "ts": ts, "message_ts": ts, "message": message}
             )
+        if method == "conversations.history":
+            return web.json_response(self._history(payload))
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    def _history(self, query: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: newest first, `oldest`/`latest` exclusive, cursor paging."""
+        channel = str(query.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(query.get("oldest") or 0)
+        latest = float(query.get("latest") or "inf")
+        limit = max(1, min(int(query.get("limit") or 100), 999))
+        start = int(query.get("cursor") or 0)
+        with_metadata = str(query.get("include_all_metadata", "")).lower() in {"1", "true"}
+        found = [
+            m for m in reversed(self.messages.get(channel, [])) if oldest < float(m["ts"]) < latest
+        ]
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": [
+                m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in page
+            ],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     async def _response_url(self, request: web.Request) -> web.Response:
         payload = await self._payload(request)
