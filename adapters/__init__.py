@@ -74,20 +74,26 @@ def run(core: Core, settings: Settings, platforms: list[str], host: str = "0.0.0
 def _run_loop(main: Coroutine[Any, Any, None]) -> None:
     """`asyncio.run`, minus its wait for the default executor's threads at the end."""
     loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     pool = DaemonPool(max_workers=min(32, (os.cpu_count() or 1) + 4), name="briefbot-thread")
     loop.set_default_executor(pool)
     try:
         loop.run_until_complete(main)
     finally:
         try:
-            leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in leftovers:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+            loop.run_until_complete(_cancel_leftovers())
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            asyncio.set_event_loop(None)
             loop.close()
+
+
+async def _cancel_leftovers() -> None:
+    leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 async def _serve_all(core: Core, settings: Settings, modules: list[ModuleType], host: str) -> None:

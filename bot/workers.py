@@ -11,16 +11,22 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 
-class DaemonPool(Executor):
-    """A thread pool of at most `max_workers` daemon threads (the `Executor` interface)."""
+class DaemonPool(ThreadPoolExecutor):
+    """A thread pool of at most `max_workers` daemon threads (the `Executor` interface).
+
+    It subclasses `ThreadPoolExecutor` only because `loop.set_default_executor` insists on
+    that type (Python 3.11); `submit` and `shutdown` are its own, so none of the parent's
+    non-daemon threads or exit-time joins are ever used.
+    """
 
     def __init__(self, max_workers: int = 8, name: str = "briefbot-worker") -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
+        super().__init__(max_workers=max_workers, thread_name_prefix=name)  # starts no thread
         self._max = max_workers
         self._name = name
         self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple, dict] | None]

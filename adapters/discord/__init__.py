@@ -146,6 +146,19 @@ def digest_poster(settings: Settings) -> DigestPoster:
     return DigestPoster(settings)
 
 
+class _NoVoiceNotice(logging.Filter):
+    """discord.py warns at start that voice needs PyNaCl; briefbot never uses voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
+def _quiet_voice_notice() -> None:
+    client_log = logging.getLogger("discord.client")
+    if not any(isinstance(f, _NoVoiceNotice) for f in client_log.filters):
+        client_log.addFilter(_NoVoiceNotice())
+
+
 async def serve(
     core: Core,
     settings: Settings,
@@ -157,6 +170,7 @@ async def serve(
     """Run the Discord client until `stop` is set."""
     check_settings(settings)
     apply_endpoints(settings)
+    _quiet_voice_notice()
     client = BriefBot(core, settings, scheduler)
     if scheduler is not None:
         # Scheduled digests go through the running bot's session and rate limits.
