@@ -210,9 +210,17 @@ class SilentServer:
         self._server.close()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    ("stop", "command", "words"),
+    [
+        (signal.SIGTERM, "/summarize", ""),
+        (signal.SIGINT, "/summarize", ""),
+        (signal.SIGTERM, "/feeds", "add "),  # the feed's first fetch
+    ],
+    ids=["SIGTERM-page", "SIGINT-page", "SIGTERM-feed"],
+)
 async def test_stop_signal_ends_run_while_a_fetch_is_stalled(
-    tmp_path: Path, stop: signal.Signals
+    tmp_path: Path, stop: signal.Signals, command: str, words: str
 ) -> None:
     slack = await FakeSlack().start()
     try:
@@ -232,8 +240,8 @@ async def test_stop_signal_ends_run_while_a_fetch_is_stalled(
                     line = (await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)).decode()
                     assert line, "the process ended before Slack was listening"
                 port = int(line.rsplit(":", 1)[1].split("/")[0])
-                target = f"http://127.0.0.1:{silent.port}/story"
-                body = command_body("/summarize", target, slack.response_url())
+                target = f"{words}http://127.0.0.1:{silent.port}/story"
+                body = command_body(command, target, slack.response_url())
                 assert await post_signed(f"http://127.0.0.1:{port}/slack/events", body) == 200
                 await asyncio.wait_for(silent.reached.wait(), HANG_GUARD)
                 process.send_signal(stop)
@@ -281,3 +289,42 @@ async def test_signature_failures_warn_once_naming_the_signing_secret(tmp_path: 
         assert "secret-hook" not in stderr and "body" not in stderr.lower()
     finally:
         await slack.stop()
+
+
+async def test_sigterm_stops_discord_with_status_0(tmp_path: Path) -> None:
+    async with FakeDiscord() as discord:
+        env = environment(
+            tmp_path,
+            DISCORD_TOKEN=TOKEN,
+            DISCORD_GUILD_ID=GUILD_ID,
+            DISCORD_API_URL=discord.api_url,
+            DISCORD_GATEWAY_URL=discord.gateway_url,
+        )
+        process = await start(tmp_path, "discord", env)
+        try:
+            await discord.wait_ready(timeout=HANG_GUARD)
+            process.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_discord_invite_names_a_malformed_application_id(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "discord",
+        "invite",
+        cwd=tmp_path,
+        env=environment(tmp_path, DISCORD_APPLICATION_ID="my-app"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+    assert process.returncode == 2 and not out
+    assert_one_line_naming(err.decode(), "DISCORD_APPLICATION_ID")
