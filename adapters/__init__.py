@@ -7,7 +7,7 @@
   connection (for `briefbot digest run-due`).
 
 `run` starts any set of them in one process, with one digest scheduler and one feed poller
-for all.
+for all, and stops them all within seconds on SIGTERM or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,14 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
 import signal
+import threading
+from collections.abc import Coroutine
 from datetime import datetime
 from types import ModuleType
+from typing import Any
 
 from bot.app import Core
 from bot.config import PLATFORMS, Settings
 from bot.digests import DigestPoster, Outcome, Scheduler
 from bot.feeds import Poller
+from bot.workers import DaemonPool
 
 
 def adapter(platform: str) -> ModuleType:
@@ -30,13 +35,65 @@ def adapter(platform: str) -> ModuleType:
     return importlib.import_module(f"adapters.{platform}")
 
 
+# After a stop is asked for, how long the platforms get to close their connections before
+# their tasks are cancelled; everything else is cancelled at once.
+CLOSE_GRACE_SECONDS = 3.0
+
+
+class _Stopped(Exception):
+    """SIGTERM arrived before the event loop took over the signal."""
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
 def run(core: Core, settings: Settings, platforms: list[str], host: str = "0.0.0.0") -> None:
-    """Run the given platforms and the digest scheduler until interrupted."""
-    modules = [adapter(p) for p in platforms]
-    for module in modules:
-        module.check_settings(settings)
-    core.store  # open the store and load seeds before the first command  # noqa: B018
-    asyncio.run(_serve_all(core, settings, modules, host))
+    """Run the given platforms, the digest scheduler and the feed poller until stopped.
+
+    SIGTERM or SIGINT (Ctrl-C) stops everything within a few seconds, even while fetches,
+    polls or digests are in flight: tasks are cancelled, worker threads are daemons nobody
+    waits for (`bot.workers.DaemonPool`), and the fetcher is closed.  A requested stop
+    returns normally; raises `BadArgument` (one line) for settings a platform refuses.
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_stopped) if in_main else None
+    try:
+        modules = [adapter(p) for p in platforms]
+        for module in modules:
+            module.check_settings(settings)
+        core.store  # open the store and load seeds before the first command  # noqa: B018
+        _run_loop(_serve_all(core, settings, modules, host))
+    except (_Stopped, KeyboardInterrupt):
+        return  # stopped before the loop took over the signals: a requested stop
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+
+
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """`asyncio.run`, minus its wait for the default executor's threads at the end."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pool = DaemonPool(max_workers=min(32, (os.cpu_count() or 1) + 4), name="briefbot-thread")
+    loop.set_default_executor(pool)
+    try:
+        loop.run_until_complete(main)
+    finally:
+        try:
+            loop.run_until_complete(_cancel_leftovers())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+async def _cancel_leftovers() -> None:
+    leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 async def _serve_all(core: Core, settings: Settings, modules: list[ModuleType], host: str) -> None:
@@ -58,6 +115,12 @@ async def _serve_all(core: Core, settings: Settings, modules: list[ModuleType], 
     stop.set()
     ticker.cancel()
     poller.cancel()
+    # In-flight fetches end now rather than at their timeout (their threads are abandoned).
+    core.close()
+    # The platforms close their connections; whatever has not finished by then is cancelled.
+    _, pending = await asyncio.wait({*tasks, ticker, poller, waiter}, timeout=CLOSE_GRACE_SECONDS)
+    for task in pending:
+        task.cancel()
     await asyncio.gather(*tasks, ticker, poller, waiter, return_exceptions=True)
     for task in done:
         if task is not waiter and not task.cancelled() and task.exception() is not None:

@@ -123,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         if args.debug:
             raise
-        print(f"briefbot: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # e.g. one line per bad setting
+            print(f"briefbot: {line}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("briefbot: interrupted", file=sys.stderr)

@@ -1,15 +1,20 @@
-"""Settings, read once from the environment (and a `.env` file beside where briefbot runs).
+"""Settings, read once from the environment (and a `.env` file in the working directory).
 
 Secrets never get a default and are never printed: `Settings.__repr__` hides them.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
 
-from .errors import BadArgument
+import summarizers
+
+from .errors import BadSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///briefbot.db"
 # The chat platforms, each an adapter package `adapters.<name>` with its settings below.
@@ -59,43 +64,110 @@ def _flag(value: str) -> bool:
     return value.strip().lower() not in {"0", "false", "no", "off", ""}
 
 
+# Ranges a setting must fall in; a value outside is reported at start, never clamped silently.
+MAX_BULLETS = 20  # the same cap chat commands apply (bot.commands.MAX_BULLETS)
+MAX_HTTP_TIMEOUT = 300.0  # seconds; longer would hold a command for minutes
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class _Reader:
+    """Reads settings from a mapping, collecting one line per bad value instead of stopping."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.get = environ.get
+        self.problems: list[str] = []
+
+    def text(self, name: str, default: str = "") -> str:
+        return (self.get(name) or default).strip()
+
+    def number(
+        self,
+        name: str,
+        default: float,
+        kind: type[int] | type[float],
+        low: float,
+        high: float | None,
+        *,
+        above: bool = False,
+        unit: str = "",
+    ) -> Any:
+        raw = (self.get(name) or "").strip()
+        if not raw:
+            return default
+        word = "a whole number" if kind is int else "a number"
+        within = f"greater than {low:g}" if above else f"at least {low:g}"
+        if high is not None:
+            within = f"from {low:g} to {high:g}" if not above else f"{within} and at most {high:g}"
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value):
+            self.problems.append(f"{name}={raw!r} is not {word}: use {word} {within}{unit}.")
+            return default
+        if (value <= low if above else value < low) or (high is not None and value > high):
+            self.problems.append(f"{name}={raw!r} is out of range: use {word} {within}{unit}.")
+            return default
+        return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
-    """Build settings from `environ` (default: the process environment plus `.env`)."""
+    """Build settings from `environ` (default: the process environment plus `./.env`).
+
+    The `.env` file is read from the working directory only, never from a parent folder, and
+    real environment variables win over it.  Every value is checked; raises `BadSettings`
+    listing one line per bad setting (all of them, not only the first).
+    """
     if environ is None:
         if dotenv:
-            from dotenv import find_dotenv, load_dotenv
+            from dotenv import load_dotenv
 
-            # Real environment variables win over the file, as operators expect.
-            load_dotenv(find_dotenv(usecwd=True), override=False)
+            path = Path.cwd() / ".env"
+            if path.is_file():
+                load_dotenv(path, override=False)
         environ = os.environ
-    get = environ.get
-    try:
-        bullets = int(get("BRIEFBOT_BULLETS", "5"))
-        timeout = float(get("BRIEFBOT_HTTP_TIMEOUT", "15"))
-        port = int(get("PORT") or "3000")
-        grace = float(get("BRIEFBOT_DIGEST_GRACE_HOURS") or "12")
-        interval = int(get("BRIEFBOT_FEED_INTERVAL_MINUTES") or "30")
-    except ValueError as exc:
-        raise BadArgument(f"A numeric setting is not a number: {exc}. Check your .env.") from None
+    read = _Reader(environ)
+    bullets = read.number("BRIEFBOT_BULLETS", 5, int, 1, MAX_BULLETS)
+    timeout = read.number(
+        "BRIEFBOT_HTTP_TIMEOUT", 15.0, float, 0, MAX_HTTP_TIMEOUT, above=True, unit=" seconds"
+    )
+    port = read.number("PORT", 3000, int, 0, 65535, unit=" (0: any free port)")
+    grace = read.number("BRIEFBOT_DIGEST_GRACE_HOURS", 12.0, float, 0, None, unit=" hours")
+    interval = read.number("BRIEFBOT_FEED_INTERVAL_MINUTES", 30, int, 1, None, unit=" minutes")
+    log_level = read.text("LOG_LEVEL", "WARNING").upper()
+    if log_level not in LOG_LEVELS:
+        read.problems.append(
+            f"LOG_LEVEL={read.text('LOG_LEVEL')!r} is not a log level: use one of "
+            f"{', '.join(LOG_LEVELS)}."
+        )
+        log_level = "WARNING"
+    summarizer = read.text("BRIEFBOT_SUMMARIZER", "news")
+    if summarizer.lower() not in summarizers.available():
+        read.problems.append(
+            f"BRIEFBOT_SUMMARIZER={summarizer!r} is not a summarizer: use one of "
+            f"{', '.join(summarizers.available())}."
+        )
+    if read.problems:
+        raise BadSettings(read.problems)
     return Settings(
-        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        summarizer=get("BRIEFBOT_SUMMARIZER") or "news",
+        database_url=read.text("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        summarizer=summarizer,
         bullets=bullets,
-        load_seeds=_flag(get("BRIEFBOT_LOAD_SEEDS", "1")),
+        load_seeds=_flag(read.get("BRIEFBOT_LOAD_SEEDS", "1")),
         http_timeout=timeout,
-        log_level=(get("LOG_LEVEL") or "WARNING").upper(),
-        slack_bot_token=(get("SLACK_BOT_TOKEN") or "").strip(),
-        slack_signing_secret=(get("SLACK_SIGNING_SECRET") or "").strip(),
-        slack_app_token=(get("SLACK_APP_TOKEN") or "").strip(),
-        slack_api_url=_with_slash(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+        log_level=log_level,
+        slack_bot_token=read.text("SLACK_BOT_TOKEN"),
+        slack_signing_secret=read.text("SLACK_SIGNING_SECRET"),
+        slack_app_token=read.text("SLACK_APP_TOKEN"),
+        slack_api_url=_with_slash(read.text("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
         port=port,
         digest_grace_hours=grace,
-        feed_interval_minutes=max(interval, 1),
-        discord_token=(get("DISCORD_TOKEN") or "").strip(),
-        discord_guild_id=(get("DISCORD_GUILD_ID") or "").strip(),
-        discord_application_id=(get("DISCORD_APPLICATION_ID") or "").strip(),
-        discord_api_url=(get("DISCORD_API_URL") or "").strip().rstrip("/"),
-        discord_gateway_url=(get("DISCORD_GATEWAY_URL") or "").strip(),
+        feed_interval_minutes=interval,
+        discord_token=read.text("DISCORD_TOKEN"),
+        discord_guild_id=read.text("DISCORD_GUILD_ID"),
+        discord_application_id=read.text("DISCORD_APPLICATION_ID"),
+        discord_api_url=read.text("DISCORD_API_URL").rstrip("/"),
+        discord_gateway_url=read.text("DISCORD_GATEWAY_URL"),
     )
 
 

@@ -23,6 +23,14 @@ class BadArgument(UserError):
     """An argument could not be understood."""
 
 
+class BadSettings(UserError):
+    """Settings that cannot be used; `problems` holds one line per bad setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
 class FetchFailed(UserError):
     """A URL or file could not be read.
 

@@ -15,7 +15,6 @@ import random
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +28,7 @@ from .ingest import Fetcher, drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed
 from .store import Store, feeds, row_to, to_iso
 from .urls import normalize_url
+from .workers import DaemonPool
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +296,12 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
             fetcher.close()
 
     if by_host:
-        with ThreadPoolExecutor(max_workers=min(8, len(by_host))) as pool:
+        # Daemon threads: a host that never answers cannot hold up a stop of the process.
+        pool = DaemonPool(max_workers=min(8, len(by_host)), name="briefbot-poll")
+        try:
             list(pool.map(one_host, by_host.values()))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
     return sorted(results, key=lambda r: r.feed_id)
 
 

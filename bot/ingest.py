@@ -151,6 +151,7 @@ def _host(url: str) -> str:
 
 
 def _decode(content: bytes) -> str:
+    content = content.replace(b"\x00", b"")  # NUL is never text; see Store.add
     for encoding in ("utf-8", "cp1252", "latin-1"):
         try:
             return content.decode(encoding)

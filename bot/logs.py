@@ -1,8 +1,9 @@
 """Logging set-up that can never print a credential.
 
 Libraries log request headers at DEBUG (slack_sdk includes `Authorization: Bearer …`), so
-redaction happens on every record, whatever logged it: the configured secret values, and
-anything shaped like a Slack or Discord token.
+redaction happens on every record, whatever logged it: the configured secret values, anything
+shaped like a Slack or Discord token, and Slack `response_url`s.  Lines carrying request bodies
+are never shown above DEBUG.
 """
 
 from __future__ import annotations
@@ -11,12 +12,32 @@ import logging
 import re
 from collections.abc import Iterable
 
-# Slack tokens (xoxb-, xoxp-, xapp-, …) and Discord bot tokens (three dot-separated parts).
+# Slack tokens of every family: bot xoxb-, user xoxp-, workspace xoxa-, refresh xoxr-, legacy
+# xoxs-/xoxo-, client xoxc-/xoxd-, rotating xoxe- and xoxe.xoxp-/xoxe.xoxb-, app-level xapp-
+# (https://api.slack.com/concepts/token-types).  Discord bot tokens whatever their first letter:
+# three base64url parts separated by dots, the first the base64 of the bot's snowflake id.
 _TOKEN_SHAPES = re.compile(
-    r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{8,}"
-    r"|\b[MN][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,}"
+    r"(?<![A-Za-z\d])(?:xox[a-z](?:\.xox[a-z])?|xapp)-[0-9A-Za-z.-]{6,}"
+    r"|(?<![A-Za-z\d_.-])[A-Za-z\d_-]{16,40}\.[A-Za-z\d_-]{4,10}\.[A-Za-z\d_-]{20,}"
 )
+# Slack `response_url`s: anyone holding one can post into the channel for 30 minutes.  Masked
+# as URLs on Slack's hooks host, and as the value of any `response_url` field in a logged
+# payload (JSON, a Python dict's repr, or a URL-encoded form, where `:`/`/` are %-escaped).
+_RESPONSE_URLS = re.compile(
+    r"(?:https?(?::|%3A)(?:/|%2F){2})?hooks\.slack\.com[^\s'\"<>,}]*"
+    r"|(?<=response_url)(?P<sep>['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]+",
+    re.IGNORECASE,
+)
+# Library lines that carry a whole request or response body (slack_bolt logs a request whose
+# signature fails at INFO, body included).  Above DEBUG they are lowered to DEBUG, so a body is
+# only ever seen with --debug / LOG_LEVEL=DEBUG, and redacted even then.
+_BODY_LINES = re.compile(r"\bbody\b\s*[:=]|Invalid request signature detected", re.IGNORECASE)
 MASK = "***"
+
+
+def _mask_response_url(match: re.Match[str]) -> str:
+    sep = match.group("sep")
+    return f"{sep}{MASK}" if sep is not None else MASK
 
 
 class RedactSecrets(logging.Filter):
@@ -27,14 +48,23 @@ class RedactSecrets(logging.Filter):
         self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
-        """Mask every secret and token-shaped string in `text`."""
+        """Mask every secret, token-shaped string and Slack `response_url` in `text`."""
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return _TOKEN_SHAPES.sub(MASK, text)
+        text = _TOKEN_SHAPES.sub(MASK, text)
+        return _RESPONSE_URLS.sub(_mask_response_url, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Render the message once, redacted, so no formatter sees the raw arguments."""
+        """Render the message once, redacted, so no formatter sees the raw arguments.
+
+        A line carrying a request or response body, logged above DEBUG, is lowered to DEBUG
+        (and dropped unless the root logger shows DEBUG).
+        """
         message = record.getMessage()
+        if record.levelno > logging.DEBUG and _BODY_LINES.search(message):
+            if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+                return False
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         cleaned = self.redact(message)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -8,6 +8,7 @@ entry commit or roll back together.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -172,6 +173,21 @@ def row_to(cls: type[T], row: Any, *, times: Iterable[str] = (), flags: Iterable
     for name in flags:
         values[name] = bool(values[name])
     return cls(**values)
+
+
+# NUL ends strings in C tools and PostgreSQL refuses it in text; a lone surrogate cannot be
+# encoded as UTF-8 at all.  Both are removed at the one place articles are inserted.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_draft(draft: ArticleDraft) -> ArticleDraft:
+    """`draft` without NUL characters or lone surrogates in any of its text fields."""
+    changes = {
+        name: _UNSTORABLE.sub("", value)
+        for name in ("title", "text", "source", "url", "guid")
+        if isinstance(value := getattr(draft, name), str) and _UNSTORABLE.search(value)
+    }
+    return dataclasses.replace(draft, **changes) if changes else draft
 
 
 def content_hash(title: str, body: str) -> str:
@@ -398,8 +414,13 @@ class Store:
     def add(self, draft: ArticleDraft, analysis: Analysis, now: datetime) -> tuple[Article, bool]:
         """Store an article unless it is already stored; return it and whether it is new.
 
-        The same words (content hash) or the same URL mean the same article.
+        The same words (content hash) or the same URL mean the same article.  NUL characters
+        and lone surrogates (invalid UTF-8 decoded leniently) are removed first, and the
+        analysis redone on the cleaned text, so neither ever reaches the database.
         """
+        cleaned = storable_draft(draft)
+        if cleaned != draft:
+            draft, analysis = cleaned, analyze(cleaned.text, cleaned.title)
         digest = content_hash(draft.title, draft.text)
         try:
             return self._add(draft, analysis, now, digest)

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import re
 
 import discord
 import yarl
@@ -25,25 +26,65 @@ __all__ = [
     "digest_poster",
     "intents",
     "invite_url",
+    "is_snowflake",
     "run",
     "serve",
+    "token_shape_ok",
 ]
 
 log = logging.getLogger(__name__)
 _WHERE = "See README § Add to Discord."
 
 
+_TOKEN_PART = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def is_snowflake(value: str) -> bool:
+    """Whether `value` is a Discord id: a positive 64-bit integer written in decimal.
+
+    Source: https://discord.com/developers/docs/reference#snowflakes
+    """
+    return value.isascii() and value.isdigit() and 0 < int(value) < 2**64
+
+
+def token_shape_ok(token: str) -> bool:
+    """Whether `token` looks like a bot token: three base64url parts separated by dots, the
+    first the base64 of the bot's id (a snowflake).  Checked before connecting, so a pasted
+    client secret or a truncated token is named at once rather than after a login attempt.
+    """
+    parts = token.split(".")
+    if len(parts) != 3 or not all(_TOKEN_PART.fullmatch(part) for part in parts):
+        return False
+    head = parts[0]
+    try:
+        decoded = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return is_snowflake(decoded)
+
+
 def check_settings(settings: Settings) -> None:
-    """Say in one line what is missing and where to get it."""
+    """Say in one line what is missing or malformed and where to get it (`BadArgument`)."""
     if not settings.discord_token:
         raise BadArgument(
             "DISCORD_TOKEN is not set: in the Discord Developer Portal open your application → "
             f"Bot → Reset Token, and put the token in .env. {_WHERE}"
         )
-    if settings.discord_guild_id and not settings.discord_guild_id.isdigit():
+    if not token_shape_ok(settings.discord_token):
+        raise BadArgument(
+            "DISCORD_TOKEN is not a bot token (three parts separated by dots): copy it from "
+            "the Developer Portal → your application → Bot → Reset Token, not the client "
+            f"secret or public key. {_WHERE}"
+        )
+    if settings.discord_guild_id and not is_snowflake(settings.discord_guild_id):
         raise BadArgument(
             "DISCORD_GUILD_ID must be a server id (digits): enable Developer Mode in Discord, "
             "right-click the server → Copy Server ID."
+        )
+    if settings.discord_application_id and not is_snowflake(settings.discord_application_id):
+        raise BadArgument(
+            "DISCORD_APPLICATION_ID must be an application id (digits): Developer Portal → "
+            f"your application → General Information → Application ID. {_WHERE}"
         )
 
 
@@ -68,6 +109,11 @@ PERMISSIONS = discord.Permissions(
 def application_id(settings: Settings) -> str:
     """DISCORD_APPLICATION_ID, or the bot's id, which a bot token begins with (base64)."""
     if settings.discord_application_id:
+        if not is_snowflake(settings.discord_application_id):
+            raise BadArgument(
+                "DISCORD_APPLICATION_ID must be an application id (digits): Developer Portal → "
+                f"your application → General Information → Application ID. {_WHERE}"
+            )
         return settings.discord_application_id
     if settings.discord_token:
         head = settings.discord_token.split(".", 1)[0]
@@ -103,6 +149,19 @@ def digest_poster(settings: Settings) -> DigestPoster:
     return DigestPoster(settings)
 
 
+class _NoVoiceNotice(logging.Filter):
+    """discord.py warns at start that voice needs PyNaCl; briefbot never uses voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
+def _quiet_voice_notice() -> None:
+    client_log = logging.getLogger("discord.client")
+    if not any(isinstance(f, _NoVoiceNotice) for f in client_log.filters):
+        client_log.addFilter(_NoVoiceNotice())
+
+
 async def serve(
     core: Core,
     settings: Settings,
@@ -114,6 +173,7 @@ async def serve(
     """Run the Discord client until `stop` is set."""
     check_settings(settings)
     apply_endpoints(settings)
+    _quiet_voice_notice()
     client = BriefBot(core, settings, scheduler)
     if scheduler is not None:
         # Scheduled digests go through the running bot's session and rate limits.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
@@ -26,6 +27,7 @@ __all__ = [
     "run",
     "serve",
     "serve_http",
+    "verify_tokens",
 ]
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,90 @@ def check_settings(settings: Settings) -> bool:
     return False
 
 
+# Slack API errors that mean "this token is wrong", not "Slack is having a bad moment"
+# (https://api.slack.com/methods/auth.test, https://api.slack.com/methods/apps.connections.open).
+_REFUSED = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "not_allowed_token_type",
+    "missing_scope",
+}
+
+
+async def verify_tokens(settings: Settings, socket_mode: bool) -> str | None:
+    """Ask Slack whether the tokens work before serving anything.
+
+    Calls `auth.test` with SLACK_BOT_TOKEN and, in Socket Mode, `apps.connections.open` with
+    SLACK_APP_TOKEN; returns the WebSocket URL the latter issued (None in HTTP mode), so the
+    handler connects with it instead of asking again (the method is rate-limited to about one
+    call a minute).  Raises `BadArgument` with one line naming the setting Slack refused, or
+    saying that SLACK_API_URL could not be reached.
+    """
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    from .app import web_client
+
+    async def call(setting: str, method: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await method()
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            if error in _REFUSED:
+                raise BadArgument(
+                    f"Slack refused {setting} ({error}): copy it again from your Slack app's "
+                    f"settings into .env. {_WHERE}"
+                ) from None
+            raise BadArgument(f"Slack answered {error or 'an error'} to {setting}.") from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise BadArgument(
+                f"Cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__}): "
+                "check your network or SLACK_API_URL."
+            ) from None
+
+    client = web_client(settings)
+    await call("SLACK_BOT_TOKEN", client.auth_test)
+    if not socket_mode:
+        return None
+    opened = await call(
+        "SLACK_APP_TOKEN", lambda: client.apps_connections_open(app_token=settings.slack_app_token)
+    )
+    return str(opened["url"])
+
+
+class _SignatureFailures(logging.Filter):
+    """Bolt logs every request whose signature fails, body included; say it once instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warned = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "Invalid request signature" not in record.getMessage():
+            return True
+        if not self.warned:
+            self.warned = True
+            log.warning(
+                "Requests to %s fail Slack's signature check: SLACK_SIGNING_SECRET does not "
+                "match your Slack app's Signing Secret (Basic Information), or something "
+                "else is posting there. Further failures are not logged.",
+                EVENTS_PATH,
+            )
+        return False
+
+
+def _warn_once_on_signature_failures() -> None:
+    # Bolt's async verifier logs under its sync parent's name; it exists once the app is built.
+    bolt_log = logging.getLogger("slack_bolt.RequestVerification")
+    if not any(isinstance(f, _SignatureFailures) for f in bolt_log.filters):
+        bolt_log.addFilter(_SignatureFailures())
+        # Bolt logs these at INFO; the filter must see them whatever LOG_LEVEL says.
+        bolt_log.setLevel(logging.INFO)
+
+
 async def serve_http(
     app: AsyncApp, host: str, port: int, on_ready: Callable[[int], None] | None = None
 ) -> None:
@@ -71,7 +157,8 @@ async def serve_http(
     """
     from aiohttp import web
 
-    runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=port))
+    # A stop waits at most a second for requests in flight (handlers ack at once anyway).
+    runner = web.AppRunner(app.web_app(path=EVENTS_PATH, port=port), shutdown_timeout=1.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -105,13 +192,16 @@ async def serve(
 ) -> None:
     """Serve Slack (Socket Mode or HTTP) until `stop` is set."""
     socket_mode = check_settings(settings)
+    wss_url = await verify_tokens(settings, socket_mode)
     app = build_app(core, settings, socket_mode=socket_mode, scheduler=scheduler)
+    _warn_once_on_signature_failures()
     if scheduler is not None:
         scheduler.posters["slack"] = DigestPoster(settings)
     if socket_mode:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        handler.client.wss_uri = wss_url  # the URL verify_tokens was just given
         await handler.connect_async()
         print("briefbot: Slack Socket Mode connected", flush=True)
         try:

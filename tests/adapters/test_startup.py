@@ -1,0 +1,330 @@
+"""`briefbot run` tells the truth at start and stops when asked: real subprocesses against the
+loopback fakes.  Timeouts here are hang guards, never assertions about speed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from fakes.discord import GUILD_ID, TOKEN, FakeDiscord
+from fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, post_signed
+
+PROJECT = Path(__file__).resolve().parents[2]
+HANG_GUARD = 60  # seconds; a run that takes this long has hung
+_SETTINGS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "DISCORD_TOKEN",
+    "DISCORD_GUILD_ID",
+    "DISCORD_APPLICATION_ID",
+    "DISCORD_API_URL",
+    "DISCORD_GATEWAY_URL",
+    "LOG_LEVEL",
+)
+
+
+def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SETTINGS}
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+            "PORT": "0",
+            "PYTHONPATH": str(PROJECT),
+            # The guarded fetcher only reaches loopback servers an operator allowed.
+            "BRIEFBOT_FETCH_ALLOW": "127.0.0.1",
+            **settings,
+        }
+    )
+    return env
+
+
+async def start(tmp_path: Path, platform: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        platform,
+        "--host",
+        "127.0.0.1",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def run_to_end(tmp_path: Path, platform: str, env: dict[str, str]) -> tuple[int, str]:
+    process = await start(tmp_path, platform, env)
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+def assert_one_line_naming(stderr: str, setting: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert setting in lines[0] and lines[0].startswith("briefbot: ")
+    assert "Traceback" not in stderr
+
+
+async def test_wrong_slack_bot_token_is_named_at_start(tmp_path: Path) -> None:
+    slack = await FakeSlack().start()
+    try:
+        env = environment(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-0000000000-1111111111-wrongwrongwrong",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.api_url,
+        )
+        status, stderr = await run_to_end(tmp_path, "slack", env)
+        assert status == 2
+        assert_one_line_naming(stderr, "SLACK_BOT_TOKEN")
+        assert "wrongwrongwrong" not in stderr
+        assert slack.of("auth.test", ok=False)
+    finally:
+        await slack.stop()
+
+
+@pytest.mark.parametrize(
+    "app_token", ["xapp-1-A111-222-wrongapptoken", BOT_TOKEN], ids=["refused", "bot-token"]
+)
+async def test_wrong_slack_app_token_is_one_line_not_a_reconnect_loop(
+    tmp_path: Path, app_token: str
+) -> None:
+    slack = await FakeSlack().start()
+    try:
+        env = environment(
+            tmp_path,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_APP_TOKEN=app_token,
+            SLACK_API_URL=slack.api_url,
+        )
+        status, stderr = await run_to_end(tmp_path, "slack", env)
+        assert status == 2
+        assert_one_line_naming(stderr, "SLACK_APP_TOKEN")
+        assert len(slack.of("apps.connections.open", ok=False)) <= 1
+    finally:
+        await slack.stop()
+
+
+async def test_socket_mode_connects_with_the_url_the_token_check_was_given(
+    tmp_path: Path,
+) -> None:
+    slack = await FakeSlack().start()
+    try:
+        env = environment(
+            tmp_path,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_APP_TOKEN=APP_TOKEN,
+            SLACK_API_URL=slack.api_url,
+        )
+        process = await start(tmp_path, "slack", env)
+        try:
+            await slack.wait_for(lambda f: f.sockets, timeout=HANG_GUARD)
+            assert len(slack.of("apps.connections.open")) == 1
+            process.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        assert process.returncode == 0, err.decode()
+    finally:
+        await slack.stop()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DISCORD_TOKEN", "not-a-bot-token"),
+        ("DISCORD_TOKEN", "aGVsbG8gd29ybGQ.Gfake0.fake-bot-token-value-for-tests-only-123"),
+        ("DISCORD_GUILD_ID", "my-server"),
+        ("DISCORD_APPLICATION_ID", "12ab"),
+    ],
+)
+async def test_malformed_discord_settings_are_named_before_connecting(
+    tmp_path: Path, setting: str, value: str
+) -> None:
+    env = environment(
+        tmp_path,
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_URL="http://127.0.0.1:9/api",  # never reached
+        DISCORD_GATEWAY_URL="ws://127.0.0.1:9/gateway",
+    )
+    env[setting] = value
+    status, stderr = await run_to_end(tmp_path, "discord", env)
+    assert status == 2
+    assert_one_line_naming(stderr, setting)
+
+
+async def test_discord_token_refused_at_login_is_named(tmp_path: Path) -> None:
+    wrong = TOKEN.rsplit(".", 1)[0] + ".this-is-not-the-right-secret-part-000000"
+    async with FakeDiscord() as discord:
+        env = environment(
+            tmp_path,
+            DISCORD_TOKEN=wrong,
+            DISCORD_GUILD_ID=GUILD_ID,
+            DISCORD_API_URL=discord.api_url,
+            DISCORD_GATEWAY_URL=discord.gateway_url,
+        )
+        status, stderr = await run_to_end(tmp_path, "discord", env)
+    assert status == 2
+    assert_one_line_naming(stderr, "DISCORD_TOKEN")
+    assert "this-is-not-the-right" not in stderr
+
+
+class SilentServer:
+    """Accepts connections on 127.0.0.1 and never answers; `reached` is set on the first."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self.port = 0
+
+    async def __aenter__(self) -> SilentServer:
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self._writers.append(writer)
+            self.reached.set()
+
+        self._server = await asyncio.start_server(hold, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for writer in self._writers:
+            writer.close()
+        assert self._server is not None
+        self._server.close()
+
+
+@pytest.mark.parametrize(
+    ("stop", "command", "words"),
+    [
+        (signal.SIGTERM, "/summarize", ""),
+        (signal.SIGINT, "/summarize", ""),
+        (signal.SIGTERM, "/feeds", "add "),  # the feed's first fetch
+    ],
+    ids=["SIGTERM-page", "SIGINT-page", "SIGTERM-feed"],
+)
+async def test_stop_signal_ends_run_while_a_fetch_is_stalled(
+    tmp_path: Path, stop: signal.Signals, command: str, words: str
+) -> None:
+    slack = await FakeSlack().start()
+    try:
+        async with SilentServer() as silent:
+            env = environment(
+                tmp_path,
+                SLACK_BOT_TOKEN=BOT_TOKEN,
+                SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                SLACK_API_URL=slack.api_url,
+                BRIEFBOT_HTTP_TIMEOUT="300",  # the fetch would hold for minutes
+            )
+            process = await start(tmp_path, "slack", env)
+            try:
+                assert process.stdout is not None
+                line = ""
+                while "listening on" not in line:
+                    line = (await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)).decode()
+                    assert line, "the process ended before Slack was listening"
+                port = int(line.rsplit(":", 1)[1].split("/")[0])
+                target = f"{words}http://127.0.0.1:{silent.port}/story"
+                body = command_body(command, target, slack.response_url())
+                assert await post_signed(f"http://127.0.0.1:{port}/slack/events", body) == 200
+                await asyncio.wait_for(silent.reached.wait(), HANG_GUARD)
+                process.send_signal(stop)
+                _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        assert process.returncode == 0, err.decode()
+        assert "Traceback" not in err.decode()
+    finally:
+        await slack.stop()
+
+
+async def test_signature_failures_warn_once_naming_the_signing_secret(tmp_path: Path) -> None:
+    slack = await FakeSlack().start()
+    try:
+        env = environment(
+            tmp_path,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET="not-the-apps-signing-secret",
+            SLACK_API_URL=slack.api_url,
+            LOG_LEVEL="INFO",
+        )
+        process = await start(tmp_path, "slack", env)
+        try:
+            assert process.stdout is not None
+            line = ""
+            while "listening on" not in line:
+                line = (await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)).decode()
+                assert line, "the process ended before Slack was listening"
+            port = int(line.rsplit(":", 1)[1].split("/")[0])
+            body = command_body("/brief", "ukraine", slack.response_url("secret-hook"))
+            for _ in range(3):
+                assert await post_signed(f"http://127.0.0.1:{port}/slack/events", body) == 401
+            process.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        stderr = err.decode()
+        assert process.returncode == 0, stderr
+        assert len([x for x in stderr.splitlines() if "SLACK_SIGNING_SECRET" in x]) == 1, stderr
+        assert "secret-hook" not in stderr and "body" not in stderr.lower()
+    finally:
+        await slack.stop()
+
+
+async def test_sigterm_stops_discord_with_status_0(tmp_path: Path) -> None:
+    async with FakeDiscord() as discord:
+        env = environment(
+            tmp_path,
+            DISCORD_TOKEN=TOKEN,
+            DISCORD_GUILD_ID=GUILD_ID,
+            DISCORD_API_URL=discord.api_url,
+            DISCORD_GATEWAY_URL=discord.gateway_url,
+        )
+        process = await start(tmp_path, "discord", env)
+        try:
+            await discord.wait_ready(timeout=HANG_GUARD)
+            process.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_discord_invite_names_a_malformed_application_id(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "discord",
+        "invite",
+        cwd=tmp_path,
+        env=environment(tmp_path, DISCORD_APPLICATION_ID="my-app"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+    assert process.returncode == 2 and not out
+    assert_one_line_naming(err.decode(), "DISCORD_APPLICATION_ID")
