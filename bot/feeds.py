@@ -499,7 +499,7 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     finally:
         fetcher.close()
     who = f"{context.user_mention} added" if getattr(context, "user_mention", "") else "Added"
-    already = f" ({earlier} stored earlier are available here too)" if earlier else ""
+    already = f", {earlier} already stored from it" if earlier else ""
     text = (
         f"{who} feed #{feed.id} ({name}): {result.stored} "
         f"article{'' if result.stored == 1 else 's'} stored now{already}; "
