@@ -600,11 +600,28 @@ class Store:
         condition = self._known_condition(url, guid)
         if condition is None:
             return False
-        with self.transaction() as conn:
+        wanted = set(scopes)
+        with self.engine.connect() as conn:
             found = conn.execute(select(articles.c.id).where(condition).limit(1)).first()
             if found is None:
                 return False
-            self._grant(conn, found.id, scopes, feed)
+            have = set(
+                conn.execute(
+                    select(article_scopes.c.scope).where(article_scopes.c.article_id == found.id)
+                ).scalars()
+            )
+            linked = (
+                not feed
+                or conn.execute(
+                    select(article_feeds.c.article_id).where(
+                        article_feeds.c.article_id == found.id, article_feeds.c.feed_url == feed
+                    )
+                ).first()
+                is not None
+            )
+        if not wanted <= have or not linked:  # write only when something is missing
+            with self.transaction() as conn:
+                self._grant(conn, found.id, wanted, feed)
         return True
 
     def grant_feed(self, feed_url: str, scope: str) -> int:
