@@ -499,12 +499,13 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     finally:
         fetcher.close()
     who = f"{context.user_mention} added" if getattr(context, "user_mention", "") else "Added"
-    already = f", {earlier} already stored from it" if earlier else ""
     text = (
         f"{who} feed #{feed.id} ({name}): {result.stored} "
-        f"article{'' if result.stored == 1 else 's'} stored now{already}; "
+        f"article{'' if result.stored == 1 else 's'} stored now; "
         f"fetched every {feed.interval_minutes} minutes."
     )
+    if earlier:  # another workspace follows it too
+        text += f" Its {earlier} earlier article{'' if earlier == 1 else 's'} can be read here too."
     if result.error:
         text += f" First fetch failed: {result.error}."
     return NoticeReply(text)

@@ -142,7 +142,7 @@ async def test_a_feed_both_teams_follow_is_fetched_once_and_read_by_both(
     assert "added feed" in added
     assert HARVEST.title not in await ask(url, fake, TEAM_B, "/articles", "")
     joined = await ask(url, fake, TEAM_B, "/feeds", f"add {feed}")
-    assert "1 already stored from it" in joined
+    assert "Its 1 earlier article can be read here too" in joined
     assert HARVEST.title in await ask(url, fake, TEAM_B, "/articles", "")
 
     web.serve("/both", entries(HARVEST, VOLCANO), "application/rss+xml")

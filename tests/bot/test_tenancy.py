@@ -32,8 +32,8 @@ from bot.store import SCHEMA_VERSION, Store
 from bot.suggest import article_choices, topic_choices
 from bot.urls import normalize_url
 
-A = Context(platform="slack", workspace="TA", channel="CA", user="UA", user_mention="<@UA>")
-B = Context(platform="slack", workspace="TB", channel="CB", user="UB", user_mention="<@UB>")
+A = Context(platform="slack", workspace="TA", channel="CA", user="UA")
+B = Context(platform="slack", workspace="TB", channel="CB", user="UB")
 GUILD = Context(platform="discord", workspace="TA", channel="1", user="9")  # same id, not A
 
 
@@ -155,7 +155,7 @@ def test_a_feed_two_workspaces_follow_is_fetched_once_per_poll_and_read_by_both(
     joined = follow(core, url, B)
     # What the feed already brought in is B's at once.
     assert HARVEST.title in titles(core, B)
-    assert "1 already stored from it" in joined.text
+    assert "Its 1 earlier article can be read here too" in joined.text
     feed(web, "/both", [entry(HARVEST, web, 1), entry(CHESS, web, 2)])
     fetched = len(web.requests_to("/both"))
     clock.advance(timedelta(hours=1))
