@@ -19,6 +19,7 @@ from summarizers.vectors import TermSpace
 
 from .clock import Clock
 from .models import Article, Briefing, Bullet, Source
+from .scopes import Scope
 from .store import Store
 
 # How many of the newest matching articles a briefing reads.
@@ -47,6 +48,7 @@ def compose_briefing(
     summarizer: Summarizer,
     clock: Clock,
     *,
+    scope: Scope,
     topic: str | None = None,
     bullets: int = 5,
     since: datetime | None = None,
@@ -55,7 +57,8 @@ def compose_briefing(
     stored_after: datetime | None = None,
     stored_until: datetime | None = None,
 ) -> Briefing:
-    """Build a briefing of up to `bullets` bullets from the newest matching articles.
+    """Build a briefing of up to `bullets` bullets from the newest matching articles that
+    `scope` may read.
 
     `stored_after`/`stored_until` bound the articles by when they were first stored (digests).
     """
@@ -63,6 +66,7 @@ def compose_briefing(
         topic,
         since=since,
         limit=max_articles,
+        scope=scope,
         stored_after=stored_after,
         stored_until=stored_until,
     )

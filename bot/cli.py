@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help='run one chat command, e.g. chat "brief ukraine 3"')
     chat.add_argument("text", nargs="+", help="the command as typed in Slack or Discord")
+    chat.add_argument(
+        "--workspace",
+        metavar="PLATFORM:ID",
+        help="answer as that workspace would be answered, e.g. slack:T0123 or discord:<guild "
+        "id>: it then sees only its own and the shared articles (default: the operator, who "
+        "sees every article)",
+    )
     chat.add_argument("--format", choices=formats, default="text")
     return parser
 
@@ -215,8 +222,20 @@ def _ingest(core, args: argparse.Namespace) -> int:
 
 def _chat(core, args: argparse.Namespace) -> int:
     from .commands import answer
+    from .digests import CLI, Context
 
-    return _print_reply(answer(core, " ".join(args.text)), args.format)
+    context = CLI
+    if args.workspace is not None:
+        from .errors import BadArgument
+
+        platform, _, workspace = args.workspace.partition(":")
+        if platform not in PLATFORMS or not workspace.strip():
+            raise BadArgument(
+                f"--workspace {args.workspace!r}: use PLATFORM:ID with a platform among "
+                f"{', '.join(PLATFORMS)}, e.g. slack:T0123."
+            )
+        context = Context(platform=platform, workspace=workspace.strip(), user="operator")
+    return _print_reply(answer(core, " ".join(args.text), context), args.format)
 
 
 def _digest(core, args: argparse.Namespace) -> int:

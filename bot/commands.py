@@ -20,6 +20,7 @@ from .digests import _Help as DigestHelp
 from .errors import BadArgument, UnknownArticle, UserError
 from .feeds import FeedsRequest, handle_feeds, parse_feeds
 from .models import Article, Briefing, Bullet, Source
+from .scopes import Scope
 
 log = logging.getLogger(__name__)
 
@@ -280,22 +281,24 @@ def _dispatch(core: Core, request: Request, context: Context) -> Reply:
         return handle_digest(core, request, context)  # type: ignore[return-value]
     if isinstance(request, FeedsRequest):
         return handle_feeds(core, request, context)  # type: ignore[return-value]
+    # Every read below sees only what this workspace may (bot.scopes); the CLI sees everything.
+    scope = context.scope
     if isinstance(request, BriefRequest):
-        return _brief(core, request)
+        return _brief(core, request, scope)
     if isinstance(request, SummarizeRequest):
-        return BriefingReply(summarize_article(core, request))
+        return BriefingReply(summarize_article(core, request, scope))
     if isinstance(request, ArticlesRequest):
-        found = core.store.search(request.query, limit=request.limit)
+        found = core.store.search(request.query, limit=request.limit, scope=scope)
         if request.query and not found:
             raise UserError(
                 f"No stored article matches {request.query!r}. Try fewer words, or "
                 "`articles` to see the newest."
             )
-        return ArticlesReply(tuple(found), request.query, core.store.count())
+        return ArticlesReply(tuple(found), request.query, core.store.count(scope))
     raise BadArgument(f"Unsupported request {type(request).__name__}.")
 
 
-def _brief(core: Core, request: BriefRequest) -> Reply:
+def _brief(core: Core, request: BriefRequest, scope: Scope) -> Reply:
     from .briefing import compose_briefing
 
     summarizer = core.summarizer(request.summarizer)
@@ -306,6 +309,7 @@ def _brief(core: Core, request: BriefRequest) -> Reply:
         core.store,
         summarizer,
         core.clock,
+        scope=scope,
         topic=request.topic,
         bullets=request.bullets or core.settings.bullets,
         since=since,
@@ -320,8 +324,13 @@ def _brief(core: Core, request: BriefRequest) -> Reply:
     return BriefingReply(briefing)
 
 
-def summarize_article(core: Core, request: SummarizeRequest) -> Briefing:
-    """Summarize a stored article, a web page or (from the CLI) a file, without storing it."""
+def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Briefing:
+    """Summarize a stored article `scope` may read, a web page or (from the CLI) a file,
+    without storing it.
+
+    Raises UnknownArticle for an id that is missing and, with the same words, for one that
+    `scope` may not read, so another workspace's ids reveal nothing.
+    """
     from summarizers.analysis import analyze
 
     from .ingest import draft_from_html, draft_from_plain, is_url
@@ -331,7 +340,7 @@ def summarize_article(core: Core, request: SummarizeRequest) -> Briefing:
     summarizer = core.summarizer(request.summarizer)
     if target.lstrip("#").isascii() and target.lstrip("#").isdigit():
         article_id = int(target.lstrip("#"))
-        article = core.store.get(article_id)
+        article = core.store.get(article_id, scope=scope)
         if article is None:
             raise UnknownArticle(article_id)
         title, url, source_id = article.title, article.url, article.id

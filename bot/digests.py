@@ -27,6 +27,7 @@ from .app import Core
 from .errors import BadArgument, UserError
 from .ledger import Ledger
 from .models import Delivery, Subscription
+from .scopes import Scope, scope_of
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,12 @@ class Context:
     # What changing them takes, named the platform's way (for the refusal).
     manage_permission: str = "permission to manage this channel"
     default_timezone: str = "UTC"
+
+    @property
+    def scope(self) -> Scope:
+        """Whose articles this command may read (bot.scopes): its workspace's and the shared
+        library; the command line (platform "cli") reads every article."""
+        return scope_of(self.platform, self.workspace)
 
 
 CLI = Context()
@@ -446,6 +453,7 @@ def compose_digest(
         core.store,
         core.summarizer(),
         core.clock,
+        scope=scope_of(subscription.platform, subscription.workspace),
         topic=subscription.topic,
         bullets=subscription.bullets,
         title=title,
@@ -517,7 +525,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
                 f"Time zone: {zone} (the default). To change it, unsubscribe and add one, "
                 "e.g. `/digest subscribe 08:30 Europe/Paris`."
             )
-        if request.topic and not core.store.search(request.topic, limit=1):
+        if request.topic and not core.store.search(request.topic, limit=1, scope=context.scope):
             lines.append(
                 f"No stored article mentions “{request.topic}” yet; the digest will say so "
                 "until some arrive."

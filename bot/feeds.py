@@ -26,6 +26,7 @@ from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .ingest import Fetcher, drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed
+from .scopes import workspace_key
 from .store import Store, feeds, row_to, to_iso
 from .urls import normalize_url
 from .workers import DaemonPool
@@ -150,15 +151,28 @@ class FeedRegistry:
             ).first()
         return _feed(row) if row else None
 
-    def find(self, url: str) -> Feed | None:
-        """An active feed with this (normalised) URL."""
+    def find(self, url: str, platform: str = "cli", workspace: str = "") -> Feed | None:
+        """An active feed with this (normalised) URL that `platform`/`workspace` sees: its
+        own, or one added from the command line (whose articles every workspace reads)."""
+        mine = (feeds.c.platform == platform) & (feeds.c.workspace == workspace)
         with self.store.engine.connect() as conn:
             row = conn.execute(
-                select(feeds).where(
-                    feeds.c.canonical_url == normalize_url(url), feeds.c.active == 1
-                )
+                select(feeds)
+                .where(feeds.c.canonical_url == normalize_url(url), feeds.c.active == 1)
+                .where(mine | (feeds.c.platform == "cli"))
+                .order_by(feeds.c.id)
             ).first()
         return _feed(row) if row else None
+
+    def following(self, url: str) -> list[Feed]:
+        """Every active feed row with this (normalised) URL, whoever added it, oldest first."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(feeds)
+                .where(feeds.c.canonical_url == normalize_url(url), feeds.c.active == 1)
+                .order_by(feeds.c.id)
+            ).all()
+        return [_feed(r) for r in rows]
 
     def all(self, platform: str | None = None, workspace: str | None = None) -> list[Feed]:
         """Active feeds; with a workspace, those added there or from the command line."""
@@ -206,92 +220,134 @@ def backoff(failures: int, interval: timedelta, retry_after: float | None = None
 
 
 def poll_feed(core: Core, feed: Feed, fetcher: Fetcher, now: datetime) -> PollResult:
-    """Fetch one feed once (conditionally) and store its new entries; never raises."""
+    """Fetch one feed once (conditionally) and store its new entries; never raises.
+
+    The fetch serves every workspace following the same URL (see `poll_group`); the result
+    returned is `feed`'s.
+    """
+    group = FeedRegistry(core.store).following(feed.url)
+    if all(f.id != feed.id for f in group):
+        group = [feed, *group]
+    results = poll_group(core, group, fetcher, now)
+    return next(r for r in results if r.feed_id == feed.id)
+
+
+def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -> list[PollResult]:
+    """Fetch one feed URL once for all its followers (feed rows sharing a canonical URL, one
+    per workspace or the operator) and store its new entries; never raises.
+
+    Every article of the fetch, new or already stored, becomes readable by each follower's
+    workspace (the operator's feeds: the shared library) and is linked to the feed URL, so a
+    workspace that follows it later is granted what it already brought in.  The first row's
+    validators make the request conditional; every row records the same outcome.
+    """
     registry = FeedRegistry(core.store)
-    interval = timedelta(minutes=feed.interval_minutes)
+    lead = group[0]
+    canonical = normalize_url(lead.url)
+    scopes = {workspace_key(f.platform, f.workspace) for f in group}
+    # A workspace's own name for a feed is its business: sources use it only when all agree.
+    names = {f.name for f in group}
+    source_name = lead.name if len(names) == 1 else None
+    interval = timedelta(minutes=lead.interval_minutes)
     jitter = timedelta(seconds=random.uniform(0, JITTER * interval.total_seconds()))
+
+    def record_all(**values: Any) -> None:
+        for feed in group:
+            registry.record(feed, **values)
+
+    def results(**values: Any) -> list[PollResult]:
+        return [PollResult(f.id, f.name, **values) for f in group]
+
     try:
-        fetched = fetcher.get(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        fetched = fetcher.get(lead.url, etag=lead.etag, last_modified=lead.last_modified)
         if fetched.status == 304:
-            registry.record(
-                feed,
+            record_all(
                 last_fetched_at=now,
                 next_fetch_at=now + interval + jitter,
                 failures=0,
                 last_error=None,
                 paused=False,
             )
-            return PollResult(feed.id, feed.name, not_modified=True)
+            return results(not_modified=True)
         if not looks_like_feed(fetched):
             raise FetchFailed("it is not an RSS or Atom feed any more")
         stored = duplicates = 0
+
+        def known(link: str | None, guid: str | None) -> bool:
+            return core.store.share_known(link, guid, scopes, canonical)
+
         for label, outcome in drafts_from_feed(
-            fetched.content, fetched.url, fetcher, known=core.store.knows, source_name=feed.name
+            fetched.content, fetched.url, fetcher, known=known, source_name=source_name
         ):
-            result = store_draft(core.store, label, outcome, core.clock)
+            result = store_draft(
+                core.store, label, outcome, core.clock, scopes=scopes, feed=canonical
+            )
             stored += result.status == "stored"
             duplicates += result.status == "duplicate"
-        registry.record(
-            feed,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            last_fetched_at=now,
-            next_fetch_at=now + interval + jitter,
-            failures=0,
-            last_error=None,
-            paused=False,
-            articles_stored=feed.articles_stored + stored,
-        )
-        return PollResult(feed.id, feed.name, stored=stored, duplicates=duplicates)
+        for feed in group:
+            registry.record(
+                feed,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                last_fetched_at=now,
+                next_fetch_at=now + interval + jitter,
+                failures=0,
+                last_error=None,
+                paused=False,
+                articles_stored=feed.articles_stored + stored,
+            )
+        return results(stored=stored, duplicates=duplicates)
     except FetchFailed as exc:
-        failures = feed.failures + 1
+        failures = max(f.failures for f in group) + 1
         paused = failures >= FAILURES_TO_PAUSE
-        registry.record(
-            feed,
+        record_all(
             last_fetched_at=now,
             next_fetch_at=now + backoff(failures, interval, exc.retry_after) + jitter,
             failures=failures,
             last_error=str(exc),
             paused=paused,
         )
-        if paused and not feed.paused:
+        if paused and not all(f.paused for f in group):
             log.warning(
-                "Feed %s (%s) paused after %s failures: %s", feed.id, feed.url, failures, exc
+                "Feed %s (%s) paused after %s failures: %s", lead.id, lead.url, failures, exc
             )
-        return PollResult(feed.id, feed.name, error=str(exc), paused=paused)
+        return results(error=str(exc), paused=paused)
     except Exception as exc:  # a bug must not stop the other feeds
-        log.exception("Polling feed %s failed unexpectedly", feed.id)
-        registry.record(
-            feed, last_fetched_at=now, next_fetch_at=now + interval, last_error=type(exc).__name__
-        )
-        return PollResult(feed.id, feed.name, error=type(exc).__name__)
+        log.exception("Polling feed %s failed unexpectedly", lead.id)
+        record_all(last_fetched_at=now, next_fetch_at=now + interval, last_error=type(exc).__name__)
+        return results(error=type(exc).__name__)
 
 
 def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -> list[PollResult]:
-    """One pass: every due feed (or every active one), one host at a time, hosts in parallel.
+    """One pass: every due feed URL (or every active one), one host at a time, hosts in
+    parallel; a URL followed by several workspaces is fetched once for all of them.
 
     Paused feeds are fetched only by `everything` (an operator's `feeds poll`), which is how a
     fixed feed comes back.
     """
     now = now or core.clock.now()
+    by_url: dict[str, list[Feed]] = defaultdict(list)
+    for feed in FeedRegistry(core.store).all():
+        by_url[normalize_url(feed.url)].append(feed)
     due = [
-        f
-        for f in FeedRegistry(core.store).all()
-        if everything or (not f.paused and (f.next_fetch_at is None or f.next_fetch_at <= now))
+        group
+        for group in by_url.values()
+        if everything
+        or any(not f.paused and (f.next_fetch_at is None or f.next_fetch_at <= now) for f in group)
     ]
-    by_host: dict[str, list[Feed]] = defaultdict(list)
-    for feed in due:
-        by_host[(urlsplit(feed.url).hostname or "").lower()].append(feed)
+    by_host: dict[str, list[list[Feed]]] = defaultdict(list)
+    for group in due:
+        by_host[(urlsplit(group[0].url).hostname or "").lower()].append(group)
     results: list[PollResult] = []
     lock = threading.Lock()
 
-    def one_host(group: list[Feed]) -> None:
+    def one_host(groups: list[list[Feed]]) -> None:
         fetcher = Fetcher(timeout=core.settings.http_timeout)
         try:
-            for feed in group:  # one request at a time per host
-                result = poll_feed(core, feed, fetcher, now)
+            for group in groups:  # one request at a time per host
+                done = poll_group(core, group, fetcher, now)
                 with lock:
-                    results.append(result)
+                    results.extend(done)
         finally:
             fetcher.close()
 
@@ -421,7 +477,7 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         return NoticeReply(f"Stopped following feed #{feed.id} ({feed.name}); its articles stay.")
     # add
     assert request.url is not None
-    existing = registry.find(request.url)
+    existing = registry.find(request.url, context.platform, context.workspace)
     if existing is not None:
         raise UserError(f"Already following that feed as #{existing.id} ({existing.name}).")
     fetcher = Fetcher(timeout=core.settings.http_timeout)
@@ -439,6 +495,10 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         feed = registry.add(
             request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
         )
+        # Another workspace may follow it already: what it brought in is readable here now.
+        earlier = core.store.grant_feed(
+            normalize_url(request.url), workspace_key(context.platform, context.workspace)
+        )
         result = poll_feed(core, feed, fetcher, core.clock.now())
     finally:
         fetcher.close()
@@ -449,6 +509,8 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         f"article{'' if result.stored == 1 else 's'} stored now; "
         f"fetched every {feed.interval_minutes} minutes."
     )
+    if earlier:  # another workspace follows it too
+        text += f" Its {earlier} earlier article{'' if earlier == 1 else 's'} can be read here too."
     if result.error:
         text += f" First fetch failed: {result.error}."
     return NoticeReply(text, by=by)

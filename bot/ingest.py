@@ -22,6 +22,7 @@ from .cleaning import clean_body, parse_date, parse_plain
 from .clock import Clock
 from .errors import FetchFailed
 from .models import ArticleDraft, IngestReport, IngestResult
+from .scopes import SHARED
 from .store import Store
 from .urls import normalize_url
 
@@ -367,15 +368,18 @@ def ingest(
     clock: Clock,
     fetcher: Fetcher | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
+    *,
+    scope: str = SHARED,
 ) -> IngestReport:
-    """Read every item and store each article it holds once."""
+    """Read every item and store each article it holds once, readable by `scope` (a scope
+    key, see bot.scopes; default: the operator's shared library)."""
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher()
     results: list[IngestResult] = []
     try:
         for item in items:
             for label, outcome in iter_drafts(item, fetcher):
-                result = store_draft(store, label, outcome, clock)
+                result = store_draft(store, label, outcome, clock, scopes=(scope,))
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
@@ -393,9 +397,19 @@ KNOWN = _Known()
 
 
 def store_draft(
-    store: Store, label: str, outcome: ArticleDraft | FetchFailed | _Known, clock: Clock
+    store: Store,
+    label: str,
+    outcome: ArticleDraft | FetchFailed | _Known,
+    clock: Clock,
+    *,
+    scopes: Iterable[str] = (SHARED,),
+    feed: str | None = None,
 ) -> IngestResult:
-    """Analyse and store one draft; failures become a result, not an exception."""
+    """Analyse and store one draft; failures become a result, not an exception.
+
+    The article (new or already stored) becomes readable by every scope key in `scopes` and
+    is recorded as brought in by `feed` (a canonical feed URL), see `Store.add`.
+    """
     if isinstance(outcome, _Known):
         return IngestResult(label, "duplicate")
     if isinstance(outcome, FetchFailed):
@@ -403,5 +417,5 @@ def store_draft(
     analysis = analyze(outcome.text, outcome.title)
     if len(analysis) == 0:
         return IngestResult(label, "failed", reason="no sentences found")
-    article, created = store.add(outcome, analysis, clock.now())
+    article, created = store.add(outcome, analysis, clock.now(), scopes=scopes, feed=feed)
     return IngestResult(label, "stored" if created else "duplicate", article=article)

@@ -32,8 +32,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    exists,
     func,
     inspect,
+    literal,
     or_,
     select,
     text,
@@ -46,6 +48,7 @@ from summarizers.analysis import Analysis, analyze
 
 from .errors import BadArgument
 from .models import Article, ArticleDraft
+from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
 
 T = TypeVar("T")
@@ -143,6 +146,39 @@ deliveries = Table(
     Column("delivered_at", Text),
     UniqueConstraint("subscription_id", "local_date", name="uq_delivery_per_day"),
     sqlite_autoincrement=True,
+)
+
+# Tenancy (schema 6): which scopes may read an article (see bot.scopes).  An article stored by
+# one workspace that another brings in again gains a second row, never a second copy.  Without
+# rowids the primary key is the table, so "may this scope read article N" is one index probe.
+article_scopes = Table(
+    "article_scopes",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scope", Text, primary_key=True),
+    Index("ix_article_scopes_scope", "scope", "article_id"),
+    sqlite_with_rowid=False,
+)
+
+# Which feeds (canonical URL) brought an article in: a workspace that follows a feed later
+# is granted what that feed already stored.
+article_feeds = Table(
+    "article_feeds",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("feed_url", Text, primary_key=True),
+    Index("ix_article_feeds_feed", "feed_url", "article_id"),
+    sqlite_with_rowid=False,
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -266,6 +302,61 @@ def _migration_5(conn: Connection) -> None:
     metadata.create_all(conn, tables=[feeds])
 
 
+def _migration_6(conn: Connection) -> None:
+    # Tenancy.  Articles a workspace's feed brought in become that workspace's: a feed entry's
+    # GUID is namespaced by the feed's canonical URL ("<url> <guid>"), and an entry without a
+    # GUID carries the feed's name as its source and was stored after the feed was added.
+    # Every other article (seeds, command-line ingests, whatever cannot be traced) is shared.
+    metadata.create_all(conn, tables=[article_scopes, article_feeds])
+    followed = conn.execute(
+        select(
+            feeds.c.platform,
+            feeds.c.workspace,
+            feeds.c.canonical_url,
+            feeds.c.name,
+            feeds.c.created_at,
+        )
+    ).all()
+    for feed in followed:
+        prefix = f"{feed.canonical_url} "
+        from_feed = func.substr(articles.c.guid, 1, len(prefix)) == prefix
+        untagged = (
+            articles.c.guid.is_(None)
+            & (articles.c.source == feed.name)
+            & (articles.c.ingested_at >= feed.created_at)
+        )
+        ids = conn.execute(select(articles.c.id).where(from_feed | untagged)).scalars().all()
+        key = workspace_key(feed.platform, feed.workspace)
+        _insert_ignore(conn, article_scopes, [{"article_id": i, "scope": key} for i in ids])
+        _insert_ignore(
+            conn, article_feeds, [{"article_id": i, "feed_url": feed.canonical_url} for i in ids]
+        )
+    unowned = ~exists().where(article_scopes.c.article_id == articles.c.id)
+    conn.execute(
+        article_scopes.insert().from_select(
+            ["article_id", "scope"], select(articles.c.id, literal(SHARED)).where(unowned)
+        )
+    )
+
+
+def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, skipping any whose primary key is already there."""
+    if not rows:
+        return
+    if conn.dialect.name in {"sqlite", "postgresql"}:
+        if conn.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        conn.execute(insert(table).on_conflict_do_nothing(), rows)
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    for row in rows:
+        condition = [table.c[k] == row[k] for k in keys]
+        if conn.execute(select(literal(1)).where(*condition)).first() is None:
+            conn.execute(table.insert().values(**row))
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -273,6 +364,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -411,34 +503,53 @@ class Store:
 
     # -- articles ---------------------------------------------------------------------------
 
-    def add(self, draft: ArticleDraft, analysis: Analysis, now: datetime) -> tuple[Article, bool]:
+    def add(
+        self,
+        draft: ArticleDraft,
+        analysis: Analysis,
+        now: datetime,
+        *,
+        scopes: Iterable[str] = (SHARED,),
+        feed: str | None = None,
+    ) -> tuple[Article, bool]:
         """Store an article unless it is already stored; return it and whether it is new.
 
-        The same words (content hash) or the same URL mean the same article.  NUL characters
-        and lone surrogates (invalid UTF-8 decoded leniently) are removed first, and the
-        analysis redone on the cleaned text, so neither ever reaches the database.
+        The same words (content hash) or the same URL mean the same article.  Either way the
+        article becomes readable by every scope key in `scopes` (see bot.scopes; default: the
+        shared library) and is recorded as brought in by `feed` (a canonical feed URL), if any.
+        NUL characters and lone surrogates (invalid UTF-8 decoded leniently) are removed first,
+        and the analysis redone on the cleaned text, so neither ever reaches the database.
         """
         cleaned = storable_draft(draft)
         if cleaned != draft:
             draft, analysis = cleaned, analyze(cleaned.text, cleaned.title)
         digest = content_hash(draft.title, draft.text)
+        scopes = tuple(scopes)
         try:
-            return self._add(draft, analysis, now, digest)
+            return self._add(draft, analysis, now, digest, scopes, feed)
         except IntegrityError:
             # Another writer stored the same words between our check and our insert
             # (possible on PostgreSQL, where the check takes no lock): that copy wins.
-            with self.engine.connect() as conn:
+            with self.transaction() as conn:
                 existing = self._find_same(conn, digest, draft.url, draft.guid)
-            if existing is None:
-                raise
+                if existing is None:
+                    raise
+                self._grant(conn, existing.id, scopes, feed)
             return existing, False
 
     def _add(
-        self, draft: ArticleDraft, analysis: Analysis, now: datetime, digest: str
+        self,
+        draft: ArticleDraft,
+        analysis: Analysis,
+        now: datetime,
+        digest: str,
+        scopes: tuple[str, ...],
+        feed: str | None,
     ) -> tuple[Article, bool]:
         with self.transaction() as conn:
             existing = self._find_same(conn, digest, draft.url, draft.guid)
             if existing is not None:
+                self._grant(conn, existing.id, scopes, feed)
                 return existing, False
             values = {
                 "title": draft.title,
@@ -453,8 +564,19 @@ class Store:
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
             }
             new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
+            self._grant(conn, new_id, scopes, feed)
             row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == new_id)).one()
         return _article(row), True
+
+    @staticmethod
+    def _grant(
+        conn: Connection, article_id: int, scopes: Iterable[str], feed: str | None = None
+    ) -> None:
+        _insert_ignore(
+            conn, article_scopes, [{"article_id": article_id, "scope": s} for s in set(scopes)]
+        )
+        if feed:
+            _insert_ignore(conn, article_feeds, [{"article_id": article_id, "feed_url": feed}])
 
     def _find_same(
         self, conn: Connection, digest: str, url: str | None, guid: str | None = None
@@ -471,32 +593,90 @@ class Store:
         row = conn.execute(select(*_ARTICLE_COLUMNS).where(condition).limit(1)).first()
         return _article(row) if row else None
 
-    def knows(self, url: str | None, guid: str | None) -> bool:
-        """Whether an article with this link (normalised) or feed GUID is stored."""
+    @staticmethod
+    def _known_condition(url: str | None, guid: str | None) -> Any | None:
         conditions = []
         if url:
             conditions.append(articles.c.canonical_url == normalize_url(url))
             conditions.append(articles.c.url == url)
         if guid:
             conditions.append(articles.c.guid == guid)
-        if not conditions:
+        return or_(*conditions) if conditions else None
+
+    def knows(self, url: str | None, guid: str | None) -> bool:
+        """Whether an article with this link (normalised) or feed GUID is stored (any scope)."""
+        condition = self._known_condition(url, guid)
+        if condition is None:
             return False
         with self.engine.connect() as conn:
-            found = conn.execute(select(articles.c.id).where(or_(*conditions)).limit(1)).first()
+            found = conn.execute(select(articles.c.id).where(condition).limit(1)).first()
         return found is not None
 
-    def get(self, article_id: int) -> Article | None:
-        """Return the article with this id, if any."""
+    def share_known(
+        self, url: str | None, guid: str | None, scopes: Iterable[str], feed: str | None = None
+    ) -> bool:
+        """Like `knows`; a stored article found is also made readable by `scopes` and linked
+        to `feed` (a canonical feed URL), so a feed entry skipped as known still reaches every
+        workspace that follows the feed."""
+        condition = self._known_condition(url, guid)
+        if condition is None:
+            return False
+        wanted = set(scopes)
+        with self.engine.connect() as conn:
+            found = conn.execute(select(articles.c.id).where(condition).limit(1)).first()
+            if found is None:
+                return False
+            have = set(
+                conn.execute(
+                    select(article_scopes.c.scope).where(article_scopes.c.article_id == found.id)
+                ).scalars()
+            )
+            linked = (
+                not feed
+                or conn.execute(
+                    select(article_feeds.c.article_id).where(
+                        article_feeds.c.article_id == found.id, article_feeds.c.feed_url == feed
+                    )
+                ).first()
+                is not None
+            )
+        if not wanted <= have or not linked:  # write only when something is missing
+            with self.transaction() as conn:
+                self._grant(conn, found.id, wanted, feed)
+        return True
+
+    def grant_feed(self, feed_url: str, scope: str) -> int:
+        """Make every article `feed_url` (canonical) brought in readable by `scope`; return
+        how many that is."""
+        brought = select(article_feeds.c.article_id).where(article_feeds.c.feed_url == feed_url)
+        with self.transaction() as conn:
+            ids = conn.execute(brought).scalars().all()
+            _insert_ignore(conn, article_scopes, [{"article_id": i, "scope": scope} for i in ids])
+        return len(ids)
+
+    def scopes_of(self, article_id: int) -> set[str]:
+        """The scope keys that may read an article (for tests and operators)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(article_scopes.c.scope).where(article_scopes.c.article_id == article_id)
+            )
+            return set(rows.scalars())
+
+    def get(self, article_id: int, *, scope: Scope) -> Article | None:
+        """Return the article with this id if `scope` may read it; None otherwise, so a
+        caller cannot tell another workspace's article from a missing one."""
         if not 0 < article_id < 2**63:
             return None  # beyond SQLite's integer range: cannot exist
+        statement = _visible_to(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id), scope)
         with self.engine.connect() as conn:
-            row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id)).first()
+            row = conn.execute(statement).first()
         return _article(row) if row else None
 
-    def count(self) -> int:
-        """Return how many articles are stored."""
+    def count(self, scope: Scope = OPERATOR) -> int:
+        """Return how many articles `scope` may read (default: every stored article)."""
+        statement = _visible_to(select(func.count()).select_from(articles), scope)
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+            return int(conn.execute(statement).scalar_one())
 
     def search(
         self,
@@ -504,24 +684,29 @@ class Store:
         since: datetime | None = None,
         limit: int = 50,
         *,
+        scope: Scope,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
     ) -> list[Article]:
-        """Return the newest articles matching a topic query, published (or stored) since.
+        """Return the newest articles `scope` may read matching a topic query, published (or
+        stored) since.
 
         `stored_after`/`stored_until` select by first-seen time instead (digests use it: an
         item a feed back-dates is still new to the channel).
         """
         statement = self._newest(
-            select(*_ARTICLE_COLUMNS), query, since, stored_after, stored_until
+            select(*_ARTICLE_COLUMNS), query, scope, since, stored_after, stored_until
         )
         with self.engine.connect() as conn:
             rows = conn.execute(statement.limit(limit)).all()
         return [_article(r) for r in rows]
 
-    def titles(self, query: str | None = None, limit: int = 25) -> list[tuple[int, str]]:
-        """(id, title) of the newest matching articles: what autocomplete needs, and no text."""
-        statement = self._newest(select(articles.c.id, articles.c.title), query)
+    def titles(
+        self, query: str | None = None, limit: int = 25, *, scope: Scope
+    ) -> list[tuple[int, str]]:
+        """(id, title) of the newest matching articles `scope` may read: what autocomplete
+        needs, and no text."""
+        statement = self._newest(select(articles.c.id, articles.c.title), query, scope)
         with self.engine.connect() as conn:
             return [(r.id, r.title) for r in conn.execute(statement.limit(limit))]
 
@@ -529,12 +714,14 @@ class Store:
         self,
         statement: Select,
         query: str | None,
+        scope: Scope,
         since: datetime | None = None,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
     ) -> Select:
-        """Order newest first and filter by topic words and time windows."""
+        """Order newest first and filter by scope, topic words and time windows."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+        statement = _visible_to(statement, scope)
         statement = statement.order_by(when.desc(), articles.c.id.desc())
         words = _WORD.findall(query or "")
         if words:
@@ -569,6 +756,20 @@ class Store:
                 select(articles.c.id, articles.c.analysis).where(articles.c.id.in_(wanted))
             ).all()
         return {row.id: Analysis.from_bytes(row.analysis) for row in rows}
+
+
+def _visible_to(statement: Select, scope: Scope) -> Select:
+    """Keep only the articles `scope` may read: a correlated EXISTS on article_scopes' primary
+    key, so the newest-first walk of ix_articles_when stays an index walk."""
+    visible = scope.visible
+    if visible is None:
+        return statement
+    allowed = (
+        exists()
+        .where(article_scopes.c.article_id == articles.c.id)
+        .where(article_scopes.c.scope.in_(visible))
+    )
+    return statement.where(allowed)
 
 
 _ARTICLE_COLUMNS = (

@@ -11,31 +11,37 @@ from collections import Counter
 
 from summarizers.text import STOP_WORDS
 
+from .scopes import Scope
 from .store import Store
 
 _WORD = re.compile(r"[^\W\d_][\w’'-]{3,}")
 RECENT = 200
 
 
-def article_choices(store: Store, typed: str, limit: int = 25) -> list[tuple[str, str]]:
-    """(label, value) pairs: articles whose id starts with, or whose text matches, `typed`."""
+def article_choices(
+    store: Store, typed: str, scope: Scope, limit: int = 25
+) -> list[tuple[str, str]]:
+    """(label, value) pairs: articles `scope` may read whose id starts with, or whose text
+    matches, `typed`."""
     typed = typed.strip()
     if typed.isascii() and typed.isdigit():
-        found = [(i, t) for i, t in store.titles(None, limit=RECENT) if str(i).startswith(typed)]
-        exact = store.get(int(typed))
+        recent = store.titles(None, limit=RECENT, scope=scope)
+        found = [(i, t) for i, t in recent if str(i).startswith(typed)]
+        exact = store.get(int(typed), scope=scope)
         if exact is not None and all(i != exact.id for i, _ in found):
             found.insert(0, (exact.id, exact.title))
     else:
-        found = store.titles(typed or None, limit=limit)
+        found = store.titles(typed or None, limit=limit, scope=scope)
     return [(f"{i} · {title}", str(i)) for i, title in found[:limit]]
 
 
-def topic_choices(store: Store, typed: str, limit: int = 25) -> list[str]:
-    """Words from recent headlines, most frequent first, that start with what was typed."""
+def topic_choices(store: Store, typed: str, scope: Scope, limit: int = 25) -> list[str]:
+    """Words from the recent headlines `scope` may read, most frequent first, that start
+    with what was typed."""
     prefix = typed.strip().casefold()
     counts: Counter[str] = Counter()
     shown: dict[str, str] = {}
-    for _, title in store.titles(None, limit=RECENT):
+    for _, title in store.titles(None, limit=RECENT, scope=scope):
         for word in _WORD.findall(title):
             key = word.casefold().strip("’'-")
             if key in STOP_WORDS or not key.startswith(prefix):

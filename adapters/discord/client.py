@@ -146,7 +146,10 @@ def context_of(interaction: discord.Interaction) -> Context:
     permissions = interaction.permissions
     return Context(
         platform="discord",
-        workspace=str(interaction.guild_id or "dm"),
+        # A DM is nobody's server: each user's DMs are a workspace of their own (bot.scopes).
+        workspace=str(interaction.guild_id)
+        if interaction.guild_id
+        else f"dm-{interaction.user.id}",
         channel=str(interaction.channel_id or ""),
         user=str(interaction.user.id),
         can_manage=bool(permissions.manage_channels) if interaction.guild_id else True,
@@ -410,7 +413,8 @@ def add_commands(client: BriefBot) -> None:
     async def topics(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        words = await asyncio.to_thread(topic_choices, client.core.store, current)
+        scope = context_of(interaction).scope  # only what this server may read
+        words = await asyncio.to_thread(topic_choices, client.core.store, current, scope)
         return [app_commands.Choice(name=w[:100], value=w[:100]) for w in words[:25]]
 
     brief.autocomplete("topic")(topics)
@@ -433,7 +437,8 @@ def add_commands(client: BriefBot) -> None:
     async def summarize_article(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        found = await asyncio.to_thread(article_choices, client.core.store, current)
+        scope = context_of(interaction).scope  # only what this server may read
+        found = await asyncio.to_thread(article_choices, client.core.store, current, scope)
         return [app_commands.Choice(name=label[:100], value=value) for label, value in found]
 
     @tree.command(name="articles", description="List or search the stored articles")

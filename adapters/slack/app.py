@@ -103,11 +103,13 @@ def build_app(
         app.command(command)(_command_handler(core, poster, verb, scheduler))
 
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any]) -> None:
+    async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("bot_id"):
             return
         text = _MENTION.sub(" ", event.get("text", "")).strip()
-        context = _context(event.get("team", ""), event["channel"], event.get("user", ""))
+        # The workspace is the envelope's team (where the app is installed), as for commands.
+        team = body.get("team_id") or event.get("team", "")
+        context = _context(team, event["channel"], event.get("user", ""))
         reply = await compose(core, text or "help", context, scheduler)
         await poster.deliver(
             reply,

@@ -13,11 +13,12 @@ from bot.app import Core
 from bot.briefing import compose_briefing
 from bot.ingest import store_draft
 from bot.models import ArticleDraft, Briefing
+from bot.scopes import OPERATOR
 from bot.store import Store
 
 
 def brief(core: Core, name: str = "news", **kwargs) -> Briefing:
-    return compose_briefing(core.store, summarizers.get(name), core.clock, **kwargs)
+    return compose_briefing(core.store, summarizers.get(name), core.clock, scope=OPERATOR, **kwargs)
 
 
 def store_story(core: Core, story: Story, *, title: str | None = None, source: str = "Herald"):
@@ -29,7 +30,7 @@ def store_story(core: Core, story: Story, *, title: str | None = None, source: s
 
 
 def all_sentences(store: Store) -> dict[int, set[str]]:
-    found = store.search(None, limit=1000)
+    found = store.search(None, limit=1000, scope=OPERATOR)
     return {i: set(a.sentences) for i, a in store.analyses(a.id for a in found).items()}
 
 
@@ -38,7 +39,7 @@ def all_sentences(store: Store) -> dict[int, set[str]]:
 
 def test_the_seeds_give_sourced_bullets(core: Core) -> None:
     briefing = brief(core)
-    seeds = core.store.search(None)
+    seeds = core.store.search(None, scope=OPERATOR)
     assert len(seeds) == 2
     seed_ids = {a.id for a in seeds}
 
@@ -58,7 +59,7 @@ def test_every_bullet_is_a_sentence_of_one_of_its_sources(core: Core) -> None:
 
 
 def test_source_titles_and_urls_match_the_stored_articles(core: Core) -> None:
-    by_id = {a.id: a for a in core.store.search(None)}
+    by_id = {a.id: a for a in core.store.search(None, scope=OPERATOR)}
     for bullet in brief(core).bullets:
         for source in bullet.sources:
             assert source.title == by_id[source.id].title
@@ -187,7 +188,7 @@ def test_a_topic_uses_only_matching_articles(core: Core) -> None:
 
 
 def test_a_topic_matching_one_seed_uses_only_that_seed(core: Core) -> None:
-    [truss] = core.store.search("Truss")
+    [truss] = core.store.search("Truss", scope=OPERATOR)
     briefing = brief(core, topic="Truss")
     assert briefing.bullets
     assert {s.id for b in briefing.bullets for s in b.sources} == {truss.id}

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from fakes import CHESS, HARBOUR, HARVEST, story_html, story_text
+from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, FeedEntry, make_rss, story_html, story_text
 
 FURNITURE = ("Recent Features", "[LIVE]", "Credit:", "China Power |")
 
@@ -141,6 +141,20 @@ def test_chat_with_a_topic_and_count(briefbot: Runner) -> None:
     chatted = bullet_texts(ok(briefbot("chat", "brief ukraine 3")))
     assert len(direct) == 3
     assert chatted == direct
+
+
+def test_chat_answers_as_a_workspace_only_when_given_one(briefbot: Runner, web) -> None:
+    body = "".join(f"<p>{p}</p>" for p in VOLCANO.paragraphs)
+    entry = FeedEntry(VOLCANO.title, web.url("/story/1"), content_html=body)
+    feed = web.serve("/rss", make_rss("Loopback", web.url("/"), [entry]), "application/rss+xml")
+    ok(briefbot("chat", "--workspace", "slack:TB", f"feeds add {feed}"))
+    assert VOLCANO.title in ok(briefbot("chat", "articles magma"))  # the operator reads all
+    assert VOLCANO.title in ok(briefbot("chat", "--workspace", "slack:TB", "articles magma"))
+    other = briefbot("chat", "--workspace", "slack:TA", "articles magma")
+    assert other.returncode == 2 and VOLCANO.title not in other.stdout + other.stderr
+    wrong = briefbot("chat", "--workspace", "irc:x", "help")
+    assert wrong.returncode == 2 and "--workspace" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
 
 
 def test_brief_markdown(briefbot: Runner) -> None:

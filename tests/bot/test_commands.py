@@ -26,6 +26,7 @@ from bot.commands import (
     parse_since,
 )
 from bot.errors import BadArgument
+from bot.scopes import OPERATOR
 
 # -- parsing ---------------------------------------------------------------------------------
 
@@ -205,7 +206,7 @@ def test_a_100000_character_paste_is_an_error_reply(core: Core) -> None:
 
 
 def test_summarize_a_stored_article(core: Core) -> None:
-    [article] = core.store.search("Truss")
+    [article] = core.store.search("Truss", scope=OPERATOR)
     reply = answer(core, f"summarize {article.id} 2")
     assert isinstance(reply, BriefingReply)
     assert article.title in reply.briefing.title

@@ -25,6 +25,7 @@ from fakes.web import WebServer
 from bot.app import Core
 from bot.ingest import USER_AGENT, ingest
 from bot.models import IngestReport, IngestResult
+from bot.scopes import OPERATOR
 
 
 def run(core: Core, *items: str) -> IngestReport:
@@ -36,7 +37,7 @@ def statuses(report: IngestReport) -> list[str]:
 
 
 def stored_titles(core: Core) -> set[str]:
-    return {a.title for a in core.store.search(None, limit=1000)}
+    return {a.title for a in core.store.search(None, limit=1000, scope=OPERATOR)}
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_the_stored_text_is_the_article_without_page_furniture(
     bare_core: Core, folder: Path
 ) -> None:
     run(bare_core, str(folder))
-    [article] = bare_core.store.search("grain board")
+    [article] = bare_core.store.search("grain board", scope=OPERATOR)
     assert article.title == HARVEST.title
     assert article.source == "Test Herald"
     assert article.text.splitlines() == list(HARVEST.paragraphs)
@@ -166,7 +167,7 @@ def test_a_feed_file_on_disk_is_read_entry_by_entry(bare_core: Core, tmp_path: P
     )
     report = run(bare_core, str(path))
     assert statuses(report) == ["stored", "stored"]
-    assert {a.source for a in bare_core.store.search(None)} == {"Saved Feed"}
+    assert {a.source for a in bare_core.store.search(None, scope=OPERATOR)} == {"Saved Feed"}
 
 
 # -- web pages -------------------------------------------------------------------------------
@@ -269,7 +270,9 @@ def test_a_teaser_feed_stores_each_linked_page_once(
     assert report.summary() == "3 stored, 0 already stored"
     assert bare_core.store.count() == 3
     for story in (HARBOUR, HARVEST, CHESS):
-        [article] = [a for a in bare_core.store.search(None) if a.title == story.title]
+        [article] = [
+            a for a in bare_core.store.search(None, scope=OPERATOR) if a.title == story.title
+        ]
         # The whole article from the page, not the teaser from the feed.
         assert article.text.splitlines() == list(story.paragraphs)
         assert article.url == teaser_feed[story.title]
@@ -280,7 +283,7 @@ def test_a_teaser_feed_stores_each_linked_page_once(
 
 def test_a_teaser_feed_keeps_the_entry_dates(bare_core: Core, teaser_feed: dict[str, str]) -> None:
     run(bare_core, teaser_feed["feed"])
-    dates = {a.title: a.published_at for a in bare_core.store.search(None)}
+    dates = {a.title: a.published_at for a in bare_core.store.search(None, scope=OPERATOR)}
     assert dates[HARBOUR.title] == datetime(2024, 4, 21, 7, 30, tzinfo=UTC)
     assert dates[CHESS.title] == datetime(2024, 4, 23, 7, 30, tzinfo=UTC)
 
@@ -332,7 +335,7 @@ def test_an_atom_feed_with_full_content_is_stored_from_the_feed(
     assert report.summary() == "2 stored, 0 already stored"
     # Full content needs no page fetch.
     assert web.paths() == ["/atom.xml"]
-    [volcano] = bare_core.store.search("magma")
+    [volcano] = bare_core.store.search("magma", scope=OPERATOR)
     assert volcano.title == VOLCANO.title
     assert volcano.text.splitlines() == list(VOLCANO.paragraphs)
     assert volcano.source == "Atom Times"

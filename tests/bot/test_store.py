@@ -15,6 +15,7 @@ from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
 
 from bot.errors import BadArgument
 from bot.models import ArticleDraft
+from bot.scopes import OPERATOR
 from bot.store import SCHEMA_VERSION, Store, articles
 from summarizers.analysis import Analysis, analyze
 
@@ -75,10 +76,10 @@ def test_reopening_keeps_articles_and_version(db_path: Path, clock) -> None:
     try:
         assert second.get_meta("schema_version") == str(SCHEMA_VERSION)
         assert second.count() == 1
-        got = second.get(article_id)
+        got = second.get(article_id, scope=OPERATOR)
         assert got is not None
         assert got.title == HARBOUR.title
-        assert [a.id for a in second.search("harbour")] == [article_id]
+        assert [a.id for a in second.search("harbour", scope=OPERATOR)] == [article_id]
     finally:
         second.close()
 
@@ -129,7 +130,7 @@ def test_add_returns_the_stored_article(store: Store, clock) -> None:
     assert article.url == "https://example.test/harbour"
     assert article.source == "Test Herald"
     assert article.ingested_at == clock.now()
-    assert store.get(article.id) == article
+    assert store.get(article.id, scope=OPERATOR) == article
     assert store.count() == 1
 
 
@@ -201,7 +202,7 @@ def test_an_analysis_that_cannot_be_serialized_stores_nothing(
     with pytest.raises(TypeError):
         store.add(d, broken, clock.now())
     assert store.count() == 0
-    assert store.search("harbour") == []
+    assert store.search("harbour", scope=OPERATOR) == []
     # The same article can still be stored afterwards.
     _, created = store.add(d, good, clock.now())
     assert created is True
@@ -242,7 +243,7 @@ def test_a_transaction_that_raises_rolls_back_the_row_and_its_index_entry(
         raise Boom
     # ...and after the failure neither does.
     assert store.count() == 0
-    assert store.search("chess") == []
+    assert store.search("chess", scope=OPERATOR) == []
     with sqlite3.connect(db_path) as raw:
         hits = raw.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'chess'")
         assert hits.fetchall() == []
@@ -263,30 +264,30 @@ def four(store: Store, clock) -> dict[str, int]:
 
 def test_search_finds_words_in_the_text(store: Store, four: dict[str, int]) -> None:
     # "magma" appears only in the volcano story's body, not its title.
-    assert [a.id for a in store.search("magma")] == [four[VOLCANO.title]]
+    assert [a.id for a in store.search("magma", scope=OPERATOR)] == [four[VOLCANO.title]]
 
 
 def test_search_finds_words_in_the_title(store: Store, four: dict[str, int]) -> None:
     # "prodigy" appears only in the chess story's title.
-    assert [a.id for a in store.search("prodigy")] == [four[CHESS.title]]
+    assert [a.id for a in store.search("prodigy", scope=OPERATOR)] == [four[CHESS.title]]
 
 
 def test_search_stems_and_ignores_case(store: Store, four: dict[str, int]) -> None:
-    assert [a.id for a in store.search("HARVESTS")] == [four[HARVEST.title]]
+    assert [a.id for a in store.search("HARVESTS", scope=OPERATOR)] == [four[HARVEST.title]]
 
 
 def test_search_words_are_all_required(store: Store, four: dict[str, int]) -> None:
-    assert [a.id for a in store.search("ferry harbour")] == [four[HARBOUR.title]]
-    assert store.search("ferry magma") == []
+    assert [a.id for a in store.search("ferry harbour", scope=OPERATOR)] == [four[HARBOUR.title]]
+    assert store.search("ferry magma", scope=OPERATOR) == []
 
 
 def test_search_without_a_query_returns_everything_newest_first(
     store: Store, four: dict[str, int]
 ) -> None:
-    found = store.search(None)
+    found = store.search(None, scope=OPERATOR)
     assert [a.id for a in found] == sorted(four.values(), reverse=True)
-    assert [a.id for a in store.search("")] == [a.id for a in found]
-    assert len(store.search(None, limit=2)) == 2
+    assert [a.id for a in store.search("", scope=OPERATOR)] == [a.id for a in found]
+    assert len(store.search(None, limit=2, scope=OPERATOR)) == 2
 
 
 @pytest.mark.parametrize(
@@ -319,21 +320,21 @@ def test_search_without_a_query_returns_everything_newest_first(
     ],
 )
 def test_search_never_raises_on_fts_syntax(store: Store, four: dict[str, int], query) -> None:
-    found = store.search(query)
+    found = store.search(query, scope=OPERATOR)
     assert isinstance(found, list)
     assert store.count() == 4  # nothing was dropped
 
 
 def test_search_with_fts_syntax_still_matches_the_words(store: Store, four: dict[str, int]) -> None:
     harbour = [four[HARBOUR.title]]
-    assert [a.id for a in store.search('"harbour')] == harbour
-    assert [a.id for a in store.search("(harbour")] == harbour
-    assert [a.id for a in store.search("harbour -bridge")] == harbour
+    assert [a.id for a in store.search('"harbour', scope=OPERATOR)] == harbour
+    assert [a.id for a in store.search("(harbour", scope=OPERATOR)] == harbour
+    assert [a.id for a in store.search("harbour -bridge", scope=OPERATOR)] == harbour
     # Operators are searched as plain words: the harbour story never says "not"...
     assert "not" not in " ".join(HARBOUR.paragraphs).lower().split()
-    assert store.search("harbour NOT") == []
+    assert store.search("harbour NOT", scope=OPERATOR) == []
     # ...but it does say "and", so "harbour AND" matches it.
-    assert [a.id for a in store.search("harbour AND")] == harbour
+    assert [a.id for a in store.search("harbour AND", scope=OPERATOR)] == harbour
 
 
 def test_since_filters_by_publication_time_or_else_storage_time(store: Store, clock) -> None:
@@ -342,22 +343,24 @@ def test_since_filters_by_publication_time_or_else_storage_time(store: Store, cl
     recent_id, _ = add(store, draft(HARVEST, published_at=now - timedelta(days=1)), clock)
     undated_id, _ = add(store, draft(CHESS), clock)  # dated by when it was stored: now
 
-    found = {a.id for a in store.search(None, since=now - timedelta(days=2))}
+    found = {a.id for a in store.search(None, since=now - timedelta(days=2), scope=OPERATOR)}
     assert found == {recent_id, undated_id}
-    assert {a.id for a in store.search(None, since=now - timedelta(days=30))} == {
+    assert {a.id for a in store.search(None, since=now - timedelta(days=30), scope=OPERATOR)} == {
         old_id,
         recent_id,
         undated_id,
     }
-    assert store.search(None, since=now + timedelta(seconds=1)) == []
-    assert [a.id for a in store.search("harbour", since=now - timedelta(days=2))] == []
+    assert store.search(None, since=now + timedelta(seconds=1), scope=OPERATOR) == []
+    assert [
+        a.id for a in store.search("harbour", since=now - timedelta(days=2), scope=OPERATOR)
+    ] == []
 
 
 def test_since_accepts_a_naive_time_as_utc(store: Store, clock) -> None:
     now = clock.now()
     article_id, _ = add(store, draft(VOLCANO), clock)
     naive = (now - timedelta(hours=1)).replace(tzinfo=None)
-    assert [a.id for a in store.search(None, since=naive)] == [article_id]
+    assert [a.id for a in store.search(None, since=naive, scope=OPERATOR)] == [article_id]
 
 
 def test_published_time_round_trips_in_utc(store: Store, clock) -> None:
@@ -365,7 +368,7 @@ def test_published_time_round_trips_in_utc(store: Store, clock) -> None:
 
     when = clock.now().astimezone(timezone(timedelta(hours=5)))
     article_id, _ = add(store, draft(VOLCANO, published_at=when), clock)
-    got = store.get(article_id)
+    got = store.get(article_id, scope=OPERATOR)
     assert got is not None
     assert got.published_at == when
     assert got.published_at.utcoffset() == timedelta(0)
@@ -392,9 +395,10 @@ def test_an_article_added_here_is_visible_in_another_process(
     done = run_python(
         """
         import sys
+        from bot.scopes import OPERATOR
         from bot.store import Store
         store = Store(sys.argv[1])
-        found = store.search("ferry")
+        found = store.search("ferry", scope=OPERATOR)
         print(store.count(), [a.id for a in found], found[0].title)
         """,
         db_path,
@@ -427,7 +431,7 @@ def test_an_article_added_in_another_process_is_visible_here(
     new_id = int(done.stdout.split()[0])
     assert done.stdout.split()[1] == "True"
     assert store.count() == 1
-    assert [a.id for a in store.search("magma")] == [new_id]
+    assert [a.id for a in store.search("magma", scope=OPERATOR)] == [new_id]
     # And it is a duplicate here too.
     _, created = add(store, draft(VOLCANO), clock)
     assert created is False
@@ -502,7 +506,7 @@ def test_a_schema_4_store_gains_feed_columns_and_keeps_its_articles(db_path: Pat
 
     second = Store(f"sqlite:///{db_path}")
     try:
-        assert second.get(article_id) is not None
+        assert second.get(article_id, scope=OPERATOR) is not None
         assert second.knows("https://news.test/harbour", None)  # canonical link backfilled
         assert second.get_meta("schema_version") == str(SCHEMA_VERSION)
     finally:

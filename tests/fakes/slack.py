@@ -321,12 +321,13 @@ def command_body(
     *,
     channel: str = "C0NEWS",
     user: str = "U0ASKER",
+    team: str = "T0FAKE",
 ) -> bytes:
-    """A form-encoded slash-command body, field for field as Slack sends it."""
+    """A form-encoded slash-command body, field for field as Slack sends it (from `team`)."""
     return urlencode(
         {
             "token": "deprecated-verification-token",
-            "team_id": "T0FAKE",
+            "team_id": team,
             "team_domain": "fake",
             "channel_id": channel,
             "channel_name": "news",
@@ -342,12 +343,14 @@ def command_body(
     ).encode()
 
 
-def mention_body(text: str, *, channel: str = "C0NEWS", user: str = "U0ASKER") -> bytes:
-    """An Events API `app_mention` callback as JSON."""
+def mention_body(
+    text: str, *, channel: str = "C0NEWS", user: str = "U0ASKER", team: str = "T0FAKE"
+) -> bytes:
+    """An Events API `app_mention` callback as JSON (from `team`)."""
     return json.dumps(
         {
             "token": "deprecated-verification-token",
-            "team_id": "T0FAKE",
+            "team_id": team,
             "api_app_id": "A0BRIEF",
             "type": "event_callback",
             "event_id": "Ev0001",
