@@ -208,9 +208,12 @@ class Recorder:
     def __init__(self) -> None:
         self.posts: list[tuple[Subscription, object]] = []
 
-    async def post(self, subscription: Subscription, reply: object) -> str:
+    async def post(self, subscription: Subscription, reply: object, mark: object) -> str:
         self.posts.append((subscription, reply))
         return f"ts-{len(self.posts)}"
+
+    async def landed(self, subscription: Subscription, mark: object) -> None:
+        return None  # never crashed mid-post here
 
 
 def test_digests_carry_only_their_workspaces_and_shared_articles(

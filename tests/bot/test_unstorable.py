@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.ingest import ingest, store_draft
 from bot.models import ArticleDraft
+from bot.scopes import OPERATOR
 
 PROJECT = Path(__file__).resolve().parents[2]
 TEXT = (
@@ -44,7 +45,7 @@ def test_nul_and_lone_surrogates_are_stored_cleaned_and_readable(
     draft = ArticleDraft(title="Kestrel\x00 harbour \udcffreopens", text=TEXT, source="wire\x00")
     result = store_draft(bare_core.store, "t", draft, clock)
     assert result.status == "stored" and result.article is not None
-    stored = bare_core.store.get(result.article.id)
+    stored = bare_core.store.get(result.article.id, scope=OPERATOR)
     assert stored is not None
     for value in (stored.title, stored.text, stored.source):
         assert "\x00" not in value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
