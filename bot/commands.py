@@ -251,7 +251,7 @@ def _parse_brief(args: list[Word]) -> Request:
             topic_words.append(text)
             continue
         if text.isascii() and text.isdigit() and i < len(args) and _is_unit(args[i]):
-            text, i = f"{text}{args[i].text}", i + 1  # "7 d", "7 days": one window
+            text, i = f"{text} {args[i].text}", i + 1  # "7 d", "7 days": one window
         if text.isascii() and text.isdigit():
             if bullets is not None:
                 raise BadArgument(
