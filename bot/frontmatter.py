@@ -17,8 +17,8 @@ Malformed blocks are never ignored in silence:
   still right; only that line is skipped.  Blank lines, `#` comments, indented continuation
   lines and `- item` list lines are valid front matter and are skipped without a word.
 
-A first line of `---` not followed by a `key: value` line is a rule in the text, not front
-matter.
+A first line of `---` whose next line (blank lines and comments aside) is not `key: value` is
+a rule in the text, not front matter.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def read_front_matter(text: str) -> FrontMatter:
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != _FENCE:
         return FrontMatter(body=text)
-    first = next((i for i in range(1, len(lines)) if lines[i].strip()), None)
+    first = next(
+        (i for i in range(1, len(lines)) if lines[i].strip() and lines[i][:1] != "#"), None
+    )
     if first is None or not _FIELD.match(lines[first].rstrip()):
         return FrontMatter(body=text)  # a rule, not front matter
     close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == _FENCE), None)
