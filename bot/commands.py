@@ -247,7 +247,9 @@ def _parse_brief(args: list[Word]) -> Request:
     while i < len(args):
         word, i = args[i], i + 1
         text = word.text
-        if word.quoted:  # a quoted phrase is always topic, even "2024"
+        if word.quoted and not _WINDOW_LIKE.match(text):
+            # A quoted phrase is topic, even "2024".  A quoted window stays a window: the
+            # Discord adapter quotes a `since` such as "7 days" or "٧d" (shlex.quote).
             topic_words.append(text)
             continue
         if text.isascii() and text.isdigit() and i < len(args) and _is_unit(args[i]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shlex
 from datetime import timedelta
 from pathlib import Path
 
@@ -419,6 +420,12 @@ def test_curly_quotes_group_a_topic_like_straight_ones(quote: str) -> None:
 def test_a_quoted_number_is_a_topic_not_a_count() -> None:
     assert parse_command('brief "2024" 3') == BriefRequest(topic="2024", bullets=3)
     assert parse_command("brief “g7 summit” ٣") == BriefRequest(topic="g7 summit", bullets=3)
+
+
+@pytest.mark.parametrize("since", ["7 days", "٧d", "７ｄ", "7d"])
+def test_a_window_quoted_as_the_discord_adapter_joins_options_stays_a_window(since: str) -> None:
+    text = "brief " + " ".join(shlex.quote(p) for p in ("peace talks", "3", since))
+    assert parse_command(text) == BriefRequest("peace talks", 3, timedelta(days=7))
 
 
 @pytest.mark.parametrize(
