@@ -8,6 +8,9 @@ The references hold one sentence a line, written or checked by people: each reco
 boundary found is compared with the true ones.  Speed is measured on the articles themselves
 (`text`, or each of `documents`).  If pysbd is installed (`pip install pysbd`, benchmark
 only) it is measured the same way, as the accuracy and speed reference.
+
+Without data files (or with `--growth` only) it prints how splitting and analysis grow on one
+paragraph of 0.5, 1 and 2 MB: linear time means the 2 MB column is about twice the 1 MB one.
 """
 
 from __future__ import annotations
@@ -76,11 +79,46 @@ def speed(split: Splitter, articles: list[str]) -> float:
     return 1000 * (time.perf_counter() - start) / len(articles)
 
 
+# Invented prose with the cases that cost the splitter work: abbreviations, initialisms,
+# quotes, runs of stops.
+_PROSE = (
+    "The council met on Monday in the U.S. capital, and Dr. Smith said the plan would go "
+    "ahead. “Is it wise?” Jones asked. Officials disagreed!! Talks resumed at No. 10 Downing "
+    "St. on Tuesday... Nobody knew why. "
+)
+_SIZES = (500_000, 1_000_000, 2_000_000)
+
+
+def growth() -> None:
+    """Seconds to split and to analyze one paragraph of each size, and the 2 MB / 1 MB ratio."""
+    from summarizers.analysis import analyze
+
+    print("| one paragraph of | split s | analyze s |")
+    print("|---|---|---|")
+    times: dict[int, tuple[float, float]] = {}
+    for size in _SIZES:
+        text = (_PROSE * (size // len(_PROSE) + 1))[:size]
+        start = time.perf_counter()
+        split_sentences(text)
+        split = time.perf_counter() - start
+        start = time.perf_counter()
+        analyze(text)
+        times[size] = (split, time.perf_counter() - start)
+        print(f"| {size / 1e6:g} MB | {split:.2f} | {times[size][1]:.2f} |")
+    one, two = times[1_000_000], times[2_000_000]
+    print(f"| 2 MB / 1 MB | {two[0] / one[0]:.2f} | {two[1] / one[1]:.2f} |")
+
+
 def main() -> None:
     """Print accuracy and speed for our splitter (and pysbd when installed)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", nargs="+", type=Path)
+    parser.add_argument("data", nargs="*", type=Path)
+    parser.add_argument("--growth", action="store_true", help="only the one-paragraph growth")
     args = parser.parse_args()
+    if args.growth or not args.data:
+        print(f"$ python bench/splitter.py {' '.join(sys.argv[1:])}\n")
+        growth()
+        return
     references, articles = load(args.data)
     splitters: dict[str, Splitter] = {"briefbot": split_sentences}
     try:

@@ -56,7 +56,6 @@ HEADING_MAX_WORDS = 12
 # A link's URL may itself hold balanced parentheses (Wikipedia titles do).
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
 _MARKDOWN_MARKS = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|^#{1,6}\s+|^>\s?|`")
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _SPACES = re.compile(r"\s+")
 
 
@@ -177,15 +176,11 @@ def _is_prose_paragraph(line: str) -> bool:
 
 def parse_plain(text: str, *, markdown: bool = False) -> ParsedText:
     """Split a .txt or .md article into headline, metadata and cleaned body."""
-    meta: dict[str, str] = {}
-    text = text.lstrip("\ufeff")
-    match = _FRONT_MATTER.match(text)
-    if match:
-        for line in match.group(1).splitlines():
-            key, sep, value = line.partition(":")
-            if sep:
-                meta[key.strip().lower()] = value.strip().strip("\"'")
-        text = text[match.end() :]
+    from .frontmatter import read_front_matter
+
+    front = read_front_matter(text)  # an unreadable block is reported by ingest, not here
+    meta = dict(front.fields)
+    text = front.body
     if markdown:
         headline = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
         if headline and "title" not in meta:

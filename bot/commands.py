@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,14 +20,33 @@ from .errors import BadArgument, UnknownArticle, UserError
 from .feeds import FeedsRequest, handle_feeds, parse_feeds
 from .models import Article, Briefing, Bullet, Source
 from .scopes import Scope
+from .words import Word, ascii_digits, split_words
 
 log = logging.getLogger(__name__)
 
 MAX_BULLETS = 20
 MAX_COMMAND_CHARS = 1_000
 MAX_TOPIC_CHARS = 200
-_DURATION = re.compile(r"^(\d{1,4})\s*([mhdw])$", re.IGNORECASE)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# A number and a unit word: `7d`, `24 h`, `2weeks` (ASCII digits: see bot.words).
+_DURATION = re.compile(r"^(\d{1,4})\s*([a-z]+)$", re.IGNORECASE | re.ASCII)
+_UNITS = {
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), "minutes"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "hours"),
+    **dict.fromkeys(("d", "day", "days"), "days"),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), "weeks"),
+}
+# Time units a window cannot take: `9y` is a window we cannot read, not a topic word.
+_OTHER_UNITS = frozenset(
+    "s sec secs second seconds mo mon mos month months y yr yrs year years q".split()
+)
+_ALL = frozenset({"", "all", "any", "ever"})
+# A number followed by a time unit, e.g. `7d` or `9y` (whether or not we can read it).
+_WINDOW_LIKE = re.compile(
+    rf"^\d+\s*(?:{'|'.join(sorted(_UNITS.keys() | _OTHER_UNITS, key=len, reverse=True))})$",
+    re.IGNORECASE | re.ASCII,
+)
+# A word that is only a number, but not a whole one: `3.5`, `-2`, `+4`, `1,000`.
+_COUNT_LIKE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$", re.ASCII)
 
 
 # -- requests --------------------------------------------------------------------------------
@@ -158,47 +176,61 @@ Commands:
 
 
 def parse_since(value: str | None) -> timedelta | None:
-    """Parse a window such as `24h`, `7d`, `2w`, `90m` or `all` (no limit)."""
-    if value is None or value.strip().lower() in {"", "all", "any", "ever"}:
+    """Parse a window such as `24h`, `7d`, `2w`, `90m`, `7 days` or `all` (no limit).
+
+    Digits of any script are read (`٧d` is 7 days, see `bot.words`); a number with a unit we
+    do not take (`9y`, `3mo`, `30s`) or no unit raises BadArgument saying what is accepted.
+    """
+    if value is None or value.strip().lower() in _ALL:
         return None
-    match = _DURATION.match(value.strip())
-    if not match or int(match.group(1)) == 0:
+    match = _DURATION.match(ascii_digits(value.strip()))
+    unit = _UNITS.get(match.group(2).lower()) if match else None
+    if not match or unit is None or int(match.group(1)) == 0:
+        hint = ""
+        if match and match.group(2).lower() in _OTHER_UNITS:
+            hint = " Months and years are not windows: use weeks (e.g. 52w), or 'all'."
         raise BadArgument(
             f"Cannot read the time window {value!r}. Use a number and a unit, like 24h, 7d, "
-            "2w, or 'all'."
+            f"2w, or 'all'.{hint}"
         )
-    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    return timedelta(**{unit: int(match.group(1))})
 
 
 def parse_count(value: str, what: str, maximum: int = MAX_BULLETS) -> int:
-    """Parse a count between 1 and `maximum`."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadArgument(f"{what.capitalize()} must be a whole number, like 5.") from None
+    """Parse a count between 1 and `maximum` (digits of any script, see `bot.words`)."""
+    value = ascii_digits(value.strip())
+    if not (value.isascii() and value.isdigit()):
+        raise BadArgument(
+            f"Cannot read {value!r} as a number of {what}: use a whole number from 1 to "
+            f"{maximum}, like 5."
+        )
+    number = int(value)
     if not 1 <= number <= maximum:
         raise BadArgument(f"Ask for 1 to {maximum} {what}.")
     return number
 
 
 def parse_command(text: str) -> Request:
-    """Parse chat text such as `brief ukraine 3` into a request."""
+    """Parse chat text such as `brief ukraine 3` into a request.
+
+    Words are split by `bot.words.split_words` (any Unicode space, quotes of any kind, digits
+    of any script, `<url|label>` links unwrapped), the same for every command.  Raises
+    BadArgument with a message for the user.
+    """
     if len(text) > MAX_COMMAND_CHARS:
         raise BadArgument(
             f"That command is {len(text):,} characters long; keep it under "
             f"{MAX_COMMAND_CHARS:,}. To summarize a long text, ingest it and use its id."
         )
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        words = text.split()
-    if not words:
+    tokens = split_words(text)
+    if not tokens:
         return HelpRequest()
+    words = [t.text for t in tokens]
     verb, args = words[0].lower().lstrip("/"), words[1:]
     if verb in {"help", "?", "-h", "--help"}:
         return HelpRequest(args[0].lower() if args else None)
     if verb in {"brief", "briefing"}:
-        return _parse_brief(args)
+        return _parse_brief(tokens[1:])
     if verb in {"summarize", "summarise", "summary"}:
         return _parse_summarize(args)
     if verb in {"digest", "digests"}:
@@ -216,23 +248,59 @@ def parse_command(text: str) -> Request:
     raise BadArgument(f"Unknown command {verb!r}. Try `help` to see the commands.")
 
 
-def _parse_brief(args: list[str]) -> Request:
-    if [a.lower() for a in args] == ["help"]:
+def _parse_brief(args: list[Word]) -> Request:
+    if [a.text.lower() for a in args] == ["help"] and not args[0].quoted:
         return HelpRequest("brief")
     bullets: int | None = None
     since: timedelta | None = None
+    window: str | None = None
     topic_words: list[str] = []
-    for arg in args:
-        if bullets is None and arg.isascii() and arg.isdigit():
-            bullets = parse_count(arg, "bullets")
-        elif since is None and (_DURATION.match(arg) or arg.lower() == "all"):
-            since = parse_since(arg)
+    i = 0
+    while i < len(args):
+        word, i = args[i], i + 1
+        text = word.text
+        if word.quoted and not _WINDOW_LIKE.match(text):
+            # A quoted phrase is topic, even "2024".  A quoted window stays a window: the
+            # Discord adapter quotes a `since` such as "7 days" or "٧d" (shlex.quote).
+            topic_words.append(text)
+            continue
+        if text.isascii() and text.isdigit() and i < len(args) and _is_unit(args[i]):
+            text, i = f"{text} {args[i].text}", i + 1  # "7 d", "7 days": one window
+        if text.isascii() and text.isdigit():
+            if bullets is not None:
+                raise BadArgument(
+                    f"Two bullet counts ({bullets} and {text}): give one. To brief on a "
+                    f'number, quote the topic, e.g. `brief "{text}" {bullets}`.'
+                )
+            bullets = _brief_count(text)
+        elif text.lower() == "all" or _WINDOW_LIKE.match(text):
+            if window is not None:
+                raise BadArgument(f"Two time windows ({window} and {text}): give one.")
+            window, since = text, parse_since(text)
+        elif _COUNT_LIKE.match(text):
+            raise BadArgument(
+                f"Cannot read {text!r} as a number of bullets: use a whole number from 1 to "
+                f"{MAX_BULLETS}, like 5."
+            )
         else:
-            topic_words.append(arg)
-    topic = " ".join(topic_words).strip() or None
+            topic_words.append(text)
+    topic = " ".join(w for w in topic_words if w).strip() or None
     if topic and len(topic) > MAX_TOPIC_CHARS:
         raise BadArgument(f"Keep the topic under {MAX_TOPIC_CHARS} characters.")
     return BriefRequest(topic=topic, bullets=bullets, since=since)
+
+
+def _brief_count(text: str) -> int:
+    if int(text) > MAX_BULLETS:
+        raise BadArgument(
+            f'Ask for 1 to {MAX_BULLETS} bullets. To brief on a number, quote it: `brief "{text}"`.'
+        )
+    return parse_count(text, "bullets")
+
+
+def _is_unit(word: Word) -> bool:
+    unit = word.text.lower()
+    return not word.quoted and (unit in _UNITS or unit in _OTHER_UNITS)
 
 
 def _parse_summarize(args: list[str]) -> Request:

@@ -40,8 +40,9 @@ RETRY_DELAYS = (
 )
 MAX_WAIT = timedelta(hours=1)  # the scheduler re-reads the ledger at least this often
 
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$|^(\d{2})(\d{2})$")
-_TIME_12H = re.compile(r"^(\d{1,2}):(\d{2})\s*([ap])\.?m\.?$", re.IGNORECASE)
+# ASCII digits only: other scripts' digits are read as ASCII first (bot.words.ascii_digits).
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$|^(\d{2})(\d{2})$", re.ASCII)
+_TIME_12H = re.compile(r"^(\d{1,2}):(\d{2})\s*([ap])\.?m\.?$", re.IGNORECASE | re.ASCII)
 TIME_EXAMPLE = "Use HH:MM in 24-hour time, e.g. `08:30` or `17:05` (or `8:30pm`)."
 
 
@@ -86,7 +87,13 @@ class DigestRequest:
 
 
 def parse_time(value: str) -> tuple[int, int]:
-    """`08:30`, `8:30`, `0830`, `8:30pm` → (hour, minute); anything else is explained."""
+    """`08:30`, `8:30`, `0830`, `8:30pm` → (hour, minute); anything else is explained.
+
+    Digits of any script are read (`٠٨:٣٠`, `０８：３０`), as everywhere (bot.words).
+    """
+    from .words import ascii_digits
+
+    value = ascii_digits(value)
     match = _TIME.match(value)
     if match:
         hour = int(match.group(1) or match.group(3))

@@ -16,11 +16,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from summarizers.analysis import analyze
+from summarizers.text import split_sentences
 
 from . import __version__
 from .cleaning import clean_body, parse_date, parse_plain
 from .clock import Clock
 from .errors import FetchFailed
+from .frontmatter import read_front_matter
 from .models import ArticleDraft, IngestReport, IngestResult
 from .scopes import SHARED
 from .store import Store
@@ -162,17 +164,65 @@ def _decode(content: bytes) -> str:
 
 
 def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> ArticleDraft:
-    """Build a draft from the text of a .txt or .md article."""
+    """Build a draft from the text of a .txt or .md article (`source`: its file name).
+
+    Front matter that cannot be read raises FetchFailed; a skipped front-matter line or an
+    unusable `published:` date becomes a note on the draft (rules in `bot.frontmatter`).  An
+    article that is one line takes its headline from its first sentence, or from the file
+    name when it is one sentence, and says which in a note.
+    """
+    front = read_front_matter(text)
+    if front.error:
+        raise FetchFailed(front.error)
+    notes = list(front.problems)
     parsed = parse_plain(text, markdown=markdown)
-    if not parsed.body.strip():
+    title, body = parsed.title, parsed.body
+    lines = [line for line in front.body.splitlines() if line.strip()]
+    heading_only = markdown and bool(lines) and lines[0].lstrip().startswith("#")
+    if not body.strip() and "title" not in front.fields and len(lines) == 1 and not heading_only:
+        # The parser took the only line for the headline: the line is the article.
+        title, body, note = _one_line_article(title, source)
+        if body:
+            notes.append(note)
+    if not body.strip():
         raise FetchFailed("no article text found")
+    published = next((front.fields[k] for k in ("published", "date") if front.fields.get(k)), "")
+    if published and parsed.published_at is None:
+        shown = published if len(published) <= 40 else published[:39] + "…"
+        notes.append(
+            f"front matter `published: {shown}` is not a date that can be read and trusted; "
+            "the time it was first seen is used"
+        )
     return ArticleDraft(
-        title=parsed.title or source,
-        text=parsed.body,
+        title=title or source,
+        text=body,
         source=parsed.source or source,
         url=parsed.url,
         published_at=parsed.published_at,
+        notes=tuple(notes),
     )
+
+
+# A headline made from a first sentence is cut to about this many characters, at a word.
+HEADLINE_CHARS = 150
+
+
+def _one_line_article(line: str, source: str) -> tuple[str, str, str]:
+    """(headline, body, note) for an article whose whole text is `line` (body "" if the line
+    is page furniture)."""
+    line = clean_body(line)  # a lone "Advertisement" is still no article
+    sentences = split_sentences(line)
+    if len(sentences) > 1:
+        headline = sentences[0].removesuffix(".")  # headlines end without a full stop
+        if len(headline) > HEADLINE_CHARS:
+            headline = headline[:HEADLINE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        # The first sentence stays in the body too: it is the lede a summary may need.
+        return headline, line, "one line of text: headline taken from its first sentence"
+    if not line:
+        return "", "", ""
+    name = re.sub(r"[-_\s]+", " ", Path(source).stem).strip() or source
+    name = name[:1].upper() + name[1:]
+    return name, line, "one sentence of text: headline taken from the file name"
 
 
 def draft_from_html(html: str | bytes, url: str | None, source: str) -> ArticleDraft:
@@ -418,4 +468,6 @@ def store_draft(
     if len(analysis) == 0:
         return IngestResult(label, "failed", reason="no sentences found")
     article, created = store.add(outcome, analysis, clock.now(), scopes=scopes, feed=feed)
-    return IngestResult(label, "stored" if created else "duplicate", article=article)
+    if not created:
+        return IngestResult(label, "duplicate", article=article)
+    return IngestResult(label, "stored", article=article, notes=outcome.notes)

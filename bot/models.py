@@ -16,6 +16,9 @@ class ArticleDraft:
     url: str | None = None
     published_at: datetime | None = None
     guid: str | None = None  # a feed entry's id, when it came from a feed
+    # Things the ingest summary should tell (a skipped front-matter line, where the headline
+    # came from); the article is stored all the same.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class IngestResult:
     status: str  # "stored", "duplicate" or "failed"
     article: Article | None = None
     reason: str = ""
+    notes: tuple[str, ...] = ()  # see ArticleDraft.notes
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,18 @@ class IngestReport:
         return sum(1 for r in self.results if r.status == status)
 
     def summary(self) -> str:
-        """Return the one-line summary, e.g. '12 stored, 3 already stored, 1 failed: why'."""
-        parts = [f"{self.count('stored')} stored", f"{self.count('duplicate')} already stored"]
+        """Return the one-line summary, e.g. '12 stored, 3 already stored, 1 failed: why'.
+
+        Notes on stored articles follow their count: '2 stored (1 note: a.txt: headline taken
+        from its first sentence), 0 already stored'.
+        """
+        stored = f"{self.count('stored')} stored"
+        notes = [(r.item, n) for r in self.results if r.status == "stored" for n in r.notes]
+        if notes:
+            listed = "; ".join(f"{item}: {note}" for item, note in notes[:3])
+            more = f" (and {len(notes) - 3} more)" if len(notes) > 3 else ""
+            stored += f" ({len(notes)} note{'s' if len(notes) > 1 else ''}: {listed}{more})"
+        parts = [stored, f"{self.count('duplicate')} already stored"]
         failed = [r for r in self.results if r.status == "failed"]
         if failed:
             reasons = "; ".join(f"{r.item}: {r.reason}" for r in failed[:3])

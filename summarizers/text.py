@@ -39,10 +39,14 @@ _SPEECH_VERBS = frozenset(
 )
 # A boundary candidate: terminal punctuation, optional closing quotes/brackets, whitespace, and
 # a next sentence that opens (after optional opening quotes/brackets) with a capital or a digit.
-_BOUNDARY = re.compile(r"""([.!?…]+)(["'”’»)\]]*)(\s+)(?=["'“‘«(\[]*[A-Z0-9])""")
+# A run of stops is tried once, from its start, and never given back (possessive), so a long run
+# such as "......" costs linear time, not quadratic.
+_BOUNDARY = re.compile(r"""(?<![.!?…])([.!?…]++)(["'”’»)\]]*+)(\s++)(?=["'“‘«(\[]*+[A-Z0-9])""")
 _INITIALISM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
+# Characters read on each side of a boundary candidate: longer than any word that decides it.
+_CONTEXT = 200
 
 WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*")
 _TERM = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
@@ -87,7 +91,9 @@ def split_paragraph(paragraph: str) -> list[str]:
 
 
 def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
-    following = paragraph[match.end(3) :]
+    # Only a bounded window around each candidate is read, so a paragraph of any length is
+    # split in linear time: the next two words and the word before the stop are all we need.
+    following = paragraph[match.end(3) : match.end(3) + _CONTEXT]
     next_words = following.lstrip("\"'“‘«([").split(" ", 3)
     next_word = next_words[0]
     if (
@@ -106,8 +112,9 @@ def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
         # After a space: the end of a spaced ellipsis (". . .") if a period comes before it,
         # else a tokenized sentence end ("the week .").
         return not (dot > 1 and paragraph[dot - 2] == ".")
-    space = paragraph.rfind(" ", start, match.start(1))
-    word = paragraph[max(space + 1, start) : match.start(1)].lstrip("\"'“‘«([")
+    start = max(start, dot - _CONTEXT)
+    space = paragraph.rfind(" ", start, dot)
+    word = paragraph[max(space + 1, start) : dot].lstrip("\"'“‘«([")
     if not word:
         return True
     lower = word.lower()

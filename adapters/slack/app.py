@@ -106,7 +106,7 @@ def build_app(
     async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("bot_id"):
             return
-        text = _MENTION.sub(" ", event.get("text", "")).strip()
+        text = slack_text(_MENTION.sub(" ", event.get("text", ""))).strip()
         # The workspace is the envelope's team (where the app is installed), as for commands.
         team = body.get("team_id") or event.get("team", "")
         context = _context(team, event["channel"], event.get("user", ""))
@@ -131,6 +131,16 @@ def build_app(
     return app
 
 
+def slack_text(text: str) -> str:
+    """Undo Slack's escaping of `&`, `<` and `>` in the text it sends (`&amp;`, `&lt;`,
+    `&gt;`; api.slack.com/reference/surfaces/formatting#escaping), so a link such as
+    `<https://example.com/?a=1&amp;b=2|label>` reaches the core as the URL that was typed.
+
+    Link wrapping itself (`<url|label>`) is unwrapped by the core (`bot.words`).
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _context(team: str, channel: str, user: str) -> Context:
     # On Slack any channel member may manage its digests; replies name who did it.
     return Context(platform="slack", workspace=team, channel=channel, user=user, can_manage=True)
@@ -141,7 +151,7 @@ def _command_handler(
 ) -> Callable[..., Awaitable[None]]:
     async def handle(ack: Callable[[], Awaitable[None]], command: dict[str, Any]) -> None:
         await ack()
-        text = f"{verb} {command.get('text', '')}".strip()
+        text = f"{verb} {slack_text(command.get('text', ''))}".strip()
         context = _context(
             command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", "")
         )
@@ -163,7 +173,8 @@ async def compose(
 ) -> Reply:
     """Parse and answer a command on a worker thread, so the event loop keeps acking."""
     reply = await asyncio.to_thread(answer, core, text, context)
-    if scheduler is not None and text.split(" ", 1)[0] in {"digest", "digests", "feeds"}:
+    verb = (text.split(None, 1) or [""])[0].lower().lstrip("/")  # any space, as the core reads
+    if scheduler is not None and verb in {"digest", "digests", "feed", "feeds"}:
         scheduler.poke()  # subscriptions or feeds may have changed: recompute wake-ups
     return reply
 

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from fakes import HARBOUR, story_html
 from fakes.slack import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -28,6 +29,7 @@ from fakes.slack import (
     post_signed,
     sign,
 )
+from fakes.web import WebServer
 
 import adapters.slack.app as slack_app
 from adapters.slack import EVENTS_PATH, build_app, check_settings, serve_http
@@ -113,6 +115,39 @@ async def test_a_mention_is_answered_in_a_thread(bolt: str, fake: FakeSlack) -> 
     posted = await fake.wait_for(lambda f: f.of("chat.postMessage"))
     assert posted[0].payload["thread_ts"] == "1700000000.000100"
     assert any(t.startswith("• ") for t in section_texts(posted[0].payload["blocks"]))
+
+
+async def test_a_mention_with_a_slack_wrapped_link_summarizes_the_bare_url(
+    bolt: str, fake: FakeSlack, web: WebServer
+) -> None:
+    url = web.serve("/harbour.html?from=chat&lang=en", story_html(HARBOUR))
+    # Slack wraps links as <url|label> and escapes & in the text it sends.
+    wrapped = f"<{url.replace('&', '&amp;')}|harbour story>"
+    body = mention_body(f"summarize\u00a0{wrapped}\u00a0２")
+    assert await post_signed(bolt, body, content_type="application/json") == 200
+
+    posted = await fake.wait_for(lambda f: f.of("chat.postMessage"))
+    bullets = [t for t in section_texts(posted[0].payload["blocks"]) if t.startswith("• ")]
+    assert len(bullets) == 2
+    assert [r.path for r in web.requests] == ["/harbour.html?from=chat&lang=en"]
+
+
+async def test_a_mention_with_a_wrapped_link_that_fails_names_the_bare_url(
+    bolt: str, fake: FakeSlack, web: WebServer
+) -> None:
+    url = web.url("/gone.html")
+    assert (
+        await post_signed(
+            bolt, mention_body(f"summarize <{url}|gone story>"), content_type="application/json"
+        )
+        == 200
+    )
+
+    told = await fake.wait_for(lambda f: f.of("chat.postEphemeral"))
+    text = json.dumps(told[0].payload)
+    assert f"{url} answered HTTP 404" in text
+    assert "gone story" not in text
+    assert not fake.of("chat.postMessage")
 
 
 # -- things only the asker sees ----------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, FeedEntry, make_rss, story_html, story_text
+from fakes.keyboard import plainly
 
+PROJECT = Path(__file__).resolve().parents[2]
 FURNITURE = ("Recent Features", "[LIVE]", "Credit:", "China Power |")
 
 
@@ -311,3 +314,30 @@ def test_no_command_prints_help(briefbot: Runner) -> None:
 
 def test_subcommand_help(briefbot: Runner) -> None:
     assert "--since" in ok(briefbot("brief", "--help"))
+
+
+# -- chat text as people type it --------------------------------------------------------------
+
+SPACING = PROJECT / ".." / "shared" / "cases" / "realworld" / "command-spacing" / "commands.txt"
+
+
+def test_chat_reads_the_handed_command_spacing_cases_as_typed_plainly(briefbot: Runner) -> None:
+    """Each handed command gives what the same command typed plainly gives."""
+    if not SPACING.is_file():
+        pytest.skip(f"the handed cases are not here: {SPACING}")
+    commands = [ast.literal_eval(line) for line in SPACING.read_text("utf-8").splitlines() if line]
+    for command in commands:
+        typed = briefbot("chat", command)
+        plain = briefbot("chat", plainly(command))
+        assert "Traceback" not in typed.stderr
+        assert "Unknown command" not in typed.stderr, command
+        assert typed.returncode == plain.returncode, (command, typed.stderr)
+        assert bullet_texts(typed.stdout) == bullet_texts(plain.stdout), command
+        assert typed.stderr == plain.stderr, command
+
+
+def test_chat_an_unreadable_window_is_an_error_not_a_topic(briefbot: Runner) -> None:
+    result = briefbot("chat", "brief ukraine 3 9y")
+    assert result.returncode == 2
+    assert "9y" in result.stderr and "24h" in result.stderr
+    assert not bullet_texts(result.stdout)

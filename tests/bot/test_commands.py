@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import shlex
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fakes import HARBOUR, story_html
+from fakes.keyboard import plainly
 from fakes.web import WebServer
 
 from bot.app import Core
@@ -23,9 +27,12 @@ from bot.commands import (
     answer,
     handle,
     parse_command,
+    parse_count,
     parse_since,
 )
+from bot.digests import DigestRequest
 from bot.errors import BadArgument
+from bot.feeds import FeedsRequest
 from bot.scopes import OPERATOR
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -295,3 +302,221 @@ def test_user_mistakes_are_error_replies_not_exceptions(core: Core, text: str) -
     assert isinstance(reply, ErrorReply)
     assert reply.message
     assert "went wrong" not in reply.message
+
+
+# -- chat text as people type it (see bot/words.py) ------------------------------------------
+
+REALWORLD = Path(__file__).resolve().parents[2] / ".." / "shared" / "cases" / "realworld"
+SPACING = REALWORLD / "command-spacing" / "commands.txt"
+
+
+SKIP_HANDED = pytest.mark.skip(reason=f"the handed cases are not here: {SPACING}")
+
+
+def handed_commands() -> list[str]:
+    if not SPACING.is_file():
+        return []
+    return [ast.literal_eval(line) for line in SPACING.read_text("utf-8").splitlines() if line]
+
+
+def parsed(text: str) -> object:
+    try:
+        return parse_command(text)
+    except BadArgument as exc:
+        return exc
+
+
+@pytest.mark.parametrize("text", handed_commands() or [pytest.param("", marks=SKIP_HANDED)])
+def test_handed_command_spacing_cases_read_as_typed_plainly(core: Core, text: str) -> None:
+    request = parsed(text)
+    assert not isinstance(request, BadArgument) or "Unknown command" not in str(request)
+    same = parsed(plainly(text))
+    if isinstance(request, BadArgument):
+        assert isinstance(same, BadArgument)
+        assert str(request) == str(same)
+    else:
+        assert request == same
+    if isinstance(request, BriefRequest) and request.topic:
+        # Counts, windows and quotes are never part of the topic.
+        assert not any(w.isdigit() or w[:1].isdigit() for w in request.topic.split())
+        assert not set(request.topic) & set("\"'“”‘’")
+    reply = answer(core, text)
+    assert type(reply) is type(answer(core, plainly(text)))
+    if isinstance(reply, BriefingReply):
+        assert reply.briefing.bullets
+    else:
+        assert isinstance(reply, ErrorReply)
+        assert "Unknown command" not in reply.message
+        assert "went wrong" not in reply.message
+
+
+@pytest.mark.parametrize(
+    "space", ["\u00a0", "\u202f", "\u2009", "\u3000", "\t", "\n", "\u00a0\u00a0 \t"]
+)
+def test_every_command_splits_on_any_unicode_space(space: str) -> None:
+    def typed(text: str) -> str:
+        return text.replace(" ", space)
+
+    assert parse_command(typed("brief peace talks 3 7d")) == BriefRequest(
+        topic="peace talks", bullets=3, since=timedelta(days=7)
+    )
+    assert parse_command(typed("summarize 2 3")) == SummarizeRequest(target="2", sentences=3)
+    assert parse_command(typed("articles peace talks")) == ArticlesRequest(query="peace talks")
+    assert parse_command(typed("help brief")) == HelpRequest("brief")
+    digest = parse_command(typed("digest subscribe 08:30 Europe/Paris ukraine 5 quiet"))
+    assert digest == DigestRequest("subscribe", 8, 30, "Europe/Paris", "ukraine", 5, True)
+    assert parse_command(typed("digest unsubscribe 3")) == DigestRequest("unsubscribe", target="3")
+    assert parse_command(typed("feeds add https://example.test/rss World news")) == (
+        FeedsRequest("add", url="https://example.test/rss", name="World news")
+    )
+    assert parse_command(typed("feeds remove 3")) == FeedsRequest("remove", target=3)
+
+
+@pytest.mark.parametrize(
+    "digits", ["0123456789", "０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९"]
+)
+def test_digits_of_any_script_are_numbers_in_every_command(digits: str) -> None:
+    def d(number: str) -> str:
+        return "".join(digits[int(c)] for c in number)
+
+    assert parse_command(f"brief ukraine {d('3')}") == BriefRequest(topic="ukraine", bullets=3)
+    assert parse_command(f"brief ukraine {d('12')} {d('7')}d") == BriefRequest(
+        topic="ukraine", bullets=12, since=timedelta(days=7)
+    )
+    assert parse_command(f"summarize {d('42')} {d('2')}") == SummarizeRequest("42", 2)
+    assert parse_command(f"summarize #{d('42')}") == SummarizeRequest("#42")
+    subscribe = parse_command(f"digest subscribe {d('08')}:{d('30')} ukraine {d('4')}")
+    assert subscribe == DigestRequest("subscribe", 8, 30, None, "ukraine", 4)
+    assert parse_command(f"digest subscribe {d('0830')}") == DigestRequest("subscribe", 8, 30)
+    assert parse_command(f"digest now {d('2')}") == DigestRequest("now", target="2")
+    assert parse_command(f"digest unsubscribe {d('2')}") == DigestRequest("unsubscribe", target="2")
+    assert parse_command(f"feeds remove {d('17')}") == FeedsRequest("remove", target=17)
+    with pytest.raises(BadArgument, match="1 to 20"):
+        parse_command(f"brief ukraine {d('21')}")
+
+
+def test_digits_of_any_script_are_read_by_the_number_parsers_directly() -> None:
+    # Discord options and CLI flags reach these without the tokenizer.
+    assert parse_count("٣", "bullets") == 3
+    assert parse_since("７ｄ") == timedelta(days=7)
+    assert parse_since("٢٤h") == timedelta(hours=24)
+
+
+def test_a_summary_of_an_article_by_a_full_width_id(core: Core) -> None:
+    [article] = core.store.search("Truss")
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in str(article.id))
+    reply = answer(core, f"summarize\u00a0#{wide}\u3000２")
+    assert isinstance(reply, BriefingReply)
+    assert article.title in reply.briefing.title
+    assert len(reply.briefing.bullets) == 2
+
+
+@pytest.mark.parametrize("quote", ['"{}"', "“{}”", "„{}“", "‘{}’", "«{}»"])
+def test_curly_quotes_group_a_topic_like_straight_ones(quote: str) -> None:
+    assert parse_command(f"brief {quote.format('peace talks')} 4") == BriefRequest(
+        topic="peace talks", bullets=4
+    )
+
+
+def test_a_quoted_number_is_a_topic_not_a_count() -> None:
+    assert parse_command('brief "2024" 3') == BriefRequest(topic="2024", bullets=3)
+    assert parse_command("brief “g7 summit” ٣") == BriefRequest(topic="g7 summit", bullets=3)
+
+
+@pytest.mark.parametrize("since", ["7 days", "٧d", "７ｄ", "7d"])
+def test_a_window_quoted_as_the_discord_adapter_joins_options_stays_a_window(since: str) -> None:
+    text = "brief " + " ".join(shlex.quote(p) for p in ("peace talks", "3", since))
+    assert parse_command(text) == BriefRequest("peace talks", 3, timedelta(days=7))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("brief ukraine 2 7 d", BriefRequest("ukraine", 2, timedelta(days=7))),
+        ("brief ukraine 7 days", BriefRequest("ukraine", None, timedelta(days=7))),
+        ("brief ukraine 24 hours 3", BriefRequest("ukraine", 3, timedelta(hours=24))),
+        ("brief ukraine 2weeks", BriefRequest("ukraine", None, timedelta(weeks=2))),
+        ("brief 5g rollout", BriefRequest("5g rollout")),
+        ("brief covid-19 vaccines", BriefRequest("covid-19 vaccines")),
+        ("brief any news all", BriefRequest("any news")),
+    ],
+)
+def test_windows_with_a_space_or_a_long_unit(text: str, expected: BriefRequest) -> None:
+    assert parse_command(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("brief ukraine 3 9y", "'9y'"),
+        ("brief ukraine 3 9 years", "'9 years'"),
+        ("brief ukraine 3mo", "'3mo'"),
+        ("brief ukraine 30s", "'30s'"),
+        ("brief ukraine 0d", "'0d'"),
+        ("brief ukraine 99999d", "'99999d'"),
+        ("brief ukraine ٩y", "'9y'"),
+    ],
+)
+def test_a_window_that_cannot_be_read_is_an_error_naming_it(text: str, named: str) -> None:
+    with pytest.raises(BadArgument) as caught:
+        parse_command(text)
+    message = str(caught.value)
+    assert named in message
+    assert "24h" in message and "7d" in message  # what is accepted
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("brief ukraine 3 5", "3 and 5"),
+        ("brief ukraine 3.5", "'3.5'"),
+        ("brief ukraine -2", "'-2'"),
+        ("brief ukraine +4", "'+4'"),
+        ("brief ukraine 1,000", "'1,000'"),
+        ("brief ukraine ٣ 2", "3 and 2"),
+        ("brief nato 7d 2w", "7d and 2w"),
+        ("summarize 2 ３.5", "'3.5'"),
+    ],
+)
+def test_a_count_that_cannot_be_read_is_an_error_naming_it(text: str, named: str) -> None:
+    with pytest.raises(BadArgument) as caught:
+        parse_command(text)
+    assert named in str(caught.value)
+
+
+def test_brief_with_an_unreadable_window_does_not_brief(core: Core) -> None:
+    reply = answer(core, "brief ukraine 3 9y")
+    assert isinstance(reply, ErrorReply)
+    assert "9y" in reply.message
+    assert "24h" in reply.message
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "<{url}>",
+        "<{url}|{url}>",
+        "<{url}|the harbour story, in full>",
+    ],
+)
+def test_summarize_a_wrapped_link(core: Core, web: WebServer, wrapped: str) -> None:
+    url = web.serve("/harbour.html", story_html(HARBOUR))
+    reply = answer(core, f"summarize {wrapped.format(url=url)} 2")
+    assert isinstance(reply, BriefingReply)
+    assert [b.sources[0].url for b in reply.briefing.bullets] == [url, url]
+
+
+def test_a_wrapped_link_that_fails_names_the_bare_url(core: Core, web: WebServer) -> None:
+    url = web.url("/missing.html")
+    reply = answer(core, f"summarize <{url}|missing story>")
+    assert isinstance(reply, ErrorReply)
+    assert f"{url} answered HTTP 404" in reply.message
+    assert "missing story" not in reply.message
+
+
+@pytest.mark.parametrize("wrapped", ["<{url}>", "<{url}|{url}>", "<{url}|Harbour news>"])
+def test_feeds_add_reads_a_wrapped_link(wrapped: str) -> None:
+    url = "https://example.test/rss?a=1&b=2"
+    assert parse_command(f"feeds add {wrapped.format(url=url)} World") == FeedsRequest(
+        "add", url=url, name="World"
+    )

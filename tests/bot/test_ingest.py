@@ -409,3 +409,144 @@ def test_an_oversized_page_fails_with_a_reason(bare_core: Core, web: WebServer) 
     report = run(bare_core, huge, good)
     assert statuses(report) == ["failed", "stored"]
     assert "MB" in report.results[0].reason
+
+
+# -- plain-text oddities -----------------------------------------------------------------------
+
+
+def test_a_one_line_text_takes_its_headline_from_the_first_sentence(
+    bare_core: Core, tmp_path: Path
+) -> None:
+    path = tmp_path / "bridge.txt"
+    path.write_text(" ".join(HARBOUR.paragraphs[:2]), encoding="utf-8")  # no line breaks
+    report = run(bare_core, str(path))
+    [result] = report.results
+    assert result.status == "stored"
+    assert result.article is not None
+    first = HARBOUR.paragraphs[0].split(". ")[0]
+    assert result.article.title == first.removesuffix(".")
+    assert result.article.text == " ".join(HARBOUR.paragraphs[:2])
+    summary = report.summary()
+    assert summary.startswith("1 stored (1 note: ")
+    assert f"{path}: one line of text: headline taken from its first sentence" in summary
+
+
+def test_a_one_sentence_text_takes_its_headline_from_the_file_name(
+    bare_core: Core, tmp_path: Path
+) -> None:
+    path = tmp_path / "harbour-bridge_reopens.txt"
+    sentence = "The harbour bridge reopened on Monday after eleven months of repairs."
+    path.write_text(sentence + "\n", encoding="utf-8")
+    report = run(bare_core, str(path))
+    [result] = report.results
+    assert result.status == "stored"
+    assert result.article is not None
+    assert result.article.title == "Harbour bridge reopens"
+    assert result.article.text == sentence
+    assert "headline taken from the file name" in report.summary()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("ad.txt", "Advertisement\n"), ("heading.md", "# The harbour bridge reopens\n")],
+)
+def test_a_lone_label_or_heading_is_still_no_article(
+    bare_core: Core, tmp_path: Path, name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    [result] = run(bare_core, str(path)).results
+    assert result.status == "failed"
+    assert "no article text" in result.reason
+    assert bare_core.store.count() == 0
+
+
+def test_a_two_megabyte_single_paragraph_is_ingested(bare_core: Core, tmp_path: Path) -> None:
+    # Numbered sentences, so none repeats; one line, no paragraph breaks.
+    sentences = [
+        f"Inspectors checked span number {n} of the harbour bridge on Monday. "
+        f"Dr. Lee said the U.S. engineers found {n % 7} cracks there."
+        for n in range(1, 30_000)
+    ]
+    text = " ".join(sentences)
+    text = text[: text.rindex(". ", 0, 2_000_000) + 1]
+    assert 1_990_000 < len(text.encode()) <= 2_000_000 and "\n" not in text
+    path = tmp_path / "bridge.txt"
+    path.write_text(text, encoding="utf-8")
+    [result] = run(bare_core, str(path)).results
+    assert result.status == "stored", result.reason
+    assert result.article is not None
+    assert (
+        result.article.title == "Inspectors checked span number 1 of the harbour bridge on Monday"
+    )
+    analysis = bare_core.store.analyses([result.article.id])[result.article.id]
+    # Abbreviations and initialisms do not end sentences: two sentences per inspection.
+    assert len(analysis) == text.count(" on Monday. ") * 2
+    assert analysis.sentences[1] == "Dr. Lee said the U.S. engineers found 1 cracks there."
+
+
+def test_unclosed_front_matter_is_refused_with_the_fix(bare_core: Core, tmp_path: Path) -> None:
+    path = tmp_path / "chess.md"
+    path.write_text(
+        "---\ntitle: Chess final\nsource: Chess Weekly\n" + "\n\n".join(CHESS.paragraphs) + "\n",
+        encoding="utf-8",
+    )
+    report = run(bare_core, str(path))
+    [result] = report.results
+    assert result.status == "failed"
+    assert "never closed" in result.reason and "add a --- line" in result.reason
+    assert bare_core.store.count() == 0
+    assert f"1 failed: {path}: " in report.summary()
+
+
+def test_a_front_matter_line_without_a_key_is_skipped_and_reported(
+    bare_core: Core, tmp_path: Path
+) -> None:
+    path = tmp_path / "chess.md"
+    path.write_text(
+        "---\ntitle: Chess final\nThe Chess Weekly team\nsource: Chess Weekly\n---\n"
+        + "\n\n".join(CHESS.paragraphs)
+        + "\n",
+        encoding="utf-8",
+    )
+    report = run(bare_core, str(path))
+    [result] = report.results
+    assert result.status == "stored"
+    assert result.article is not None
+    assert (result.article.title, result.article.source) == ("Chess final", "Chess Weekly")
+    assert "The Chess Weekly team" not in result.article.text
+    assert "line 3 ('The Chess Weekly team') is not `key: value`" in report.summary()
+
+
+@pytest.mark.parametrize("value", ["last Thursday", "2024-13-45", "soon"])
+def test_an_unreadable_published_date_is_reported_and_first_seen_time_used(
+    bare_core: Core, tmp_path: Path, value: str
+) -> None:
+    path = tmp_path / "chess.txt"
+    path.write_text(
+        f"---\ntitle: Chess final\npublished: {value}\n---\n" + "\n\n".join(CHESS.paragraphs),
+        encoding="utf-8",
+    )
+    report = run(bare_core, str(path))
+    [result] = report.results
+    assert result.status == "stored"
+    assert result.article is not None
+    assert result.article.published_at is None
+    assert f"`published: {value}` is not a date" in report.summary()
+    assert "first seen" in report.summary()
+
+
+def test_well_formed_front_matter_and_a_leading_rule_give_no_notes(
+    bare_core: Core, tmp_path: Path
+) -> None:
+    (tmp_path / "chess.md").write_text(
+        "---\n# exported by hand\ntitle: Chess final\ntags:\n  - chess\n  - finals\n"
+        "published: 2024-04-28\n---\n" + "\n\n".join(CHESS.paragraphs),
+        encoding="utf-8",
+    )
+    (tmp_path / "harbour.txt").write_text("---\n\n" + story_text(HARBOUR), encoding="utf-8")
+    report = run(bare_core, str(tmp_path))
+    assert statuses(report) == ["stored", "stored"]
+    assert all(r.notes == () for r in report.results)
+    assert report.summary() == "2 stored, 0 already stored"
+    assert stored_titles(bare_core) == {"Chess final", HARBOUR.title}

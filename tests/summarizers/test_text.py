@@ -358,3 +358,26 @@ def test_sentence_tokenizer_feeds_sumy_our_rules():
     assert tokenizer.language == "english"
     assert tokenizer.to_sentences("Mr. Smith spoke. He left.") == ("Mr. Smith spoke.", "He left.")
     assert tokenizer.to_words("Mr. Smith spoke.") == ("Mr", "Smith", "spoke")
+
+
+# --- long paragraphs ---------------------------------------------------------------------------
+
+
+def test_a_long_run_of_stops_without_a_following_space_is_one_sentence() -> None:
+    # Each stop of the run once started a fresh attempt over the rest of it (quadratic).
+    text = "The vote was close" + "." * 50_000 + "x and then it ended."
+    check(text, [text])
+
+
+def test_a_long_run_of_initials_never_closing_a_sentence_is_one_sentence() -> None:
+    # Each initial was once checked against everything back to the sentence start.
+    text = "Signed by " + "A. " * 30_000 + "Smith. Then the meeting ended."
+    check(text, [text[: text.index(" Then")], "Then the meeting ended."])
+
+
+def test_boundaries_far_into_a_long_paragraph_are_found() -> None:
+    sentence = "Inspectors checked the span on Monday and Dr. Lee said the U.S. team agreed. "
+    text = (sentence * 20_000).strip()
+    sentences = split_sentences(text)
+    assert len(sentences) == 20_000
+    assert set(sentences) == {sentence.strip()}
