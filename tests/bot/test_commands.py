@@ -403,7 +403,7 @@ def test_digits_of_any_script_are_read_by_the_number_parsers_directly() -> None:
 
 
 def test_a_summary_of_an_article_by_a_full_width_id(core: Core) -> None:
-    [article] = core.store.search("Truss")
+    [article] = core.store.search("Truss", scope=OPERATOR)
     wide = "".join(chr(ord(c) + 0xFEE0) for c in str(article.id))
     reply = answer(core, f"summarize\u00a0#{wide}\u3000２")
     assert isinstance(reply, BriefingReply)
