@@ -28,6 +28,12 @@ class Settings:
     bullets: int = 5
     load_seeds: bool = True
     http_timeout: float = 15.0
+    # The fetch guard (bot/fetch.py): hosts/networks an operator opened, caps per fetch.
+    fetch_allow: tuple[str, ...] = ()
+    max_page_bytes: int = 5_000_000
+    max_feed_bytes: int = 10_000_000
+    feed_max_items: int = 200
+    feed_max_pages: int = 20
     log_level: str = "WARNING"
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
@@ -75,14 +81,32 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         port = int(get("PORT") or "3000")
         grace = float(get("BRIEFBOT_DIGEST_GRACE_HOURS") or "12")
         interval = int(get("BRIEFBOT_FEED_INTERVAL_MINUTES") or "30")
+        caps = {
+            name: int(get(name) or default)
+            for name, default in (
+                ("BRIEFBOT_MAX_PAGE_BYTES", "5000000"),
+                ("BRIEFBOT_MAX_FEED_BYTES", "10000000"),
+                ("BRIEFBOT_FEED_MAX_ITEMS", "200"),
+                ("BRIEFBOT_FEED_MAX_PAGES", "20"),
+            )
+        }
     except ValueError as exc:
         raise BadArgument(f"A numeric setting is not a number: {exc}. Check your .env.") from None
+    for name, value in caps.items():
+        if value < (0 if name == "BRIEFBOT_FEED_MAX_PAGES" else 1):
+            raise BadArgument(f"{name} must be a positive whole number, not {value}.")
+    allow = _fetch_allow(get("BRIEFBOT_FETCH_ALLOW") or "")
     return Settings(
         database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         summarizer=get("BRIEFBOT_SUMMARIZER") or "news",
         bullets=bullets,
         load_seeds=_flag(get("BRIEFBOT_LOAD_SEEDS", "1")),
         http_timeout=timeout,
+        fetch_allow=allow,
+        max_page_bytes=caps["BRIEFBOT_MAX_PAGE_BYTES"],
+        max_feed_bytes=caps["BRIEFBOT_MAX_FEED_BYTES"],
+        feed_max_items=caps["BRIEFBOT_FEED_MAX_ITEMS"],
+        feed_max_pages=caps["BRIEFBOT_FEED_MAX_PAGES"],
         log_level=(get("LOG_LEVEL") or "WARNING").upper(),
         slack_bot_token=(get("SLACK_BOT_TOKEN") or "").strip(),
         slack_signing_secret=(get("SLACK_SIGNING_SECRET") or "").strip(),
@@ -97,6 +121,16 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         discord_api_url=(get("DISCORD_API_URL") or "").strip().rstrip("/"),
         discord_gateway_url=(get("DISCORD_GATEWAY_URL") or "").strip(),
     )
+
+
+def _fetch_allow(text: str) -> tuple[str, ...]:
+    """BRIEFBOT_FETCH_ALLOW checked entry by entry; a bad one is a one-line BadArgument."""
+    from .fetch import AllowList
+
+    try:
+        return AllowList.parse(text).entries()
+    except ValueError as exc:
+        raise BadArgument(f"BRIEFBOT_FETCH_ALLOW: {exc}. Use host names, IPs or CIDRs.") from None
 
 
 def _with_slash(url: str) -> str:

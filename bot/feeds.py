@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
-from .ingest import Fetcher, drafts_from_feed, looks_like_feed, store_draft
+from .fetch import Fetcher
+from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed
 from .store import Store, feeds, row_to, to_iso
 from .urls import normalize_url
@@ -211,7 +212,12 @@ def poll_feed(core: Core, feed: Feed, fetcher: Fetcher, now: datetime) -> PollRe
     interval = timedelta(minutes=feed.interval_minutes)
     jitter = timedelta(seconds=random.uniform(0, JITTER * interval.total_seconds()))
     try:
-        fetched = fetcher.get(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        fetched = fetcher.get(
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            max_bytes=fetcher.policy.feed_bytes,
+        )
         if fetched.status == 304:
             registry.record(
                 feed,
@@ -285,15 +291,13 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
     results: list[PollResult] = []
     lock = threading.Lock()
 
+    fetcher = core.fetcher  # built here, once, not racing in the worker threads
+
     def one_host(group: list[Feed]) -> None:
-        fetcher = Fetcher(timeout=core.settings.http_timeout)
-        try:
-            for feed in group:  # one request at a time per host
-                result = poll_feed(core, feed, fetcher, now)
-                with lock:
-                    results.append(result)
-        finally:
-            fetcher.close()
+        for feed in group:  # one request at a time per host
+            result = poll_feed(core, feed, fetcher, now)
+            with lock:
+                results.append(result)
 
     if by_host:
         with ThreadPoolExecutor(max_workers=min(8, len(by_host))) as pool:
@@ -420,24 +424,21 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     existing = registry.find(request.url)
     if existing is not None:
         raise UserError(f"Already following that feed as #{existing.id} ({existing.name}).")
-    fetcher = Fetcher(timeout=core.settings.http_timeout)
+    fetcher = core.fetcher
     try:
-        try:
-            fetched = fetcher.get(request.url)
-        except FetchFailed as exc:
-            raise UserError(f"Cannot add that feed: {exc}. Nothing was stored.") from None
-        if not looks_like_feed(fetched):
-            raise UserError(
-                f"{request.url} is a web page, not an RSS or Atom feed. Look for an RSS link on "
-                "the site (often /feed or /rss). Nothing was stored."
-            )
-        name = request.name or _feed_title(fetched.content) or urlsplit(request.url).netloc
-        feed = registry.add(
-            request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
+        fetched = fetcher.get(request.url, max_bytes=fetcher.policy.feed_bytes)
+    except FetchFailed as exc:
+        raise UserError(f"Cannot add that feed: {exc}. Nothing was stored.") from None
+    if not looks_like_feed(fetched):
+        raise UserError(
+            f"{request.url} is a web page, not an RSS or Atom feed. Look for an RSS link on "
+            "the site (often /feed or /rss). Nothing was stored."
         )
-        result = poll_feed(core, feed, fetcher, core.clock.now())
-    finally:
-        fetcher.close()
+    name = request.name or _feed_title(fetched.content) or urlsplit(request.url).netloc
+    feed = registry.add(
+        request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
+    )
+    result = poll_feed(core, feed, fetcher, core.clock.now())
     who = f"{context.user_mention} added" if getattr(context, "user_mention", "") else "Added"
     text = (
         f"{who} feed #{feed.id} ({name}): {result.stored} "
