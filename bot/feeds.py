@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
-from .fetch import Fetcher
+from .fetch import Fetcher, Stopped
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed
 from .store import Store, feeds, row_to, to_iso
@@ -249,6 +249,8 @@ def poll_feed(core: Core, feed: Feed, fetcher: Fetcher, now: datetime) -> PollRe
             articles_stored=feed.articles_stored + stored,
         )
         return PollResult(feed.id, feed.name, stored=stored, duplicates=duplicates)
+    except Stopped as exc:  # briefbot is stopping: not the feed's fault, nothing recorded
+        return PollResult(feed.id, feed.name, error=str(exc))
     except FetchFailed as exc:
         failures = feed.failures + 1
         paused = failures >= FAILURES_TO_PAUSE
@@ -295,6 +297,8 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
 
     def one_host(group: list[Feed]) -> None:
         for feed in group:  # one request at a time per host
+            if fetcher.closed:
+                return  # briefbot is stopping
             result = poll_feed(core, feed, fetcher, now)
             with lock:
                 results.append(result)

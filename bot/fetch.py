@@ -166,6 +166,10 @@ def _host_key(host: str) -> str:
         return host
 
 
+class Stopped(FetchFailed):
+    """The fetcher was closed (briefbot is stopping): not the resource's fault, retry later."""
+
+
 class Blocked(Exception):
     """The target host is not allowed (or does not resolve); no connection was made to it."""
 
@@ -509,6 +513,11 @@ class Fetcher:
         self._closed = False
         self._attempts: set[_Attempt] = set()
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` was called: every fetch now raises Stopped."""
+        return self._closed
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Fetcher:
         """The fetcher the settings describe."""
@@ -533,7 +542,7 @@ class Fetcher:
         attempt = _Attempt(self.policy.timeout)
         with self._lock:
             if self._closed:
-                raise FetchFailed(f"{url} was not fetched: briefbot is stopping")
+                raise Stopped(f"{url} was not fetched: briefbot is stopping")
             self._attempts.add(attempt)
         _here.attempt = attempt
         try:
@@ -553,7 +562,8 @@ class Fetcher:
     def close(self) -> None:
         """Abort every request in flight (safe from any thread; returns at once) and refuse more.
 
-        Each aborted `get` raises FetchFailed ("briefbot is stopping") within moments.
+        Each aborted `get` raises Stopped (a FetchFailed: "briefbot is stopping") within
+        moments; so does every later `get`.
         """
         with self._lock:
             self._closed = True
@@ -658,11 +668,12 @@ class Fetcher:
         raise FetchFailed(f"{url} redirected more than {self.policy.max_redirects} times")
 
     def _failure(self, url: str, attempt: _Attempt, exc: Exception) -> FetchFailed | None:
+        """The one line for an exception from a request (None: a bug, let it propagate)."""
         import httpcore
         import httpx
 
         if attempt.reason == "closed":
-            return FetchFailed(f"{url} was not fetched: briefbot is stopping")
+            return Stopped(f"{url} was not fetched: briefbot is stopping")
         if isinstance(exc, Blocked):
             return FetchFailed(f"{url} {NOT_ALLOWED}")
         if attempt.reason == "deadline" or isinstance(exc, httpcore.TimeoutException):

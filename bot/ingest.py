@@ -19,7 +19,7 @@ from summarizers.analysis import analyze
 from .cleaning import clean_body, parse_date, parse_plain
 from .clock import Clock
 from .errors import FetchFailed
-from .fetch import Fetched, Fetcher
+from .fetch import Fetched, Fetcher, Stopped
 from .models import ArticleDraft, IngestReport, IngestResult
 from .store import Store
 from .urls import normalize_url
@@ -152,6 +152,8 @@ def drafts_from_feed(
             continue
         try:
             yield label, _draft_from_entry(entry, source, fetcher, guid, pages)
+        except Stopped:
+            raise  # shutting down: the rest of the feed is read next time, not failed now
         except FetchFailed as exc:
             yield label, exc
         except Exception as exc:  # one malformed entry must not cost the rest of the feed
@@ -190,6 +192,8 @@ def _draft_from_entry(
             page = draft_from_html(fetcher.get(link).content, link, source)
             text = page.text
             title = title or page.title
+        except Stopped:
+            raise
         except FetchFailed:
             text = own or summary
     text = clean_body(text or summary, title)

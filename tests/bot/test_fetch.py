@@ -476,3 +476,23 @@ def test_redirects_are_capped_and_only_lead_to_web_addresses(web: WebServer) -> 
             client.get("ftp://127.0.0.1/")
     finally:
         client.close()
+
+
+def test_a_poll_stopped_by_close_records_no_failure(core: Core, web: WebServer) -> None:
+    feed = web.serve("/rss", teaser_feed(web, 1), "application/rss+xml")
+    assert isinstance(answer(core, f"feeds add {feed}", HERE), NoticeReply)
+    slow = web.serve_raw("/slow", trickle_body)
+    entries = [FeedEntry("A slow page", slow, summary="One line.")]
+    web.serve("/rss", make_rss("Teasers", web.url("/"), entries), "application/rss+xml")
+    web.received.clear()
+    worker = threading.Thread(target=poll, args=(core,), kwargs={"everything": True})
+    worker.start()
+    while "/slow" not in web.paths():
+        assert web.received.wait(10)
+        web.received.clear()
+    core.fetcher.close()
+    worker.join(30)
+    assert not worker.is_alive()
+    [after] = FeedRegistry(core.store).all()
+    assert after.failures == 0 and after.last_error is None and after.etag is None
+    assert core.store.search("slow page") == []
