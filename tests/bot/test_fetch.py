@@ -102,6 +102,8 @@ def fetcher(**changes: object) -> Fetcher:
         "ff02::1",
         "240.0.0.1",  # reserved
         "255.255.255.255",
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT) 127.0.0.1
+        "::127.0.0.1",  # IPv4-compatible (deprecated)
         "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
         "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
         "2002:7f00:1::",  # 6to4 of 127.0.0.1
@@ -163,6 +165,31 @@ def test_fetch_settings_are_read() -> None:
     assert load_settings({}).fetch_allow == ()
     with pytest.raises(BadArgument, match="BRIEFBOT_FEED_MAX_ITEMS"):
         load_settings({"BRIEFBOT_FEED_MAX_ITEMS": "0"})
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(web: WebServer, monkeypatch) -> None:
+    """DNS rebinding: a second answer (an internal address) is never asked for nor used."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+    answers = iter(["127.0.0.1", "127.0.0.2", "127.0.0.2"])
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "news.test":
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        if kwargs.get("flags", 0) & socket.AI_NUMERICHOST:
+            raise socket.gaierror(socket.EAI_NONAME, "not numeric")
+        return real(next(answers), port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    web.serve("/a", story_html(CHESS))
+    client = fetcher()
+    try:
+        fetched = client.get(f"http://news.test:{web.port}/a")
+    finally:
+        client.close()
+    assert fetched.status == 200 and web.paths() == ["/a"]
+    assert len(asked) == 2  # the numeric probe, then one lookup whose answer was used
 
 
 # -- chat commands, redirects and feeds never reach a refused address ----------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -102,6 +103,11 @@ class WebServer:
 
         class Server(ThreadingHTTPServer):
             address_family = family
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)  # type: ignore[arg-type]
+                # a client that hung up on a hostile responder is the expected outcome
 
         self._server = Server((self.host, 0), Handler)
         self._server.daemon_threads = True
