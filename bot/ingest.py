@@ -285,7 +285,11 @@ def ingest(
     fetcher: Fetcher | None = None,
     on_result: Callable[[IngestResult], None] | None = None,
 ) -> IngestReport:
-    """Read every item and store each article it holds once."""
+    """Read every item and store each article it holds once.
+
+    Pass the core's `fetcher` (its policy comes from settings); without one, a fetcher with the
+    default policy is used and closed (the guard closed to every internal address).
+    """
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher()
     results: list[IngestResult] = []
