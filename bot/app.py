@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import summarizers
 from summarizers.base import Summarizer
@@ -16,6 +17,9 @@ from .clock import Clock, SystemClock
 from .config import Settings
 from .errors import BadArgument
 from .store import Store
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +40,14 @@ class Core:
         return store
 
     @cached_property
-    def fetcher(self):
-        """Return the HTTP fetcher used for URLs and feeds."""
-        from .ingest import Fetcher
+    def fetcher(self) -> Fetcher:
+        """The one guarded HTTP client (bot/fetch.py) every page and feed fetch goes through.
 
-        return Fetcher(timeout=self.settings.http_timeout)
+        `core.fetcher.close()` (safe from any thread) aborts fetches in flight, for shutdown.
+        """
+        from .fetch import Fetcher
+
+        return Fetcher.from_settings(self.settings)
 
     def summarizer(self, name: str | None = None) -> Summarizer:
         """Build a summarizer by name (default: the configured one)."""

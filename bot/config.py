@@ -33,6 +33,12 @@ class Settings:
     bullets: int = 5
     load_seeds: bool = True
     http_timeout: float = 15.0
+    # The fetch guard (bot/fetch.py): hosts/networks an operator opened, caps per fetch.
+    fetch_allow: tuple[str, ...] = ()
+    max_page_bytes: int = 5_000_000
+    max_feed_bytes: int = 10_000_000
+    feed_max_items: int = 200
+    feed_max_pages: int = 20
     log_level: str = "WARNING"
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
@@ -147,6 +153,20 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             f"BRIEFBOT_SUMMARIZER={summarizer!r} is not a summarizer: use one of "
             f"{', '.join(summarizers.available())}."
         )
+    caps = {
+        name: read.number(name, default, int, low, None)
+        for name, default, low in (
+            ("BRIEFBOT_MAX_PAGE_BYTES", 5_000_000, 1),
+            ("BRIEFBOT_MAX_FEED_BYTES", 10_000_000, 1),
+            ("BRIEFBOT_FEED_MAX_ITEMS", 200, 1),
+            ("BRIEFBOT_FEED_MAX_PAGES", 20, 0),
+        )
+    }
+    allow: tuple[str, ...] = ()
+    try:
+        allow = _fetch_allow(read.text("BRIEFBOT_FETCH_ALLOW"))
+    except ValueError as exc:
+        read.problems.append(f"BRIEFBOT_FETCH_ALLOW: {exc}. Use host names, IPs or CIDRs.")
     if read.problems:
         raise BadSettings(read.problems)
     return Settings(
@@ -155,6 +175,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         bullets=bullets,
         load_seeds=_flag(read.get("BRIEFBOT_LOAD_SEEDS", "1")),
         http_timeout=timeout,
+        fetch_allow=allow,
+        max_page_bytes=caps["BRIEFBOT_MAX_PAGE_BYTES"],
+        max_feed_bytes=caps["BRIEFBOT_MAX_FEED_BYTES"],
+        feed_max_items=caps["BRIEFBOT_FEED_MAX_ITEMS"],
+        feed_max_pages=caps["BRIEFBOT_FEED_MAX_PAGES"],
         log_level=log_level,
         slack_bot_token=read.text("SLACK_BOT_TOKEN"),
         slack_signing_secret=read.text("SLACK_SIGNING_SECRET"),
@@ -169,6 +194,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         discord_api_url=read.text("DISCORD_API_URL").rstrip("/"),
         discord_gateway_url=read.text("DISCORD_GATEWAY_URL"),
     )
+
+
+def _fetch_allow(text: str) -> tuple[str, ...]:
+    """BRIEFBOT_FETCH_ALLOW checked entry by entry; raises ValueError naming a bad entry."""
+    from .fetch import AllowList
+
+    return AllowList.parse(text).entries()
 
 
 def _with_slash(url: str) -> str:

@@ -24,7 +24,8 @@ from sqlalchemy import select
 
 from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
-from .ingest import Fetcher, drafts_from_feed, looks_like_feed, store_draft
+from .fetch import Fetcher, Stopped
+from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed
 from .scopes import workspace_key
 from .store import Store, feeds, row_to, to_iso
@@ -259,7 +260,12 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
         return [PollResult(f.id, f.name, **values) for f in group]
 
     try:
-        fetched = fetcher.get(lead.url, etag=lead.etag, last_modified=lead.last_modified)
+        fetched = fetcher.get(
+            lead.url,
+            etag=lead.etag,
+            last_modified=lead.last_modified,
+            max_bytes=fetcher.policy.feed_bytes,
+        )
         if fetched.status == 304:
             record_all(
                 last_fetched_at=now,
@@ -297,6 +303,8 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
                 articles_stored=feed.articles_stored + stored,
             )
         return results(stored=stored, duplicates=duplicates)
+    except Stopped as exc:  # briefbot is stopping: not the feed's fault, nothing recorded
+        return results(error=str(exc))
     except FetchFailed as exc:
         failures = max(f.failures for f in group) + 1
         paused = failures >= FAILURES_TO_PAUSE
@@ -341,15 +349,15 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
     results: list[PollResult] = []
     lock = threading.Lock()
 
+    fetcher = core.fetcher  # built here, once, not racing in the worker threads
+
     def one_host(groups: list[list[Feed]]) -> None:
-        fetcher = Fetcher(timeout=core.settings.http_timeout)
-        try:
-            for group in groups:  # one request at a time per host
-                done = poll_group(core, group, fetcher, now)
-                with lock:
-                    results.extend(done)
-        finally:
-            fetcher.close()
+        for group in groups:  # one request at a time per host
+            if fetcher.closed:
+                return  # briefbot is stopping
+            done = poll_group(core, group, fetcher, now)
+            with lock:
+                results.extend(done)
 
     if by_host:
         # Daemon threads: a host that never answers cannot hold up a stop of the process.
@@ -480,28 +488,25 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     existing = registry.find(request.url, context.platform, context.workspace)
     if existing is not None:
         raise UserError(f"Already following that feed as #{existing.id} ({existing.name}).")
-    fetcher = Fetcher(timeout=core.settings.http_timeout)
+    fetcher = core.fetcher
     try:
-        try:
-            fetched = fetcher.get(request.url)
-        except FetchFailed as exc:
-            raise UserError(f"Cannot add that feed: {exc}. Nothing was stored.") from None
-        if not looks_like_feed(fetched):
-            raise UserError(
-                f"{request.url} is a web page, not an RSS or Atom feed. Look for an RSS link on "
-                "the site (often /feed or /rss). Nothing was stored."
-            )
-        name = request.name or _feed_title(fetched.content) or urlsplit(request.url).netloc
-        feed = registry.add(
-            request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
+        fetched = fetcher.get(request.url, max_bytes=fetcher.policy.feed_bytes)
+    except FetchFailed as exc:
+        raise UserError(f"Cannot add that feed: {exc}. Nothing was stored.") from None
+    if not looks_like_feed(fetched):
+        raise UserError(
+            f"{request.url} is a web page, not an RSS or Atom feed. Look for an RSS link on "
+            "the site (often /feed or /rss). Nothing was stored."
         )
-        # Another workspace may follow it already: what it brought in is readable here now.
-        earlier = core.store.grant_feed(
-            normalize_url(request.url), workspace_key(context.platform, context.workspace)
-        )
-        result = poll_feed(core, feed, fetcher, core.clock.now())
-    finally:
-        fetcher.close()
+    name = request.name or _feed_title(fetched.content) or urlsplit(request.url).netloc
+    feed = registry.add(
+        request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
+    )
+    # Another workspace may follow it already: what it brought in is readable here now.
+    earlier = core.store.grant_feed(
+        normalize_url(request.url), workspace_key(context.platform, context.workspace)
+    )
+    result = poll_feed(core, feed, fetcher, core.clock.now())
     # A chat user is named by the adapter (a mention); the command line has no user.
     by = getattr(context, "user", "") if scoped else ""
     text = (

@@ -1,15 +1,14 @@
 """Turn files, folders, web pages and feeds into cleaned articles, and store them.
 
 One bad item never stops the rest: every item ends as stored, duplicate or failed-with-a-reason.
-Heavy libraries (httpx, trafilatura, feedparser) are imported only when an item needs them.
+Fetching goes through bot/fetch.py (the guarded client). Heavy libraries (httpx, trafilatura,
+feedparser) are imported only when an item needs them.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,129 +17,23 @@ from urllib.parse import urljoin, urlsplit
 from summarizers.analysis import analyze
 from summarizers.text import split_sentences
 
-from . import __version__
 from .cleaning import clean_body, parse_date, parse_plain
 from .clock import Clock
 from .errors import FetchFailed
+from .fetch import Fetched, Fetcher, Stopped
 from .frontmatter import read_front_matter
 from .models import ArticleDraft, IngestReport, IngestResult
 from .scopes import SHARED
 from .store import Store
 from .urls import normalize_url
 
-USER_AGENT = f"briefbot/{__version__} (+https://github.com/briefbot/briefbot; news briefing bot)"
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 FEED_SUFFIXES = {".xml", ".rss", ".atom"}
-MAX_BYTES = 5_000_000
+MAX_BYTES = 5_000_000  # for files on disk; web pages and feeds have their own caps (FetchPolicy)
 # Below this many words a feed entry's own content is a teaser, and the page is fetched.
 FULL_TEXT_WORDS = 150
 _FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.S)
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """A downloaded resource (status 304: not modified since the validators sent)."""
-
-    url: str
-    content: bytes
-    content_type: str
-    status: int = 200
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-class Fetcher:
-    """HTTP GET with a descriptive User-Agent, a timeout, and errors users can read."""
-
-    def __init__(self, timeout: float = 15.0) -> None:
-        self.timeout = timeout
-        self._client: Any = None
-
-    def get(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
-    ) -> Fetched:
-        """Download `url`; raise FetchFailed with a short reason on any failure.
-
-        With `etag`/`last_modified` the request is conditional, and an unchanged resource
-        comes back as status 304 with no content.
-        """
-        import httpx
-
-        if self._client is None:
-            self._client = httpx.Client(
-                timeout=self.timeout,
-                follow_redirects=True,
-                headers={"User-Agent": USER_AGENT},
-            )
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        try:
-            with _host_lock(url):  # politeness: one request at a time per host, process-wide
-                response = self._client.get(url, headers=headers)
-        except (httpx.InvalidURL, ValueError, UnicodeError):
-            raise FetchFailed(f"{url} is not a valid web address") from None
-        except httpx.TimeoutException:
-            raise FetchFailed(f"{url} did not answer within {self.timeout:g} s") from None
-        except httpx.HTTPError as exc:
-            raise FetchFailed(f"cannot reach {url} ({type(exc).__name__})") from None
-        if response.status_code == 304:
-            return Fetched(str(response.url), b"", "", 304, etag, last_modified)
-        if response.status_code >= 400:
-            raise FetchFailed(
-                f"{url} answered HTTP {response.status_code}",
-                status=response.status_code,
-                retry_after=_retry_after(response.headers.get("retry-after")),
-            )
-        if len(response.content) > MAX_BYTES:
-            raise FetchFailed(f"{url} is larger than {MAX_BYTES // 1_000_000} MB")
-        return Fetched(
-            str(response.url),
-            response.content,
-            response.headers.get("content-type", ""),
-            response.status_code,
-            response.headers.get("etag"),
-            response.headers.get("last-modified"),
-        )
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-
-_HOST_LOCKS: dict[str, threading.Lock] = {}
-_HOST_LOCKS_GUARD = threading.Lock()
-
-
-def _host_lock(url: str) -> threading.Lock:
-    """The lock that serialises requests to `url`'s host across every thread."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        host = ""
-    with _HOST_LOCKS_GUARD:
-        return _HOST_LOCKS.setdefault(host, threading.Lock())
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (a number, or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def is_url(item: str) -> bool:
@@ -284,7 +177,9 @@ def drafts_from_feed(
     """Yield each feed entry as a draft, or as the reason it failed.
 
     Entries that `known(link, guid)` says are stored are skipped before any page is fetched,
-    so re-reading a feed whose dates or GUIDs were edited costs no page downloads.
+    so re-reading a feed whose dates or GUIDs were edited costs no page downloads. At most
+    `fetcher.policy.feed_items` entries are read, and at most `fetcher.policy.feed_pages`
+    teaser pages fetched; entries past that are stored from the feed's own text.
     """
     import feedparser
 
@@ -295,7 +190,8 @@ def drafts_from_feed(
         return
     feed_title = (parsed.feed.get("title") or "").strip()
     source = source_name or feed_title or (_host(feed_url) if feed_url else "feed")
-    for number, entry in enumerate(parsed.entries, start=1):
+    pages = _PageBudget(fetcher.policy.feed_pages)
+    for number, entry in enumerate(parsed.entries[: fetcher.policy.feed_items], start=1):
         if feed_url and entry.get("link"):
             # Feeds may use links relative to themselves.
             entry["link"] = urljoin(feed_url, entry["link"])
@@ -307,15 +203,30 @@ def drafts_from_feed(
             yield label, KNOWN
             continue
         try:
-            yield label, _draft_from_entry(entry, source, fetcher, guid)
+            yield label, _draft_from_entry(entry, source, fetcher, guid, pages)
+        except Stopped:
+            raise  # shutting down: the rest of the feed is read next time, not failed now
         except FetchFailed as exc:
             yield label, exc
         except Exception as exc:  # one malformed entry must not cost the rest of the feed
             yield label, FetchFailed(f"unreadable entry ({type(exc).__name__})")
 
 
+class _PageBudget:
+    """How many more entry pages one read of one feed may fetch."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
 def _draft_from_entry(
-    entry: Any, source: str, fetcher: Fetcher, guid: str | None = None
+    entry: Any, source: str, fetcher: Fetcher, guid: str | None, pages: _PageBudget
 ) -> ArticleDraft:
     title = (entry.get("title") or "").strip()
     link = entry.get("link")
@@ -327,12 +238,14 @@ def _draft_from_entry(
     own = html_fragment_text(max(contents, key=len)) if contents else ""
     summary = html_fragment_text(entry.get("summary", ""))
     text = own
-    if len(own.split()) < FULL_TEXT_WORDS and link and is_url(link):
+    if len(own.split()) < FULL_TEXT_WORDS and link and is_url(link) and pages.take():
         # The entry is a teaser: the article is on its page.
         try:
             page = draft_from_html(fetcher.get(link).content, link, source)
             text = page.text
             title = title or page.title
+        except Stopped:
+            raise
         except FetchFailed:
             text = own or summary
     text = clean_body(text or summary, title)
@@ -351,10 +264,15 @@ def _draft_from_entry(
 def iter_drafts(item: str, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDraft | FetchFailed]]:
     """Yield (label, draft or failure) for every article an ingest item holds."""
     if is_url(item):
+        policy = fetcher.policy
         try:
-            fetched = fetcher.get(item)
+            # A page or a feed: which one is known only once it is read.
+            fetched = fetcher.get(item, max_bytes=max(policy.page_bytes, policy.feed_bytes))
         except FetchFailed as exc:
             yield item, exc
+            return
+        if not looks_like_feed(fetched) and len(fetched.content) > policy.page_bytes:
+            yield item, FetchFailed(f"{item} is larger than {policy.page_bytes / 1_000_000:g} MB")
             return
         if looks_like_feed(fetched):
             try:
@@ -422,7 +340,11 @@ def ingest(
     scope: str = SHARED,
 ) -> IngestReport:
     """Read every item and store each article it holds once, readable by `scope` (a scope
-    key, see bot.scopes; default: the operator's shared library)."""
+    key, see bot.scopes; default: the operator's shared library).
+
+    Pass the core's `fetcher` (its policy comes from settings); without one, a fetcher with the
+    default policy is used and closed (the guard closed to every internal address).
+    """
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher()
     results: list[IngestResult] = []

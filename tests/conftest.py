@@ -70,8 +70,17 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    """Settings on a fresh SQLite file; the seeds load on first use, as in production."""
-    return Settings(database_url=f"sqlite:///{db_path}", load_seeds=True, http_timeout=10.0)
+    """Settings on a fresh SQLite file; the seeds load on first use, as in production.
+
+    The fetch guard is opened for 127.0.0.1 only, where the loopback `web` server listens;
+    tests of the guard itself use `dataclasses.replace(settings, fetch_allow=())`.
+    """
+    return Settings(
+        database_url=f"sqlite:///{db_path}",
+        load_seeds=True,
+        http_timeout=10.0,
+        fetch_allow=("127.0.0.1",),
+    )
 
 
 @pytest.fixture

@@ -183,11 +183,11 @@ def test_a_404_feed_is_paused_after_five_failures_and_shown_in_the_next_digest(
 
 
 def test_a_slow_feed_does_not_block_the_others(core: Core, web: WebServer, clock) -> None:
+    core.settings = dataclasses.replace(core.settings, http_timeout=0.5)  # type: ignore[misc]
     fast = web.serve("/fast", rss(web, [entry(CHESS, web, 1)]), "application/rss+xml")
     add(core, fast)
     slow = web.serve("/slow", rss(web, [entry(VOLCANO, web, 2)]), "application/rss+xml")
     add(core, slow)
-    core.settings = dataclasses.replace(core.settings, http_timeout=0.5)  # type: ignore[misc]
     web.delays["/slow"] = 3.0
     web.serve(
         "/fast", rss(web, [entry(CHESS, web, 1), entry(HARVEST, web, 3)]), "application/rss+xml"
@@ -228,6 +228,7 @@ def test_cli_feeds_commands(core: Core, web: WebServer, settings, monkeypatch, c
     from bot.cli import main
 
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("BRIEFBOT_FETCH_ALLOW", "127.0.0.1")
     url = web.serve("/rss", rss(web, [entry(CHESS, web, 1)]), "application/rss+xml")
     assert main(["feeds", "add", url, "Loopback"]) == 0
     assert main(["feeds", "list"]) == 0

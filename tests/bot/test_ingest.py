@@ -23,7 +23,8 @@ from fakes import (
 from fakes.web import WebServer
 
 from bot.app import Core
-from bot.ingest import USER_AGENT, ingest
+from bot.fetch import USER_AGENT
+from bot.ingest import ingest
 from bot.models import IngestReport, IngestResult
 from bot.scopes import OPERATOR
 

@@ -1,13 +1,19 @@
-"""A small threaded HTTP server on 127.0.0.1 that serves canned responses.
+"""A small threaded HTTP server on loopback that serves canned responses and records requests.
 
 Tests register `path -> (status, content type, body)` and read back what was requested, so
 fetching, feed handling and page extraction run over real HTTP without touching the Internet.
+It listens on 127.0.0.1 unless told another loopback address (127.0.0.2, ::1), which is how the
+fetch guard's tests put a recording server where a refused URL points. `serve_raw` hands a path
+to a function that writes the answer itself (hostile servers: endless, trickling, lying).
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,17 +28,25 @@ class Recorded:
     headers: dict[str, str]
 
 
+# A raw responder: (the request handler, an event set when the server stops) -> None.
+Responder = Callable[[BaseHTTPRequestHandler, threading.Event], None]
+
+
 @dataclass
 class WebServer:
     """A loopback server; `routes` may be changed while it runs."""
 
+    host: str = "127.0.0.1"
     routes: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     # Extra behaviour per path: answers served in turn (the last repeats), an ETag that makes
     # a matching If-None-Match get 304, extra headers, and a delay before answering.
     queued: dict[str, list[tuple[int, str, bytes, dict[str, str]]]] = field(default_factory=dict)
     etags: dict[str, str] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    raw: dict[str, Responder] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
+    received: threading.Event = field(default_factory=threading.Event)  # set on every request
+    stopping: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,6 +62,15 @@ class WebServer:
                 extra: dict[str, str] = {}
                 with owner._lock:
                     owner.requests.append(Recorded(self.path, dict(self.headers.items())))
+                    owner.received.set()
+                    responder = owner.raw.get(self.path)
+                if responder is not None:
+                    self.close_connection = True
+                    # OSError: the client hung up, as a hostile server's client should.
+                    with contextlib.suppress(OSError):
+                        responder(self, owner.stopping)
+                    return
+                with owner._lock:
                     queue = owner.queued.get(self.path)
                     if queue:
                         status, content_type, body, extra = queue[0]
@@ -76,7 +99,17 @@ class WebServer:
             def log_message(self, format: str, *args: object) -> None:
                 return  # keep test output quiet
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+
+        class Server(ThreadingHTTPServer):
+            address_family = family
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)  # type: ignore[arg-type]
+                # a client that hung up on a hostile responder is the expected outcome
+
+        self._server = Server((self.host, 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -86,6 +119,7 @@ class WebServer:
 
     def stop(self) -> None:
         """Stop serving and release the port."""
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -101,7 +135,8 @@ class WebServer:
         """The full URL of `path` on this server."""
         if not path.startswith("/"):
             path = "/" + path
-        return f"http://127.0.0.1:{self.port}{path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{path}"
 
     def serve(
         self, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8"
@@ -135,6 +170,16 @@ class WebServer:
                 (status, content_type, b.encode() if isinstance(b, str) else b, headers or {})
                 for status, b in answers
             ]
+        return self.url(path)
+
+    def redirect(self, path: str, location: str, status: int = 302) -> str:
+        """Answer `path` with a redirect to `location`; return its URL."""
+        return self.serve_in_turn(path, [(status, b"")], "text/plain", {"Location": location})
+
+    def serve_raw(self, path: str, responder: Responder) -> str:
+        """Let `responder` write the whole answer to `path` itself; return its URL."""
+        with self._lock:
+            self.raw[path] = responder
         return self.url(path)
 
     def requests_to(self, path: str) -> list[Recorded]:
