@@ -150,7 +150,11 @@ def test_chat_answers_as_a_workspace_only_when_given_one(briefbot: Runner, web) 
     body = "".join(f"<p>{p}</p>" for p in VOLCANO.paragraphs)
     entry = FeedEntry(VOLCANO.title, web.url("/story/1"), content_html=body)
     feed = web.serve("/rss", make_rss("Loopback", web.url("/"), [entry]), "application/rss+xml")
-    ok(briefbot("chat", "--workspace", "slack:TB", f"feeds add {feed}"))
+    ok(
+        briefbot(
+            "chat", "--workspace", "slack:TB", f"feeds add {feed}", BRIEFBOT_FETCH_ALLOW="127.0.0.1"
+        )
+    )
     assert VOLCANO.title in ok(briefbot("chat", "articles magma"))  # the operator reads all
     assert VOLCANO.title in ok(briefbot("chat", "--workspace", "slack:TB", "articles magma"))
     other = briefbot("chat", "--workspace", "slack:TA", "articles magma")

@@ -25,7 +25,7 @@ from bot.app import Core, build_core
 from bot.commands import BriefingReply, ErrorReply, NoticeReply, answer
 from bot.config import Settings, load_settings
 from bot.digests import Context
-from bot.errors import BadArgument, FetchFailed
+from bot.errors import BadSettings, FetchFailed
 from bot.feeds import FeedRegistry, poll
 from bot.fetch import (
     NOT_ALLOWED,
@@ -36,8 +36,9 @@ from bot.fetch import (
     is_public,
     resolve,
 )
+from bot.scopes import OPERATOR
 
-HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1", user_mention="<@U1>")
+HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1")
 
 
 @pytest.fixture
@@ -138,7 +139,7 @@ def test_the_allow_list_opens_named_hosts_and_networks_only() -> None:
 
 @pytest.mark.parametrize("value", ["10.0.0.0/33", "10.0.0.1/8", "exa mple.com", "1.2.3.4.5"])
 def test_a_bad_allow_list_is_one_line_at_start(value: str) -> None:
-    with pytest.raises(BadArgument) as caught:
+    with pytest.raises(BadSettings) as caught:
         load_settings({"BRIEFBOT_FETCH_ALLOW": value})
     message = str(caught.value)
     assert "BRIEFBOT_FETCH_ALLOW" in message and "\n" not in message
@@ -163,7 +164,7 @@ def test_fetch_settings_are_read() -> None:
     )
     assert policy.allow.allows_name("intranet.example")
     assert load_settings({}).fetch_allow == ()
-    with pytest.raises(BadArgument, match="BRIEFBOT_FEED_MAX_ITEMS"):
+    with pytest.raises(BadSettings, match="BRIEFBOT_FEED_MAX_ITEMS"):
         load_settings({"BRIEFBOT_FEED_MAX_ITEMS": "0"})
 
 
@@ -522,4 +523,4 @@ def test_a_poll_stopped_by_close_records_no_failure(core: Core, web: WebServer) 
     assert not worker.is_alive()
     [after] = FeedRegistry(core.store).all()
     assert after.failures == 0 and after.last_error is None and after.etag is None
-    assert core.store.search("slow page") == []
+    assert core.store.search("slow page", scope=OPERATOR) == []
