@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,15 @@ from urllib.parse import urljoin, urlsplit
 from summarizers.analysis import analyze
 
 from . import __version__
-from .cleaning import clean_body, parse_date, parse_plain
+from .cleaning import clean_body, parse_plain
 from .clock import Clock
+from .dates import parse_date, trusted_published
 from .errors import FetchFailed
 from .models import ArticleDraft, IngestReport, IngestResult
-from .store import Store
+from .plaintext import plain_text, plain_title
+from .store import Store, to_iso
 from .urls import normalize_url
+from .walls import page_reason, trim_walls, wall_reason
 
 USER_AGENT = f"briefbot/{__version__} (+https://github.com/briefbot/briefbot; news briefing bot)"
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -170,11 +173,16 @@ def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> Artic
         source=parsed.source or source,
         url=parsed.url,
         published_at=parsed.published_at,
+        published_raw=parsed.published_raw,
     )
 
 
 def draft_from_html(html: str | bytes, url: str | None, source: str) -> ArticleDraft:
-    """Extract the main article of a web page with trafilatura, then clean it."""
+    """Extract the main article of a web page with trafilatura, then clean it.
+
+    Raises FetchFailed with the reason when the page holds no article: no text, or a wall,
+    an error page or a section front (bot.walls), e.g. "a cookie consent page, not an article".
+    """
     import trafilatura
 
     try:
@@ -187,32 +195,27 @@ def draft_from_html(html: str | bytes, url: str | None, source: str) -> ArticleD
         )
     except Exception:  # trafilatura raises assorted errors on broken markup
         doc = None
-    if doc is None or not (doc.text or "").strip():
-        raise FetchFailed("no article text found in the page")
-    title = (doc.title or "").strip()
-    body = clean_body(doc.text, title)
+    title = plain_title(doc.title if doc is not None else "")
+    text = plain_text(doc.text if doc is not None else "")
+    reason = wall_reason(title, text) or page_reason(html, text)
+    if reason:
+        raise FetchFailed(reason)
+    body = clean_body(trim_walls(text), title) if text else ""
     if not body.strip():
         raise FetchFailed("no article text found in the page")
     return ArticleDraft(
         title=title or (url or source),
         text=body,
-        source=(doc.sitename or "").strip() or source,
+        source=plain_title(doc.sitename if doc is not None else "") or plain_title(source),
         url=url,
-        published_at=parse_date(doc.date or ""),
+        published_at=parse_date(doc.date if doc is not None else None),
+        published_raw=(doc.date or None) if doc is not None else None,
     )
 
 
 def html_fragment_text(html: str) -> str:
     """Turn a feed entry's HTML content into plain text, one paragraph per line."""
-    import lxml.html
-
-    if not html.strip():
-        return ""
-    marked = re.sub(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote)>", "\n", html)
-    try:
-        return lxml.html.fromstring(f"<div>{marked}</div>").text_content()
-    except Exception:  # lxml rejects some fragments outright
-        return re.sub(r"<[^>]+>", " ", marked)
+    return plain_text(html)
 
 
 def looks_like_feed(fetched: Fetched) -> bool:
@@ -241,8 +244,8 @@ def drafts_from_feed(
         if parsed.bozo:
             raise FetchFailed("not a readable RSS or Atom feed")
         return
-    feed_title = (parsed.feed.get("title") or "").strip()
-    source = source_name or feed_title or (_host(feed_url) if feed_url else "feed")
+    feed_title = plain_title(parsed.feed.get("title"))
+    source = plain_title(source_name) or feed_title or (_host(feed_url) if feed_url else "feed")
     for number, entry in enumerate(parsed.entries, start=1):
         if feed_url and entry.get("link"):
             # Feeds may use links relative to themselves.
@@ -265,27 +268,32 @@ def drafts_from_feed(
 def _draft_from_entry(
     entry: Any, source: str, fetcher: Fetcher, guid: str | None = None
 ) -> ArticleDraft:
-    title = (entry.get("title") or "").strip()
+    title = plain_title(entry.get("title"))
     link = entry.get("link")
-    published = None
+    raw_date = entry.get("published") or entry.get("updated")
+    published = parse_date(raw_date)
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    if stamp:
+    if published is None and stamp:
+        # Forms only feedparser reads (it knows a few non-English month names).
         published = datetime(*stamp[:6], tzinfo=UTC)
     contents = [c.get("value", "") for c in entry.get("content", [])]
     own = html_fragment_text(max(contents, key=len)) if contents else ""
     summary = html_fragment_text(entry.get("summary", ""))
     text = own
+    page_failure = "it has no link to a page"
     if len(own.split()) < FULL_TEXT_WORDS and link and is_url(link):
-        # The entry is a teaser: the article is on its page.
+        # The entry is a teaser: the article is on its page.  A page that is not an article
+        # (a wall, an error page) leaves the entry's own words.
         try:
             page = draft_from_html(fetcher.get(link).content, link, source)
             text = page.text
             title = title or page.title
-        except FetchFailed:
+        except FetchFailed as exc:
             text = own or summary
+            page_failure = f"its page is {exc}" if "not an article" in str(exc) else str(exc)
     text = clean_body(text or summary, title)
     if not text.strip():
-        raise FetchFailed("the entry has no text and its page could not be read")
+        raise FetchFailed(f"the entry has no text of its own and {page_failure}")
     return ArticleDraft(
         title=title or (link or "Untitled"),
         text=text,
@@ -293,6 +301,7 @@ def _draft_from_entry(
         url=link,
         published_at=published,
         guid=guid,
+        published_raw=raw_date or None,
     )
 
 
@@ -399,8 +408,32 @@ def store_draft(
         return IngestResult(label, "duplicate")
     if isinstance(outcome, FetchFailed):
         return IngestResult(label, "failed", reason=str(outcome))
+    now = clock.now()
+    outcome = finish_draft(outcome, now)
     analysis = analyze(outcome.text, outcome.title)
     if len(analysis) == 0:
         return IngestResult(label, "failed", reason="no sentences found")
-    article, created = store.add(outcome, analysis, clock.now())
+    article, created = store.add(outcome, analysis, now)
     return IngestResult(label, "stored" if created else "duplicate", article=article)
+
+
+def finish_draft(draft: ArticleDraft, now: datetime) -> ArticleDraft:
+    """Make a draft safe to store: plain-text title, source and text; a believable date.
+
+    Every way in (files, pages, feeds, front matter) passes here, so no entity, tag or raw
+    newline is stored.  A publication date more than a day after `now` or before 1990
+    (bot.dates.trusted_published) is dropped, so first-seen time orders the article, and the
+    date as the source gave it is kept in `published_raw`.
+    """
+    published = trusted_published(draft.published_at, now)
+    raw = draft.published_raw
+    if draft.published_at is not None and published is None and not raw:
+        raw = to_iso(draft.published_at)
+    return replace(
+        draft,
+        title=plain_title(draft.title),
+        source=plain_title(draft.source),
+        text=plain_text(draft.text),
+        published_at=published,
+        published_raw=raw,
+    )

@@ -16,6 +16,8 @@ class ArticleDraft:
     url: str | None = None
     published_at: datetime | None = None
     guid: str | None = None  # a feed entry's id, when it came from a feed
+    # The publication date as the source wrote it, kept even when unreadable or not believed.
+    published_raw: str | None = None
 
 
 @dataclass(frozen=True)
