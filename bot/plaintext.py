@@ -117,10 +117,17 @@ def _strip_markup(text: str, *, blocks: bool) -> str:
     text = _DECLARATION.sub(" ", text)
     text = _HIDDEN_BLOCK.sub(" ", text)
 
+    found: list[str] = []
+
     def replace(match: re.Match[str]) -> str:
         name = match.group(1).lower()
         if name not in _ELEMENTS:
             return match.group(0)
-        return "\n" if blocks and name in _BLOCKS else " " if name in _BLOCKS else ""
+        found.append(name)
+        return "\x00" if name in _BLOCKS else ""
 
-    return _TAG.sub(replace, text)
+    text = _TAG.sub(replace, text)
+    if blocks and any(name in _BLOCKS for name in found):
+        # In HTML a line break is only a space; the block elements mark the paragraphs.
+        text = text.replace("\n", " ")
+    return text.replace("\x00", "\n" if blocks else " ")

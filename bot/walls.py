@@ -28,7 +28,7 @@ MIN_ARTICLE_WORDS = 60
 # A page whose countable words are at least this share wall sentences is a wall.
 WALL_SHARE = 0.5
 # A line this short is a heading or a button: vocabulary alone makes it a wall line.
-SHORT_LINE_WORDS = 8
+SHORT_LINE_WORDS = 10
 # Section fronts: at least this many teasers, mostly under their own link, and paragraphs
 # sharing less than this share of their words with the others.
 MIN_TEASERS = 4
@@ -62,7 +62,10 @@ _VOCABULARY = {
     ),
     "paywall": (
         r"subscri(?:be|bed|ber|bers|bing|ption|ptions)",
-        r"(?:sign|log)(?:ged)? ?in|create (?:a |an )?(?:free )?account|register",
+        r"(?:sign|log)(?:ged)? ?in|sign ?up|create (?:a |an )?(?:free )?account|register",
+        r"newsletters?",
+        r"free (?:articles?|stories)|(?:articles?|stories) (?:left|remaining)|reading limit",
+        r"become a (?:member|subscriber)|membership",
         r"unlimited (?:digital )?access|full access",
         r"(?:continue|keep) reading|read the (?:full|rest|whole)",
         r"free trial|introductory offer|special offer",
@@ -77,6 +80,9 @@ _VOCABULARY = {
         r"ad[- ]?block(?:er|ers|ing)?",
         r"(?:enable|turn on|activate|allow|disable|turn off|whitelist|allowlist)",
         r"cookies? (?:are|is) (?:disabled|blocked)",
+        r"(?:not|no longer) supported|unsupported",
+        r"(?:update|upgrade) (?:your )?browser|another browser|supported browser",
+        r"(?:reload|refresh) (?:the|this) page",
     ),
     "error": (
         r"not found|page not found",
@@ -99,9 +105,12 @@ _TERMS = {
     for kind, terms in _VOCABULARY.items()
 }
 _ADDRESS = re.compile(r"\b(?:you|your|yours|you're|you've|we|our|ours|us|we're|we've)\b", re.I)
+# A command opens the sentence, perhaps after a purpose clause ("To keep reading, become…").
 _COMMAND = re.compile(
-    r"^\W*(?:please|subscribe|sign (?:in|up)|log ?in|register|click|tap|accept|reject|manage|"
-    r"enable|turn on|disable|continue|already|go back|return|try|search|upgrade|start|get|join)\b",
+    r"^\W*(?:(?:to|for|if)\b[^,]{0,60},\s*)?"
+    r"(?:please|subscribe|sign (?:in|up)|log ?in|register|click|tap|accept|reject|manage|"
+    r"enable|turn on|disable|continue|already|go back|return|try|search|upgrade|update|"
+    r"reload|refresh|start|get|join|become|keep|support|select|choose|use)\b",
     re.IGNORECASE,
 )
 _ERROR_TITLE = re.compile(
@@ -140,10 +149,8 @@ def _wall_kind(sentence: str, short: bool) -> str | None:
 
 def _line_kinds(line: str) -> list[tuple[str | None, int]]:
     """(wall kind or None, words) for each sentence of one line of text."""
-    words = len(line.split())
-    short = words <= SHORT_LINE_WORDS and not _PROSE_END.search(line.strip())
-    if short:
-        return [(_wall_kind(line, True), words)]
+    if _is_short_line(line.strip()):
+        return [(_wall_kind(line, True), len(line.split()))]
     return [(_wall_kind(s, False), len(s.split())) for s in _sentences(line)]
 
 
@@ -159,7 +166,7 @@ def wall_reason(title: str, text: str) -> str | None:
         line = line.strip()
         if not line:
             continue
-        short = len(line.split()) <= SHORT_LINE_WORDS and not _PROSE_END.search(line)
+        short = _is_short_line(line)
         for kind, words in _line_kinds(line):
             if kind is not None:
                 wall[kind] += words
@@ -209,7 +216,7 @@ def page_reason(html: str | bytes, text: str) -> str | None:
         root = lxml.html.document_fromstring(html)
     except (ValueError, TypeError, lxml.etree.ParserError):
         return None
-    short = len(text.split()) < MIN_ARTICLE_WORDS
+    short = _prose_words(text) < MIN_ARTICLE_WORDS
     if short:
         titles = root.xpath("//title")
         if titles and _ERROR_TITLE.search(titles[0].text_content()):
@@ -222,6 +229,15 @@ def page_reason(html: str | bytes, text: str) -> str | None:
     if _is_section_front(root, short):
         return REASONS["front"]
     return None
+
+
+def _is_short_line(line: str) -> bool:
+    """A heading, label or button: few words, not ending like a sentence."""
+    return len(line.split()) <= SHORT_LINE_WORDS and not _PROSE_END.search(line)
+
+
+def _prose_words(text: str) -> int:
+    return sum(len(line.split()) for line in text.splitlines() if not _is_short_line(line.strip()))
 
 
 def _words(element: object) -> list[str]:
@@ -260,10 +276,13 @@ def _owner(block: object) -> str | None:
 
 
 def _is_section_front(root: object, short: bool) -> bool:
+    # Prose blocks: eight words or more, not a container of blocks, not mostly link text.
     blocks = [
         b
         for b in root.iter("p", "li", "dd", "blockquote")  # type: ignore[attr-defined]
-        if len(_words(b)) >= 8 and not b.xpath(".//p|.//li")
+        if len(words := _words(b)) >= 8
+        and not b.xpath(".//p|.//li")
+        and 2 * sum(len(_words(a)) for a in b.iter("a")) < len(words)
     ]
     links = _headline_links(root)
     if short and len({a.get("href") for a in links}) >= 2 * MIN_TEASERS and len(blocks) <= 2:
