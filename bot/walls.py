@@ -90,10 +90,11 @@ _VOCABULARY = {
         r"(?:does not|doesn't|no longer|did not) exists?",
         r"(?:been|was|were) (?:moved|removed|deleted|renamed)",
         r"(?:broken|mistyped|incorrect|outdated) (?:link|url|address)",
+        r"(?:link|url|address) (?:you )?(?:followed|clicked|typed|entered)",
         r"home ?page",
         r"something went wrong",
         r"error",
-        r"try again",
+        r"try (?:again|a search|searching)|search (?:our|the) site",
         r"access denied|forbidden",
         r"(?:un|not )available",
         r"(?:can ?not|can't|could ?not|couldn't|unable to) (?:be )?(?:find|found|locate)",
@@ -119,6 +120,7 @@ _ERROR_TITLE = re.compile(
     r"^\W*(?:not found|error|oops|sorry|access denied|forbidden|gone)\b",
     re.IGNORECASE,
 )
+_TITLE_PARTS = re.compile(r"\s+[|–—·:-]\s+|\s*[|–—·]\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“‘'(]?[A-Z0-9])")
 _PROSE_END = re.compile(r"[.!?…:;\"”’)\]]$")
 _CONTENT_WORD = re.compile(r"[^\W\d_]{4,}")
@@ -130,6 +132,15 @@ _STOP = frozenset(
     years your first last next week today told three four five
     """.split()
 )
+
+
+def is_error_title(title: str | None) -> bool:
+    """Tell whether a page title names an error ("404 | Site", "Page not found", "Error").
+
+    Only a short first part counts, so a headline such as "404 jobs to go" is not one.
+    """
+    first = _TITLE_PARTS.split((title or "").strip(), maxsplit=1)[0]
+    return len(first.split()) <= 4 and bool(_ERROR_TITLE.search(first))
 
 
 def _sentences(line: str) -> list[str]:
@@ -176,7 +187,7 @@ def wall_reason(title: str, text: str) -> str | None:
     if other < MIN_ARTICLE_WORDS:
         if wall and sum(wall.values()) >= WALL_SHARE * total:
             return REASONS[wall.most_common(1)[0][0]]
-        if other < MIN_ARTICLE_WORDS // 3 and _ERROR_TITLE.search(title or ""):
+        if other < MIN_ARTICLE_WORDS // 3 and is_error_title(title):
             return REASONS["error"]
     return None
 
@@ -184,22 +195,31 @@ def wall_reason(title: str, text: str) -> str | None:
 def trim_walls(text: str) -> str:
     """Drop wall paragraphs (banners, subscription pitches) from the start and end of a text.
 
-    A paragraph is a wall when most of its words are in wall sentences.  Paragraphs inside
-    the article are left alone: a story may quote a banner it reports on.
+    A paragraph is a wall when most of its words are in wall sentences; headings and buttons
+    between wall paragraphs go with them.  Paragraphs inside the article are left alone: a
+    story may quote a banner it reports on.
     """
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
 
     def is_wall(line: str) -> bool:
         kinds = _line_kinds(line)
         walled = sum(words for kind, words in kinds if kind is not None)
         return walled * 2 > sum(words for _, words in kinds)
 
-    start, end = 0, len(lines)
-    while start < end and is_wall(lines[start]):
-        start += 1
-    while end > start and is_wall(lines[end - 1]):
-        end -= 1
-    return "\n".join(lines[start:end])
+    def edge(ordered: list[str]) -> int:
+        """How many lines from the edge are wall: headings and buttons go with their wall."""
+        cut = 0
+        for index, line in enumerate(ordered):
+            if _is_short_line(line):
+                continue  # a heading between walls, or the story's headline: decided by others
+            if not is_wall(line):
+                break
+            cut = index + 1
+        return cut
+
+    start = edge(lines)
+    end = len(lines) - edge(lines[::-1])
+    return "\n".join(lines[start:end]) if start < end else ""
 
 
 def page_reason(html: str | bytes, text: str) -> str | None:
@@ -219,7 +239,7 @@ def page_reason(html: str | bytes, text: str) -> str | None:
     short = _prose_words(text) < MIN_ARTICLE_WORDS
     if short:
         titles = root.xpath("//title")
-        if titles and _ERROR_TITLE.search(titles[0].text_content()):
+        if titles and is_error_title(titles[0].text_content()):
             return REASONS["error"]
         notices = " ".join(n.text_content() for n in root.iter("noscript"))
         if _TERMS["browser"][0].search(notices):
