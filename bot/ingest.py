@@ -270,9 +270,10 @@ def _draft_from_entry(
 ) -> ArticleDraft:
     title = plain_title(entry.get("title"))
     link = entry.get("link")
-    raw_date = entry.get("published") or entry.get("updated")
+    # dict.get: feedparser's own get() maps updated <-> published with a deprecation warning.
+    raw_date = dict.get(entry, "published") or dict.get(entry, "updated")
     published = parse_date(raw_date)
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if published is None and stamp:
         # Forms only feedparser reads (it knows a few non-English month names).
         published = datetime(*stamp[:6], tzinfo=UTC)
