@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 
 # Unescaping stops after this many rounds even if the text still changes: escaping nests a
 # few levels deep in the wild, never more, and the bound keeps crafted input linear.
@@ -46,10 +45,12 @@ _BLOCKS = frozenset(
 _NAME = r"(?:[A-Za-z][\w.-]*:)?([A-Za-z][A-Za-z0-9]*)"  # an optional namespace prefix (xhtml:b)
 # `<name`, then whitespace, `/` or `>` right after the name: `<https://…>` is not a tag.
 _TAG = re.compile(r"</?" + _NAME + r"(?=[\s/>])(?:[^<>\"']|\"[^\"]*\"|'[^']*')*>")
-_HIDDEN_BLOCK = re.compile(
-    r"<(?:[A-Za-z][\w.-]*:)?(" + "|".join(_HIDDEN) + r")\b[^>]*>.*?</(?:[A-Za-z][\w.-]*:)?\1\s*>",
-    re.IGNORECASE | re.DOTALL,
+_HIDDEN_OPEN = re.compile(
+    r"<(?:[A-Za-z][\w.-]*:)?(" + "|".join(_HIDDEN) + r")\b[^>]*>", re.IGNORECASE
 )
+_HIDDEN_CLOSE = {
+    name: re.compile(r"</(?:[A-Za-z][\w.-]*:)?" + name + r"\s*>", re.IGNORECASE) for name in _HIDDEN
+}
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)(?:\]\]>|\Z)", re.DOTALL)
 _DECLARATION = re.compile(r"<!(?:DOCTYPE|doctype)\b[^>]*>|<\?[^>]*\?>")
@@ -61,6 +62,8 @@ _ENTITY = re.compile(
 # Invisible characters that only break words apart or glue them: soft hyphen, zero-width
 # space/joiners, word joiner, byte-order mark.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+# Unicode category Cc but tab and line feed: C0, DEL and C1.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _ALL_SPACES = re.compile(r"\s+")
 
@@ -102,11 +105,30 @@ def _unmark(value: str, *, blocks: bool) -> str:
     text = _strip_markup(text, blocks=blocks)
     text = text.translate(_INVISIBLE).replace("\u00a0", " ")
     # Control characters are never text; tabs and line breaks are whitespace, folded later.
-    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " " for ch in text)
+    return _CONTROL.sub(" ", text)
 
 
 def _decode_entity(match: re.Match[str]) -> str:
     return html.unescape(match.group(0))
+
+
+def _drop_hidden(text: str) -> str:
+    """Remove script, style and the like with their content, in one pass (linear time)."""
+    parts: list[str] = []
+    pos = 0
+    unclosed: set[str] = set()  # no closing tag after some point: none after any later one
+    while match := _HIDDEN_OPEN.search(text, pos):
+        name = match.group(1).lower()
+        parts.append(text[pos : match.start()])
+        close = None if name in unclosed else _HIDDEN_CLOSE[name].search(text, match.end())
+        if close is None:
+            unclosed.add(name)
+            pos = match.end()  # an unclosed one: only the tag goes
+        else:
+            parts.append(" ")
+            pos = close.end()
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _strip_markup(text: str, *, blocks: bool) -> str:
@@ -115,7 +137,7 @@ def _strip_markup(text: str, *, blocks: bool) -> str:
     text = _CDATA.sub(lambda m: m.group(1), text)
     text = _COMMENT.sub("", text)
     text = _DECLARATION.sub(" ", text)
-    text = _HIDDEN_BLOCK.sub(" ", text)
+    text = _drop_hidden(text)
 
     found: list[str] = []
 

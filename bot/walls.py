@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 # Fewer words than this outside the wall, and the page is not an article.
 MIN_ARTICLE_WORDS = 60
@@ -260,56 +261,58 @@ def _prose_words(text: str) -> int:
     return sum(len(line.split()) for line in text.splitlines() if not _is_short_line(line.strip()))
 
 
-def _words(element: object) -> list[str]:
-    return element.text_content().split()  # type: ignore[attr-defined]
+def _words(element: Any) -> list[str]:
+    return element.text_content().split()
 
 
-def _headline_links(element: object) -> list[object]:
-    return [
-        a
-        for a in element.iter("a")  # type: ignore[attr-defined]
-        if a.get("href") and len(_words(a)) >= HEADLINE_LINK_WORDS
-    ]
+def _text(element: Any) -> str:
+    return element.text_content().strip()
 
 
-def _owner(block: object) -> str | None:
-    """The link a prose block is a teaser for: the first headline link of its nearest teaser."""
-    node = block
-    for _ in range(4):
-        ancestor = node.getparent()  # type: ignore[attr-defined]
-        if node is block:
-            # A block is its own teaser only when it opens with the link ("<li><a>…</a> – …").
-            links = _headline_links(block)
-            inside = block.xpath("ancestor::a[@href]")  # type: ignore[attr-defined]
-            if inside:
-                return inside[0].get("href")
-            if links and block.text_content().strip().startswith(  # type: ignore[attr-defined]
-                links[0].text_content().strip()
-            ):
-                return links[0].get("href")
-        elif links := _headline_links(node):
-            return links[0].get("href")
-        if ancestor is None:
-            return None
-        node = ancestor
-    return None
-
-
-def _is_section_front(root: object, short: bool) -> bool:
+def _is_section_front(root: Any, short: bool) -> bool:
     # Prose blocks: eight words or more, not a container of blocks, not mostly link text.
     blocks = [
         b
-        for b in root.iter("p", "li", "dd", "blockquote")  # type: ignore[attr-defined]
+        for b in root.iter("p", "li", "dd", "blockquote")
         if len(words := _words(b)) >= 8
         and not b.xpath(".//p|.//li")
         and 2 * sum(len(_words(a)) for a in b.iter("a")) < len(words)
     ]
-    links = _headline_links(root)
-    if short and len({a.get("href") for a in links}) >= 2 * MIN_TEASERS and len(blocks) <= 2:
+    headlines = {
+        a for a in root.iter("a") if a.get("href") and len(_words(a)) >= HEADLINE_LINK_WORDS
+    }
+    if short and len({a.get("href") for a in headlines}) >= 2 * MIN_TEASERS and len(blocks) <= 2:
         return True  # a bare list of headlines
     if len(blocks) < MIN_TEASERS:
         return False
-    owner_of = [_owner(b) for b in blocks]
+    first_headline: dict[Any, str | None] = {}  # element -> href of its first headline link
+
+    def first_in(node: Any) -> str | None:
+        if node not in first_headline:
+            found = next((a for a in node.iter("a") if a in headlines), None)
+            first_headline[node] = found.get("href") if found is not None else None
+        return first_headline[node]
+
+    def owner(block: Any) -> str | None:
+        """The link a block is a teaser for: the first headline link of its nearest teaser."""
+        inside = block.xpath("ancestor::a[@href]")
+        if inside:
+            return inside[0].get("href")  # the whole card is one link
+        own = first_in(block)
+        if own is not None:
+            # A block is its own teaser only when it opens with the link ("<li><a>…</a> – …").
+            link = next(a for a in block.iter("a") if a.get("href") == own)
+            return own if block.text_content().strip().startswith(_text(link)) else None
+        node = block.getparent()
+        for _ in range(3):
+            if node is None:
+                return None
+            if (href := first_in(node)) is not None:
+                return href
+            node = node.getparent()
+        return None
+
+    owner_of = [owner(b) for b in blocks]
     owners = Counter(owner_of)
     own = sum(1 for o in owner_of if o is not None and owners[o] == 1)
     if len(owners) < MIN_TEASERS or own < TEASER_SHARE * len(blocks):
