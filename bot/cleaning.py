@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .dates import parse_date
+from .plaintext import plain_text, plain_title
 
 # A line that is a list of short labels: "World | Europe | Ukraine", "Home › News › Politics".
 _TRAIL_SEPARATORS = re.compile(r"\s+(?:\||›|»|>|/|·|•)\s+")
@@ -194,8 +195,9 @@ def parse_plain(text: str, *, markdown: bool = False) -> ParsedText:
         if headline and "title" not in meta:
             meta["title"] = headline.group(1).strip()
         text = strip_markdown(text)
-    lines = [line for line in text.splitlines() if line.strip()]
-    title = meta.get("title", "")
+    # Entities and HTML tags are not text, in a file as in a feed.
+    lines = plain_text(text).splitlines()
+    title = plain_title(meta.get("title"))
     if not title:
         index, title = find_title(lines)
         # Labels above the headline ("China Power") are furniture by position.
@@ -205,7 +207,7 @@ def parse_plain(text: str, *, markdown: bool = False) -> ParsedText:
     return ParsedText(
         title=title,
         body=body,
-        source=meta.get("source") or meta.get("publisher"),
+        source=plain_title(meta.get("source") or meta.get("publisher")) or None,
         url=meta.get("url") or meta.get("link"),
         published_at=parse_date(raw_date),
         published_raw=raw_date or None,

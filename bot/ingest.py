@@ -215,7 +215,7 @@ def draft_from_html(html: str | bytes, url: str | None, source: str) -> ArticleD
 
 def html_fragment_text(html: str) -> str:
     """Turn a feed entry's HTML content into plain text, one paragraph per line."""
-    return plain_text(html)
+    return plain_text(html, html=True)
 
 
 def looks_like_feed(fetched: Fetched) -> bool:

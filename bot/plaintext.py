@@ -66,6 +66,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _ALL_SPACES = re.compile(r"\s+")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 
 
 def plain_title(value: str | None) -> str:
@@ -79,14 +80,17 @@ def plain_title(value: str | None) -> str:
     return _ALL_SPACES.sub(" ", _unmark(value, blocks=False)).strip()
 
 
-def plain_text(value: str | None) -> str:
+def plain_text(value: str | None, *, html: bool = False) -> str:
     """Return an article text as plain text, one paragraph per line.
 
-    Like `plain_title`, but block elements (`<p>`, `<br>`, `<li>`…) and existing line breaks
-    end paragraphs; spaces inside a paragraph are folded and blank lines dropped.
+    Like `plain_title`, but block elements (`<p>`, `<br>`, `<li>`…) end paragraphs, and so do
+    line breaks unless `html` says the value is HTML source (where a line break is a space).
+    Spaces inside a paragraph are folded and blank lines dropped.
     """
     if not value:
         return ""
+    if html:
+        value = _LINE_BREAK.sub(" ", value)
     text = _unmark(value, blocks=True)
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
@@ -139,17 +143,10 @@ def _strip_markup(text: str, *, blocks: bool) -> str:
     text = _DECLARATION.sub(" ", text)
     text = _drop_hidden(text)
 
-    found: list[str] = []
-
     def replace(match: re.Match[str]) -> str:
         name = match.group(1).lower()
         if name not in _ELEMENTS:
             return match.group(0)
-        found.append(name)
-        return "\x00" if name in _BLOCKS else ""
+        return ("\n" if blocks else " ") if name in _BLOCKS else ""
 
-    text = _TAG.sub(replace, text)
-    if blocks and any(name in _BLOCKS for name in found):
-        # In HTML a line break is only a space; the block elements mark the paragraphs.
-        text = text.replace("\n", " ")
-    return text.replace("\x00", "\n" if blocks else " ")
+    return _TAG.sub(replace, text)

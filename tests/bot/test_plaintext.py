@@ -57,7 +57,14 @@ def test_texts_keep_their_paragraphs_but_no_markup() -> None:
         "<p>First &amp; foremost,\n  the lead.</p><p>Second<br>line</p>"
         "<style>p { color: red }</style><ul><li>Item one</li><li>Item two</li></ul>\n\n\n"
     )
-    assert plain_text(html) == "First & foremost, the lead.\nSecond\nline\nItem one\nItem two"
+    assert plain_text(html, html=True) == (
+        "First & foremost, the lead.\nSecond\nline\nItem one\nItem two"
+    )
+
+
+def test_in_plain_text_a_line_break_ends_a_paragraph_even_beside_markup() -> None:
+    text = "First line &amp; more\nSecond line<br>third\n\n  Fourth"
+    assert plain_text(text) == "First line & more\nSecond line\nthird\nFourth"
 
 
 def test_plain_text_is_idempotent() -> None:
