@@ -11,6 +11,9 @@ not sites:
   a button) needs one.  News about cookies or paywalls reports in the third person, so it
   keeps its article.  A page whose text is mostly wall sentences, with too little else to be
   an article, is refused; wall paragraphs at the start or end of a real article are trimmed.
+- **Terse walls.**  A page too short to be a story (under MIN_ARTICLE_WORDS) that speaks to
+  the reader and uses two telling words of one wall's vocabulary anywhere is that wall
+  ("This site uses cookies. By continuing…", "Something went wrong. Try again later.").
 - **Error pages** are also known by their title ("Page not found", "404") when the text is
   short.
 - **Section fronts** are known by structure: each paragraph sits in its own teaser under a
@@ -28,6 +31,8 @@ from typing import Any
 MIN_ARTICLE_WORDS = 60
 # A page whose countable words are at least this share wall sentences is a wall.
 WALL_SHARE = 0.5
+# A page with fewer words than MIN_ARTICLE_WORDS is a wall if it uses this many of its words.
+SHORT_PAGE_TERMS = 2
 # A line this short is a heading or a button: vocabulary alone makes it a wall line.
 SHORT_LINE_WORDS = 10
 # Section fronts: at least this many teasers, mostly under their own link, and paragraphs
@@ -40,7 +45,7 @@ HEADLINE_LINK_WORDS = 3
 REASONS = {
     "consent": "a cookie consent page, not an article",
     "paywall": "a paywall (only a subscription offer), not an article",
-    "browser": "a 'please enable JavaScript' page, not an article",
+    "browser": "a browser check ('please enable JavaScript'), not an article",
     "error": "an error page ('page not found'), not an article",
     "front": "a section front of teasers to other stories, not an article",
 }
@@ -53,18 +58,19 @@ _VOCABULARY = {
         r"personal (?:data|information)",
         r"personali[sz](?:ed|e|ation)",
         r"partners|vendors|third[- ]part(?:y|ies)",
-        r"(?:accept|reject|allow|decline|refuse)(?: all)?",
+        "~" r"(?:accept|reject|allow|decline|refuse)(?: all)?",
         r"(?:manage|change|update) (?:your |my )?(?:choices|preferences|settings|options)",
-        r"device|identifiers?",
-        r"tracking|trackers?",
+        "~" r"device|identifiers?",
+        "~" r"tracking|trackers?",
         r"legitimate interests?",
         r"opt[- ]?(?:out|in)",
-        r"advertising|ads",
+        "~" r"advertising|ads",
+        r"by (?:continuing|using|clicking|browsing)|agree(?:ing)? to|use of cookies",
     ),
     "paywall": (
         r"subscri(?:be|bed|ber|bers|bing|ption|ptions)",
         r"(?:sign|log)(?:ged)? ?in|sign ?up|create (?:a |an )?(?:free )?account|register",
-        r"newsletters?",
+        "~" r"newsletters?",
         r"free (?:articles?|stories)|(?:articles?|stories) (?:left|remaining)|reading limit",
         r"become a (?:member|subscriber)|membership",
         r"unlimited (?:digital )?access|full access",
@@ -73,37 +79,45 @@ _VOCABULARY = {
         r"cancel (?:at )?any ?time|cancel online",
         r"premium|members?[- ]only|exclusive (?:to|for) (?:subscribers|members)",
         r"paywall",
-        r"journalism",
+        "~" r"journalism",
     ),
     "browser": (
         r"java ?script",
         r"browsers?",
         r"ad[- ]?block(?:er|ers|ing)?",
-        r"(?:enable|turn on|activate|allow|disable|turn off|whitelist|allowlist)",
+        "~" r"(?:enable|turn on|activate|allow|disable|turn off|whitelist|allowlist)",
         r"cookies? (?:are|is) (?:disabled|blocked)",
         r"(?:not|no longer) supported|unsupported",
         r"(?:update|upgrade) (?:your )?browser|another browser|supported browser",
         r"(?:reload|refresh) (?:the|this) page",
+        r"checking (?:your|the|if) (?:browser|connection)|security (?:check|verification)",
+        r"(?:are|you're|you are) (?:a )?(?:human|robot)|captcha|redirect(?:ed|ing)?",
     ),
     "error": (
         r"not found|page not found",
-        r"404|410|500|503",
+        "~" r"404|410|500|503",
         r"(?:does not|doesn't|no longer|did not) exists?",
         r"(?:been|was|were) (?:moved|removed|deleted|renamed)",
         r"(?:broken|mistyped|incorrect|outdated) (?:link|url|address)",
         r"(?:link|url|address) (?:you )?(?:followed|clicked|typed|entered)",
-        r"home ?page",
+        "~" r"home ?page",
         r"something went wrong",
-        r"error",
+        "~" r"error",
         r"try (?:again|a search|searching)|search (?:our|the) site",
         r"access denied|forbidden",
-        r"(?:un|not )available",
+        "~" r"(?:un|not )available",
         r"(?:can ?not|can't|could ?not|couldn't|unable to) (?:be )?(?:find|found|locate)",
-        r"looking for",
+        "~" r"looking for",
     ),
 }
+# Terms marked "~" are everyday words too: they count in a sentence that speaks to the
+# reader, never alone across a whole short page.
 _TERMS = {
-    kind: [re.compile(rf"\b(?:{term})\b", re.IGNORECASE) for term in terms]
+    kind: [re.compile(rf"\b(?:{term.lstrip('~')})\b", re.IGNORECASE) for term in terms]
+    for kind, terms in _VOCABULARY.items()
+}
+_STRONG_TERMS = {
+    kind: [t for t, term in zip(_TERMS[kind], terms, strict=True) if not term.startswith("~")]
     for kind, terms in _VOCABULARY.items()
 }
 _ADDRESS = re.compile(r"\b(?:you|your|yours|you're|you've|we|our|ours|us|we're|we've)\b", re.I)
@@ -190,7 +204,24 @@ def wall_reason(title: str, text: str) -> str | None:
             return REASONS[wall.most_common(1)[0][0]]
         if other < MIN_ARTICLE_WORDS // 3 and is_error_title(title):
             return REASONS["error"]
+        # Too short to be a story, speaking to the reader in a wall's words: a terse wall.
+        kind = _vocabulary_kind(text)
+        if kind is not None and _speaks_to_reader(text):
+            return REASONS[kind]
     return None
+
+
+def _speaks_to_reader(text: str) -> bool:
+    return bool(_ADDRESS.search(text)) or any(
+        _COMMAND.search(s) for line in text.splitlines() for s in _sentences(line)
+    )
+
+
+def _vocabulary_kind(text: str) -> str | None:
+    """The wall kind two or more of whose telling words the text uses anywhere, if any."""
+    hits = {kind: sum(1 for t in terms if t.search(text)) for kind, terms in _STRONG_TERMS.items()}
+    kind, count = max(hits.items(), key=lambda item: item[1])
+    return kind if count >= SHORT_PAGE_TERMS else None
 
 
 def trim_walls(text: str) -> str:

@@ -522,8 +522,16 @@ def test_a_page_title_and_site_name_are_plain_text(bare_core: Core, web: WebServ
 NOT_ARTICLES = [
     ("consent", walls.consent_wall, "a cookie consent page, not an article"),
     ("paywall", walls.paywall_stub, "a paywall (only a subscription offer), not an article"),
-    ("noscript", walls.javascript_page, "a 'please enable JavaScript' page, not an article"),
-    ("js-notice", walls.javascript_notice, "a 'please enable JavaScript' page, not an article"),
+    (
+        "noscript",
+        walls.javascript_page,
+        "a browser check ('please enable JavaScript'), not an article",
+    ),
+    (
+        "js-notice",
+        walls.javascript_notice,
+        "a browser check ('please enable JavaScript'), not an article",
+    ),
     ("not-found", walls.error_page, "an error page ('page not found'), not an article"),
     ("404-title", walls.error_page_by_title, "an error page ('page not found'), not an article"),
     ("front", walls.section_front, "a section front of teasers to other stories, not an article"),

@@ -151,3 +151,39 @@ def test_teasers_share_few_words_and_articles_many() -> None:
 def test_broken_markup_is_no_reason() -> None:
     assert page_reason(b"\x00\x01<<<", "") is None
     assert page_reason("", "") is None
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        (
+            "This site uses cookies. By continuing to browse the site, you are agreeing to our "
+            "use of cookies. Find out more.\nOK",
+            "consent",
+        ),
+        (
+            "Ferry fares to rise\nOperator blames fuel costs.\nSubscribe to unlock this article\n"
+            "Try unlimited access. Only $1 for 4 weeks.\nCancel anytime during your trial.",
+            "paywall",
+        ),
+        (
+            "Checking your browser before accessing the site\nThis process is automatic. Your "
+            "browser will redirect to your requested content shortly.",
+            "browser",
+        ),
+        (
+            "Something went wrong\nWe're having trouble loading this page. Please try again.",
+            "error",
+        ),
+    ],
+)
+def test_a_terse_wall_is_known_by_its_words_and_its_tone(text: str, kind: str) -> None:
+    assert wall_reason("Harbour Times", text) == REASONS[kind]
+
+
+def test_a_short_news_brief_about_cookies_is_not_a_wall() -> None:
+    brief = (
+        "The regulator fined a retailer four million euros on Tuesday over cookie banners that "
+        "made refusing consent harder than giving it. The retailer said it would appeal."
+    )
+    assert wall_reason("Retailer fined over cookie banners", brief) is None
