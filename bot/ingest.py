@@ -250,7 +250,7 @@ def drafts_from_feed(
         if feed_url and entry.get("link"):
             # Feeds may use links relative to themselves.
             entry["link"] = urljoin(feed_url, entry["link"])
-        label = entry.get("link") or entry.get("title") or f"{source}: entry {number}"
+        label = entry.get("link") or plain_title(entry.get("title")) or f"{source}: entry {number}"
         # GUIDs are only unique within their feed: namespace them by it.
         raw_guid = (entry.get("id") or "").strip()
         guid = f"{normalize_url(feed_url) if feed_url else source} {raw_guid}" if raw_guid else None
