@@ -26,7 +26,7 @@ from .models import ArticleDraft, IngestReport, IngestResult
 from .plaintext import plain_text, plain_title
 from .store import Store, to_iso
 from .urls import normalize_url
-from .walls import page_reason, trim_walls, wall_reason
+from .walls import REASONS, page_reason, trim_walls, wall_reason
 
 USER_AGENT = f"briefbot/{__version__} (+https://github.com/briefbot/briefbot; news briefing bot)"
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -291,7 +291,8 @@ def _draft_from_entry(
             title = title or page.title
         except FetchFailed as exc:
             text = own or summary
-            page_failure = f"its page is {exc}" if "not an article" in str(exc) else str(exc)
+            walled = str(exc) in REASONS.values()
+            page_failure = f"its page is {exc}" if walled else f"its page failed: {exc}"
     text = clean_body(text or summary, title)
     if not text.strip():
         raise FetchFailed(f"the entry has no text of its own and {page_failure}")

@@ -31,7 +31,7 @@ from typing import Any
 MIN_ARTICLE_WORDS = 60
 # A page whose countable words are at least this share wall sentences is a wall.
 WALL_SHARE = 0.5
-# A page with fewer words than MIN_ARTICLE_WORDS is a wall if it uses this many of its words.
+# A page under MIN_ARTICLE_WORDS that speaks to the reader is a wall with this many telling words.
 SHORT_PAGE_TERMS = 2
 # A line this short is a heading or a button: vocabulary alone makes it a wall line.
 SHORT_LINE_WORDS = 10
