@@ -14,6 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from .dates import parse_date
+from .plaintext import plain_text, plain_title
+
 # A line that is a list of short labels: "World | Europe | Ukraine", "Home › News › Politics".
 _TRAIL_SEPARATORS = re.compile(r"\s+(?:\||›|»|>|/|·|•)\s+")
 # Credits and captions: "Credit: Reuters", "Photo: AP", "(Photo by Jane Doe/Getty Images)".
@@ -68,6 +71,7 @@ class ParsedText:
     source: str | None = None
     url: str | None = None
     published_at: datetime | None = None
+    published_raw: str | None = None  # the front matter's date as written
 
 
 def normalize_line(line: str) -> str:
@@ -186,31 +190,20 @@ def parse_plain(text: str, *, markdown: bool = False) -> ParsedText:
         if headline and "title" not in meta:
             meta["title"] = headline.group(1).strip()
         text = strip_markdown(text)
-    lines = [line for line in text.splitlines() if line.strip()]
-    title = meta.get("title", "")
+    # Entities and HTML tags are not text, in a file as in a feed.
+    lines = plain_text(text).splitlines()
+    title = plain_title(meta.get("title"))
     if not title:
         index, title = find_title(lines)
         # Labels above the headline ("China Power") are furniture by position.
         lines = lines[index:]
     body = clean_body("\n".join(lines), title)
+    raw_date = meta.get("published") or meta.get("date") or ""
     return ParsedText(
         title=title,
         body=body,
-        source=meta.get("source") or meta.get("publisher"),
+        source=plain_title(meta.get("source") or meta.get("publisher")) or None,
         url=meta.get("url") or meta.get("link"),
-        published_at=parse_date(meta.get("published") or meta.get("date") or ""),
+        published_at=parse_date(raw_date),
+        published_raw=raw_date or None,
     )
-
-
-def parse_date(value: str) -> datetime | None:
-    """Parse an ISO-8601 date or time; anything else is treated as unknown."""
-    from datetime import UTC
-
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

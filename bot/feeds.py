@@ -27,6 +27,7 @@ from .errors import BadArgument, FetchFailed, UserError
 from .fetch import Fetcher, Stopped
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed
+from .plaintext import plain_title
 from .scopes import workspace_key
 from .store import Store, feeds, row_to, to_iso
 from .urls import normalize_url
@@ -498,6 +499,15 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
             f"{request.url} is a web page, not an RSS or Atom feed. Look for an RSS link on "
             "the site (often /feed or /rss). Nothing was stored."
         )
+    # Names are stored as plain text: feed titles carry entities and markup.
+    name = (
+        plain_title(request.name)
+        or plain_title(_feed_title(fetched.content))
+        or urlsplit(request.url).netloc
+    )
+    feed = registry.add(
+        request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
+    )
     name = request.name or _feed_title(fetched.content) or urlsplit(request.url).netloc
     feed = registry.add(
         request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes

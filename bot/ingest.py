@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,18 @@ from urllib.parse import urljoin, urlsplit
 from summarizers.analysis import analyze
 from summarizers.text import split_sentences
 
-from .cleaning import clean_body, parse_date, parse_plain
+from .cleaning import clean_body, parse_plain
 from .clock import Clock
+from .dates import parse_date, trusted_published
 from .errors import FetchFailed
 from .fetch import Fetched, Fetcher, Stopped
 from .frontmatter import read_front_matter
 from .models import ArticleDraft, IngestReport, IngestResult
+from .plaintext import plain_text, plain_title
 from .scopes import SHARED
-from .store import Store
+from .store import Store, to_iso
 from .urls import normalize_url
+from .walls import REASONS, page_reason, trim_walls, wall_reason
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -93,6 +97,7 @@ def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> Artic
         url=parsed.url,
         published_at=parsed.published_at,
         notes=tuple(notes),
+        published_raw=parsed.published_raw,
     )
 
 
@@ -119,7 +124,11 @@ def _one_line_article(line: str, source: str) -> tuple[str, str, str]:
 
 
 def draft_from_html(html: str | bytes, url: str | None, source: str) -> ArticleDraft:
-    """Extract the main article of a web page with trafilatura, then clean it."""
+    """Extract the main article of a web page with trafilatura, then clean it.
+
+    Raises FetchFailed with the reason when the page holds no article: no text, or a wall,
+    an error page or a section front (bot.walls), e.g. "a cookie consent page, not an article".
+    """
     import trafilatura
 
     try:
@@ -132,32 +141,27 @@ def draft_from_html(html: str | bytes, url: str | None, source: str) -> ArticleD
         )
     except Exception:  # trafilatura raises assorted errors on broken markup
         doc = None
-    if doc is None or not (doc.text or "").strip():
-        raise FetchFailed("no article text found in the page")
-    title = (doc.title or "").strip()
-    body = clean_body(doc.text, title)
+    title = plain_title(doc.title if doc is not None else "")
+    text = plain_text(doc.text if doc is not None else "")
+    reason = wall_reason(title, text) or page_reason(html, text)
+    if reason:
+        raise FetchFailed(reason)
+    body = clean_body(trim_walls(text), title) if text else ""
     if not body.strip():
         raise FetchFailed("no article text found in the page")
     return ArticleDraft(
         title=title or (url or source),
         text=body,
-        source=(doc.sitename or "").strip() or source,
+        source=plain_title(doc.sitename if doc is not None else "") or plain_title(source),
         url=url,
-        published_at=parse_date(doc.date or ""),
+        published_at=parse_date(doc.date if doc is not None else None),
+        published_raw=(doc.date or None) if doc is not None else None,
     )
 
 
 def html_fragment_text(html: str) -> str:
     """Turn a feed entry's HTML content into plain text, one paragraph per line."""
-    import lxml.html
-
-    if not html.strip():
-        return ""
-    marked = re.sub(r"(?i)<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote)>", "\n", html)
-    try:
-        return lxml.html.fromstring(f"<div>{marked}</div>").text_content()
-    except Exception:  # lxml rejects some fragments outright
-        return re.sub(r"<[^>]+>", " ", marked)
+    return plain_text(html, html=True)
 
 
 def looks_like_feed(fetched: Fetched) -> bool:
@@ -188,14 +192,14 @@ def drafts_from_feed(
         if parsed.bozo:
             raise FetchFailed("not a readable RSS or Atom feed")
         return
-    feed_title = (parsed.feed.get("title") or "").strip()
-    source = source_name or feed_title or (_host(feed_url) if feed_url else "feed")
+    feed_title = plain_title(parsed.feed.get("title"))
+    source = plain_title(source_name) or feed_title or (_host(feed_url) if feed_url else "feed")
     pages = _PageBudget(fetcher.policy.feed_pages)
     for number, entry in enumerate(parsed.entries[: fetcher.policy.feed_items], start=1):
         if feed_url and entry.get("link"):
             # Feeds may use links relative to themselves.
             entry["link"] = urljoin(feed_url, entry["link"])
-        label = entry.get("link") or entry.get("title") or f"{source}: entry {number}"
+        label = entry.get("link") or plain_title(entry.get("title")) or f"{source}: entry {number}"
         # GUIDs are only unique within their feed: namespace them by it.
         raw_guid = (entry.get("id") or "").strip()
         guid = f"{normalize_url(feed_url) if feed_url else source} {raw_guid}" if raw_guid else None
@@ -228,29 +232,36 @@ class _PageBudget:
 def _draft_from_entry(
     entry: Any, source: str, fetcher: Fetcher, guid: str | None, pages: _PageBudget
 ) -> ArticleDraft:
-    title = (entry.get("title") or "").strip()
+    title = plain_title(entry.get("title"))
     link = entry.get("link")
-    published = None
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    if stamp:
+    # dict.get: feedparser's own get() maps updated <-> published with a deprecation warning.
+    raw_date = dict.get(entry, "published") or dict.get(entry, "updated")
+    published = parse_date(raw_date)
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    if published is None and stamp:
+        # Forms only feedparser reads (it knows a few non-English month names).
         published = datetime(*stamp[:6], tzinfo=UTC)
     contents = [c.get("value", "") for c in entry.get("content", [])]
     own = html_fragment_text(max(contents, key=len)) if contents else ""
     summary = html_fragment_text(entry.get("summary", ""))
     text = own
+    page_failure = "it has no link to a page"
     if len(own.split()) < FULL_TEXT_WORDS and link and is_url(link) and pages.take():
-        # The entry is a teaser: the article is on its page.
+        # The entry is a teaser: the article is on its page.  A page that is not an article
+        # (a wall, an error page) leaves the entry's own words.
         try:
             page = draft_from_html(fetcher.get(link).content, link, source)
             text = page.text
             title = title or page.title
         except Stopped:
             raise
-        except FetchFailed:
+        except FetchFailed as exc:
             text = own or summary
+            walled = str(exc) in REASONS.values()
+            page_failure = f"its page is {exc}" if walled else f"its page failed: {exc}"
     text = clean_body(text or summary, title)
     if not text.strip():
-        raise FetchFailed("the entry has no text and its page could not be read")
+        raise FetchFailed(f"the entry has no text of its own and {page_failure}")
     return ArticleDraft(
         title=title or (link or "Untitled"),
         text=text,
@@ -258,6 +269,7 @@ def _draft_from_entry(
         url=link,
         published_at=published,
         guid=guid,
+        published_raw=raw_date or None,
     )
 
 
@@ -386,10 +398,34 @@ def store_draft(
         return IngestResult(label, "duplicate")
     if isinstance(outcome, FetchFailed):
         return IngestResult(label, "failed", reason=str(outcome))
+    now = clock.now()
+    outcome = finish_draft(outcome, now)
     analysis = analyze(outcome.text, outcome.title)
     if len(analysis) == 0:
         return IngestResult(label, "failed", reason="no sentences found")
-    article, created = store.add(outcome, analysis, clock.now(), scopes=scopes, feed=feed)
+    article, created = store.add(outcome, analysis, now, scopes=scopes, feed=feed)
     if not created:
         return IngestResult(label, "duplicate", article=article)
     return IngestResult(label, "stored", article=article, notes=outcome.notes)
+
+
+def finish_draft(draft: ArticleDraft, now: datetime) -> ArticleDraft:
+    """Make a draft safe to store: plain-text title, source and text; a believable date.
+
+    Every way in (files, pages, feeds, front matter) passes here, so no entity, tag or raw
+    newline is stored.  A publication date more than a day after `now` or before 1990
+    (bot.dates.trusted_published) is dropped, so first-seen time orders the article, and the
+    date as the source gave it is kept in `published_raw`.
+    """
+    published = trusted_published(draft.published_at, now)
+    raw = draft.published_raw
+    if draft.published_at is not None and published is None and not raw:
+        raw = to_iso(draft.published_at)
+    return replace(
+        draft,
+        title=plain_title(draft.title),
+        source=plain_title(draft.source),
+        text=plain_text(draft.text),
+        published_at=published,
+        published_raw=raw,
+    )

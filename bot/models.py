@@ -19,6 +19,8 @@ class ArticleDraft:
     # Things the ingest summary should tell (a skipped front-matter line, where the headline
     # came from); the article is stored all the same.
     notes: tuple[str, ...] = ()
+    # The publication date as the source wrote it, kept even when unreadable or not believed.
+    published_raw: str | None = None
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,9 @@ articles = Table(
     # Added in schema 5: a feed entry's GUID and the normalised link, for deduplication.
     Column("guid", Text, index=True),
     Column("canonical_url", Text, index=True),
+    # Added in schema 6: the date as the source wrote it (published_at is NULL when the
+    # date is unreadable, in the future or before 1990, so first-seen time orders it).
+    Column("published_raw", Text),
     sqlite_autoincrement=True,
 )
 
@@ -357,6 +360,12 @@ def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -
             conn.execute(table.insert().values(**row))
 
 
+def _migration_7(conn: Connection) -> None:
+    # Idempotent, like migration 5: a store created at schema 6 already has the column.
+    if "published_raw" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN published_raw TEXT")
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -365,6 +374,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -562,6 +572,7 @@ class Store:
                 "analysis": analysis.to_bytes(),
                 "guid": draft.guid,
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
+                "published_raw": draft.published_raw,
             }
             new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
             self._grant(conn, new_id, scopes, feed)

@@ -382,3 +382,35 @@ def test_plain_text_is_not_treated_as_markdown():
     assert body_lines(parse_plain(text).body) == [
         "A [bracketed] aside and *stars* stay in plain text files."
     ]
+
+
+def test_front_matter_title_source_and_body_are_plain_text() -> None:
+    text = (
+        "---\ntitle: Port &amp;amp; rail <b>strike</b> &#8220;ends&#8221;\n"
+        "source: Coast &amp; Country\npublished: April 6, 2023\n---\n"
+        "<p>Dock workers &amp; rail crews returned to work on Monday after a deal.</p>\n"
+        "Both unions said the agreement&nbsp;raises pay by six percent over two years.\n"
+    )
+    parsed = parse_plain(text, markdown=True)
+    assert parsed.title == "Port & rail strike “ends”"
+    assert parsed.source == "Coast & Country"
+    assert parsed.body.splitlines() == [
+        "Dock workers & rail crews returned to work on Monday after a deal.",
+        "Both unions said the agreement raises pay by six percent over two years.",
+    ]
+    assert parsed.published_at == datetime(2023, 4, 6, tzinfo=UTC)
+    assert parsed.published_raw == "April 6, 2023"
+
+
+def test_chat_markup_that_is_not_html_stays_literal() -> None:
+    text = (
+        "---\ntitle: Vote <https://evil.example/login|Verify> *urgent* | now\n"
+        "source: Gazette <!channel>\n---\n"
+        "Council member <@U0ABC123> and <!subteam^S0123|@harbour> will brief the press on "
+        "Friday, and <!here> should read https://example.com/a?b=1|c>2 first.\n"
+    )
+    parsed = parse_plain(text)
+    assert parsed.title == "Vote <https://evil.example/login|Verify> *urgent* | now"
+    assert parsed.source == "Gazette <!channel>"
+    assert "<@U0ABC123> and <!subteam^S0123|@harbour>" in parsed.body
+    assert "<!here> should read https://example.com/a?b=1|c>2 first." in parsed.body

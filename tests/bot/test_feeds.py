@@ -274,3 +274,50 @@ def test_only_operators_force_a_poll(core: Core) -> None:
 def test_distinct_pages_are_not_merged_by_normalisation() -> None:
     assert normalize_url("https://x.test/#/story/1") != normalize_url("https://x.test/#/story/2")
     assert normalize_url("https://x.test/view?src=1") != normalize_url("https://x.test/view?src=2")
+
+
+def test_a_feed_title_with_entities_and_markup_is_stored_as_a_plain_name(
+    core: Core, web: WebServer
+) -> None:
+    body = rss(web, [entry(HARBOUR, web, 1)]).replace(
+        "<title>Loopback News</title>",
+        "<title>Loopback &amp;amp;amp; &lt;b&gt;Coast&lt;/b&gt;\n"
+        "   &amp;#8220;News&amp;#8221;</title>",
+    )
+    url = web.serve("/rss", body, "application/rss+xml")
+
+    reply = add(core, url)
+
+    assert isinstance(reply, NoticeReply), reply
+    assert "(Loopback & Coast “News”)" in reply.text
+    [feed] = FeedRegistry(core.store).all()
+    assert feed.name == "Loopback & Coast “News”"
+    [article] = core.store.search("harbour bridge", limit=1)
+    assert article.source == "Loopback & Coast “News”"
+    listing = answer(core, "feeds list", HERE)
+    assert isinstance(listing, NoticeReply)
+    assert "&amp;" not in listing.text and "<b>" not in listing.text
+
+
+def test_a_name_given_with_the_feed_is_stored_as_plain_text(core: Core, web: WebServer) -> None:
+    url = web.serve("/rss", rss(web, [entry(VOLCANO, web, 1)]), "application/rss+xml")
+    reply = answer(core, f"feeds add {url} Kesra &amp; <i>Valley</i> Watch", HERE)
+    assert isinstance(reply, NoticeReply), reply
+    [feed] = FeedRegistry(core.store).all()
+    assert feed.name == "Kesra & Valley Watch"
+
+
+def test_a_polled_feed_with_a_walled_page_keeps_the_entry_text(core: Core, web: WebServer) -> None:
+    from fakes import walls
+
+    wall = web.serve("/story/1", walls.consent_wall())
+    teaser = entry(CHESS, web, 1, content_html="", summary=" ".join(CHESS.paragraphs[:2]))
+    url = web.serve("/rss", rss(web, [teaser]), "application/rss+xml")
+    assert teaser.link == wall
+
+    reply = add(core, url)
+
+    assert isinstance(reply, NoticeReply) and "1 article stored" in reply.text, reply
+    [chess] = core.store.search("okonkwo", limit=1)
+    assert chess.text.startswith(CHESS.paragraphs[0])
+    assert "cookies" not in chess.text

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,13 +22,16 @@ from fakes import (
     paragraphs_html,
     story_html,
     story_text,
+    walls,
 )
 from fakes.web import WebServer
 
 from bot.app import Core
+from bot.commands import answer
 from bot.fetch import USER_AGENT
 from bot.ingest import ingest
 from bot.models import IngestReport, IngestResult
+from bot.render import render
 from bot.scopes import OPERATOR
 
 
@@ -551,3 +557,298 @@ def test_well_formed_front_matter_and_a_leading_rule_give_no_notes(
     assert all(r.notes == () for r in report.results)
     assert report.summary() == "2 stored, 0 already stored"
     assert stored_titles(bare_core) == {"Chess final", HARBOUR.title}
+
+
+# -- plain text, dates and pages that are not articles (issue 12, parts 2, 6 and 7) ------------
+
+REALWORLD = Path(__file__).resolve().parents[2] / ".." / "shared" / "cases" / "realworld"
+# What must never reach a listing or a briefing: entities, tags, double escapes.
+RAW_MARKUP = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+);|</?(?:b|i|em|p|div|script)\b", re.I)
+
+
+def handed(*parts: str) -> Path:
+    path = REALWORLD.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"the shared case {path} is not here")
+    return path
+
+
+def test_the_entities_case_lists_and_briefs_plain_titles(bare_core: Core, web: WebServer) -> None:
+    case = handed("entities-in-titles", "entities.xml")
+    url = web.serve("/entities.xml", case.read_bytes(), "application/rss+xml")
+
+    assert run(bare_core, url).summary() == "4 stored, 0 already stored"
+
+    assert stored_titles(bare_core) == {
+        "Regulator says 'Harbour Savings & Trust' misled savers",
+        "Mayor says “no” to new bridge tolls & fees",
+        "Council approves budget",
+        "Don’t panic: ferry timetable R&D explained",
+    }
+    listing = render(answer(bare_core, "articles"), "text")
+    briefing = render(answer(bare_core, "brief 10"), "json")
+    assert "Norvale & District" in listing
+    for shown in (listing, briefing):
+        assert not RAW_MARKUP.search(shown), shown
+        assert "&amp;" not in shown and "&#" not in shown
+    sources = {s["title"] for b in json.loads(briefing)["bullets"] for s in b["sources"]}
+    assert "Mayor says “no” to new bridge tolls & fees" in sources
+    for article in bare_core.store.search(None, limit=10):
+        assert article.source == "Norvale & District"
+        assert not RAW_MARKUP.search(article.text) and "\n\n" not in article.text
+
+
+ATOM_MARKUP = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title type="html">Bay &amp;amp; Basin &lt;i&gt;Courier&lt;/i&gt;
+      Online</title>
+  <id>urn:bay</id><updated>2024-04-30T00:00:00Z</updated>
+  <entry><id>urn:1</id><link href="LINK/1"/><updated>2024-04-30T01:00:00Z</updated>
+    <title type="html">&lt;b&gt;Bridge&lt;/b&gt; reopens &amp;amp; &amp;#8220;ferries&amp;#8221;
+      relax</title>
+    <content type="html">HARBOUR</content></entry>
+  <entry><id>urn:2</id><link href="LINK/2"/><updated>2024-04-30T02:00:00Z</updated>
+    <title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Harvest <em>record</em>
+      &amp; prices</div></title>
+    <content type="html">HARVEST</content></entry>
+  <entry><id>urn:3</id><link href="LINK/3"/><updated>2024-04-30T03:00:00Z</updated>
+    <title type="html"><![CDATA[Chess &#x201C;prodigy&#x201D; <script>alert(1)</script>wins]]>
+    </title>
+    <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">CHESS</div></content></entry>
+  <entry><id>urn:4</id><link href="LINK/4"/><updated>2024-04-30T04:00:00Z</updated>
+    <title>Volcano&#160;watch: &#233;ruption risk &#x2014; update</title>
+    <content type="html">VOLCANO</content></entry>
+</feed>
+"""
+
+
+def test_markup_and_entities_in_atom_titles_and_texts_are_stored_as_plain_text(
+    bare_core: Core, web: WebServer
+) -> None:
+    from html import escape
+
+    body = ATOM_MARKUP.replace("LINK", web.url("/never"))
+    for name, story in (("HARBOUR", HARBOUR), ("HARVEST", HARVEST), ("VOLCANO", VOLCANO)):
+        # Escaped twice, as some feeds do: `&amp;lt;p&amp;gt;`, and entities in the words.
+        double = escape(paragraphs_html(p.replace("’", "&#8217;") for p in story.paragraphs))
+        body = body.replace(f">{name}<", f">{escape(double, quote=False)}<")
+    body = body.replace(">CHESS<", ">" + "".join(f"<p>{p}</p>" for p in CHESS.paragraphs) + "<")
+    feed = web.serve("/atom", body, "application/atom+xml")
+
+    assert run(bare_core, feed).summary() == "4 stored, 0 already stored"
+
+    articles = bare_core.store.search(None, limit=10)
+    assert {a.title for a in articles} == {
+        "Bridge reopens & “ferries” relax",
+        "Harvest record & prices",
+        "Chess “prodigy” wins",
+        "Volcano watch: éruption risk — update",
+    }
+    assert {a.source for a in articles} == {"Bay & Basin Courier Online"}
+    by_title = {a.title: a for a in articles}
+    assert by_title["Harvest record & prices"].text.splitlines() == list(HARVEST.paragraphs)
+    for article in articles:
+        assert not RAW_MARKUP.search(article.text), article.text[:200]
+
+
+def test_a_page_title_and_site_name_are_plain_text(bare_core: Core, web: WebServer) -> None:
+    # story_html escapes once more: the page's text itself holds `&amp;amp;` and `&#8220;`.
+    title = "Harbour &amp;amp; bridge: &#8220;open&#8221;"
+    html = story_html(Story(title, HARBOUR.paragraphs), site="Coast &amp; Country")
+    url = web.serve("/harbour.html", html)
+    [result] = run(bare_core, url).results
+    assert result.status == "stored", result.reason
+    assert result.article is not None
+    assert result.article.title == "Harbour & bridge: “open”"
+    assert result.article.source == "Coast & Country"
+
+
+# Each kind of page that is not an article, invented (the handed files are checked below).
+NOT_ARTICLES = [
+    ("consent", walls.consent_wall, "a cookie consent page, not an article"),
+    ("paywall", walls.paywall_stub, "a paywall (only a subscription offer), not an article"),
+    (
+        "noscript",
+        walls.javascript_page,
+        "a browser check ('please enable JavaScript'), not an article",
+    ),
+    (
+        "js-notice",
+        walls.javascript_notice,
+        "a browser check ('please enable JavaScript'), not an article",
+    ),
+    ("not-found", walls.error_page, "an error page ('page not found'), not an article"),
+    ("404-title", walls.error_page_by_title, "an error page ('page not found'), not an article"),
+    ("front", walls.section_front, "a section front of teasers to other stories, not an article"),
+    ("list", walls.headline_list, "a section front of teasers to other stories, not an article"),
+]
+
+
+@pytest.mark.parametrize("name, page, reason", NOT_ARTICLES, ids=[n for n, _, _ in NOT_ARTICLES])
+def test_a_page_that_is_not_an_article_is_refused_with_the_reason(
+    bare_core: Core, web: WebServer, name: str, page: Callable[[], str], reason: str
+) -> None:
+    url = web.serve(f"/{name}.html", page())
+    report = run(bare_core, url)
+    assert report.summary() == f"0 stored, 0 already stored, 1 failed: {url}: {reason}"
+    assert bare_core.store.count() == 0
+
+
+def test_the_handed_cookie_wall_and_paywall_are_refused(bare_core: Core, web: WebServer) -> None:
+    cookie = web.serve("/consent.html", handed("walls", "cookiewall.html").read_bytes())
+    paywall = web.serve("/seawall.html", handed("walls", "paywall.html").read_bytes())
+    good = web.serve("/chess.html", story_html(CHESS))
+    report = run(bare_core, cookie, paywall, good)
+    assert report.summary() == (
+        f"1 stored, 0 already stored, 2 failed: {cookie}: a cookie consent page, not an article; "
+        f"{paywall}: a paywall (only a subscription offer), not an article"
+    )
+    [chess] = bare_core.store.search(None)
+    assert chess.title == CHESS.title
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        story_html(walls.COOKIE_STORY),
+        story_html(walls.PAYWALL_STORY),
+        walls.article_with_related_links(HARBOUR),
+        walls.article_with_pitch(walls.PAYWALL_STORY),
+    ],
+    ids=["about-cookies", "about-paywalls", "related-links", "ends-in-a-pitch"],
+)
+def test_articles_about_walls_and_articles_with_rails_are_stored(
+    bare_core: Core, web: WebServer, page: str
+) -> None:
+    url = web.serve("/story.html", page)
+    [result] = run(bare_core, url).results
+    assert result.status == "stored", result.reason
+    assert result.article is not None
+    assert len(result.article.text.splitlines()) == 7
+    for pitch in walls.NEWSLETTER_PITCH:
+        assert pitch not in result.article.text
+
+
+def test_a_feed_entry_whose_page_is_a_wall_keeps_its_own_text(
+    bare_core: Core, web: WebServer
+) -> None:
+    consent = web.serve("/news/1", walls.consent_wall())
+    paywall = web.serve("/news/2", walls.paywall_stub())
+    empty = web.serve("/news/3", walls.consent_wall())
+    entries = [
+        FeedEntry(HARBOUR.title, consent, summary=" ".join(HARBOUR.paragraphs[:2])),
+        FeedEntry(VOLCANO.title, paywall, summary=" ".join(VOLCANO.paragraphs[:2])),
+        FeedEntry("Ferry strike called off", empty),
+    ]
+    feed = web.serve("/rss", make_rss("Coast News", web.url("/"), entries), "application/rss+xml")
+
+    report = run(bare_core, feed)
+
+    assert statuses(report) == ["stored", "stored", "failed"]
+    assert report.results[2].reason == (
+        "the entry has no text of its own and its page is a cookie consent page, not an article"
+    )
+    [harbour] = bare_core.store.search("bridge")
+    assert harbour.text.startswith(HARBOUR.paragraphs[0])
+    assert "cookies" not in harbour.text
+    [volcano] = bare_core.store.search("magma")
+    assert "subscri" not in volcano.text.lower()
+
+
+def test_an_untrusted_feed_date_keeps_the_original_but_orders_by_first_seen(
+    bare_core: Core, web: WebServer, clock
+) -> None:
+    from email.utils import format_datetime
+
+    from sqlalchemy import select
+
+    from bot.store import articles
+
+    stories = {HARBOUR: datetime(2099, 1, 1, tzinfo=UTC), VOLCANO: datetime(1979, 6, 1, tzinfo=UTC)}
+    entries = [
+        FeedEntry(s.title, web.url(f"/n/{i}"), content_html=paragraphs_html(s.paragraphs),
+                  published=when)
+        for i, (s, when) in enumerate(stories.items())
+    ]  # fmt: skip
+    feed = web.serve("/rss", make_rss("Odd Dates", web.url("/"), entries), "application/rss+xml")
+    first_seen = clock.now()
+    assert run(bare_core, feed).summary() == "2 stored, 0 already stored"
+
+    with bare_core.store.engine.connect() as conn:
+        rows = conn.execute(select(articles.c.title, articles.c.published_raw)).all()
+    assert dict(rows) == {s.title: format_datetime(when) for s, when in stories.items()}
+    for article in bare_core.store.search(None):
+        assert article.published_at is None
+        assert article.ingested_at == first_seen
+
+    # Two days on, a fresh article is newest, and the far-future one is in no recent window.
+    clock.advance(timedelta(days=2))
+    chess = web.serve("/chess.html", story_html(CHESS))
+    run(bare_core, chess)
+    assert bare_core.store.search(None)[0].title == CHESS.title
+    recent = bare_core.store.search(None, since=clock.now() - timedelta(hours=1))
+    assert [a.title for a in recent] == [CHESS.title]
+
+
+ODD_ZONES = """<?xml version="1.0"?><rss version="2.0"><channel><title>Zones</title>
+<item><title>T1</title><link>LINK/1</link><pubDate>Sat, 27 Apr 2024 10:00:00 EDT</pubDate>
+<description>P1</description></item>
+<item><title>T2</title><link>LINK/2</link><pubDate>Sat, 27 Apr 2024 10:00:00 GMT+2</pubDate>
+<description>P2</description></item>
+<item><title>T3</title><link>LINK/3</link><pubDate>27 April 2024</pubDate>
+<description>P3</description></item>
+<item><title>T4</title><link>LINK/4</link><pubDate>Sat, 27 Apr 2024 10:00:00 +0530</pubDate>
+<description>P4</description></item>
+</channel></rss>"""
+
+
+def test_feed_dates_with_odd_zones_are_read(bare_core: Core, web: WebServer) -> None:
+    body = ODD_ZONES.replace("LINK", web.url("/never"))
+    for n, story in enumerate(STORIES_BY_NUMBER, start=1):
+        body = body.replace(f">T{n}<", f">{story.title}<").replace(
+            f">P{n}<", f">{' '.join(story.paragraphs)} {' '.join(story.paragraphs)}<"
+        )
+    feed = web.serve("/zones.rss", body, "application/rss+xml")
+    assert run(bare_core, feed).summary() == "4 stored, 0 already stored"
+    published = {a.title: a.published_at for a in bare_core.store.search(None)}
+    assert published == {
+        HARBOUR.title: datetime(2024, 4, 27, 14, tzinfo=UTC),
+        HARVEST.title: datetime(2024, 4, 27, 8, tzinfo=UTC),
+        CHESS.title: datetime(2024, 4, 27, tzinfo=UTC),
+        VOLCANO.title: datetime(2024, 4, 27, 4, 30, tzinfo=UTC),
+    }
+
+
+STORIES_BY_NUMBER = (HARBOUR, HARVEST, CHESS, VOLCANO)
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("April 6, 2023", datetime(2023, 4, 6, tzinfo=UTC)),
+        ("6 April 2023", datetime(2023, 4, 6, tzinfo=UTC)),
+        ("Thu, 06 Apr 2023 10:00:00 EDT", datetime(2023, 4, 6, 14, tzinfo=UTC)),
+        ("2023-04-06T10:00:00Z", datetime(2023, 4, 6, 10, tzinfo=UTC)),
+        ("06/04/2023", None),  # ambiguous: not guessed
+        ("2999-01-01", None),  # in the future: not believed
+        ("1901-05-05", None),  # before 1990: not believed
+    ],
+)
+def test_front_matter_dates_in_common_forms(
+    bare_core: Core, tmp_path: Path, written: str, expected: datetime | None
+) -> None:
+    from fakes import make_article_text
+    from sqlalchemy import select
+
+    from bot.store import articles
+
+    path = tmp_path / "chess.md"
+    path.write_text(
+        make_article_text(CHESS.title, CHESS.paragraphs, front_matter=f"published: {written}"),
+        encoding="utf-8",
+    )
+    [result] = run(bare_core, str(path)).results
+    assert result.article is not None, result.reason
+    assert result.article.published_at == expected
+    with bare_core.store.engine.connect() as conn:
+        assert conn.execute(select(articles.c.published_raw)).scalar_one() == written

@@ -514,3 +514,26 @@ def test_a_schema_4_store_gains_feed_columns_and_keeps_its_articles(db_path: Pat
     with sqlite3.connect(db_path) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert {"feeds", "ix_articles_guid", "ix_articles_canonical_url"} <= names
+
+
+def test_a_schema_5_store_gains_the_raw_date_column(db_path: Path, clock) -> None:
+    first = Store(f"sqlite:///{db_path}")
+    article_id, _ = add(first, draft(HARBOUR), clock)
+    first.close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("ALTER TABLE articles DROP COLUMN published_raw")
+        conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+
+    second = Store(f"sqlite:///{db_path}")
+    try:
+        assert second.get(article_id) is not None
+        stored, _ = second.add(
+            draft(CHESS, published_raw="Thu, 06 Apr 2099 10:00:00 EDT"),
+            analyze("\n".join(CHESS.paragraphs)),
+            clock.now(),
+        )
+    finally:
+        second.close()
+    with sqlite3.connect(db_path) as conn:
+        raw = conn.execute("SELECT published_raw FROM articles WHERE id = ?", (stored.id,))
+        assert raw.fetchone() == ("Thu, 06 Apr 2099 10:00:00 EDT",)

@@ -1,0 +1,78 @@
+"""Dates in every common form, and which of them to believe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.dates import parse_date, trusted_published
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2023-04-06", datetime(2023, 4, 6, tzinfo=UTC)),
+        ("April 6, 2023", datetime(2023, 4, 6, tzinfo=UTC)),
+        ("6 April 2023", datetime(2023, 4, 6, tzinfo=UTC)),
+        ("Apr 6th, 2023", datetime(2023, 4, 6, tzinfo=UTC)),
+        ("2023-04-06T10:00:00Z", datetime(2023, 4, 6, 10, tzinfo=UTC)),
+        ("2023-04-06T10:00:00.5+02:00", datetime(2023, 4, 6, 8, 0, 0, 500000, tzinfo=UTC)),
+        # RFC 822 with named zones, offsets and the forms people write.
+        ("Thu, 06 Apr 2023 10:00:00 GMT", datetime(2023, 4, 6, 10, tzinfo=UTC)),
+        ("Thu, 06 Apr 2023 10:00:00 EDT", datetime(2023, 4, 6, 14, tzinfo=UTC)),
+        ("Thu, 06 Apr 2023 10:00:00 PST", datetime(2023, 4, 6, 18, tzinfo=UTC)),
+        ("Thu, 06 Apr 2023 10:00:00 +0530", datetime(2023, 4, 6, 4, 30, tzinfo=UTC)),
+        ("Thu, 06 Apr 2023 10:00:00 -0400 (EDT)", datetime(2023, 4, 6, 14, tzinfo=UTC)),
+        ("Thu, 06 Apr 2023 10:00:00 GMT+2", datetime(2023, 4, 6, 8, tzinfo=UTC)),
+        ("Thu, 06 Apr 2023 10:00 UTC-03:30", datetime(2023, 4, 6, 13, 30, tzinfo=UTC)),
+        ("Thursday, 06-Apr-23 10:00:00 GMT", datetime(2023, 4, 6, 10, tzinfo=UTC)),
+        ("Published: April 6, 2023 10:32 BST", datetime(2023, 4, 6, 9, 32, tzinfo=UTC)),
+        # An unknown zone name is read as UTC.
+        ("6 Apr 2023 10:00 QQT", datetime(2023, 4, 6, 10, tzinfo=UTC)),
+        # Day and month: only one reading possible, or dotted (always day first).
+        ("13/04/2023", datetime(2023, 4, 13, tzinfo=UTC)),
+        ("04/13/2023", datetime(2023, 4, 13, tzinfo=UTC)),
+        ("06/06/2023", datetime(2023, 6, 6, tzinfo=UTC)),
+        ("6.4.2023", datetime(2023, 4, 6, tzinfo=UTC)),
+    ],
+)
+def test_common_date_forms_are_read(text: str, expected: datetime) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "06/04/2023",  # 6 April or June 4: ambiguous, not guessed
+        "April 6",  # no year
+        "2023",
+        "Apr 2023",  # no day
+        "yesterday",
+        "2023-02-30",
+        "",
+        None,
+        "x" * 500,
+    ],
+)
+def test_unreadable_or_ambiguous_dates_are_unknown(text: str | None) -> None:
+    assert parse_date(text) is None
+
+
+NOW = datetime(2024, 5, 1, 9, tzinfo=UTC)
+
+
+def test_dates_from_1990_to_a_day_ahead_are_believed() -> None:
+    for moment in (NOW, NOW + timedelta(hours=23), datetime(1990, 1, 1, tzinfo=UTC)):
+        assert trusted_published(moment, NOW) == moment
+
+
+def test_far_future_and_ancient_dates_are_not_believed() -> None:
+    assert trusted_published(NOW + timedelta(days=2), NOW) is None
+    assert trusted_published(datetime(2099, 1, 1, tzinfo=UTC), NOW) is None
+    assert trusted_published(datetime(1970, 1, 1, tzinfo=UTC), NOW) is None
+    assert trusted_published(None, NOW) is None
+
+
+def test_naive_times_are_utc() -> None:
+    assert trusted_published(datetime(2024, 4, 1), NOW) == datetime(2024, 4, 1, tzinfo=UTC)
