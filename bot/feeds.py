@@ -508,10 +508,6 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     feed = registry.add(
         request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
     )
-    name = request.name or _feed_title(fetched.content) or urlsplit(request.url).netloc
-    feed = registry.add(
-        request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
-    )
     # Another workspace may follow it already: what it brought in is readable here now.
     earlier = core.store.grant_feed(
         normalize_url(request.url), workspace_key(context.platform, context.workspace)

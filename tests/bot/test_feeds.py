@@ -14,6 +14,7 @@ from bot.commands import BriefingReply, ErrorReply, NoticeReply, answer
 from bot.digests import Context
 from bot.errors import BadArgument
 from bot.feeds import FAILURES_TO_PAUSE, FeedRegistry, health_line, parse_feeds, poll
+from bot.scopes import OPERATOR
 from bot.urls import normalize_url
 
 HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1")
@@ -292,7 +293,7 @@ def test_a_feed_title_with_entities_and_markup_is_stored_as_a_plain_name(
     assert "(Loopback & Coast “News”)" in reply.text
     [feed] = FeedRegistry(core.store).all()
     assert feed.name == "Loopback & Coast “News”"
-    [article] = core.store.search("harbour bridge", limit=1)
+    [article] = core.store.search("harbour bridge", limit=1, scope=OPERATOR)
     assert article.source == "Loopback & Coast “News”"
     listing = answer(core, "feeds list", HERE)
     assert isinstance(listing, NoticeReply)
@@ -318,6 +319,6 @@ def test_a_polled_feed_with_a_walled_page_keeps_the_entry_text(core: Core, web: 
     reply = add(core, url)
 
     assert isinstance(reply, NoticeReply) and "1 article stored" in reply.text, reply
-    [chess] = core.store.search("okonkwo", limit=1)
+    [chess] = core.store.search("okonkwo", limit=1, scope=OPERATOR)
     assert chess.text.startswith(CHESS.paragraphs[0])
     assert "cookies" not in chess.text

@@ -593,7 +593,7 @@ def test_the_entities_case_lists_and_briefs_plain_titles(bare_core: Core, web: W
         assert "&amp;" not in shown and "&#" not in shown
     sources = {s["title"] for b in json.loads(briefing)["bullets"] for s in b["sources"]}
     assert "Mayor says “no” to new bridge tolls & fees" in sources
-    for article in bare_core.store.search(None, limit=10):
+    for article in bare_core.store.search(None, limit=10, scope=OPERATOR):
         assert article.source == "Norvale & District"
         assert not RAW_MARKUP.search(article.text) and "\n\n" not in article.text
 
@@ -637,7 +637,7 @@ def test_markup_and_entities_in_atom_titles_and_texts_are_stored_as_plain_text(
 
     assert run(bare_core, feed).summary() == "4 stored, 0 already stored"
 
-    articles = bare_core.store.search(None, limit=10)
+    articles = bare_core.store.search(None, limit=10, scope=OPERATOR)
     assert {a.title for a in articles} == {
         "Bridge reopens & “ferries” relax",
         "Harvest record & prices",
@@ -703,7 +703,7 @@ def test_the_handed_cookie_wall_and_paywall_are_refused(bare_core: Core, web: We
         f"1 stored, 0 already stored, 2 failed: {cookie}: a cookie consent page, not an article; "
         f"{paywall}: a paywall (only a subscription offer), not an article"
     )
-    [chess] = bare_core.store.search(None)
+    [chess] = bare_core.store.search(None, scope=OPERATOR)
     assert chess.title == CHESS.title
 
 
@@ -748,10 +748,10 @@ def test_a_feed_entry_whose_page_is_a_wall_keeps_its_own_text(
     assert report.results[2].reason == (
         "the entry has no text of its own and its page is a cookie consent page, not an article"
     )
-    [harbour] = bare_core.store.search("bridge")
+    [harbour] = bare_core.store.search("bridge", scope=OPERATOR)
     assert harbour.text.startswith(HARBOUR.paragraphs[0])
     assert "cookies" not in harbour.text
-    [volcano] = bare_core.store.search("magma")
+    [volcano] = bare_core.store.search("magma", scope=OPERATOR)
     assert "subscri" not in volcano.text.lower()
 
 
@@ -777,7 +777,7 @@ def test_an_untrusted_feed_date_keeps_the_original_but_orders_by_first_seen(
     with bare_core.store.engine.connect() as conn:
         rows = conn.execute(select(articles.c.title, articles.c.published_raw)).all()
     assert dict(rows) == {s.title: format_datetime(when) for s, when in stories.items()}
-    for article in bare_core.store.search(None):
+    for article in bare_core.store.search(None, scope=OPERATOR):
         assert article.published_at is None
         assert article.ingested_at == first_seen
 
@@ -785,8 +785,8 @@ def test_an_untrusted_feed_date_keeps_the_original_but_orders_by_first_seen(
     clock.advance(timedelta(days=2))
     chess = web.serve("/chess.html", story_html(CHESS))
     run(bare_core, chess)
-    assert bare_core.store.search(None)[0].title == CHESS.title
-    recent = bare_core.store.search(None, since=clock.now() - timedelta(hours=1))
+    assert bare_core.store.search(None, scope=OPERATOR)[0].title == CHESS.title
+    recent = bare_core.store.search(None, since=clock.now() - timedelta(hours=1), scope=OPERATOR)
     assert [a.title for a in recent] == [CHESS.title]
 
 
@@ -810,7 +810,7 @@ def test_feed_dates_with_odd_zones_are_read(bare_core: Core, web: WebServer) -> 
         )
     feed = web.serve("/zones.rss", body, "application/rss+xml")
     assert run(bare_core, feed).summary() == "4 stored, 0 already stored"
-    published = {a.title: a.published_at for a in bare_core.store.search(None)}
+    published = {a.title: a.published_at for a in bare_core.store.search(None, scope=OPERATOR)}
     assert published == {
         HARBOUR.title: datetime(2024, 4, 27, 14, tzinfo=UTC),
         HARVEST.title: datetime(2024, 4, 27, 8, tzinfo=UTC),

@@ -526,7 +526,7 @@ def test_a_schema_5_store_gains_the_raw_date_column(db_path: Path, clock) -> Non
 
     second = Store(f"sqlite:///{db_path}")
     try:
-        assert second.get(article_id) is not None
+        assert second.get(article_id, scope=OPERATOR) is not None
         stored, _ = second.add(
             draft(CHESS, published_raw="Thu, 06 Apr 2099 10:00:00 EDT"),
             analyze("\n".join(CHESS.paragraphs)),
