@@ -16,6 +16,8 @@ class ArticleDraft:
     url: str | None = None
     published_at: datetime | None = None
     guid: str | None = None  # a feed entry's id, when it came from a feed
+    # Who published it ("Reuters"), or None when nothing says (a bare file).
+    outlet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Article:
     published_at: datetime | None
     ingested_at: datetime
     content_hash: str
+    outlet: str | None = None  # who published it; None when unknown
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Source:
     id: int
     title: str
     url: str | None
+    # Who published it ("Reuters"), shown as "Reuters: headline"; None when unknown.
+    outlet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,16 @@ class IngestResult:
     """What happened to one item handed to ingest."""
 
     item: str
-    status: str  # "stored", "duplicate" or "failed"
+    # "stored", "copy" (another outlet's copy of a stored article, recorded as its source),
+    # "duplicate" (already stored) or "failed"
+    status: str
     article: Article | None = None
     reason: str = ""
+
+
+def copies_phrase(count: int) -> str:
+    """'1 another outlet's copy' / '3 other outlets' copies'."""
+    return f"{count} another outlet's copy" if count == 1 else f"{count} other outlets' copies"
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,13 @@ class IngestReport:
         return sum(1 for r in self.results if r.status == status)
 
     def summary(self) -> str:
-        """Return the one-line summary, e.g. '12 stored, 3 already stored, 1 failed: why'."""
-        parts = [f"{self.count('stored')} stored", f"{self.count('duplicate')} already stored"]
+        """Return the one-line summary, e.g. '3 stored, 1 another outlet's copy, 2 already
+        stored, 1 failed: why' (copies are named only when there are some)."""
+        parts = [f"{self.count('stored')} stored"]
+        copies = self.count("copy")
+        if copies:
+            parts.append(copies_phrase(copies))
+        parts.append(f"{self.count('duplicate')} already stored")
         failed = [r for r in self.results if r.status == "failed"]
         if failed:
             reasons = "; ".join(f"{r.item}: {r.reason}" for r in failed[:3])
