@@ -6,8 +6,9 @@ page is fetched), in order:
 1. **Same feed GUID** (GUIDs are namespaced by their feed): the same entry again, whatever
    its link, date or wording now says -> already stored.
 2. **Same words** (`content_hash` of headline and text): the same article -> already stored;
-   but when both name their outlet and the outlets differ (compared case-insensitively), it is
-   *that outlet's copy* -> recorded as another source of the stored article (once per outlet).
+   but when both name their outlet, the outlets differ (compared case-insensitively) and so do
+   the links, it is *that outlet's copy* -> recorded as another source of the stored article
+   (once per outlet).  The same link is the same publication, whoever's feed carried it.
 3. **Same link** (raw or normalised, see bot.urls) -> already stored, unless both carry GUIDs
    *of the same feed* that differ and their texts are not near-same (`near_same`: an edited
    re-post).  So entries of one feed that share a link but differ in GUID and text (event

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,9 @@ def drafts_from_feed(
         return
     feed_title = (parsed.feed.get("title") or "").strip()
     source = source_name or feed_title or (_host(feed_url) if feed_url else "feed")
+    feed_outlet = feed_title or source_name or (_host(feed_url) if feed_url else None)
+    # A link several entries share (an event listing, a live blog) is no one entry's page.
+    links = Counter(urljoin(feed_url or "", e.get("link") or "") for e in parsed.entries)
     for number, entry in enumerate(parsed.entries, start=1):
         if feed_url and entry.get("link"):
             # Feeds may use links relative to themselves.
@@ -257,15 +261,26 @@ def drafts_from_feed(
             yield label, KNOWN
             continue
         try:
-            yield label, _draft_from_entry(entry, source, fetcher, guid)
+            shared = links[entry.get("link") or ""] > 1
+            draft = _draft_from_entry(entry, source, fetcher, guid, fetch_page=not shared)
+            yield label, replace(draft, outlet=entry_outlet(entry) or feed_outlet)
         except FetchFailed as exc:
             yield label, exc
         except Exception as exc:  # one malformed entry must not cost the rest of the feed
             yield label, FetchFailed(f"unreadable entry ({type(exc).__name__})")
 
 
+def entry_outlet(entry: Any) -> str | None:
+    """The outlet an aggregator feed names for one entry (RSS `<source>`, Atom `<source>`'s
+    title, as feedparser exposes them in `entry.source`), or None."""
+    origin = entry.get("source")
+    if not isinstance(origin, dict):
+        return None
+    return " ".join((origin.get("title") or "").split()) or None
+
+
 def _draft_from_entry(
-    entry: Any, source: str, fetcher: Fetcher, guid: str | None = None
+    entry: Any, source: str, fetcher: Fetcher, guid: str | None = None, *, fetch_page: bool = True
 ) -> ArticleDraft:
     title = (entry.get("title") or "").strip()
     link = entry.get("link")
@@ -277,7 +292,7 @@ def _draft_from_entry(
     own = html_fragment_text(max(contents, key=len)) if contents else ""
     summary = html_fragment_text(entry.get("summary", ""))
     text = own
-    if len(own.split()) < FULL_TEXT_WORDS and link and is_url(link):
+    if fetch_page and len(own.split()) < FULL_TEXT_WORDS and link and is_url(link):
         # The entry is a teaser: the article is on its page.
         try:
             page = draft_from_html(fetcher.get(link).content, link, source)
@@ -313,7 +328,9 @@ def iter_drafts(item: str, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDraft
                 yield item, exc
             return
         try:
-            yield item, draft_from_html(fetched.content, fetched.url, _host(fetched.url))
+            page = draft_from_html(fetched.content, fetched.url, _host(fetched.url))
+            # The site's name (og:site_name), or its host.
+            yield item, replace(page, outlet=page.source)
         except FetchFailed as exc:
             yield item, exc
         return
@@ -354,12 +371,19 @@ def _file_drafts(path: Path, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDra
         ):
             yield from drafts_from_feed(content, None, fetcher)
         elif suffix in HTML_SUFFIXES:
-            yield label, draft_from_html(content, None, path.name)
+            yield label, _credited(draft_from_html(content, None, path.name), path.name)
         else:
             text = _decode(content)
-            yield label, draft_from_plain(text, path.name, markdown=suffix != ".txt")
+            draft = draft_from_plain(text, path.name, markdown=suffix != ".txt")
+            yield label, _credited(draft, path.name)
     except FetchFailed as exc:
         yield label, exc
+
+
+def _credited(draft: ArticleDraft, file_name: str) -> ArticleDraft:
+    """A file's draft with its outlet: the `source:` its front matter or `og:site_name`
+    gave, never the file's own name (which the draft's source falls back to)."""
+    return replace(draft, outlet=None if draft.source == file_name else draft.source)
 
 
 def ingest(
@@ -407,6 +431,9 @@ def store_draft(
 ) -> IngestResult:
     """Analyse and store one draft; failures become a result, not an exception.
 
+    The result's status is "stored", "copy" (another outlet's copy of a stored article),
+    "duplicate" or "failed" (see `Store.put` and bot.dedupe).
+
     The article (new or already stored) becomes readable by every scope key in `scopes` and
     is recorded as brought in by `feed` (a canonical feed URL), see `Store.add`.
     """
@@ -417,5 +444,5 @@ def store_draft(
     analysis = analyze(outcome.text, outcome.title)
     if len(analysis) == 0:
         return IngestResult(label, "failed", reason="no sentences found")
-    article, created = store.add(outcome, analysis, clock.now(), scopes=scopes, feed=feed)
-    return IngestResult(label, "stored" if created else "duplicate", article=article)
+    article, status = store.put(outcome, analysis, clock.now(), scopes=scopes, feed=feed)
+    return IngestResult(label, status, article=article)

@@ -168,3 +168,4 @@ class Feed:
     failures: int  # consecutive
     paused: bool
     articles_stored: int
+    articles_copied: int = 0  # other outlets' copies it brought in (sources of stored ones)

@@ -104,6 +104,8 @@ feeds = Table(
     Column("paused", Integer, nullable=False, default=0),
     Column("articles_stored", Integer, nullable=False, default=0),
     Column("active", Integer, nullable=False, default=1),
+    # Added in schema 7: other outlets' copies this feed brought in (see bot.dedupe).
+    Column("articles_copied", Integer, nullable=False, default=0, server_default="0"),
     sqlite_autoincrement=True,
 )
 
@@ -369,6 +371,10 @@ def _migration_7(conn: Connection) -> None:
     # file's name (`notes.txt`), which names no outlet.
     if "outlet" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
         conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN outlet TEXT")
+    if "articles_copied" not in {c["name"] for c in inspect(conn).get_columns("feeds")}:
+        conn.exec_driver_sql(
+            "ALTER TABLE feeds ADD COLUMN articles_copied INTEGER NOT NULL DEFAULT 0"
+        )
     metadata.create_all(conn, tables=[article_copies])
     sources = conn.execute(select(articles.c.source).distinct()).scalars().all()
     for source in sources:
@@ -638,12 +644,15 @@ class Store:
         feed: str | None,
     ) -> tuple[Article, str]:
         """Grant a found article to `scopes`; record `draft` as its copy when it is the same
-        words from another outlet (rule 2 of bot.dedupe)."""
+        words from another outlet at another link (rule 2 of bot.dedupe)."""
         existing, same_words = found
         self._grant(conn, existing.id, scopes, feed)
         key = outlet_key(draft.outlet)
         ours = outlet_key(existing.outlet)
-        if not same_words or key is None or ours is None or key == ours:
+        same_link = bool(
+            draft.url and existing.url and normalize_url(draft.url) == normalize_url(existing.url)
+        )
+        if not same_words or same_link or key is None or ours is None or key == ours:
             return existing, "duplicate"
         earlier = conn.execute(
             select(article_copies.c.scope).where(
