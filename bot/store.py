@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     exists,
@@ -376,15 +377,22 @@ def _migration_7(conn: Connection) -> None:
             "ALTER TABLE feeds ADD COLUMN articles_copied INTEGER NOT NULL DEFAULT 0"
         )
     metadata.create_all(conn, tables=[article_copies])
-    sources = conn.execute(select(articles.c.source).distinct()).scalars().all()
-    for source in sources:
-        outlet = outlet_from_source(source)
-        if outlet is not None:
-            conn.execute(
-                articles.update()
-                .where(articles.c.source == source, articles.c.outlet.is_(None))
-                .values(outlet=outlet)
-            )
+    # One pass, updates by primary key: linear however many distinct sources there are.
+    rows = conn.execute(
+        select(articles.c.id, articles.c.source).where(articles.c.outlet.is_(None))
+    ).all()
+    found = [
+        {"row_id": r.id, "named": outlet}
+        for r in rows
+        if (outlet := outlet_from_source(r.source)) is not None
+    ]
+    update = (
+        articles.update()
+        .where(articles.c.id == bindparam("row_id"))
+        .values(outlet=bindparam("named"))
+    )
+    for start in range(0, len(found), 1000):
+        conn.execute(update, found[start : start + 1000])
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -714,9 +722,8 @@ class Store:
         ):
             if not same_feed_guids(row.guid, draft.guid) or near_same(row.text, draft.text):
                 return _article(row), False
-        copy_link = (article_copies.c.url == draft.url) | (
-            article_copies.c.canonical_url == canonical
-        )
+        # A copy's canonical link is normalize_url(its url): the raw link needs no test.
+        copy_link = article_copies.c.canonical_url == canonical
         for copy in conn.execute(select(article_copies).where(copy_link).limit(100)):
             if not same_feed_guids(copy.guid, draft.guid):
                 return self._by_id(conn, copy.article_id), False
@@ -752,9 +759,7 @@ class Store:
             found = conn.execute(select(articles.c.id).where(same_link).limit(1)).first()
             if found is not None:
                 return found.id, None
-            copy_link = (article_copies.c.url == url) | (
-                article_copies.c.canonical_url == canonical
-            )
+            copy_link = article_copies.c.canonical_url == canonical
             if guid:
                 copy_link = copy_link & _not_of_feed(article_copies.c.guid, guid)
             copy = conn.execute(select(article_copies).where(copy_link).limit(1)).first()

@@ -242,6 +242,13 @@ def test_a_wire_story_from_a_second_outlet_is_counted_and_credited(
     sources = [s for b in json.loads(render(brief, "json"))["bullets"] for s in b["sources"]]
     assert {"id", "title", "url", "outlet"} == set(sources[0])
     assert {"Harbour Gazette", "Coast Wire"} <= {s["outlet"] for s in sources}
+    # A summary of the stored article credits both outlets too.
+    summary = answer(bare_core, f"summarize {copy.article.id}", Context())
+    assert isinstance(summary, BriefingReply), summary
+    assert [s.outlet for s in summary.briefing.bullets[0].sources] == [
+        "Harbour Gazette",
+        "Coast Wire",
+    ]
 
 
 def test_feed_replies_count_copies_and_copies_reach_only_who_brought_them(
