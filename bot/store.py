@@ -79,7 +79,7 @@ articles = Table(
     # Added in schema 5: a feed entry's GUID and the normalised link, for deduplication.
     Column("guid", Text, index=True),
     Column("canonical_url", Text, index=True),
-    # Added in schema 7: who published it (see bot.dedupe); NULL when unknown.
+    # Added by `_migration_outlets`: who published it (see bot.dedupe); NULL when unknown.
     Column("outlet", Text),
     sqlite_autoincrement=True,
 )
@@ -105,7 +105,7 @@ feeds = Table(
     Column("paused", Integer, nullable=False, default=0),
     Column("articles_stored", Integer, nullable=False, default=0),
     Column("active", Integer, nullable=False, default=1),
-    # Added in schema 7: other outlets' copies this feed brought in (see bot.dedupe).
+    # Added by `_migration_outlets`: other outlets' copies it brought in (see bot.dedupe).
     Column("articles_copied", Integer, nullable=False, default=0, server_default="0"),
     sqlite_autoincrement=True,
 )
@@ -186,9 +186,10 @@ article_feeds = Table(
     sqlite_with_rowid=False,
 )
 
-# Schema 7: the same article as another outlet published it (see bot.dedupe): one row per
-# outlet and per scope that brought it in, so a workspace sees only the copies it (or the
-# shared library) brought in.  `guid` and `canonical_url` let the feed pre-check know a copy.
+# `_migration_outlets`: the same article as another outlet published it (see bot.dedupe):
+# one row per outlet and per scope that brought it in, so a workspace sees only the copies
+# it (or the shared library) brought in.  `guid` and `canonical_url` let the feed pre-check
+# know a copy.
 article_copies = Table(
     "article_copies",
     metadata,
@@ -367,9 +368,9 @@ def _migration_6(conn: Connection) -> None:
     )
 
 
-def _migration_7(conn: Connection) -> None:
-    # Outlets and other outlets' copies.  An old row's outlet is its source unless that is a
-    # file's name (`notes.txt`), which names no outlet.
+def _migration_outlets(conn: Connection) -> None:
+    # Outlets and other outlets' copies; idempotent, as a new store has the columns already.
+    # An old row's outlet is its source unless that is a file's name (`notes.txt`).
     if "outlet" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
         conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN outlet TEXT")
     if "articles_copied" not in {c["name"] for c in inspect(conn).get_columns("feeds")}:
@@ -421,7 +422,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_4,
     _migration_5,
     _migration_6,
-    _migration_7,
+    _migration_outlets,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
