@@ -718,8 +718,9 @@ class Store:
         canonical = normalize_url(draft.url)
         same_link = (articles.c.url == draft.url) | (articles.c.canonical_url == canonical)
         # One link is one article unless one feed gave the entries different GUIDs and texts.
+        # The newest 100 sharing it are compared (an edited re-post is of a recent entry).
         for row in conn.execute(
-            select(*_ARTICLE_COLUMNS).where(same_link).order_by(articles.c.id).limit(100)
+            select(*_ARTICLE_COLUMNS).where(same_link).order_by(articles.c.id.desc()).limit(100)
         ):
             if not same_feed_guids(row.guid, draft.guid) or near_same(row.text, draft.text):
                 return _article(row), False
@@ -770,8 +771,8 @@ class Store:
 
     def knows(self, url: str | None, guid: str | None) -> bool:
         """Whether a feed entry with this link and GUID is stored (any scope), as an article
-        or as another outlet's copy: the same GUID, or the same link (normalised) where the
-        entry or the stored one has no GUID (see bot.dedupe)."""
+        or as another outlet's copy: the same GUID, or the same link (normalised) unless the
+        stored one carries another GUID of the same feed (see bot.dedupe)."""
         with self.engine.connect() as conn:
             return self._known(conn, url, guid) is not None
 
