@@ -8,7 +8,7 @@ saying the same thing; bullets that repeat a fact already chosen are merged into
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -73,6 +73,7 @@ def compose_briefing(
     analyses = store.analyses(a.id for a in found)
     articles = [a for a in found if a.id in analyses and len(analyses[a.id])]
     chosen = condense(articles, [analyses[a.id] for a in articles], summarizer, bullets)
+    chosen = with_copies(chosen, store.copies_of((a.id for a in articles), scope=scope))
     return Briefing(
         title=title or briefing_title(topic),
         generated_at=clock.now(),
@@ -133,9 +134,23 @@ def condense(
     return [
         Bullet(
             text=merged.sentences[d.sentence],
-            sources=tuple(Source(by_id[i].id, by_id[i].title, by_id[i].url) for i in d.article_ids),
+            sources=tuple(
+                Source(by_id[i].id, by_id[i].title, by_id[i].url, by_id[i].outlet)
+                for i in d.article_ids
+            ),
         )
         for d in drafts
+    ]
+
+
+def with_copies(bullets: Sequence[Bullet], copies: dict[int, tuple[Source, ...]]) -> list[Bullet]:
+    """Each bullet with other outlets' copies of its articles (`Store.copies_of`) listed
+    right after the article they copy, as sources of their own."""
+    if not copies:
+        return list(bullets)
+    return [
+        replace(b, sources=tuple(x for s in b.sources for x in (s, *copies.get(s.id, ()))))
+        for b in bullets
     ]
 
 

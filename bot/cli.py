@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("--summarizer", help=f"one of: {SUMMARIZER_NAMES}")
     summarize.add_argument("--format", choices=formats, default="text")
 
-    articles = sub.add_parser("articles", help="list stored articles: id, date, source, title")
+    articles = sub.add_parser("articles", help="list stored articles: id, date, outlet, title")
     articles.add_argument("query", nargs="*", help="words to search for")
     articles.add_argument("--limit", type=int, default=20, help="how many to show (default 20)")
     articles.add_argument("--format", choices=("text", "json"), default="text")

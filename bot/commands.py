@@ -405,6 +405,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
 
     target = request.target.strip()
     count = request.sentences or core.settings.bullets
+    copies: tuple[Source, ...] = ()
     summarizer = core.summarizer(request.summarizer)
     if target.lstrip("#").isascii() and target.lstrip("#").isdigit():
         article_id = int(target.lstrip("#"))
@@ -412,11 +413,17 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
         if article is None:
             raise UnknownArticle(article_id)
         title, url, source_id = article.title, article.url, article.id
+        outlet = article.outlet
+        copies = core.store.copies_of([article.id], scope=scope).get(article.id, ())
         analysis = core.store.analyses([article.id]).get(article.id)
     elif is_url(target):
         fetched = core.fetcher.get(target)
         draft = draft_from_html(fetched.content, fetched.url, fetched.url)
         title, url, source_id = draft.title, draft.url, 0
+        from urllib.parse import urlsplit
+
+        # The site's name (og:site_name), or the page's host.
+        outlet = draft.source if draft.source != fetched.url else urlsplit(fetched.url).hostname
         analysis = analyze(draft.text, draft.title)
     elif request.allow_files:
         from pathlib import Path
@@ -434,17 +441,18 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
             text = content.decode("utf-8", "replace")
             draft = draft_from_plain(text, path.name, markdown=path.suffix.lower() != ".txt")
         title, url, source_id = draft.title, None, 0
+        outlet = draft.source if draft.source != path.name else None
         analysis = analyze(draft.text, draft.title)
     else:
         raise BadArgument(
             f"{target!r} is not an article id or a URL. Try `articles` to find an id."
         )
-    source = Source(source_id, title, url)
+    sources = (Source(source_id, title, url, outlet), *copies)
     picked = summarizer.select(analysis, count) if analysis is not None else []
     return Briefing(
         title=f"Summary: {title}",
         generated_at=core.clock.now(),
         topic=None,
-        bullets=tuple(Bullet(analysis.sentences[i], (source,)) for i in picked),
+        bullets=tuple(Bullet(analysis.sentences[i], sources) for i in picked),
         article_count=1,
     )

@@ -26,7 +26,7 @@ from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .fetch import Fetcher, Stopped
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
-from .models import Feed
+from .models import Feed, copies_phrase
 from .plaintext import plain_title
 from .scopes import workspace_key
 from .store import Store, feeds, row_to, to_iso
@@ -60,6 +60,7 @@ class PollResult:
     name: str
     stored: int = 0
     duplicates: int = 0
+    copies: int = 0  # other outlets' copies of stored articles, recorded as their sources
     not_modified: bool = False
     error: str | None = None
     paused: bool = False
@@ -136,6 +137,7 @@ class FeedRegistry:
                     failures=0,
                     paused=0,
                     articles_stored=0,
+                    articles_copied=0,
                     active=1,
                 )
             ).inserted_primary_key[0]
@@ -278,7 +280,7 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
             return results(not_modified=True)
         if not looks_like_feed(fetched):
             raise FetchFailed("it is not an RSS or Atom feed any more")
-        stored = duplicates = 0
+        stored = duplicates = copies = 0
 
         def known(link: str | None, guid: str | None) -> bool:
             return core.store.share_known(link, guid, scopes, canonical)
@@ -291,6 +293,7 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
             )
             stored += result.status == "stored"
             duplicates += result.status == "duplicate"
+            copies += result.status == "copy"
         for feed in group:
             registry.record(
                 feed,
@@ -302,8 +305,9 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
                 last_error=None,
                 paused=False,
                 articles_stored=feed.articles_stored + stored,
+                articles_copied=feed.articles_copied + copies,
             )
-        return results(stored=stored, duplicates=duplicates)
+        return results(stored=stored, duplicates=duplicates, copies=copies)
     except Stopped as exc:  # briefbot is stopping: not the feed's fault, nothing recorded
         return results(error=str(exc))
     except FetchFailed as exc:
@@ -401,8 +405,14 @@ class Poller:
             try:
                 results = await asyncio.to_thread(poll, self.core)
                 for r in results:
-                    if r.stored or r.error:
-                        log.info("Feed %s: %s stored, error %s", r.feed_id, r.stored, r.error)
+                    if r.stored or r.copies or r.error:
+                        log.info(
+                            "Feed %s: %s stored, %s copies, error %s",
+                            r.feed_id,
+                            r.stored,
+                            r.copies,
+                            r.error,
+                        )
             except Exception:
                 log.exception("The feed pass failed; trying again later")
             self.idle.set()
@@ -469,6 +479,9 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         text = (
             f"Polled {len(results)} {noun}: {stored} new article{'' if stored == 1 else 's'} stored"
         )
+        copies = sum(r.copies for r in results)
+        if copies:
+            text += f", {copies_phrase(copies)}"
         if failed:
             text += "; failing: " + ", ".join(f"{r.name} ({r.error})" for r in failed)
         return NoticeReply(text + ".", public=False)
@@ -517,8 +530,9 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     by = getattr(context, "user", "") if scoped else ""
     text = (
         f"{'added' if by else 'Added'} feed #{feed.id} ({name}): {result.stored} "
-        f"article{'' if result.stored == 1 else 's'} stored now; "
-        f"fetched every {feed.interval_minutes} minutes."
+        f"article{'' if result.stored == 1 else 's'} stored now"
+        + (f", {copies_phrase(result.copies)}" if result.copies else "")
+        + f"; fetched every {feed.interval_minutes} minutes."
     )
     if earlier:  # another workspace follows it too
         text += f" Its {earlier} earlier article{'' if earlier == 1 else 's'} can be read here too."
@@ -542,8 +556,9 @@ def list_text(shown: list[Feed]) -> str:
         fetched = f.last_fetched_at.strftime("%Y-%m-%d %H:%M UTC") if f.last_fetched_at else "never"
         state = "paused" if f.paused else ("ok" if not f.failures else f"failing ×{f.failures}")
         error = f" · last error: {f.last_error}" if f.last_error else ""
+        copied = f", {copies_phrase(f.articles_copied)}" if f.articles_copied else ""
         lines.append(
             f"#{f.id} · {f.name} · {f.url} · last fetched {fetched} · "
-            f"{f.articles_stored} stored · {state}{error}"
+            f"{f.articles_stored} stored{copied} · {state}{error}"
         )
     return "\n".join(lines)

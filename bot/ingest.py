@@ -8,6 +8,7 @@ feedparser) are imported only when an item needs them.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -194,8 +195,12 @@ def drafts_from_feed(
         return
     feed_title = plain_title(parsed.feed.get("title"))
     source = plain_title(source_name) or feed_title or (_host(feed_url) if feed_url else "feed")
+    feed_outlet = feed_title or plain_title(source_name) or (_host(feed_url) if feed_url else None)
     pages = _PageBudget(fetcher.policy.feed_pages)
-    for number, entry in enumerate(parsed.entries[: fetcher.policy.feed_items], start=1):
+    entries = parsed.entries[: fetcher.policy.feed_items]
+    # A link several entries share (an event listing, a live blog) is no one entry's page.
+    links = Counter(urljoin(feed_url or "", e.get("link") or "") for e in entries)
+    for number, entry in enumerate(entries, start=1):
         if feed_url and entry.get("link"):
             # Feeds may use links relative to themselves.
             entry["link"] = urljoin(feed_url, entry["link"])
@@ -207,13 +212,24 @@ def drafts_from_feed(
             yield label, KNOWN
             continue
         try:
-            yield label, _draft_from_entry(entry, source, fetcher, guid, pages)
+            shared = links[entry.get("link") or ""] > 1
+            draft = _draft_from_entry(entry, source, fetcher, guid, pages, fetch_page=not shared)
+            yield label, replace(draft, outlet=plain_title(entry_outlet(entry)) or feed_outlet)
         except Stopped:
             raise  # shutting down: the rest of the feed is read next time, not failed now
         except FetchFailed as exc:
             yield label, exc
         except Exception as exc:  # one malformed entry must not cost the rest of the feed
             yield label, FetchFailed(f"unreadable entry ({type(exc).__name__})")
+
+
+def entry_outlet(entry: Any) -> str | None:
+    """The outlet an aggregator feed names for one entry (RSS `<source>`, Atom `<source>`'s
+    title, as feedparser exposes them in `entry.source`), or None."""
+    origin = entry.get("source")
+    if not isinstance(origin, dict):
+        return None
+    return " ".join((origin.get("title") or "").split()) or None
 
 
 class _PageBudget:
@@ -230,7 +246,13 @@ class _PageBudget:
 
 
 def _draft_from_entry(
-    entry: Any, source: str, fetcher: Fetcher, guid: str | None, pages: _PageBudget
+    entry: Any,
+    source: str,
+    fetcher: Fetcher,
+    guid: str | None,
+    pages: _PageBudget,
+    *,
+    fetch_page: bool = True,
 ) -> ArticleDraft:
     title = plain_title(entry.get("title"))
     link = entry.get("link")
@@ -246,7 +268,7 @@ def _draft_from_entry(
     summary = html_fragment_text(entry.get("summary", ""))
     text = own
     page_failure = "it has no link to a page"
-    if len(own.split()) < FULL_TEXT_WORDS and link and is_url(link) and pages.take():
+    if fetch_page and len(own.split()) < FULL_TEXT_WORDS and link and is_url(link) and pages.take():
         # The entry is a teaser: the article is on its page.  A page that is not an article
         # (a wall, an error page) leaves the entry's own words.
         try:
@@ -293,7 +315,9 @@ def iter_drafts(item: str, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDraft
                 yield item, exc
             return
         try:
-            yield item, draft_from_html(fetched.content, fetched.url, _host(fetched.url))
+            page = draft_from_html(fetched.content, fetched.url, _host(fetched.url))
+            # The site's name (og:site_name), or its host.
+            yield item, replace(page, outlet=page.source)
         except FetchFailed as exc:
             yield item, exc
         return
@@ -334,12 +358,19 @@ def _file_drafts(path: Path, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDra
         ):
             yield from drafts_from_feed(content, None, fetcher)
         elif suffix in HTML_SUFFIXES:
-            yield label, draft_from_html(content, None, path.name)
+            yield label, _credited(draft_from_html(content, None, path.name), path.name)
         else:
             text = _decode(content)
-            yield label, draft_from_plain(text, path.name, markdown=suffix != ".txt")
+            draft = draft_from_plain(text, path.name, markdown=suffix != ".txt")
+            yield label, _credited(draft, path.name)
     except FetchFailed as exc:
         yield label, exc
+
+
+def _credited(draft: ArticleDraft, file_name: str) -> ArticleDraft:
+    """A file's draft with its outlet: the `source:` its front matter or `og:site_name`
+    gave, never the file's own name (which the draft's source falls back to)."""
+    return replace(draft, outlet=None if draft.source == file_name else draft.source)
 
 
 def ingest(
@@ -391,6 +422,9 @@ def store_draft(
 ) -> IngestResult:
     """Analyse and store one draft; failures become a result, not an exception.
 
+    The result's status is "stored", "copy" (another outlet's copy of a stored article),
+    "duplicate" or "failed" (see `Store.put` and bot.dedupe).
+
     The article (new or already stored) becomes readable by every scope key in `scopes` and
     is recorded as brought in by `feed` (a canonical feed URL), see `Store.add`.
     """
@@ -403,10 +437,9 @@ def store_draft(
     analysis = analyze(outcome.text, outcome.title)
     if len(analysis) == 0:
         return IngestResult(label, "failed", reason="no sentences found")
-    article, created = store.add(outcome, analysis, now, scopes=scopes, feed=feed)
-    if not created:
-        return IngestResult(label, "duplicate", article=article)
-    return IngestResult(label, "stored", article=article, notes=outcome.notes)
+    article, status = store.put(outcome, analysis, now, scopes=scopes, feed=feed)
+    notes = outcome.notes if status == "stored" else ()
+    return IngestResult(label, status, article=article, notes=notes)
 
 
 def finish_draft(draft: ArticleDraft, now: datetime) -> ArticleDraft:
@@ -425,6 +458,7 @@ def finish_draft(draft: ArticleDraft, now: datetime) -> ArticleDraft:
         draft,
         title=plain_title(draft.title),
         source=plain_title(draft.source),
+        outlet=plain_title(draft.outlet) or None,
         text=plain_text(draft.text),
         published_at=published,
         published_raw=raw,

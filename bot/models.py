@@ -21,6 +21,8 @@ class ArticleDraft:
     notes: tuple[str, ...] = ()
     # The publication date as the source wrote it, kept even when unreadable or not believed.
     published_raw: str | None = None
+    # Who published it ("Reuters"), or None when nothing says (a bare file).
+    outlet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Article:
     published_at: datetime | None
     ingested_at: datetime
     content_hash: str
+    outlet: str | None = None  # who published it; None when unknown
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Source:
     id: int
     title: str
     url: str | None
+    # Who published it ("Reuters"), shown as "Reuters: headline"; None when unknown.
+    outlet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,10 +78,17 @@ class IngestResult:
     """What happened to one item handed to ingest."""
 
     item: str
-    status: str  # "stored", "duplicate" or "failed"
+    # "stored", "copy" (another outlet's copy of a stored article, recorded as its source),
+    # "duplicate" (already stored) or "failed"
+    status: str
     article: Article | None = None
     reason: str = ""
     notes: tuple[str, ...] = ()  # see ArticleDraft.notes
+
+
+def copies_phrase(count: int) -> str:
+    """'1 another outlet's copy' / '3 other outlets' copies'."""
+    return f"{count} another outlet's copy" if count == 1 else f"{count} other outlets' copies"
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,8 @@ class IngestReport:
         return sum(1 for r in self.results if r.status == status)
 
     def summary(self) -> str:
-        """Return the one-line summary, e.g. '12 stored, 3 already stored, 1 failed: why'.
+        """Return the one-line summary, e.g. '3 stored, 1 another outlet's copy, 2 already
+        stored, 1 failed: why' (copies are named only when there are some).
 
         Notes on stored articles follow their count: '2 stored (1 note: a.txt: headline taken
         from its first sentence), 0 already stored'.
@@ -101,7 +114,11 @@ class IngestReport:
             listed = "; ".join(f"{item}: {note}" for item, note in notes[:3])
             more = f" (and {len(notes) - 3} more)" if len(notes) > 3 else ""
             stored += f" ({len(notes)} note{'s' if len(notes) > 1 else ''}: {listed}{more})"
-        parts = [stored, f"{self.count('duplicate')} already stored"]
+        parts = [stored]
+        copies = self.count("copy")
+        if copies:
+            parts.append(copies_phrase(copies))
+        parts.append(f"{self.count('duplicate')} already stored")
         failed = [r for r in self.results if r.status == "failed"]
         if failed:
             reasons = "; ".join(f"{r.item}: {r.reason}" for r in failed[:3])
@@ -167,3 +184,4 @@ class Feed:
     failures: int  # consecutive
     paused: bool
     articles_stored: int
+    articles_copied: int = 0  # other outlets' copies it brought in (sources of stored ones)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from .commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from .models import Article, Briefing, Source
@@ -33,7 +34,10 @@ def briefing_to_dict(briefing: Briefing) -> dict[str, Any]:
         "bullets": [
             {
                 "text": bullet.text,
-                "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in bullet.sources],
+                "sources": [
+                    {"id": s.id, "title": s.title, "url": s.url, "outlet": s.outlet}
+                    for s in bullet.sources
+                ],
             }
             for bullet in briefing.bullets
         ],
@@ -48,8 +52,31 @@ def briefing_stamp(briefing: Briefing) -> str:
     return when
 
 
+def source_label(source: Source) -> str:
+    """`Outlet: headline` (plain text, for renderers to escape), or the headline alone when
+    the outlet is unknown or the headline already starts with it."""
+    outlet = " ".join((source.outlet or "").split())
+    if not outlet or source.title.casefold().startswith(outlet.casefold()):
+        return source.title
+    return f"{outlet}: {source.title}"
+
+
+def outlet_label(article: Article) -> str:
+    """Who published an article, for lists: its outlet, else its link's host, else nothing
+    (never a file's name)."""
+    if article.outlet:
+        return article.outlet
+    if article.url:
+        try:
+            host = urlsplit(article.url).hostname or ""
+        except ValueError:
+            host = ""
+        return host.removeprefix("www.")
+    return ""
+
+
 def _source_text(source: Source) -> str:
-    label = f"[{source.id}] {source.title}" if source.id else source.title
+    label = f"[{source.id}] {source_label(source)}" if source.id else source_label(source)
     return f"{label} <{source.url}>" if source.url else label
 
 
@@ -70,7 +97,7 @@ def _md_escape(text: str) -> str:
 
 
 def _source_markdown(source: Source) -> str:
-    title = _md_escape(source.title)
+    title = _md_escape(source_label(source))
     return f"[{title}]({source.url})" if source.url else f"*{title}*"
 
 
@@ -86,9 +113,9 @@ def briefing_markdown(briefing: Briefing) -> str:
 
 
 def article_line(article: Article) -> str:
-    """One article as `id  date  source  title`."""
+    """One article as `id  date  outlet  title`."""
     when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
-    return f"{article.id:>5}  {when}  {article.source[:24]:<24}  {article.title}"
+    return f"{article.id:>5}  {when}  {outlet_label(article)[:24]:<24}  {article.title}"
 
 
 def articles_text(reply: ArticlesReply) -> str:
@@ -96,7 +123,7 @@ def articles_text(reply: ArticlesReply) -> str:
     if not reply.articles:
         return "No articles stored yet. Add some with `briefbot ingest PATH|URL`."
     shown = len(reply.articles)
-    head = f"{'id':>5}  {'date':<10}  {'source':<24}  title"
+    head = f"{'id':>5}  {'date':<10}  {'outlet':<24}  title"
     lines = [head, *(article_line(a) for a in reply.articles)]
     if not reply.query and reply.total > shown:
         lines.append(f"(newest {shown} of {reply.total}; add a query to search them)")
@@ -118,7 +145,9 @@ def render(reply: Reply, fmt: str = "text") -> str:
                     {
                         "id": a.id,
                         "title": a.title,
-                        "source": a.source,
+                        # Who published it (never a file's name, see `outlet_label`).
+                        "source": outlet_label(a),
+                        "outlet": a.outlet,
                         "url": a.url,
                         "published_at": a.published_at.isoformat() if a.published_at else None,
                         "ingested_at": a.ingested_at.isoformat(),

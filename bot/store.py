@@ -30,13 +30,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     exists,
     func,
     inspect,
     literal,
-    or_,
     select,
     text,
 )
@@ -46,8 +46,9 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
 from summarizers.analysis import Analysis, analyze
 
+from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
-from .models import Article, ArticleDraft
+from .models import Article, ArticleDraft, Source
 from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
 
@@ -81,6 +82,8 @@ articles = Table(
     # Added in schema 6: the date as the source wrote it (published_at is NULL when the
     # date is unreadable, in the future or before 1990, so first-seen time orders it).
     Column("published_raw", Text),
+    # Added by `_migration_outlets`: who published it (see bot.dedupe); NULL when unknown.
+    Column("outlet", Text),
     sqlite_autoincrement=True,
 )
 
@@ -105,6 +108,8 @@ feeds = Table(
     Column("paused", Integer, nullable=False, default=0),
     Column("articles_stored", Integer, nullable=False, default=0),
     Column("active", Integer, nullable=False, default=1),
+    # Added by `_migration_outlets`: other outlets' copies it brought in (see bot.dedupe).
+    Column("articles_copied", Integer, nullable=False, default=0, server_default="0"),
     sqlite_autoincrement=True,
 )
 
@@ -184,6 +189,30 @@ article_feeds = Table(
     sqlite_with_rowid=False,
 )
 
+# `_migration_outlets`: the same article as another outlet published it (see bot.dedupe):
+# one row per outlet and per scope that brought it in, so a workspace sees only the copies
+# it (or the shared library) brought in.  `guid` and `canonical_url` let the feed pre-check
+# know a copy.
+article_copies = Table(
+    "article_copies",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("outlet_key", Text, primary_key=True),  # bot.dedupe.outlet_key(outlet)
+    Column("scope", Text, primary_key=True),
+    Column("outlet", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("url", Text),
+    Column("canonical_url", Text, index=True),
+    Column("guid", Text, index=True),
+    Column("seen_at", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -223,7 +252,7 @@ def storable_draft(draft: ArticleDraft) -> ArticleDraft:
     """`draft` without NUL characters or lone surrogates in any of its text fields."""
     changes = {
         name: _UNSTORABLE.sub("", value)
-        for name in ("title", "text", "source", "url", "guid")
+        for name in ("title", "text", "source", "url", "guid", "outlet")
         if isinstance(value := getattr(draft, name), str) and _UNSTORABLE.search(value)
     }
     return dataclasses.replace(draft, **changes) if changes else draft
@@ -342,6 +371,34 @@ def _migration_6(conn: Connection) -> None:
     )
 
 
+def _migration_outlets(conn: Connection) -> None:
+    # Outlets and other outlets' copies; idempotent, as a new store has the columns already.
+    # An old row's outlet is its source unless that is a file's name (`notes.txt`).
+    if "outlet" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN outlet TEXT")
+    if "articles_copied" not in {c["name"] for c in inspect(conn).get_columns("feeds")}:
+        conn.exec_driver_sql(
+            "ALTER TABLE feeds ADD COLUMN articles_copied INTEGER NOT NULL DEFAULT 0"
+        )
+    metadata.create_all(conn, tables=[article_copies])
+    # One pass, updates by primary key: linear however many distinct sources there are.
+    rows = conn.execute(
+        select(articles.c.id, articles.c.source).where(articles.c.outlet.is_(None))
+    ).all()
+    found = [
+        {"row_id": r.id, "named": outlet}
+        for r in rows
+        if (outlet := outlet_from_source(r.source)) is not None
+    ]
+    update = (
+        articles.update()
+        .where(articles.c.id == bindparam("row_id"))
+        .values(outlet=bindparam("named"))
+    )
+    for start in range(0, len(found), 1000):
+        conn.execute(update, found[start : start + 1000])
+
+
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows, skipping any whose primary key is already there."""
     if not rows:
@@ -375,6 +432,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_5,
     _migration_6,
     _migration_7,
+    _migration_outlets,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -524,11 +582,29 @@ class Store:
     ) -> tuple[Article, bool]:
         """Store an article unless it is already stored; return it and whether it is new.
 
-        The same words (content hash) or the same URL mean the same article.  Either way the
-        article becomes readable by every scope key in `scopes` (see bot.scopes; default: the
-        shared library) and is recorded as brought in by `feed` (a canonical feed URL), if any.
-        NUL characters and lone surrogates (invalid UTF-8 decoded leniently) are removed first,
-        and the analysis redone on the cleaned text, so neither ever reaches the database.
+        See `put`, which also says when it was another outlet's copy.
+        """
+        article, status = self.put(draft, analysis, now, scopes=scopes, feed=feed)
+        return article, status == "stored"
+
+    def put(
+        self,
+        draft: ArticleDraft,
+        analysis: Analysis,
+        now: datetime,
+        *,
+        scopes: Iterable[str] = (SHARED,),
+        feed: str | None = None,
+    ) -> tuple[Article, str]:
+        """Store an article, or recognise it; return the stored article and what happened.
+
+        The status is "stored" (new), "copy" (the same words from another outlet: recorded in
+        `article_copies` as another source of the stored article) or "duplicate" (already
+        stored); bot.dedupe states the rule.  Either way the article becomes readable by every
+        scope key in `scopes` (see bot.scopes; default: the shared library) and is recorded as
+        brought in by `feed` (a canonical feed URL), if any.  NUL characters and lone
+        surrogates (invalid UTF-8 decoded leniently) are removed first, and the analysis
+        redone on the cleaned text, so neither ever reaches the database.
         """
         cleaned = storable_draft(draft)
         if cleaned != draft:
@@ -536,18 +612,17 @@ class Store:
         digest = content_hash(draft.title, draft.text)
         scopes = tuple(scopes)
         try:
-            return self._add(draft, analysis, now, digest, scopes, feed)
+            return self._put(draft, analysis, now, digest, scopes, feed)
         except IntegrityError:
             # Another writer stored the same words between our check and our insert
             # (possible on PostgreSQL, where the check takes no lock): that copy wins.
             with self.transaction() as conn:
-                existing = self._find_same(conn, digest, draft.url, draft.guid)
-                if existing is None:
+                found = self._find_same(conn, digest, draft)
+                if found is None:
                     raise
-                self._grant(conn, existing.id, scopes, feed)
-            return existing, False
+                return self._settle(conn, found, draft, now, scopes, feed)
 
-    def _add(
+    def _put(
         self,
         draft: ArticleDraft,
         analysis: Analysis,
@@ -555,12 +630,11 @@ class Store:
         digest: str,
         scopes: tuple[str, ...],
         feed: str | None,
-    ) -> tuple[Article, bool]:
+    ) -> tuple[Article, str]:
         with self.transaction() as conn:
-            existing = self._find_same(conn, digest, draft.url, draft.guid)
-            if existing is not None:
-                self._grant(conn, existing.id, scopes, feed)
-                return existing, False
+            found = self._find_same(conn, digest, draft)
+            if found is not None:
+                return self._settle(conn, found, draft, now, scopes, feed)
             values = {
                 "title": draft.title,
                 "url": draft.url,
@@ -573,11 +647,50 @@ class Store:
                 "guid": draft.guid,
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
                 "published_raw": draft.published_raw,
+                "outlet": _folded(draft.outlet),
             }
             new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
             self._grant(conn, new_id, scopes, feed)
             row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == new_id)).one()
-        return _article(row), True
+        return _article(row), "stored"
+
+    def _settle(
+        self,
+        conn: Connection,
+        found: tuple[Article, bool],
+        draft: ArticleDraft,
+        now: datetime,
+        scopes: tuple[str, ...],
+        feed: str | None,
+    ) -> tuple[Article, str]:
+        """Grant a found article to `scopes`; record `draft` as its copy when it is the same
+        words from another outlet at another link (rule 2 of bot.dedupe)."""
+        existing, same_words = found
+        self._grant(conn, existing.id, scopes, feed)
+        key = outlet_key(draft.outlet)
+        ours = outlet_key(existing.outlet)
+        same_link = bool(
+            draft.url and existing.url and normalize_url(draft.url) == normalize_url(existing.url)
+        )
+        if not same_words or same_link or key is None or ours is None or key == ours:
+            return existing, "duplicate"
+        earlier = conn.execute(
+            select(article_copies.c.scope).where(
+                article_copies.c.article_id == existing.id, article_copies.c.outlet_key == key
+            )
+        ).first()
+        copy = {
+            "article_id": existing.id,
+            "outlet_key": key,
+            "outlet": _folded(draft.outlet),
+            "title": draft.title,
+            "url": draft.url,
+            "canonical_url": normalize_url(draft.url) if draft.url else None,
+            "guid": draft.guid,
+            "seen_at": to_iso(now),
+        }
+        _insert_ignore(conn, article_copies, [{**copy, "scope": s} for s in set(scopes)])
+        return existing, "duplicate" if earlier is not None else "copy"
 
     @staticmethod
     def _grant(
@@ -590,71 +703,156 @@ class Store:
             _insert_ignore(conn, article_feeds, [{"article_id": article_id, "feed_url": feed}])
 
     def _find_same(
-        self, conn: Connection, digest: str, url: str | None, guid: str | None = None
-    ) -> Article | None:
-        condition = articles.c.content_hash == digest
-        if url:
-            condition = (
-                condition
-                | (articles.c.url == url)
-                | (articles.c.canonical_url == normalize_url(url))
-            )
-        if guid:
-            condition = condition | (articles.c.guid == guid)
-        row = conn.execute(select(*_ARTICLE_COLUMNS).where(condition).limit(1)).first()
-        return _article(row) if row else None
+        self, conn: Connection, digest: str, draft: ArticleDraft
+    ) -> tuple[Article, bool] | None:
+        """The stored article `draft` is (bot.dedupe's rule), and whether by its words."""
+        if draft.guid:
+            row = conn.execute(
+                select(*_ARTICLE_COLUMNS).where(articles.c.guid == draft.guid).limit(1)
+            ).first()
+            if row is not None:
+                return _article(row), False
+            copy = conn.execute(
+                select(article_copies.c.article_id)
+                .where(article_copies.c.guid == draft.guid)
+                .limit(1)
+            ).first()
+            if copy is not None:
+                return self._by_id(conn, copy.article_id), False
+        row = conn.execute(
+            select(*_ARTICLE_COLUMNS).where(articles.c.content_hash == digest).limit(1)
+        ).first()
+        if row is not None:
+            return _article(row), True
+        if not draft.url:
+            return None
+        canonical = normalize_url(draft.url)
+        same_link = (articles.c.url == draft.url) | (articles.c.canonical_url == canonical)
+        # One link is one article unless one feed gave the entries different GUIDs and texts.
+        for row in conn.execute(
+            select(*_ARTICLE_COLUMNS).where(same_link).order_by(articles.c.id).limit(100)
+        ):
+            if not same_feed_guids(row.guid, draft.guid) or near_same(row.text, draft.text):
+                return _article(row), False
+        # A copy's canonical link is normalize_url(its url): the raw link needs no test.
+        copy_link = article_copies.c.canonical_url == canonical
+        for copy in conn.execute(select(article_copies).where(copy_link).limit(100)):
+            if not same_feed_guids(copy.guid, draft.guid):
+                return self._by_id(conn, copy.article_id), False
+        return None
 
     @staticmethod
-    def _known_condition(url: str | None, guid: str | None) -> Any | None:
-        conditions = []
-        if url:
-            conditions.append(articles.c.canonical_url == normalize_url(url))
-            conditions.append(articles.c.url == url)
+    def _by_id(conn: Connection, article_id: int) -> Article:
+        return _article(
+            conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id)).one()
+        )
+
+    @staticmethod
+    def _known(conn: Connection, url: str | None, guid: str | None) -> tuple[int, Any] | None:
+        """(article id, the copy row it was found by or None) of a stored article a feed
+        entry with this link and GUID is, by bot.dedupe's rules 1 and 3 without the text:
+        the same GUID, or the same link unless the stored GUID is another of the same feed."""
         if guid:
-            conditions.append(articles.c.guid == guid)
-        return or_(*conditions) if conditions else None
+            found = conn.execute(
+                select(articles.c.id).where(articles.c.guid == guid).limit(1)
+            ).first()
+            if found is not None:
+                return found.id, None
+            copy = conn.execute(
+                select(article_copies).where(article_copies.c.guid == guid).limit(1)
+            ).first()
+            if copy is not None:
+                return copy.article_id, copy
+        if url:
+            canonical = normalize_url(url)
+            same_link = (articles.c.url == url) | (articles.c.canonical_url == canonical)
+            if guid:
+                same_link = same_link & _not_of_feed(articles.c.guid, guid)
+            found = conn.execute(select(articles.c.id).where(same_link).limit(1)).first()
+            if found is not None:
+                return found.id, None
+            copy_link = article_copies.c.canonical_url == canonical
+            if guid:
+                copy_link = copy_link & _not_of_feed(article_copies.c.guid, guid)
+            copy = conn.execute(select(article_copies).where(copy_link).limit(1)).first()
+            if copy is not None:
+                return copy.article_id, copy
+        return None
 
     def knows(self, url: str | None, guid: str | None) -> bool:
-        """Whether an article with this link (normalised) or feed GUID is stored (any scope)."""
-        condition = self._known_condition(url, guid)
-        if condition is None:
-            return False
+        """Whether a feed entry with this link and GUID is stored (any scope), as an article
+        or as another outlet's copy: the same GUID, or the same link (normalised) where the
+        entry or the stored one has no GUID (see bot.dedupe)."""
         with self.engine.connect() as conn:
-            found = conn.execute(select(articles.c.id).where(condition).limit(1)).first()
-        return found is not None
+            return self._known(conn, url, guid) is not None
 
     def share_known(
         self, url: str | None, guid: str | None, scopes: Iterable[str], feed: str | None = None
     ) -> bool:
         """Like `knows`; a stored article found is also made readable by `scopes` and linked
         to `feed` (a canonical feed URL), so a feed entry skipped as known still reaches every
-        workspace that follows the feed."""
-        condition = self._known_condition(url, guid)
-        if condition is None:
-            return False
+        workspace that follows the feed (a copy found is recorded for those scopes too)."""
         wanted = set(scopes)
         with self.engine.connect() as conn:
-            found = conn.execute(select(articles.c.id).where(condition).limit(1)).first()
+            found = self._known(conn, url, guid)
             if found is None:
                 return False
+            article_id, copy = found
             have = set(
                 conn.execute(
-                    select(article_scopes.c.scope).where(article_scopes.c.article_id == found.id)
+                    select(article_scopes.c.scope).where(article_scopes.c.article_id == article_id)
                 ).scalars()
             )
             linked = (
                 not feed
                 or conn.execute(
                     select(article_feeds.c.article_id).where(
-                        article_feeds.c.article_id == found.id, article_feeds.c.feed_url == feed
+                        article_feeds.c.article_id == article_id, article_feeds.c.feed_url == feed
                     )
                 ).first()
                 is not None
             )
-        if not wanted <= have or not linked:  # write only when something is missing
-            with self.transaction() as conn:
-                self._grant(conn, found.id, wanted, feed)
+            copied: set[str] = set(wanted)
+            if copy is not None:
+                copied = set(
+                    conn.execute(
+                        select(article_copies.c.scope).where(
+                            article_copies.c.article_id == article_id,
+                            article_copies.c.outlet_key == copy.outlet_key,
+                        )
+                    ).scalars()
+                )
+        if not wanted <= have or not linked or not wanted <= copied:
+            with self.transaction() as conn:  # write only when something is missing
+                self._grant(conn, article_id, wanted, feed)
+                if copy is not None:
+                    row = dict(copy._mapping)
+                    _insert_ignore(conn, article_copies, [{**row, "scope": s} for s in wanted])
         return True
+
+    def copies_of(self, ids: Iterable[int], *, scope: Scope) -> dict[int, tuple[Source, ...]]:
+        """Other outlets' copies of each article that `scope` may see (brought in by it or
+        the shared library; the operator sees all), as sources, oldest first, one per outlet.
+
+        Each source carries the stored article's id (the copy has the same words).
+        """
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        statement = (
+            select(article_copies)
+            .where(article_copies.c.article_id.in_(wanted))
+            .order_by(article_copies.c.article_id, article_copies.c.seen_at)
+        )
+        if scope.visible is not None:
+            statement = statement.where(article_copies.c.scope.in_(scope.visible))
+        found: dict[int, dict[str, Source]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(statement):
+                outlets = found.setdefault(row.article_id, {})
+                if row.outlet_key not in outlets:
+                    outlets[row.outlet_key] = Source(row.article_id, row.title, row.url, row.outlet)
+        return {i: tuple(by_outlet.values()) for i, by_outlet in found.items()}
 
     def grant_feed(self, feed_url: str, scope: str) -> int:
         """Make every article `feed_url` (canonical) brought in readable by `scope`; return
@@ -769,6 +967,17 @@ class Store:
         return {row.id: Analysis.from_bytes(row.analysis) for row in rows}
 
 
+def _not_of_feed(column: Any, guid: str) -> Any:
+    """SQL: `column` holds no GUID of `guid`'s feed (see bot.dedupe.guid_feed)."""
+    prefix = guid_feed(guid) + " "
+    return column.is_(None) | (func.substr(column, 1, len(prefix)) != prefix)
+
+
+def _folded(name: str | None) -> str | None:
+    """A name with its whitespace folded to single spaces; None when empty."""
+    return " ".join((name or "").split()) or None
+
+
 def _visible_to(statement: Select, scope: Scope) -> Select:
     """Keep only the articles `scope` may read: a correlated EXISTS on article_scopes' primary
     key, so the newest-first walk of ix_articles_when stays an index walk."""
@@ -792,6 +1001,8 @@ _ARTICLE_COLUMNS = (
     articles.c.published_at,
     articles.c.ingested_at,
     articles.c.content_hash,
+    articles.c.outlet,
+    articles.c.guid,
 )
 
 
@@ -805,4 +1016,5 @@ def _article(row: Any) -> Article:
         published_at=from_iso(row.published_at),
         ingested_at=from_iso(row.ingested_at) or datetime.now(UTC),
         content_hash=row.content_hash,
+        outlet=row.outlet,
     )

@@ -22,7 +22,7 @@ from discord.utils import escape_markdown
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from bot.models import Briefing, Bullet, Source
-from bot.render import briefing_stamp, shorten
+from bot.render import briefing_stamp, outlet_label, shorten, source_label
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -93,8 +93,8 @@ def md_shortened(text: str, limit: int) -> str:
 
 
 def source_link(source: Source) -> str:
-    """`[title](url)`, or the title in italics when the source has no URL."""
-    title = md(shorten(source.title, 100)).replace("[", "(").replace("]", ")")
+    """`[Outlet: title](url)`, or that label in italics when the source has no URL."""
+    title = md(shorten(source_label(source), 100)).replace("[", "(").replace("]", ")")
     if not source.url:
         return f"*{title}*"
     url = source.url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
@@ -190,7 +190,9 @@ def articles_messages(reply: ArticlesReply) -> list[Message]:
     for article in reply.articles:
         when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
         link = source_link(Source(article.id, article.title, article.url))
-        line = f"`{article.id}` {link} — {md(shorten(article.source, 40))}, {when}"
+        outlet = outlet_label(article)
+        by = f"{md(shorten(outlet, 40))}, " if outlet else ""
+        line = f"`{article.id}` {link} — {by}{when}"
         if len("\n".join([*lines, line])) > DESCRIPTION_MAX - 200:
             break
         lines.append(line)

@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from bot.models import Briefing, Bullet, Source
-from bot.render import ELLIPSIS, briefing_stamp, shorten
+from bot.render import ELLIPSIS, briefing_stamp, outlet_label, shorten, source_label
 
 Block = dict[str, Any]
 Message = dict[str, Any]  # keyword arguments for chat.postMessage / response_url
@@ -86,8 +86,8 @@ def _shorten_escaped(text: str, limit: int, clean: Callable[[str], str] = litera
 
 
 def source_link(source: Source) -> str:
-    """A source as a mrkdwn link `<url|title>` (or its title when it has no URL)."""
-    title = literal(shorten(source.title, 120)).replace("|", "¦")
+    """A source as a mrkdwn link `<url|Outlet: title>` (or that label alone without a URL)."""
+    title = literal(shorten(source_label(source), 120)).replace("|", "¦")
     if not source.url:
         return f"_{title}_"
     url = source.url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
@@ -213,9 +213,9 @@ def articles_message(reply: ArticlesReply) -> Message:
     for article in reply.articles:
         when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
         source = Source(article.id, article.title, article.url)
-        line = (
-            f"`{article.id}` {source_link(source)} — {literal(shorten(article.source, 40))}, {when}"
-        )
+        outlet = outlet_label(article)
+        by = f"{literal(shorten(outlet, 40))}, " if outlet else ""
+        line = f"`{article.id}` {source_link(source)} — {by}{when}"
         if size + len(line) + 1 > SECTION_MAX:
             blocks.append({"type": "section", "text": _mrkdwn("\n".join(chunk))})
             chunk, size = [], 0

@@ -118,7 +118,7 @@ def test_brief_json_matches_the_documented_schema(briefbot: Runner) -> None:
         assert isinstance(bullet["sources"], list)
         assert bullet["sources"]
         for source in bullet["sources"]:
-            assert set(source) == {"id", "title", "url"}
+            assert set(source) == {"id", "title", "url", "outlet"}
             assert type(source["id"]) is int
             assert isinstance(source["title"], str)
             assert source["url"] is None or isinstance(source["url"], str)
@@ -179,10 +179,10 @@ def test_brief_with_a_window_and_a_summarizer(briefbot: Runner) -> None:
 # -- articles, summarize, ingest -------------------------------------------------------------
 
 
-def test_articles_lists_id_date_source_and_title(briefbot: Runner) -> None:
+def test_articles_lists_id_date_outlet_and_title(briefbot: Runner) -> None:
     out = ok(briefbot("articles"))
     lines = out.splitlines()
-    assert re.match(r"^\s*id\s+date\s+source\s+title$", lines[0]), lines[0]
+    assert re.match(r"^\s*id\s+date\s+outlet\s+title$", lines[0]), lines[0]
     rows = lines[1:]
     assert len(rows) == 2
     titles = set()
@@ -190,7 +190,8 @@ def test_articles_lists_id_date_source_and_title(briefbot: Runner) -> None:
         match = re.match(r"^\s*(\d+)  (\d{4}-\d{2}-\d{2})  (.{24})  (.+)$", row)
         assert match, row
         datetime.strptime(match.group(2), "%Y-%m-%d")
-        assert match.group(3).strip()
+        # The seeds name no outlet: the column is blank, never their file names.
+        assert ".txt" not in match.group(3)
         titles.add(match.group(4))
     assert any("Xi" in title for title in titles)
 
@@ -199,7 +200,15 @@ def test_articles_json(briefbot: Runner) -> None:
     data = json.loads(ok(briefbot("articles", "--format", "json")))
     assert len(data) == 2
     for item in data:
-        assert set(item) == {"id", "title", "source", "url", "published_at", "ingested_at"}
+        assert set(item) == {
+            "id",
+            "title",
+            "source",
+            "outlet",
+            "url",
+            "published_at",
+            "ingested_at",
+        }
         datetime.fromisoformat(item["ingested_at"])
 
 
