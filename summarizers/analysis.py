@@ -7,6 +7,7 @@ thousands of articles never re-tokenizes stored text.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from .text import split_paragraph, split_paragraphs, term_ids
 
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
 # re-analyze their articles on next open (the text is kept, so nothing is lost).
-FORMAT = 4
+FORMAT = 5
 _MAGIC = b"BBA%d" % FORMAT
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
@@ -24,6 +25,20 @@ OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the report
 HAS_QUOTE = 4  # quotes someone somewhere
 _OPENING_QUOTES = "\"“‘«'"
 _CLOSERS = "\"”’»') "
+# Openers that belong to the page, not the sentence: datelines ("HALDEN (Northwire) — ",
+# "SEOUL, South Korea — "), agency tags ("(CNN) — ", "(CNN)ESPN's…", "Washington CNN — ").
+# The AP Stylebook's dateline is a capitalised place, an optional agency, then a dash.
+_AGENCIES = "CNN|AP|Reuters|AFP|UPI|Bloomberg|Xinhua|dpa|PA|ANI|IANS"
+_DATELINE = re.compile(
+    r"^(?:"
+    rf"\((?:{_AGENCIES})\)\s*(?:[—–-]{{1,2}}\s*)?"
+    r"|[A-Z][A-Z.'’\- ]{2,40}(?:,\s*[A-Z][A-Za-z.'’ ]{1,30})?\s*(?:\([^()]{1,40}\))?\s*"
+    r"(?:[—–]|--?)\s+"
+    rf"|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,3}},? \(?(?:{_AGENCIES})\)?\s*(?:[—–]|--?)\s+"
+    r")"
+)
+# A byline on its own: "By Jane Doe and John Roe, Reuters" (every word capitalised).
+_BYLINE = re.compile(r"^By\s+(?:(?:[A-Z][\w.'’\-]*|and|&|\||,)\s*){1,10}$")
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,8 +104,10 @@ def analyze(text: str, title: str = "") -> Analysis:
     paragraphs: list[int] = []
     for number, paragraph in enumerate(split_paragraphs(text)):
         for sentence in split_paragraph(paragraph):
-            sentences.append(sentence)
-            paragraphs.append(number)
+            sentence = strip_opener(sentence)
+            if sentence:
+                sentences.append(sentence)
+                paragraphs.append(number)
     ids: list[int] = []
     bounds = [0]
     counts = []
@@ -110,6 +127,22 @@ def analyze(text: str, title: str = "") -> Analysis:
         title_ids=np.array(term_ids(title), dtype=np.uint32),
         flags=np.array(flags, dtype=np.uint8),
     )
+
+
+def strip_opener(sentence: str) -> str:
+    """Drop a dateline, agency tag or byline from the start of a sentence ("" for a bare byline).
+
+    "WASHINGTON (AP) — The House passed…" gives "The House passed…"; "(CNN)ESPN's…" gives
+    "ESPN's…".  A sentence that is nothing but a byline ("By Jane Doe") gives "".  Rules after
+    the AP Stylebook's dateline form (PLACE (AGENCY) —).
+    """
+    if _BYLINE.match(sentence):
+        return ""
+    match = _DATELINE.match(sentence)
+    if match is None or match.end() >= len(sentence):
+        return sentence
+    rest = sentence[match.end() :]
+    return rest[:1].upper() + rest[1:]
 
 
 def sentence_flags(sentence: str) -> int:
