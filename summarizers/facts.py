@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import STOP_WORDS, stem
+from .text import _TITLES, STOP_WORDS, stem
 
 # Numbers as written: "31", "1,200", "3.5", "31–17" (a score or vote: two numbers).
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
@@ -52,7 +52,8 @@ DANGLING_OPENERS = frozenset(
     likewise similarly otherwise consequently accordingly hence later earlier afterwards
     """.split()
 )
-_NOT_NAMES = STOP_WORDS | DANGLING_OPENERS | frozenset("i".split())
+# Capitalised words that name nobody: stop words, openers, and titles ("Gov.", "Sen.", "Lt.").
+_NOT_NAMES = STOP_WORDS | DANGLING_OPENERS | _TITLES | frozenset("i president former".split())
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ def anchors(sentence: str) -> Anchors:
 
     Numbers: every written number, commas dropped ("1,200" = "1200"), with amounts also scaled
     ("$1.4 billion" gives 1.4 and 1.4e9, so "1,400 million" matches), number words from three
-    to twenty as digits.  Names: capitalised words that are not the sentence's first word
-    (unless the first word is itself no common word), stemmed and lower-cased.
+    to twenty as digits.  Names: capitalised words other than the sentence's first (unless it
+    is an acronym), titles and stop words, stemmed and lower-cased.
     """
     numbers = {_normal(n) for n in _NUMBER.findall(sentence)}
     for value, scale in _SCALED.findall(sentence):
@@ -88,8 +89,9 @@ def anchors(sentence: str) -> Anchors:
             lower = lower[:-2]
         if lower in _NUMBER_WORDS:
             continue
-        at_start = match.start() == 0 or not sentence[: match.start()].strip(" \"'“‘(")
-        if lower in _NOT_NAMES or (at_start and i == 0 and lower in STOP_WORDS):
+        at_start = i == 0 and not sentence[: match.start()].strip(" \"'“‘(")
+        # A sentence's first word is capitalised anyway: a name only if it is an acronym.
+        if lower in _NOT_NAMES or (at_start and not (len(word) > 1 and word.isupper())):
             continue
         names.add(stem(lower))
     for word in _WORD.findall(sentence.lower()):
@@ -113,6 +115,8 @@ SAME_WORDS = 0.35
 # Below SAME_WORDS, shared anchors can still make a paraphrase one fact, given at least this
 # much word overlap (so two sentences that merely name the same person stay apart).
 SOME_WORDS = 0.12
+# Without numbers, at least this share of each sentence's names must be shared.
+NAMES_SHARED = 0.7
 
 
 def same_fact(a: str, b: str, overlap: float) -> bool:
@@ -120,7 +124,7 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
 
     Same fact: high word overlap with no conflicting numbers; or some word overlap with two
     shared numbers ("31–17" and "31 votes to 17"), or one shared number and a shared name, or
-    (no numbers on either side) most of the shorter sentence's names shared.
+    (no numbers on either side) NAMES_SHARED of each sentence's names shared.
     Different fact: both state numbers and share none ("31–17" vs "50–48").
     """
     x, y = anchors(a), anchors(b)
@@ -136,7 +140,7 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
         return True
     if shared_numbers == 1 and shared_names >= 1 and overlap >= 0.2:
         return True
-    if not x.numbers and not y.numbers:
-        fewer = min(len(x.names), len(y.names))
-        return fewer >= 2 and shared_names >= max(2, fewer - 1) and overlap >= 0.2
+    if not x.numbers and not y.numbers and shared_names >= 2 and overlap >= 0.2:
+        # The same people and places and no one else: names a sentence adds are its subject.
+        return shared_names >= NAMES_SHARED * max(len(x.names), len(y.names))
     return False
