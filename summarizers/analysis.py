@@ -32,7 +32,8 @@ _AGENCIES = "CNN|AP|Reuters|AFP|UPI|Bloomberg|Xinhua|dpa|PA|ANI|IANS"
 _DATELINE = re.compile(
     r"^(?:"
     rf"\((?:{_AGENCIES})\)\s*(?:[—–-]{{1,2}}\s*)?"
-    r"|[A-Z][A-Z.'’\- ]{2,40}(?:,\s*[A-Z][A-Za-z.'’ ]{1,30})?\s*(?:\([^()]{1,40}\))?\s*"
+    r"|[A-Z][A-Z.'’\-]{2,20}(?: [A-Z][A-Z.'’\-]*){0,4}"  # PLACE
+    r"(?:,\s*[A-Z][A-Za-z.'’ ]{1,30})?\s*(?:\([^()]{1,40}\))?\s*"  # , Region (AGENCY)
     r"(?:[—–]|--?)\s+"
     rf"|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,3}},? \(?(?:{_AGENCIES})\)?\s*(?:[—–]|--?)\s+"
     r")"
