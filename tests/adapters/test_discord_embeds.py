@@ -178,3 +178,17 @@ def test_a_notice_mentions_its_doer_and_may_notify_only_them() -> None:
 
 def test_command_hints_keep_their_code_spans() -> None:
     assert notice_md("See `feeds list` for *all*.") == "See `feeds list` for \\*all\\*."
+
+
+def test_a_story_line_coverage_and_evidence_links_are_shown_escaped() -> None:
+    bullet = Bullet(
+        "Talks *resumed* on Monday.",
+        (Source(1, "Talks resume", "https://a.test/1", evidence="Talks resumed, at last."),),
+        coverage=(Source(2, "Peace **push** @everyone", "https://b.test/2"),),
+        story="Ukraine *peace* talks",
+    )
+    [message] = briefing_messages(make_briefing([bullet]))
+    text = "\n".join(e.description or "" for e in message.embeds)
+    assert "**Ukraine \\*peace\\* talks**" in text
+    assert "(https://a.test/1#:~:text=Talks%20resumed%2C%20at%20last)" in text
+    assert "Also covered by: [Peace \\*\\*push\\*\\* @\u200beveryone](https://b.test/2)" in text

@@ -391,3 +391,16 @@ def test_no_bullet_opens_with_a_dateline_or_a_dangling_opener(bare_core: Core) -
     for text in texts:
         if "But he added" in text:
             assert text.startswith("The Halden dam held overnight")
+
+
+def test_text_and_markdown_show_coverage_and_link_to_the_evidence(bare_core: Core) -> None:
+    for n, (outlet, title, paragraphs) in enumerate(COUNCIL_TOLL):
+        draft = ArticleDraft(title, "\n".join(paragraphs), outlet, url=f"https://n.test/{n}")
+        assert store_draft(bare_core.store, outlet, draft, bare_core.clock).article
+    reply = BriefingReply(brief(bare_core, bullets=1))
+    text = render(reply, "text")
+    assert f"Also covered by: [3] {COUNCIL_TOLL[2][1]} <https://n.test/2>" in text
+    assert "<https://n.test/0#:~:text=Northport%20city%20council%20voted%2031%E2%80%9317" in text
+    markdown = render(reply, "markdown")
+    assert "_(Also covered by: [Northport harbour bridge toll: what drivers" in markdown
+    assert "](https://n.test/1#:~:text=A%20toll%20on%20the%20Northport" in markdown
