@@ -66,6 +66,7 @@ class _Draft:
     text: str  # the bullet's words (the sentence, or its antecedent and it)
     start: int  # the merged index the text starts at (the antecedent when joined)
     story: int
+    end: int  # the merged index of the text's last sentence
     credits: list[tuple[int, int]] = field(default_factory=list)  # (article, merged sentence)
 
 
@@ -246,6 +247,8 @@ class _Composer:
         for position, sentence in enumerate(queue):
             if sentence in self.used or self.repeats(sentence, drafts):
                 continue
+            if self.continues(sentence, story, drafts):
+                continue
             text = self.text_of(sentence)
             if text is None:
                 continue
@@ -263,9 +266,28 @@ class _Composer:
         else:
             position, sentence, (text, start) = usable[0]
         queue.remove(sentence)
-        draft = _Draft(sentence, text, start, story, self.credits(sentence, members))
+        draft = _Draft(sentence, text, start, story, sentence, self.credits(sentence, members))
         self.used.update({sentence, start})
         return draft
+
+    def continues(self, sentence: int, story: int, drafts: Sequence[_Draft]) -> bool:
+        """Append a dangling sentence to the bullet that ends with the sentence it depends on,
+        when both fit JOIN_WORDS; True if it was appended."""
+        text = self.merged.sentences[sentence]
+        if not dangles(text):
+            return False
+        for draft in drafts:
+            if draft.story != story or draft.end != sentence - 1:
+                continue
+            if self.owner[draft.end] != self.owner[sentence]:
+                return False
+            if len(draft.text.split()) + int(self.merged.word_counts[sentence]) > JOIN_WORDS:
+                return False
+            draft.text = f"{draft.text} {text}"
+            draft.end = sentence
+            self.used.add(sentence)
+            return True
+        return False
 
 
 def _bullets(
