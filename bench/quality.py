@@ -7,7 +7,8 @@ Single-document records have `text` (paragraphs on newlines) and `summary` (one 
 line); multi-document records have `documents: [{title, text}]` and go through
 `summarize_many`.  The `composer` row is the briefing composer's own path
 (`bot.briefing.condense`, the `news` summarizer, k bullets): story grouping, event first,
-fact merging, self-contained bullets.  `--k ref` takes as many sentences as the reference has.  Needs
+fact merging, self-contained bullets.  `--k ref` takes as many sentences as the reference
+has.  Needs
 `pip install rouge-score` (a benchmark-only dependency).  Prints a Markdown table and the
 command that produced it.
 """

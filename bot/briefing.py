@@ -40,8 +40,9 @@ SAME_STORY = 0.2
 HEADLINE_WEIGHT = 2
 LEAD_SENTENCES = 5
 # A bullet is one readable line: a sentence joined to the one it depends on must fit this.
-JOIN_WORDS = 40
-# Sentences longer than this are used only when a story has nothing shorter.
+JOIN_WORDS = 60
+# Sentences longer than this are used only when a story has nothing shorter (a sentence joined
+# to its antecedent is bounded by JOIN_WORDS instead).
 MAX_BULLET_WORDS = 45
 # The event bullet is chosen among the summarizer's first few picks for the story.
 EVENT_CANDIDATES = 4
@@ -255,7 +256,7 @@ class _Composer:
             usable.append((position, sentence, text))
         if not usable:
             return None
-        short = [u for u in usable if len(u[2][0].split()) <= MAX_BULLET_WORDS]
+        short = [u for u in usable if self.merged.word_counts[u[1]] <= MAX_BULLET_WORDS]
         usable = short or usable
         if first and len(members) > 1:
             # The event: of the first few candidates, the one the most reports state.

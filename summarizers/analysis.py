@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .facts import dangles
 from .text import split_paragraph, split_paragraphs, term_ids
 
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
@@ -23,6 +24,7 @@ _MAGIC = b"BBA%d" % FORMAT
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
 OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the reporter's
 HAS_QUOTE = 4  # quotes someone somewhere
+DANGLES = 8  # opens with a word that needs the sentence before ("He", "But", "This", …)
 _OPENING_QUOTES = "\"“‘«'"
 _CLOSERS = "\"”’»') "
 # Openers that belong to the page, not the sentence: datelines ("HALDEN (Northwire) — ",
@@ -56,7 +58,7 @@ class Analysis:
     word_counts: np.ndarray  # int32 whitespace-separated words per sentence
     paragraphs: np.ndarray  # int32 paragraph number of each sentence
     title_ids: np.ndarray  # uint32 hashed title terms
-    flags: np.ndarray  # uint8 per sentence: QUESTION | OPENS_WITH_QUOTE | HAS_QUOTE
+    flags: np.ndarray  # uint8 per sentence: QUESTION | OPENS_WITH_QUOTE | HAS_QUOTE | DANGLES
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -155,4 +157,6 @@ def sentence_flags(sentence: str) -> int:
         value |= OPENS_WITH_QUOTE
     if any(q in sentence for q in '"“”'):
         value |= HAS_QUOTE
+    if dangles(sentence):
+        value |= DANGLES
     return value
