@@ -34,9 +34,10 @@ def fragment_text(sentence: str) -> str:
 
 
 def encode(text: str) -> str:
-    """Percent-encode directive text: everything but unreserved letters, digits, `.`, `_`, `~`
-    (so also `-`, `&`, `,`, as the spec requires), UTF-8 first."""
-    return quote(text, safe="").replace("-", "%2D")
+    """Percent-encode directive text, UTF-8 first: everything but ASCII letters, digits and `.`
+    (so `-`, `&` and `,`, as the spec requires, and `_`, `~`, which chat markup reads as
+    formatting even inside a link)."""
+    return quote(text, safe="").replace("-", "%2D").replace("_", "%5F").replace("~", "%7E")
 
 
 def with_text_fragment(url: str, sentence: str) -> str:
