@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import _TITLES, STOP_WORDS, stem
+from .text import STOP_WORDS, TITLES, stem
 
 # Numbers as written: "31", "1,200", "3.5", "31–17" (a score or vote: two numbers).
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
@@ -53,7 +53,7 @@ DANGLING_OPENERS = frozenset(
     """.split()
 )
 # Capitalised words that name nobody: stop words, openers, and titles ("Gov.", "Sen.", "Lt.").
-_NOT_NAMES = STOP_WORDS | DANGLING_OPENERS | _TITLES | frozenset("i president former".split())
+_NOT_NAMES = STOP_WORDS | DANGLING_OPENERS | TITLES | frozenset("i president former".split())
 
 
 @dataclass(frozen=True)

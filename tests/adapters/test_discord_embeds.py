@@ -120,6 +120,16 @@ def test_markdown_heavy_bullets_stay_within_limits_once_escaped() -> None:
         assert_within_limits(message)
 
 
+def test_huge_bullets_with_story_lines_and_coverage_stay_within_limits() -> None:
+    many = tuple(Source(i, "_Report_ " * 30, f"https://n.test/{i}", "*x* " * 50) for i in range(40))
+    huge = [Bullet("*a* " * 2000, many, coverage=many, story="_S_ " * 300) for _ in range(4)]
+    messages = briefing_messages(make_briefing(huge))
+    for message in messages:
+        assert_within_limits(message)
+        for embed in message.embeds:
+            assert len(embed.description or "") <= DESCRIPTION_MAX
+
+
 # -- nothing pings anyone ------------------------------------------------------------------
 
 HOSTILE = "@everyone @here <@&555555555555555555> <@666666666666666666> <#777> *bold* `code`"

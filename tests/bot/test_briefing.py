@@ -404,3 +404,40 @@ def test_text_and_markdown_show_coverage_and_link_to_the_evidence(bare_core: Cor
     markdown = render(reply, "markdown")
     assert "_(Also covered by: [Northport harbour bridge toll: what drivers" in markdown
     assert "](https://n.test/1#:~:text=A%20toll%20on%20the%20Northport" in markdown
+
+
+TOLL_FOLLOW_UP = [
+    (
+        "Herald",
+        "Toll opponents head to court",
+        [
+            "Opponents of the Northport harbour bridge toll vowed on Wednesday to take the "
+            "city to court over it.",
+            "The city council voted 31–17 on Tuesday to approve the harbour bridge toll.",
+        ],
+    ),
+    (
+        "Courier",
+        "Northport council passes harbour bridge toll",
+        [
+            "Northport council approved the harbour bridge toll by 31 votes to 17 on Tuesday.",
+            "Drivers will pay two dollars a crossing on the harbour bridge from March.",
+        ],
+    ),
+    (
+        "Gazette",
+        "Harbour bridge toll approved",
+        [
+            "The harbour bridge toll was approved 31–17 by Northport councillors on Tuesday.",
+            "Cameras will collect the harbour bridge toll.",
+        ],
+    ),
+]
+
+
+def test_a_storys_first_bullet_is_the_event_most_reports_state(bare_core: Core) -> None:
+    ids = [_council(bare_core, outlet, t, p) for outlet, t, p in TOLL_FOLLOW_UP]
+    bullets = brief(bare_core, bullets=3).bullets
+    assert "31" in bullets[0].text, [b.text for b in bullets]
+    assert sorted(s.id for s in bullets[0].sources) == sorted(ids)
+    assert sum("31" in b.text for b in bullets) == 1
