@@ -145,15 +145,18 @@ def condense(
     similarity = _article_similarity(analyses) if len(analyses) > 1 else np.ones((1, 1))
     stories = rank_stories(_group(similarity), articles, similarity)
     composer = _Composer(merged, offsets, owner, space, analyses)
-    queues = []
-    for members in stories:
-        picks = summarizer.select_many([analyses[m] for m in members], count + EXTRA_CANDIDATES)
-        queues.append([int(offsets[members[d]] + i) for d, i in picks])
+    # Each story's candidates, best first, asked of the summarizer on the story's first turn.
+    queues: dict[int, list[int]] = {}
     drafts: list[_Draft] = []
     for story in _slots(len(stories), count, topic):
         if len(drafts) >= count:
             break
-        draft = composer.next_bullet(story, stories[story], queues[story], drafts)
+        members = stories[story]
+        if story not in queues:
+            wanted = count + EXTRA_CANDIDATES
+            picks = summarizer.select_many([analyses[m] for m in members], wanted)
+            queues[story] = [int(offsets[members[d]] + i) for d, i in picks]
+        draft = composer.next_bullet(story, members, queues[story], drafts)
         if draft is not None:
             drafts.append(draft)
     return _bullets(drafts, stories, articles, merged)
@@ -232,10 +235,18 @@ class _Composer:
         return f"{previous} {text}", before
 
     def repeats(self, sentence: int, drafts: Sequence[_Draft]) -> bool:
-        """Does the sentence state a fact some chosen bullet (or its sources) already states?"""
+        """Does the sentence state a fact some chosen bullet (or its sources) already states?
+
+        A repeat of the bullet's own sentence from an article the bullet does not yet credit
+        (a report grouped into another story) makes that article a source of the bullet.
+        """
         for draft in drafts:
             for _, stated in draft.credits:
                 if stated == sentence or self.states(stated, sentence):
+                    article = int(self.owner[sentence])
+                    credited = {a for a, _ in draft.credits}
+                    if article not in credited and self.states(draft.sentence, sentence):
+                        draft.credits.append((article, sentence))
                     return True
         return False
 
@@ -245,7 +256,7 @@ class _Composer:
         """Take the story's next usable candidate off `queue` (its event first)."""
         first = not any(d.story == story for d in drafts)
         usable = []
-        for position, sentence in enumerate(queue):
+        for sentence in queue:
             if sentence in self.used or self.repeats(sentence, drafts):
                 continue
             if self.continues(sentence, story, drafts):
@@ -253,19 +264,19 @@ class _Composer:
             text = self.text_of(sentence)
             if text is None:
                 continue
-            usable.append((position, sentence, text))
+            usable.append((sentence, text))
         if not usable:
             return None
-        short = [u for u in usable if self.merged.word_counts[u[1]] <= MAX_BULLET_WORDS]
+        short = [u for u in usable if self.merged.word_counts[u[0]] <= MAX_BULLET_WORDS]
         usable = short or usable
         if first and len(members) > 1:
             # The event: of the first few candidates, the one the most reports state.
             window = usable[:EVENT_CANDIDATES]
-            support = [len(self.credits(sentence, members)) for _, sentence, _ in window]
+            support = [len(self.credits(sentence, members)) for sentence, _ in window]
             best = int(np.argmax(support))  # first of the best: the summarizer's order
-            position, sentence, (text, start) = window[best]
+            sentence, (text, start) = window[best]
         else:
-            position, sentence, (text, start) = usable[0]
+            sentence, (text, start) = usable[0]
         queue.remove(sentence)
         draft = _Draft(sentence, text, start, story, sentence, self.credits(sentence, members))
         self.used.update({sentence, start})
