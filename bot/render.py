@@ -108,7 +108,8 @@ def briefing_markdown(briefing: Briefing) -> str:
     lines = [f"## {_md_escape(briefing.title)}", "", f"_{briefing_stamp(briefing)}_", ""]
     for bullet in briefing.bullets:
         if bullet.story:
-            lines.extend(["", f"### {_md_escape(bullet.story)}"])
+            heading = f"### {_md_escape(bullet.story)}"
+            lines.extend(["", heading] if lines[-1] else [heading])
         sources = ", ".join(_source_markdown(s) for s in bullet.sources)
         line = f"- {_md_escape(bullet.text)} — {sources}"
         if bullet.coverage:
