@@ -63,7 +63,7 @@ RECENCY_HALF_LIFE_HOURS = 24.0
 class _Draft:
     """A bullet being assembled."""
 
-    sentence: int  # index into the merged analysis: the picked sentence
+    sentence: int  # index into the merged analysis of the sentence whose fact the bullet states
     text: str  # the bullet's words (the sentence, or its antecedent and it)
     start: int  # the merged index the text starts at (the antecedent when joined)
     story: int
@@ -272,13 +272,14 @@ class _Composer:
         if first and len(members) > 1:
             # The event: of the first few candidates, the one the most reports state.
             window = usable[:EVENT_CANDIDATES]
-            support = [len(self.credits(sentence, members)) for sentence, _ in window]
+            support = [len(self.credits(start, members)) for _, (_, start) in window]
             best = int(np.argmax(support))  # first of the best: the summarizer's order
             sentence, (text, start) = window[best]
         else:
             sentence, (text, start) = usable[0]
         queue.remove(sentence)
-        draft = _Draft(sentence, text, start, story, sentence, self.credits(sentence, members))
+        # A joined bullet states the fact of the sentence it opens with: credit by that one.
+        draft = _Draft(start, text, start, story, sentence, self.credits(start, members))
         self.used.update({sentence, start})
         return draft
 

@@ -16,7 +16,10 @@ from functools import lru_cache
 from .text import STOP_WORDS, TITLES, stem
 
 # Numbers as written: "31", "1,200", "3.5", "31–17" (a score or vote: two numbers).
-_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
+# Ordinals ("7th") and decades ("1980s") are not counts: a letter after the digits rules out.
+_NUMBER = re.compile(
+    r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![A-Za-z])|(?<![\w.,])\d+(?:\.\d+)?(?![A-Za-z\d])"
+)
 _SCALE = {
     "thousand": 1e3,
     "million": 1e6,
@@ -52,8 +55,23 @@ DANGLING_OPENERS = frozenset(
     likewise similarly otherwise consequently accordingly hence later earlier afterwards
     """.split()
 )
-# Capitalised words that name nobody: stop words, openers, and titles ("Gov.", "Sen.", "Lt.").
-_NOT_NAMES = STOP_WORDS | DANGLING_OPENERS | TITLES | frozenset("i president former".split())
+# Capitalised words that name nobody: stop words, openers, titles ("Gov.", "Prime Minister"),
+# and days and months (when, not who or where).
+_NOT_NAMES = (
+    STOP_WORDS
+    | DANGLING_OPENERS
+    | TITLES
+    | frozenset(
+        """
+        i president former vice prime minister secretary senator governor judge justice chief
+        leader speaker chairman chairwoman chair majority minority representative ambassador
+        mayor general director spokesman spokeswoman spokesperson king queen prince princess
+        monday tuesday wednesday thursday friday saturday sunday january february march april
+        may june july august september october november december jan feb mar apr jun jul aug
+        sep sept oct nov dec
+        """.split()
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -124,7 +142,8 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
 
     Same fact: high word overlap with no conflicting numbers; or some word overlap with two
     shared numbers ("31–17" and "31 votes to 17"), or one shared number and a shared name, or
-    (no numbers on either side) NAMES_SHARED of each sentence's names shared.
+    (no numbers on either side: numbers one side lacks are facts it does not state)
+    NAMES_SHARED of each sentence's names shared.
     Different fact: both state numbers and share none ("31–17" vs "50–48").
     """
     x, y = anchors(a), anchors(b)
