@@ -121,7 +121,9 @@ def test_markdown_heavy_bullets_stay_within_limits_once_escaped() -> None:
 
 
 def test_huge_bullets_with_story_lines_and_coverage_stay_within_limits() -> None:
-    many = tuple(Source(i, "_Report_ " * 30, f"https://n.test/{i}", "*x* " * 50) for i in range(40))
+    many = tuple(
+        Source(i, "_Report_ " * 30, f"https://n.test/{i}", evidence="*x* " * 50) for i in range(40)
+    )
     huge = [Bullet("*a* " * 2000, many, coverage=many, story="_S_ " * 300) for _ in range(4)]
     messages = briefing_messages(make_briefing(huge))
     for message in messages:
