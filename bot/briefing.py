@@ -1,20 +1,26 @@
 """Compose a briefing: select articles, group them into stories, condense, attribute sources.
 
-Every bullet names the articles it stands for.  Reports of one story are grouped first, so a
-story covered by three outlets becomes one bullet with three sources instead of three bullets
-saying the same thing; bullets that repeat a fact already chosen are merged into it.
+Reports of one story are grouped first; stories are ranked by importance (how many outlets,
+how recent, how central) and, while there are stories left, each gets one bullet before any
+gets a second.  A story's first bullet is its event: of the summarizer's best sentences, the
+one most outlets state.  Every bullet credits only the articles that state its fact — the
+article it was taken from, then each report with a sentence matched as the same fact (kept as
+that source's `evidence`); the story's other reports are listed once as `coverage`.  A
+sentence that repeats a chosen fact (in other words, by its numbers and names) is passed over,
+and a sentence that leans on the one before it ("But he added…") is joined to it or skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 
 from summarizers.analysis import Analysis
 from summarizers.base import Summarizer, concatenate
+from summarizers.facts import dangles, same_fact
 from summarizers.vectors import TermSpace
 
 from .clock import Clock
@@ -22,25 +28,47 @@ from .models import Article, Briefing, Bullet, Source
 from .scopes import Scope
 from .store import Store
 
-# How many of the newest matching articles a briefing reads.
+# How many of the newest matching articles a briefing reads: at least MAX_ARTICLES, and
+# ARTICLES_PER_BULLET per bullet asked for, so that a long briefing has enough stories to spread
+# over (a story is typically reported by one to three outlets).
 MAX_ARTICLES = 40
+ARTICLES_PER_BULLET = 8
 # Article similarity (TF-IDF cosine, headline and lead weighted) above which two articles are
 # reports of one story.  On the AllSides dev split, reports of one story score 0.35 (median)
 # and unrelated stories 0.13 (99th percentile).
 SAME_STORY = 0.2
-# Sentence similarity (unigram and bigram TF-IDF cosine) above which two sentences state the
-# same fact.
-SAME_FACT = 0.35
 HEADLINE_WEIGHT = 2
 LEAD_SENTENCES = 5
+# A bullet is one readable line: a sentence joined to the one it depends on must fit this.
+JOIN_WORDS = 60
+# Sentences longer than this are used only when a story has nothing shorter (a sentence joined
+# to its antecedent is bounded by JOIN_WORDS instead).
+MAX_BULLET_WORDS = 45
+# The event bullet is chosen among the summarizer's first few picks for the story.
+EVENT_CANDIDATES = 4
+# More candidates than bullets, so that repeats, dangling openers and overlong sentences can
+# be passed over.
+EXTRA_CANDIDATES = 6
+# With a topic the reader asked for depth: the most important story may take this many bullets
+# before the others get one.
+TOPIC_DEPTH = 3
+# Story importance = distinct outlets + RECENCY_WEIGHT * recency + CENTRALITY_WEIGHT * centrality
+# (both in [0, 1]); recency halves every RECENCY_HALF_LIFE_HOURS behind the newest story.
+RECENCY_WEIGHT = 1.0
+CENTRALITY_WEIGHT = 0.5
+RECENCY_HALF_LIFE_HOURS = 24.0
 
 
 @dataclass
 class _Draft:
-    """A bullet being assembled: its sentence and the articles behind it."""
+    """A bullet being assembled."""
 
-    sentence: int  # index into the merged analysis
-    article_ids: list[int]
+    sentence: int  # index into the merged analysis of the sentence whose fact the bullet states
+    text: str  # the bullet's words (the sentence, or its antecedent and it)
+    start: int  # the merged index the text starts at (the antecedent when joined)
+    story: int
+    end: int  # the merged index of the text's last sentence
+    credits: list[tuple[int, int]] = field(default_factory=list)  # (article, merged sentence)
 
 
 def compose_briefing(
@@ -53,15 +81,18 @@ def compose_briefing(
     bullets: int = 5,
     since: datetime | None = None,
     title: str | None = None,
-    max_articles: int = MAX_ARTICLES,
+    max_articles: int | None = None,
     stored_after: datetime | None = None,
     stored_until: datetime | None = None,
 ) -> Briefing:
     """Build a briefing of up to `bullets` bullets from the newest matching articles that
     `scope` may read.
 
-    `stored_after`/`stored_until` bound the articles by when they were first stored (digests).
+    `stored_after`/`stored_until` bound the articles by when they were first stored (digests);
+    `max_articles` defaults to max(MAX_ARTICLES, ARTICLES_PER_BULLET * bullets).
     """
+    if max_articles is None:
+        max_articles = max(MAX_ARTICLES, ARTICLES_PER_BULLET * bullets)
     found = store.search(
         topic,
         since=since,
@@ -72,7 +103,9 @@ def compose_briefing(
     )
     analyses = store.analyses(a.id for a in found)
     articles = [a for a in found if a.id in analyses and len(analyses[a.id])]
-    chosen = condense(articles, [analyses[a.id] for a in articles], summarizer, bullets)
+    chosen = condense(
+        articles, [analyses[a.id] for a in articles], summarizer, bullets, topic=bool(topic)
+    )
     chosen = with_copies(chosen, store.copies_of((a.id for a in articles), scope=scope))
     return Briefing(
         title=title or briefing_title(topic),
@@ -93,54 +126,215 @@ def condense(
     analyses: Sequence[Analysis],
     summarizer: Summarizer,
     count: int,
+    *,
+    topic: bool = False,
 ) -> list[Bullet]:
-    """Choose `count` bullets across articles, merging repeated facts and keeping sources."""
+    """Choose up to `count` bullets across articles (`analyses[i]` is `articles[i]`'s).
+
+    Stories most important first, one bullet each while stories last (with `topic`, the top
+    story may take TOPIC_DEPTH first); each fact once; sources are the articles stating the
+    fact, with their evidence sentences; a story's other reports are its first bullet's
+    `coverage`.  Bullets come grouped by story, and when some story has several, each story's
+    first bullet carries its story line (the headline of the report it came from).
+    """
     if count <= 0 or not articles:
         return []
     merged, _ = concatenate(analyses)
     offsets = np.cumsum([0] + [len(a) for a in analyses])
+    owner = np.repeat(np.arange(len(analyses)), np.diff(offsets))
     space = TermSpace(with_bigrams(merged))
-    stories = group_stories(analyses)
-
-    # Each story proposes its best sentences, ranked; stories take turns, biggest first, so
-    # one heavily covered story cannot crowd out the rest.
-    proposals: list[list[tuple[int, int]]] = []
-    for members in stories:
-        picks = summarizer.select_many([analyses[m] for m in members], count)
-        proposals.append([(members[d], i) for d, i in picks])
+    similarity = _article_similarity(analyses) if len(analyses) > 1 else np.ones((1, 1))
+    stories = rank_stories(_group(similarity), articles, similarity)
+    composer = _Composer(merged, offsets, owner, space, analyses)
+    # Each story's candidates, best first, asked of the summarizer on the story's first turn.
+    queues: dict[int, list[int]] = {}
     drafts: list[_Draft] = []
-    for rank in range(count):
-        for story, picks in zip(stories, proposals, strict=True):
-            if rank >= len(picks) or len(drafts) >= count:
+    for story in _slots(len(stories), count, topic):
+        if len(drafts) >= count:
+            break
+        members = stories[story]
+        if story not in queues:
+            wanted = count + EXTRA_CANDIDATES
+            picks = summarizer.select_many([analyses[m] for m in members], wanted)
+            queues[story] = [int(offsets[members[d]] + i) for d, i in picks]
+        draft = composer.next_bullet(story, members, queues[story], drafts)
+        if draft is not None:
+            drafts.append(draft)
+    return _bullets(drafts, stories, articles, merged)
+
+
+def _slots(stories: int, count: int, topic: bool) -> Iterator[int]:
+    """The order stories get their turns: spread first (or the top story's depth for a topic),
+    then round after round while bullets are wanted."""
+    if topic and stories:
+        for _ in range(min(TOPIC_DEPTH, count) - 1):
+            yield 0
+    for _ in range(count):
+        yield from range(stories)
+
+
+class _Composer:
+    """Picks a story's next bullet and finds the reports that state it."""
+
+    def __init__(
+        self,
+        merged: Analysis,
+        offsets: np.ndarray,
+        owner: np.ndarray,
+        space: TermSpace,
+        analyses: Sequence[Analysis],
+    ) -> None:
+        self.merged = merged
+        self.offsets = offsets
+        self.owner = owner
+        self.space = space
+        self.analyses = analyses
+        self.used: set[int] = set()
+        self._similarity: dict[int, np.ndarray] = {}
+
+    def similarity(self, sentence: int) -> np.ndarray:
+        if sentence not in self._similarity:
+            self._similarity[sentence] = self.space.similarity_to(sentence)
+        return self._similarity[sentence]
+
+    def states(self, sentence: int, other: int) -> bool:
+        """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
+        overlap = float(self.similarity(sentence)[other])
+        return same_fact(self.merged.sentences[sentence], self.merged.sentences[other], overlap)
+
+    def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:
+        """The article the sentence is from, then each other member article with its best
+        sentence stating the same fact (highest word overlap among those that do)."""
+        own = int(self.owner[sentence])
+        found = [(own, sentence)]
+        row = self.similarity(sentence)
+        for member in members:
+            if member == own:
                 continue
-            doc, index = picks[rank]
-            sentence = int(offsets[doc] + index)
-            similarity = space.similarity_to(sentence)
-            repeat = _same_fact(drafts, similarity)
-            if repeat is not None:
-                _add_source(repeat, articles[doc].id)
+            lo, hi = int(self.offsets[member]), int(self.offsets[member + 1])
+            for other in (lo + np.argsort(-row[lo:hi], kind="stable")).tolist():
+                if self.states(sentence, other):
+                    found.append((member, other))
+                    break
+                if row[other] < 0.05:
+                    break
+        return found
+
+    def text_of(self, sentence: int) -> tuple[str, int] | None:
+        """The bullet's words for a sentence and where they start: the sentence itself, or its
+        antecedent joined to it when it dangles and both fit JOIN_WORDS; None if neither."""
+        words = int(self.merged.word_counts[sentence])
+        text = self.merged.sentences[sentence]
+        if not dangles(text):
+            return text, sentence
+        before = sentence - 1
+        if before < 0 or self.owner[before] != self.owner[sentence] or before in self.used:
+            return None
+        previous = self.merged.sentences[before]
+        if dangles(previous) or words + int(self.merged.word_counts[before]) > JOIN_WORDS:
+            return None
+        return f"{previous} {text}", before
+
+    def repeats(self, sentence: int, drafts: Sequence[_Draft]) -> bool:
+        """Does the sentence state a fact some chosen bullet (or its sources) already states?
+
+        A repeat of the bullet's own sentence from an article the bullet does not yet credit
+        (a report grouped into another story) makes that article a source of the bullet.
+        """
+        for draft in drafts:
+            for _, stated in draft.credits:
+                if stated == sentence or self.states(stated, sentence):
+                    article = int(self.owner[sentence])
+                    credited = {a for a, _ in draft.credits}
+                    if article not in credited and self.states(draft.sentence, sentence):
+                        draft.credits.append((article, sentence))
+                    return True
+        return False
+
+    def next_bullet(
+        self, story: int, members: Sequence[int], queue: list[int], drafts: Sequence[_Draft]
+    ) -> _Draft | None:
+        """Take the story's next usable candidate off `queue` (its event first)."""
+        first = not any(d.story == story for d in drafts)
+        usable = []
+        for sentence in queue:
+            if sentence in self.used or self.repeats(sentence, drafts):
                 continue
-            supporters = [articles[doc].id]
-            for other in range(len(articles)):
-                if other == doc:
-                    continue
-                lo, hi = offsets[other], offsets[other + 1]
-                # A story's first bullet is the story itself: every report of it is a source.
-                lead_of_story = rank == 0 and other in story
-                if lead_of_story or similarity[lo:hi].max(initial=0.0) >= SAME_FACT:
-                    supporters.append(articles[other].id)
-            drafts.append(_Draft(sentence, supporters))
-    by_id = {a.id: a for a in articles}
-    return [
-        Bullet(
-            text=merged.sentences[d.sentence],
-            sources=tuple(
-                Source(by_id[i].id, by_id[i].title, by_id[i].url, by_id[i].outlet)
-                for i in d.article_ids
-            ),
-        )
-        for d in drafts
-    ]
+            if self.continues(sentence, story, drafts):
+                continue
+            text = self.text_of(sentence)
+            if text is None:
+                continue
+            usable.append((sentence, text))
+        if not usable:
+            return None
+        short = [u for u in usable if self.merged.word_counts[u[0]] <= MAX_BULLET_WORDS]
+        usable = short or usable
+        if first and len(members) > 1:
+            # The event: of the first few candidates, the one the most reports state.
+            window = usable[:EVENT_CANDIDATES]
+            support = [len(self.credits(start, members)) for _, (_, start) in window]
+            best = int(np.argmax(support))  # first of the best: the summarizer's order
+            sentence, (text, start) = window[best]
+        else:
+            sentence, (text, start) = usable[0]
+        queue.remove(sentence)
+        # A joined bullet states the fact of the sentence it opens with: credit by that one.
+        draft = _Draft(start, text, start, story, sentence, self.credits(start, members))
+        self.used.update({sentence, start})
+        return draft
+
+    def continues(self, sentence: int, story: int, drafts: Sequence[_Draft]) -> bool:
+        """Append a dangling sentence to the bullet that ends with the sentence it depends on,
+        when both fit JOIN_WORDS; True if it was appended."""
+        text = self.merged.sentences[sentence]
+        if not dangles(text):
+            return False
+        for draft in drafts:
+            if draft.story != story or draft.end != sentence - 1:
+                continue
+            if self.owner[draft.end] != self.owner[sentence]:
+                return False
+            if len(draft.text.split()) + int(self.merged.word_counts[sentence]) > JOIN_WORDS:
+                return False
+            draft.text = f"{draft.text} {text}"
+            draft.end = sentence
+            self.used.add(sentence)
+            return True
+        return False
+
+
+def _bullets(
+    drafts: list[_Draft],
+    stories: list[list[int]],
+    articles: Sequence[Article],
+    merged: Analysis,
+) -> list[Bullet]:
+    """Drafts as bullets, grouped by story in story order, with sources, evidence and coverage."""
+    by_story: dict[int, list[_Draft]] = {}
+    for draft in drafts:
+        by_story.setdefault(draft.story, []).append(draft)
+    grouped = any(len(group) > 1 for group in by_story.values())
+    out: list[Bullet] = []
+    for story in sorted(by_story):
+        group = by_story[story]
+        credited = {article for d in group for article, _ in d.credits}
+        coverage = tuple(_source(articles[m]) for m in stories[story] if m not in credited)
+        for n, draft in enumerate(group):
+            sources = []
+            for rank, (article, sentence) in enumerate(draft.credits):
+                evidence = merged.sentences[draft.start if rank == 0 else sentence]
+                sources.append(_source(articles[article], evidence))
+            lead = articles[draft.credits[0][0]]
+            out.append(
+                Bullet(
+                    text=draft.text,
+                    sources=tuple(sources),
+                    coverage=coverage if n == 0 else (),
+                    story=lead.title if grouped and n == 0 else None,
+                )
+            )
+    return out
 
 
 def with_copies(bullets: Sequence[Bullet], copies: dict[int, tuple[Source, ...]]) -> list[Bullet]:
@@ -154,16 +348,35 @@ def with_copies(bullets: Sequence[Bullet], copies: dict[int, tuple[Source, ...]]
     ]
 
 
-def _same_fact(drafts: list[_Draft], similarity: np.ndarray) -> _Draft | None:
-    for draft in drafts:
-        if similarity[draft.sentence] >= SAME_FACT:
-            return draft
-    return None
+def _source(article: Article, evidence: str | None = None) -> Source:
+    return Source(article.id, article.title, article.url, article.outlet, evidence=evidence)
 
 
-def _add_source(draft: _Draft, article_id: int) -> None:
-    if article_id not in draft.article_ids:
-        draft.article_ids.append(article_id)
+def rank_stories(
+    stories: list[list[int]], articles: Sequence[Article], similarity: np.ndarray
+) -> list[list[int]]:
+    """Order stories most important first: distinct outlets, then recency (newest story 1,
+    halving every RECENCY_HALF_LIFE_HOURS), then centrality (mean similarity of the story's
+    reports to all other articles, scaled to the most central); ties keep grouping order."""
+    if len(stories) < 2:
+        return stories
+    when = [(a.published_at or a.ingested_at) for a in articles]
+    newest_of = [max(when[m] for m in members) for members in stories]
+    newest = max(newest_of)
+    n = len(articles)
+    outside = (similarity.sum(axis=1) - np.diag(similarity)) / max(n - 1, 1)
+    centrality = np.array([float(outside[members].mean()) for members in stories])
+    top = centrality.max(initial=0.0)
+    if top > 0:
+        centrality = centrality / top
+    scores = []
+    for number, members in enumerate(stories):
+        outlets = len({(articles[m].outlet or articles[m].source).strip().lower() for m in members})
+        hours = (newest - newest_of[number]).total_seconds() / 3600
+        recency = 0.5 ** (hours / RECENCY_HALF_LIFE_HOURS)
+        scores.append(outlets + RECENCY_WEIGHT * recency + CENTRALITY_WEIGHT * centrality[number])
+    order = sorted(range(len(stories)), key=lambda s: (-scores[s], s))
+    return [stories[s] for s in order]
 
 
 def with_bigrams(analysis: Analysis) -> Analysis:
@@ -198,24 +411,41 @@ def with_bigrams(analysis: Analysis) -> Analysis:
 
 def group_stories(analyses: Sequence[Analysis]) -> list[list[int]]:
     """Group articles that report one story; groups are ordered biggest first, stably."""
-    n = len(analyses)
-    parent = list(range(n))
+    if len(analyses) < 2:
+        return [list(range(len(analyses)))] if analyses else []
+    return _group(_article_similarity(analyses))
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
-    if n > 1:
-        similarity = _article_similarity(analyses)
-        rows, cols = np.nonzero(np.triu(similarity >= SAME_STORY, k=1))
-        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-            parent[find(j)] = find(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+def _group(similarity: np.ndarray) -> list[list[int]]:
+    """Average-linkage clustering: repeatedly join the two groups whose reports are on average
+    most similar, while that average reaches SAME_STORY.  Unlike joining any two similar
+    articles (single linkage), this does not chain related stories (a hearing, then a vote,
+    then a ruling) into one.  Groups come biggest first, stably."""
+    n = len(similarity)
+    groups: list[list[int]] = [[i] for i in range(n)]
+    if n < 2:
+        return groups
+    # sums[a, b] = total similarity between the members of groups a and b.
+    sums = similarity.astype(float).copy()
+    sizes = np.ones(n)
+    alive = np.ones(n, dtype=bool)
+    while True:
+        average = sums / np.outer(sizes, sizes)
+        average[~alive, :] = -1.0
+        average[:, ~alive] = -1.0
+        np.fill_diagonal(average, -1.0)
+        a, b = np.unravel_index(int(np.argmax(average)), average.shape)
+        if average[a, b] < SAME_STORY:
+            break
+        a, b = min(a, b), max(a, b)
+        groups[a].extend(groups[b])
+        groups[b] = []
+        sums[a, :] += sums[b, :]
+        sums[:, a] += sums[:, b]
+        sizes[a] += sizes[b]
+        alive[b] = False
+    kept = [sorted(g) for g in groups if g]
+    return sorted(kept, key=lambda g: (-len(g), g[0]))
 
 
 def _article_similarity(analyses: Sequence[Analysis]) -> np.ndarray:

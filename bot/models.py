@@ -49,14 +49,21 @@ class Source:
     url: str | None
     # Who published it ("Reuters"), shown as "Reuters: headline"; None when unknown.
     outlet: str | None = None
+    # The sentence of this article that states the bullet's fact (None: not recorded).
+    evidence: str | None = None
 
 
 @dataclass(frozen=True)
 class Bullet:
-    """One sentence of a briefing and every article that reports it."""
+    """One fact of a briefing, the articles that state it, and the story's other reports."""
 
     text: str
     sources: tuple[Source, ...]
+    # Reports of the same story that do not state this fact; set on a story's first bullet.
+    coverage: tuple[Source, ...] = ()
+    # The story line (a headline) that opens this bullet's story when a briefing is grouped by
+    # story; set on each story's first bullet only.
+    story: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
-from .models import Article, Briefing, Source
+from .models import Article, Briefing, Bullet, Source
+from .textfragment import source_url
 
 BULLET = "•"
 ELLIPSIS = "…"
@@ -34,14 +35,25 @@ def briefing_to_dict(briefing: Briefing) -> dict[str, Any]:
         "bullets": [
             {
                 "text": bullet.text,
-                "sources": [
-                    {"id": s.id, "title": s.title, "url": s.url, "outlet": s.outlet}
-                    for s in bullet.sources
-                ],
+                "sources": [_source_dict(s) for s in bullet.sources],
+                "coverage": [_source_dict(s) for s in bullet.coverage],
+                "story": bullet.story,
             }
             for bullet in briefing.bullets
         ],
     }
+
+
+def _source_dict(source: Source) -> dict[str, Any]:
+    shape: dict[str, Any] = {
+        "id": source.id,
+        "title": source.title,
+        "url": source.url,
+        "outlet": source.outlet,
+    }
+    if source.evidence is not None:
+        shape["evidence"] = source.evidence
+    return shape
 
 
 def briefing_stamp(briefing: Briefing) -> str:
@@ -77,16 +89,29 @@ def outlet_label(article: Article) -> str:
 
 def _source_text(source: Source) -> str:
     label = f"[{source.id}] {source_label(source)}" if source.id else source_label(source)
-    return f"{label} <{source.url}>" if source.url else label
+    url = source_url(source)
+    return f"{label} <{url}>" if url else label
+
+
+COVERED = "Also covered by"
+
+
+def _sources_lines(bullet: Bullet) -> list[str]:
+    label = "Source" if len(bullet.sources) == 1 else "Sources"
+    lines = [f"  {label}: " + "; ".join(_source_text(s) for s in bullet.sources)]
+    if bullet.coverage:
+        lines.append(f"  {COVERED}: " + "; ".join(_source_text(s) for s in bullet.coverage))
+    return lines
 
 
 def briefing_text(briefing: Briefing) -> str:
     """Plain text: a title, then each bullet on its own line with its sources under it."""
     lines = [briefing.title, briefing_stamp(briefing), ""]
     for bullet in briefing.bullets:
+        if bullet.story:
+            lines.extend(["", bullet.story] if lines[-1] else [bullet.story])
         lines.append(f"{BULLET} {bullet.text}")
-        label = "Source" if len(bullet.sources) == 1 else "Sources"
-        lines.append(f"  {label}: " + "; ".join(_source_text(s) for s in bullet.sources))
+        lines.extend(_sources_lines(bullet))
     if briefing.notes:
         lines.extend(["", *briefing.notes])
     return "\n".join(lines)
@@ -98,15 +123,28 @@ def _md_escape(text: str) -> str:
 
 def _source_markdown(source: Source) -> str:
     title = _md_escape(source_label(source))
-    return f"[{title}]({source.url})" if source.url else f"*{title}*"
+    url = source_url(source)
+    return f"[{title}]({_md_url(url)})" if url else f"*{title}*"
+
+
+def _md_url(url: str) -> str:
+    # A link destination ends at a space or an unbalanced parenthesis (CommonMark 6.3).
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
 def briefing_markdown(briefing: Briefing) -> str:
     """Markdown: a heading and a list whose items end with linked sources."""
     lines = [f"## {_md_escape(briefing.title)}", "", f"_{briefing_stamp(briefing)}_", ""]
     for bullet in briefing.bullets:
+        if bullet.story:
+            heading = f"### {_md_escape(bullet.story)}"
+            lines.extend(["", heading] if lines[-1] else [heading])
         sources = ", ".join(_source_markdown(s) for s in bullet.sources)
-        lines.append(f"- {_md_escape(bullet.text)} — {sources}")
+        line = f"- {_md_escape(bullet.text)} — {sources}"
+        if bullet.coverage:
+            covered = ", ".join(_source_markdown(s) for s in bullet.coverage)
+            line += f" _({COVERED}: {covered})_"
+        lines.append(line)
     if briefing.notes:
         lines.extend(["", *(f"_{_md_escape(n)}_" for n in briefing.notes)])
     return "\n".join(lines)

@@ -7,23 +7,41 @@ thousands of articles never re-tokenizes stored text.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import dataclass
 
 import numpy as np
 
+from .facts import dangles
 from .text import split_paragraph, split_paragraphs, term_ids
 
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
 # re-analyze their articles on next open (the text is kept, so nothing is lost).
-FORMAT = 4
+FORMAT = 5
 _MAGIC = b"BBA%d" % FORMAT
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
 OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the reporter's
 HAS_QUOTE = 4  # quotes someone somewhere
+DANGLES = 8  # opens with a word that needs the sentence before ("He", "But", "This", …)
 _OPENING_QUOTES = "\"“‘«'"
 _CLOSERS = "\"”’»') "
+# Openers that belong to the page, not the sentence: datelines ("HALDEN (Northwire) — ",
+# "SEOUL, South Korea — "), agency tags ("(CNN) — ", "(CNN)ESPN's…", "Washington CNN — ").
+# The AP Stylebook's dateline is a capitalised place, an optional agency, then a dash.
+_AGENCIES = "CNN|AP|Reuters|AFP|UPI|Bloomberg|Xinhua|dpa|PA|ANI|IANS"
+_DATELINE = re.compile(
+    r"^(?:"
+    rf"\((?:{_AGENCIES})\)\s*(?:[—–-]{{1,2}}\s*)?"
+    r"|[A-Z][A-Z.'’\-]{2,20}(?: [A-Z][A-Z.'’\-]*){0,4}"  # PLACE
+    r"(?:,\s*[A-Z][A-Za-z.'’ ]{1,30})?\s*(?:\([^()]{1,40}\))?\s*"  # , Region (AGENCY)
+    r"(?:[—–]|--?)\s+"
+    rf"|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,3}},? \(?(?:{_AGENCIES})\)?\s*(?:[—–]|--?)\s+"
+    r")"
+)
+# A byline on its own: "By Jane Doe and John Roe, Reuters" (every word capitalised).
+_BYLINE = re.compile(r"^By\s+(?:(?:[A-Z][\w.'’\-]*|and|&|\||,)\s*){1,10}$")
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +58,7 @@ class Analysis:
     word_counts: np.ndarray  # int32 whitespace-separated words per sentence
     paragraphs: np.ndarray  # int32 paragraph number of each sentence
     title_ids: np.ndarray  # uint32 hashed title terms
-    flags: np.ndarray  # uint8 per sentence: QUESTION | OPENS_WITH_QUOTE | HAS_QUOTE
+    flags: np.ndarray  # uint8 per sentence: QUESTION | OPENS_WITH_QUOTE | HAS_QUOTE | DANGLES
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -89,8 +107,10 @@ def analyze(text: str, title: str = "") -> Analysis:
     paragraphs: list[int] = []
     for number, paragraph in enumerate(split_paragraphs(text)):
         for sentence in split_paragraph(paragraph):
-            sentences.append(sentence)
-            paragraphs.append(number)
+            sentence = strip_opener(sentence)
+            if sentence:
+                sentences.append(sentence)
+                paragraphs.append(number)
     ids: list[int] = []
     bounds = [0]
     counts = []
@@ -112,6 +132,22 @@ def analyze(text: str, title: str = "") -> Analysis:
     )
 
 
+def strip_opener(sentence: str) -> str:
+    """Drop a dateline, agency tag or byline from the start of a sentence ("" for a bare byline).
+
+    "WASHINGTON (AP) — The House passed…" gives "The House passed…"; "(CNN)ESPN's…" gives
+    "ESPN's…".  A sentence that is nothing but a byline ("By Jane Doe") gives "".  Rules after
+    the AP Stylebook's dateline form (PLACE (AGENCY) —).
+    """
+    if _BYLINE.match(sentence):
+        return ""
+    match = _DATELINE.match(sentence)
+    if match is None or match.end() >= len(sentence):
+        return sentence
+    rest = sentence[match.end() :]
+    return rest[:1].upper() + rest[1:]
+
+
 def sentence_flags(sentence: str) -> int:
     """Compute a sentence's surface cues (see QUESTION and the other flags)."""
     value = 0
@@ -121,4 +157,6 @@ def sentence_flags(sentence: str) -> int:
         value |= OPENS_WITH_QUOTE
     if any(q in sentence for q in '"“”'):
         value |= HAS_QUOTE
+    if dangles(sentence):
+        value |= DANGLES
     return value

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import HAS_QUOTE, OPENS_WITH_QUOTE, QUESTION, Analysis
+from .analysis import DANGLES, HAS_QUOTE, OPENS_WITH_QUOTE, QUESTION, Analysis
 from .base import Summarizer, concatenate
 from .vectors import TermSpace
 
@@ -42,6 +42,7 @@ FEATURES = (
     "question",
     "opens_with_quote",
     "has_quote",
+    "dangles",
 )
 # MMR: how much relevance counts against novelty, and the similarity that makes two
 # sentences "the same fact".
@@ -60,7 +61,7 @@ OUTLET_BALANCE = 0.1
 def model_weights() -> np.ndarray:
     """Load the shipped weights, in FEATURES order."""
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
-    return np.array([data["weights"][name] for name in FEATURES])
+    return np.array([data["weights"].get(name, 0.0) for name in FEATURES])
 
 
 class NewsSummarizer(Summarizer):
@@ -138,6 +139,7 @@ def features(
             (flags & QUESTION > 0).astype(float),
             (flags & OPENS_WITH_QUOTE > 0).astype(float),
             (flags & HAS_QUOTE > 0).astype(float),
+            (flags & DANGLES > 0).astype(float),
         ]
     )
 

@@ -18,6 +18,8 @@ _TITLES = frozenset(
     "mr mrs ms messrs mme mlle dr prof rev fr sr sra jr st sen sens rep reps gov govs gen col lt "
     "maj capt cmdr adm sgt cpl pvt supt insp det hon pres amb atty supt".split()
 )
+# Public: titles are not names (see summarizers.facts).
+TITLES = _TITLES
 _ALWAYS = _TITLES | frozenset(
     "vs v etc al approx dept est fig inc ltd co corp bros assn univ mt ft ave blvd rd hwy".split()
 )

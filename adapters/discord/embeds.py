@@ -22,7 +22,8 @@ from discord.utils import escape_markdown
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from bot.models import Briefing, Bullet, Source
-from bot.render import briefing_stamp, outlet_label, shorten, source_label
+from bot.render import COVERED, briefing_stamp, outlet_label, shorten, source_label
+from bot.textfragment import source_url
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -95,26 +96,35 @@ def md_shortened(text: str, limit: int) -> str:
 def source_link(source: Source) -> str:
     """`[Outlet: title](url)`, or that label in italics when the source has no URL."""
     title = md(shorten(source_label(source), 100)).replace("[", "(").replace("]", ")")
-    if not source.url:
+    target = source_url(source)
+    if not target:
         return f"*{title}*"
-    url = source.url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    url = target.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
     return f"[{title}]({url})"
 
 
+def _links(sources: tuple[Source, ...], room: int) -> str:
+    links: list[str] = []
+    for i, source in enumerate(sources):
+        link = source_link(source)
+        if len(link) + 2 > room:
+            links.append(f"and {len(sources) - i} more")
+            break
+        links.append(link)
+        room -= len(link) + 2
+    return ", ".join(links)
+
+
 def bullet_text(bullet: Bullet) -> str:
-    """A bullet line, with its sources as markdown links on the line below."""
-    text = f"• {md_shortened(bullet.text, _SAFE_BULLET - 600)}"
+    """A bullet line, with its sources as markdown links on the line below, the story's
+    other reports ("Also covered by") under them, and its story line above when it has one."""
+    text = f"• {md_shortened(bullet.text, _SAFE_BULLET - 1200)}"
+    if bullet.story:
+        text = f"**{md_shortened(bullet.story, 200)}**\n{text}"
     if bullet.sources:
-        links: list[str] = []
-        room = 560
-        for i, source in enumerate(bullet.sources):
-            link = source_link(source)
-            if len(link) + 2 > room:
-                links.append(f"and {len(bullet.sources) - i} more")
-                break
-            links.append(link)
-            room -= len(link) + 2
-        text += "\n  ↳ " + ", ".join(links)
+        text += "\n  ↳ " + _links(bullet.sources, 560)
+    if bullet.coverage:
+        text += f"\n  {COVERED}: " + _links(bullet.coverage, 300)
     return text
 
 

@@ -27,7 +27,8 @@ from typing import Any
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from bot.models import Briefing, Bullet, Source
-from bot.render import ELLIPSIS, briefing_stamp, outlet_label, shorten, source_label
+from bot.render import COVERED, ELLIPSIS, briefing_stamp, outlet_label, shorten, source_label
+from bot.textfragment import source_url
 
 Block = dict[str, Any]
 Message = dict[str, Any]  # keyword arguments for chat.postMessage / response_url
@@ -88,14 +89,15 @@ def _shorten_escaped(text: str, limit: int, clean: Callable[[str], str] = litera
 def source_link(source: Source) -> str:
     """A source as a mrkdwn link `<url|Outlet: title>` (or that label alone without a URL)."""
     title = literal(shorten(source_label(source), 120)).replace("|", "¦")
-    if not source.url:
+    target = source_url(source)
+    if not target:
         return f"_{title}_"
-    url = source.url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    url = target.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
     return f"<{url}|{title}>"
 
 
-def _sources_line(sources: tuple[Source, ...]) -> str:
-    label = "Source" if len(sources) == 1 else "Sources"
+def _sources_line(sources: tuple[Source, ...], label: str = "") -> str:
+    label = label or ("Source" if len(sources) == 1 else "Sources")
     parts: list[str] = []
     used = len(label) + 2
     for i, source in enumerate(sources):
@@ -116,13 +118,21 @@ def _mrkdwn(text: str) -> Block:
 
 
 def _bullet_blocks(bullet: Bullet) -> list[Block]:
-    section = {
-        "type": "section",
-        "text": _mrkdwn("• " + _shorten_escaped(bullet.text, SECTION_MAX - 2)),
-    }
-    if not bullet.sources:
-        return [section]
-    return [section, {"type": "context", "elements": [_mrkdwn(_sources_line(bullet.sources))]}]
+    blocks: list[Block] = []
+    if bullet.story:
+        story = "*" + _shorten_escaped(bullet.story, SECTION_MAX - 2) + "*"
+        blocks.append({"type": "section", "text": _mrkdwn(story)})
+    blocks.append(
+        {"type": "section", "text": _mrkdwn("• " + _shorten_escaped(bullet.text, SECTION_MAX - 2))}
+    )
+    lines = []
+    if bullet.sources:
+        lines.append(_mrkdwn(_sources_line(bullet.sources)))
+    if bullet.coverage:
+        lines.append(_mrkdwn(_sources_line(bullet.coverage, COVERED)))
+    if lines:
+        blocks.append({"type": "context", "elements": lines})
+    return blocks
 
 
 def _block_chars(blocks: list[Block]) -> int:

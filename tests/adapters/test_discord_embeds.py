@@ -120,6 +120,18 @@ def test_markdown_heavy_bullets_stay_within_limits_once_escaped() -> None:
         assert_within_limits(message)
 
 
+def test_huge_bullets_with_story_lines_and_coverage_stay_within_limits() -> None:
+    many = tuple(
+        Source(i, "_Report_ " * 30, f"https://n.test/{i}", evidence="*x* " * 50) for i in range(40)
+    )
+    huge = [Bullet("*a* " * 2000, many, coverage=many, story="_S_ " * 300) for _ in range(4)]
+    messages = briefing_messages(make_briefing(huge))
+    for message in messages:
+        assert_within_limits(message)
+        for embed in message.embeds:
+            assert len(embed.description or "") <= DESCRIPTION_MAX
+
+
 # -- nothing pings anyone ------------------------------------------------------------------
 
 HOSTILE = "@everyone @here <@&555555555555555555> <@666666666666666666> <#777> *bold* `code`"
@@ -178,3 +190,17 @@ def test_a_notice_mentions_its_doer_and_may_notify_only_them() -> None:
 
 def test_command_hints_keep_their_code_spans() -> None:
     assert notice_md("See `feeds list` for *all*.") == "See `feeds list` for \\*all\\*."
+
+
+def test_a_story_line_coverage_and_evidence_links_are_shown_escaped() -> None:
+    bullet = Bullet(
+        "Talks *resumed* on Monday.",
+        (Source(1, "Talks resume", "https://a.test/1", evidence="Talks resumed, at last."),),
+        coverage=(Source(2, "Peace **push** @everyone", "https://b.test/2"),),
+        story="Ukraine *peace* talks",
+    )
+    [message] = briefing_messages(make_briefing([bullet]))
+    text = "\n".join(e.description or "" for e in message.embeds)
+    assert "**Ukraine \\*peace\\* talks**" in text
+    assert "(https://a.test/1#:~:text=Talks%20resumed%2C%20at%20last)" in text
+    assert "Also covered by: [Peace \\*\\*push\\*\\* @\u200beveryone](https://b.test/2)" in text

@@ -204,3 +204,24 @@ def test_errors_quoting_user_input_are_escaped() -> None:
     error = render(ErrorReply(f"No stored articles about '{HOSTILE}'."))
     for text in mrkdwn_texts(error):
         assert "<!" not in text and "<@" not in text and "*bold*" not in text
+
+
+def _story_bullet() -> Bullet:
+    return Bullet(
+        "Talks *resumed* on Monday.",
+        (Source(1, "Talks resume", "https://a.test/1", evidence="Talks *resumed* on Monday."),),
+        coverage=(Source(2, "Peace <b>push</b> & more", "https://b.test/2"),),
+        story="Ukraine *peace* talks",
+    )
+
+
+def test_a_story_line_coverage_and_evidence_links_are_shown_escaped() -> None:
+    blocks = briefing_message(make_briefing([_story_bullet()]))["blocks"]
+    dumped = json.dumps(blocks, ensure_ascii=False)
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert sections[0].startswith("*Ukraine ") and "*peace*" not in sections[0]
+    context = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert any(c.startswith("Source: <https://a.test/1#:~:text=Talks%20") for c in context)
+    [covered] = [c for c in context if c.startswith("Also covered by:")]
+    assert "&lt;b&gt;" in covered and "&amp;" in covered and "<https://b.test/2|" in covered
+    assert "<b>" not in dumped

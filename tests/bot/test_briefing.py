@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections import Counter
 from datetime import timedelta
 
@@ -11,10 +13,13 @@ from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
 import summarizers
 from bot.app import Core
 from bot.briefing import compose_briefing
+from bot.commands import BriefingReply
 from bot.ingest import store_draft
 from bot.models import ArticleDraft, Briefing
+from bot.render import render
 from bot.scopes import OPERATOR
 from bot.store import Store
+from summarizers.facts import dangles
 
 
 def brief(core: Core, name: str = "news", **kwargs) -> Briefing:
@@ -49,13 +54,15 @@ def test_the_seeds_give_sourced_bullets(core: Core) -> None:
         assert bullet.text.strip()
         assert len(bullet.sources) >= 1
         assert {s.id for s in bullet.sources} <= seed_ids
-    assert any({s.id for s in b.sources} == seed_ids for b in briefing.bullets)
 
 
-def test_every_bullet_is_a_sentence_of_one_of_its_sources(core: Core) -> None:
-    sentences = all_sentences(core.store)
+def test_every_bullet_is_a_sentence_of_its_first_source(core: Core) -> None:
+    analyses = core.store.analyses(a.id for a in core.store.search(None, scope=OPERATOR))
     for bullet in brief(core).bullets:
-        assert any(bullet.text in sentences[s.id] for s in bullet.sources), bullet.text
+        own = analyses[bullet.sources[0].id].sentences
+        # One sentence, or a sentence joined to the one it depends on.
+        pairs = {f"{a} {b}" for a, b in itertools.pairwise(own)}
+        assert bullet.text in own or bullet.text in pairs, bullet.text
 
 
 def test_source_titles_and_urls_match_the_stored_articles(core: Core) -> None:
@@ -220,3 +227,217 @@ def test_since_leaves_out_older_articles(bare_core: Core) -> None:
     assert {s.id for b in recent.bullets for s in b.sources} == {new.id}
     everything = brief(bare_core, bullets=6)
     assert {s.id for b in everything.bullets for s in b.sources} == {old.id, new.id}
+
+
+# -- per-fact attribution, coverage, spread (issue 13) ---------------------------------------
+
+
+def _sentences_of(store: Store, article_id: int) -> tuple[str, ...]:
+    return store.analyses([article_id])[article_id].sentences
+
+
+def test_the_seed_briefing_credits_only_articles_that_state_each_bullet(core: Core) -> None:
+    """The Express seed's quote is not credited to the other seed, which never printed it."""
+    seeds = {a.title: a for a in core.store.search(None, scope=OPERATOR)}
+    express = next(a for t, a in seeds.items() if t.startswith("Xi turns on Putin"))
+    briefing = brief(core, bullets=8)
+    [quote] = [b for b in briefing.bullets if "All efforts must be made" in b.text]
+    assert [s.id for s in quote.sources] == [express.id]
+    for bullet in briefing.bullets:
+        # The first source is where the words come from; every source shows its evidence,
+        # a sentence that article really contains.
+        assert bullet.text.startswith(bullet.sources[0].evidence or "\0")
+        for source in bullet.sources:
+            assert source.evidence in _sentences_of(core.store, source.id)
+
+
+def _council(core: Core, outlet: str, title: str, paragraphs: list[str]) -> int:
+    draft = ArticleDraft(title, "\n".join(paragraphs), outlet)
+    result = store_draft(core.store, outlet, draft, core.clock)
+    assert result.article is not None, result.reason
+    return result.article.id
+
+
+COUNCIL_TOLL = [
+    (
+        "Herald",
+        "Northport council approves harbour bridge toll",
+        [
+            "Northport city council voted 31–17 on Tuesday to approve a toll on the harbour "
+            "bridge.",
+            "Mayor Lena Ortiz said the toll would pay for storm repairs to the bridge.",
+            "Drivers will pay two dollars a crossing from March, the council said.",
+        ],
+    ),
+    (
+        "Courier",
+        "Harbour bridge toll passes Northport council",
+        [
+            "A toll on the Northport harbour bridge was approved by 31 votes to 17 at Tuesday's "
+            "council meeting.",
+            "Opponents of the harbour bridge toll said commuters from the east side would "
+            "bear most of the cost.",
+        ],
+    ),
+    (
+        "Gazette",
+        "Northport harbour bridge toll: what drivers need to know",
+        [
+            "Northport harbour bridge users face a new toll after the council decision on the "
+            "bridge this week.",
+            "The harbour bridge toll will be collected by cameras, with no booths on the bridge.",
+            "Residents can apply for a discounted harbour bridge pass online.",
+        ],
+    ),
+]
+
+
+def test_a_paraphrased_number_is_one_bullet_crediting_both_reports(bare_core: Core) -> None:
+    ids = {outlet: _council(bare_core, outlet, t, p) for outlet, t, p in COUNCIL_TOLL}
+    briefing = brief(bare_core, bullets=5)
+    vote = [b for b in briefing.bullets if "31" in b.text]
+    assert len(vote) == 1, [b.text for b in briefing.bullets]
+    credited = [s.id for s in vote[0].sources]
+    assert sorted(credited) == sorted([ids["Herald"], ids["Courier"]])
+    assert all(s.evidence and "31" in s.evidence for s in vote[0].sources)
+
+
+def test_a_report_that_does_not_state_the_fact_is_coverage_not_a_source(bare_core: Core) -> None:
+    ids = {outlet: _council(bare_core, outlet, t, p) for outlet, t, p in COUNCIL_TOLL}
+    [bullet] = brief(bare_core, bullets=1).bullets
+    # The event: the vote, which two of the three reports state.
+    assert "31" in bullet.text
+    assert ids["Gazette"] not in {s.id for s in bullet.sources}
+    assert [s.id for s in bullet.coverage] == [ids["Gazette"]]
+
+
+def test_json_carries_coverage_and_evidence(bare_core: Core) -> None:
+    for outlet, t, p in COUNCIL_TOLL:
+        _council(bare_core, outlet, t, p)
+    data = json.loads(render(BriefingReply(brief(bare_core, bullets=1)), "json"))
+    [bullet] = data["bullets"]
+    assert {"text", "sources", "coverage"} <= set(bullet)
+    assert all({"id", "title", "url", "evidence"} <= set(s) for s in bullet["sources"])
+    assert [c["title"] for c in bullet["coverage"]] == [COUNCIL_TOLL[2][1]]
+
+
+FERRY = Story(
+    "Island ferry service cut to twice weekly",
+    (
+        "The ferry to Corran Island will sail only twice a week from next month, the operator "
+        "announced on Friday, citing rising fuel costs.",
+        "Islanders said the cut would leave them without reliable access to the hospital on "
+        "the mainland.",
+        "The operator said it would review the timetable again in the spring.",
+    ),
+)
+
+
+def test_five_stories_and_five_bullets_give_five_different_stories(bare_core: Core) -> None:
+    # The harbour story from two outlets: the most covered, so it is first; it still gets one.
+    store_story(bare_core, HARBOUR, title="Harbour bridge back open", source="Coast Gazette")
+    store_story(bare_core, HARBOUR, title="Storm-hit bridge reopens early", source="Metro Daily")
+    others = [store_story(bare_core, s).id for s in (HARVEST, CHESS, VOLCANO, FERRY)]
+    briefing = brief(bare_core, bullets=5)
+    assert len(briefing.bullets) == 5
+    firsts = [b.sources[0].id for b in briefing.bullets]
+    harbour = [b for b in briefing.bullets if b.sources[0].id not in others]
+    assert len(harbour) == 1 and briefing.bullets[0] is harbour[0]
+    assert sorted(f for f in firsts if f in others) == sorted(others)
+    # One bullet per story: not grouped, so no story lines.
+    assert all(b.story is None for b in briefing.bullets)
+
+
+def test_when_stories_run_out_bullets_are_grouped_under_story_lines(bare_core: Core) -> None:
+    store_story(bare_core, HARBOUR)
+    store_story(bare_core, CHESS)
+    briefing = brief(bare_core, bullets=6)
+    assert len(briefing.bullets) == 6
+    lines = [b.story for b in briefing.bullets if b.story]
+    assert sorted(lines) == sorted([HARBOUR.title, CHESS.title])
+    # Bullets of one story are together, after its story line.
+    owners = [b.sources[0].id for b in briefing.bullets]
+    assert owners == sorted(owners, key=owners.index)
+    assert "\n".join(render(BriefingReply(briefing), "text").splitlines()).count(HARBOUR.title) >= 1
+
+
+LEDE = Story(
+    "Halden dam holds as river peaks",
+    (
+        "HALDEN (Northwire) — The Halden dam held overnight as the Vessel river reached its "
+        "highest level in forty years, engineers said on Saturday.",
+        "But he added that the dam's spillway had been damaged by debris carried downstream "
+        "during the night.",
+        "This could change the repair plans for the whole river valley this year, officials said.",
+        "(CNN) — Residents of three villages below the dam were allowed to return home on "
+        "Saturday afternoon.",
+    ),
+)
+
+
+def test_no_bullet_opens_with_a_dateline_or_a_dangling_opener(bare_core: Core) -> None:
+    article = store_story(bare_core, LEDE)
+    stored = bare_core.store.get(article.id, scope=OPERATOR)
+    assert stored is not None
+    assert stored.text.startswith("HALDEN (Northwire) —"), "the stored text keeps its dateline"
+    briefing = brief(bare_core, bullets=4)
+    assert briefing.bullets
+    for bullet in briefing.bullets:
+        assert not dangles(bullet.text), bullet.text
+        assert not bullet.text.startswith(("HALDEN", "(CNN)", "(")), bullet.text
+    texts = [b.text for b in briefing.bullets]
+    assert any(t.startswith("The Halden dam held overnight") for t in texts)
+    # A dangling sentence appears only joined to the sentence it depends on.
+    for text in texts:
+        if "But he added" in text:
+            assert text.startswith("The Halden dam held overnight")
+
+
+def test_text_and_markdown_show_coverage_and_link_to_the_evidence(bare_core: Core) -> None:
+    for n, (outlet, title, paragraphs) in enumerate(COUNCIL_TOLL):
+        draft = ArticleDraft(title, "\n".join(paragraphs), outlet, url=f"https://n.test/{n}")
+        assert store_draft(bare_core.store, outlet, draft, bare_core.clock).article
+    reply = BriefingReply(brief(bare_core, bullets=1))
+    text = render(reply, "text")
+    assert f"Also covered by: [3] {COUNCIL_TOLL[2][1]} <https://n.test/2>" in text
+    assert "<https://n.test/0#:~:text=Northport%20city%20council%20voted%2031%E2%80%9317" in text
+    markdown = render(reply, "markdown")
+    assert "_(Also covered by: [Northport harbour bridge toll: what drivers" in markdown
+    assert "](https://n.test/1#:~:text=A%20toll%20on%20the%20Northport" in markdown
+
+
+TOLL_FOLLOW_UP = [
+    (
+        "Herald",
+        "Toll opponents head to court",
+        [
+            "Opponents of the Northport harbour bridge toll vowed on Wednesday to take the "
+            "city to court over it.",
+            "The city council voted 31–17 on Tuesday to approve the harbour bridge toll.",
+        ],
+    ),
+    (
+        "Courier",
+        "Northport council passes harbour bridge toll",
+        [
+            "Northport council approved the harbour bridge toll by 31 votes to 17 on Tuesday.",
+            "Drivers will pay two dollars a crossing on the harbour bridge from March.",
+        ],
+    ),
+    (
+        "Gazette",
+        "Harbour bridge toll approved",
+        [
+            "The harbour bridge toll was approved 31–17 by Northport councillors on Tuesday.",
+            "Cameras will collect the harbour bridge toll.",
+        ],
+    ),
+]
+
+
+def test_a_storys_first_bullet_is_the_event_most_reports_state(bare_core: Core) -> None:
+    ids = [_council(bare_core, outlet, t, p) for outlet, t, p in TOLL_FOLLOW_UP]
+    bullets = brief(bare_core, bullets=3).bullets
+    assert "31" in bullets[0].text, [b.text for b in bullets]
+    assert sorted(s.id for s in bullets[0].sources) == sorted(ids)
+    assert sum("31" in b.text for b in bullets) == 1

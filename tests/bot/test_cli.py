@@ -112,13 +112,16 @@ def test_brief_json_matches_the_documented_schema(briefbot: Runner) -> None:
     assert isinstance(data["bullets"], list)
     assert len(data["bullets"]) >= 3
     for bullet in data["bullets"]:
-        assert set(bullet) == {"text", "sources"}
+        assert set(bullet) == {"text", "sources", "coverage", "story"}
         assert isinstance(bullet["text"], str)
         assert bullet["text"]
         assert isinstance(bullet["sources"], list)
         assert bullet["sources"]
-        for source in bullet["sources"]:
-            assert set(source) == {"id", "title", "url", "outlet"}
+        assert isinstance(bullet["coverage"], list)
+        assert bullet["story"] is None or isinstance(bullet["story"], str)
+        for source in bullet["sources"] + bullet["coverage"]:
+            assert {"id", "title", "url", "outlet"} <= set(source)
+            assert source.get("evidence") is None or isinstance(source["evidence"], str)
             assert type(source["id"]) is int
             assert isinstance(source["title"], str)
             assert source["url"] is None or isinstance(source["url"], str)

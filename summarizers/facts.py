@@ -1,0 +1,165 @@
+"""What makes a fact a fact: the numbers, amounts and names a sentence states.
+
+Two reports rarely word one fact alike ("voted 31–17" and "by 31 votes to 17"), but they give
+the same numbers and name the same people and places.  `anchors` extracts those; `FactIndex`
+compares sentences by them together with their TF-IDF word overlap, so a paraphrase is
+recognised as a repeat and an article is credited only for a sentence that states the fact.
+`dangles` tells a sentence that needs the one before it ("But he added…").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .text import STOP_WORDS, TITLES, stem
+
+# Numbers as written: "31", "1,200", "3.5", "31–17" (a score or vote: two numbers).
+# Ordinals ("7th") and decades ("1980s") are not counts: a letter after the digits rules out.
+_NUMBER = re.compile(
+    r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![A-Za-z])|(?<![\w.,])\d+(?:\.\d+)?(?![A-Za-z\d])"
+)
+_SCALE = {
+    "thousand": 1e3,
+    "million": 1e6,
+    "millions": 1e6,
+    "billion": 1e9,
+    "billions": 1e9,
+    "trillion": 1e12,
+    "bn": 1e9,
+    "m": 1e6,
+    "k": 1e3,
+}
+_SCALED = re.compile(
+    r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(thousand|millions?|billions?|trillion|bn|m|k)\b",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+    if i >= 3  # "one" and "two" are as often pronouns and idioms as counts
+}
+_CAPITALISED = re.compile(r"(?<![\w'’])([A-Z][\w'’\-]*)")
+_WORD = re.compile(r"[A-Za-z][\w'’\-]*")
+# Openers that point back to an earlier sentence: pronouns, demonstratives and connectives.
+# A bullet must not start with one (it reads as a fragment of a text the reader has not seen).
+DANGLING_OPENERS = frozenset(
+    """
+    he she they it its this that these those him her his hers their theirs them there
+    but and or also however still meanwhile instead yet so then thus therefore besides moreover
+    furthermore nevertheless nonetheless meantime such both another further additionally
+    likewise similarly otherwise consequently accordingly hence later earlier afterwards
+    """.split()
+)
+# Capitalised words that name nobody: stop words, openers, titles ("Gov.", "Prime Minister"),
+# and days and months (when, not who or where).
+_NOT_NAMES = (
+    STOP_WORDS
+    | DANGLING_OPENERS
+    | TITLES
+    | frozenset(
+        """
+        i president former vice prime minister secretary senator governor judge justice chief
+        leader speaker chairman chairwoman chair majority minority representative ambassador
+        mayor general director spokesman spokeswoman spokesperson king queen prince princess
+        monday tuesday wednesday thursday friday saturday sunday january february march april
+        may june july august september october november december jan feb mar apr jun jul aug
+        sep sept oct nov dec
+        """.split()
+    )
+)
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """The checkable parts of a sentence: numbers (normalised) and names (stemmed, lower)."""
+
+    numbers: frozenset[str]
+    names: frozenset[str]
+
+
+def _normal(number: str) -> str:
+    value = float(number.replace(",", ""))
+    return f"{value:g}"
+
+
+@lru_cache(maxsize=50_000)
+def anchors(sentence: str) -> Anchors:
+    """Extract a sentence's numbers and names.
+
+    Numbers: every written number, commas dropped ("1,200" = "1200"), with amounts also scaled
+    ("$1.4 billion" gives 1.4 and 1.4e9, so "1,400 million" matches), number words from three
+    to twenty as digits.  Names: capitalised words other than the sentence's first (unless it
+    is an acronym), titles and stop words, stemmed and lower-cased.
+    """
+    numbers = {_normal(n) for n in _NUMBER.findall(sentence)}
+    for value, scale in _SCALED.findall(sentence):
+        numbers.add(f"{float(value.replace(',', '')) * _SCALE[scale.lower()]:g}")
+    names = set()
+    for i, match in enumerate(_CAPITALISED.finditer(sentence)):
+        word = match.group(1)
+        lower = word.lower().replace("’", "'")
+        if lower.endswith("'s"):
+            lower = lower[:-2]
+        if lower in _NUMBER_WORDS:
+            continue
+        at_start = i == 0 and not sentence[: match.start()].strip(" \"'“‘(")
+        # A sentence's first word is capitalised anyway: a name only if it is an acronym.
+        if lower in _NOT_NAMES or (at_start and not (len(word) > 1 and word.isupper())):
+            continue
+        names.add(stem(lower))
+    for word in _WORD.findall(sentence.lower()):
+        if word in _NUMBER_WORDS:
+            numbers.add(_NUMBER_WORDS[word])
+    return Anchors(frozenset(numbers), frozenset(names))
+
+
+def dangles(sentence: str) -> bool:
+    """True when a sentence opens with a word that needs an earlier sentence: "He", "This",
+    "But", "Also", … (see DANGLING_OPENERS)."""
+    match = _WORD.search(sentence[:40])
+    if match is None or sentence[: match.start()].strip(" \"'“‘(—–-"):
+        return False
+    return match.group().lower().replace("’", "'") in DANGLING_OPENERS
+
+
+# Word-overlap cosine (unigram and bigram TF-IDF) at or above which two sentences state one
+# fact whatever their anchors say, unless their numbers disagree.
+SAME_WORDS = 0.35
+# Below SAME_WORDS, shared anchors can still make a paraphrase one fact, given at least this
+# much word overlap (so two sentences that merely name the same person stay apart).
+SOME_WORDS = 0.12
+# Without numbers, at least this share of each sentence's names must be shared.
+NAMES_SHARED = 0.7
+
+
+def same_fact(a: str, b: str, overlap: float) -> bool:
+    """Do sentences `a` and `b`, whose TF-IDF cosine is `overlap`, state the same fact?
+
+    Same fact: high word overlap with no conflicting numbers; or some word overlap with two
+    shared numbers ("31–17" and "31 votes to 17"), or one shared number and a shared name, or
+    (no numbers on either side: numbers one side lacks are facts it does not state)
+    NAMES_SHARED of each sentence's names shared.
+    Different fact: both state numbers and share none ("31–17" vs "50–48").
+    """
+    x, y = anchors(a), anchors(b)
+    shared_numbers = len(x.numbers & y.numbers)
+    if x.numbers and y.numbers and not shared_numbers and overlap < 0.6:
+        return False
+    if overlap >= SAME_WORDS:
+        return True
+    if overlap < SOME_WORDS:
+        return False
+    shared_names = len(x.names & y.names)
+    if shared_numbers >= 2:
+        return True
+    if shared_numbers == 1 and shared_names >= 1 and overlap >= 0.2:
+        return True
+    if not x.numbers and not y.numbers and shared_names >= 2 and overlap >= 0.2:
+        # The same people and places and no one else: names a sentence adds are its subject.
+        return shared_names >= NAMES_SHARED * max(len(x.names), len(y.names))
+    return False
