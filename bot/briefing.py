@@ -339,12 +339,16 @@ def _bullets(
 
 def with_copies(bullets: Sequence[Bullet], copies: dict[int, tuple[Source, ...]]) -> list[Bullet]:
     """Each bullet with other outlets' copies of its articles (`Store.copies_of`) listed
-    right after the article they copy, as sources of their own."""
+    right after the article they copy, as sources of their own.  A copy holds the same words,
+    so it states the fact with the same evidence sentence."""
     if not copies:
         return list(bullets)
+
+    def with_evidence(source: Source) -> tuple[Source, ...]:
+        return (source, *(replace(c, evidence=source.evidence) for c in copies.get(source.id, ())))
+
     return [
-        replace(b, sources=tuple(x for s in b.sources for x in (s, *copies.get(s.id, ()))))
-        for b in bullets
+        replace(b, sources=tuple(x for s in b.sources for x in with_evidence(s))) for b in bullets
     ]
 
 

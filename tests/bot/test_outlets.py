@@ -236,11 +236,11 @@ def test_a_wire_story_from_a_second_outlet_is_counted_and_credited(
     text = render(brief)
     assert f"Harbour Gazette: {HARBOUR.title}" in text
     assert f"Coast Wire: {HARBOUR.title}" in text
-    assert f"[Coast Wire: {HARBOUR.title}]({web.url('/wire/2024/bridge')})" in render(
+    assert f"[Coast Wire: {HARBOUR.title}]({web.url('/wire/2024/bridge')}#:~:text=" in render(
         brief, "markdown"
     )
     sources = [s for b in json.loads(render(brief, "json"))["bullets"] for s in b["sources"]]
-    assert {"id", "title", "url", "outlet"} == set(sources[0])
+    assert {"id", "title", "url", "outlet"} <= set(sources[0])
     assert {"Harbour Gazette", "Coast Wire"} <= {s["outlet"] for s in sources}
     # A summary of the stored article credits both outlets too.
     summary = answer(bare_core, f"summarize {copy.article.id}", Context())
