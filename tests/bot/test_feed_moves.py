@@ -95,10 +95,17 @@ def test_after_a_move_entries_are_still_known_by_their_guid_and_links_still_work
     answer(core, f"feeds add {old}", HERE)
     answer(core, f"feeds add {old}", THERE)  # a second workspace follows the same feed
     count = core.store.count()
-    # Moved, and the entries' links moved too: only their GUIDs say they are the same.
+    # Moved, with new links and an edited text: only their GUIDs say they are the same.
+    fix = "<p>This article was updated on Tuesday with a correction to a quoted figure.</p>"
     moved_entries = [
-        entry(HARBOUR, web, 1, link=web.url("/2024/harbour")),
-        entry(VOLCANO, web, 2, link=web.url("/2024/volcano")),
+        entry(
+            story,
+            web,
+            n,
+            link=web.url(f"/2024/{n}"),
+            content_html=paragraphs_html(story.paragraphs) + fix,
+        )
+        for n, story in ((1, HARBOUR), (2, VOLCANO))
     ]
     new = web.serve("/feeds/wire.xml", rss(web, moved_entries), "application/rss+xml")
     web.redirect("/old.xml", new, 301)
