@@ -192,8 +192,9 @@ def read_feed(content: bytes, content_type: str | None = None) -> ParsedFeed:
     the XML declaration, each only when the bytes agree, then detection), so a feed that
     declares one encoding but is written in another reads correctly, and handed to feedparser
     as UTF-8 (feedparser follows an `application/xml` charset over the declaration, RFC 7303
-    §3).  Raises `bot.charsets.UndecodableText` (a FetchFailed) for text in no recognisable
-    encoding, and ValueError for a document that calls itself a JSON Feed but is not one.
+    §3).  A document `sniff_feed` cannot place is still offered to feedparser (`kind` None),
+    for callers that trust a feed Content-Type (`claims_feed`).  Raises
+    `bot.charsets.UndecodableText` (a FetchFailed) for text in no recognisable encoding.
     """
     kind = sniff_feed(content)
     if kind == "json":

@@ -294,8 +294,9 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
         if fetched.status != 304 and not looks_like_feed(fetched):
             raise FetchFailed("it is not an RSS, Atom or JSON feed any more")
         moved = fetched.permanent_url
-        if moved and normalize_url(moved) != canonical:
-            # Moved for good (and still a feed there): ask the new address from now on.
+        if moved and any(f.url != moved for f in group):
+            # Moved for good (and still a feed there): ask the new address from now on, even
+            # when it is the same feed by its canonical URL (http -> https, www. dropped).
             group = registry.move(group, moved)
             canonical = normalize_url(moved)
         if fetched.status == 304:

@@ -300,3 +300,23 @@ def test_a_moved_feed_keeps_its_counts_and_name(core: Core, web: WebServer, cloc
         before, etag=None, last_modified=None, last_fetched_at=None, next_fetch_at=None
     )
     assert after.name == "Harbour desk" and after.articles_stored == before.articles_stored + 1
+
+
+def test_a_permanent_redirect_to_the_same_feed_by_another_spelling_is_stored_too(
+    core: Core, web: WebServer, clock
+) -> None:
+    """http -> https or a dropped `www.` keep the canonical URL but still cost a hop: the
+    stored URL takes the address the publisher gave (here a dropped tracking parameter)."""
+    body = rss(web, [entry(CHESS, web, 1)])
+    clean = web.serve("/rss", body, "application/rss+xml")
+    tracked = web.serve("/rss?utm_source=newsletter", body, "application/rss+xml")
+    answer(core, f"feeds add {tracked}", HERE)
+    assert only_feed(core).url == tracked
+    web.redirect("/rss?utm_source=newsletter", clean, 301)
+    clock.advance(timedelta(hours=1))
+    [result] = poll(core)
+    assert result.error is None and only_feed(core).url == clean
+    asked = len(web.requests_to("/rss?utm_source=newsletter"))
+    clock.advance(timedelta(hours=1))
+    poll(core)
+    assert len(web.requests_to("/rss?utm_source=newsletter")) == asked
