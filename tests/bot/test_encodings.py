@@ -312,3 +312,19 @@ def test_a_utf16_feed_with_a_bom_is_read(bare_core: Core, web: WebServer) -> Non
     text = feed("greek", "utf-8", "utf-16", web.url("/story/1"))
     url = web.serve("/rss", codecs.BOM_UTF16_LE + text.encode("utf-16-le"), "text/plain")
     one_article(bare_core, run(bare_core, url), "greek", "utf-8")
+
+
+@pytest.mark.parametrize("encoding, article", CASES, ids=IDS)
+def test_a_teaser_entrys_legacy_page_is_decoded(
+    bare_core: Core, web: WebServer, encoding: str, article: str
+) -> None:
+    title, paragraphs = _fits(article, encoding)
+    link = web.serve("/story/1", page(article, encoding, None).encode(encoding), "text/html")
+    teaser = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<item><title>{escape(title)}</title><link>{link}</link>"
+        f"<description>{escape(paragraphs[0][:40])}</description></item></channel></rss>"
+    )
+    url = web.serve("/rss", teaser.encode("utf-8"), "application/rss+xml")
+    one_article(bare_core, run(bare_core, url), article, encoding)
+    assert web.paths() == ["/rss", "/story/1"]
