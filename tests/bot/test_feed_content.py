@@ -400,19 +400,28 @@ def test_briefbot_ingest_reads_feeds_served_as_anything(web: WebServer, tmp_path
         DATABASE_URL=f"sqlite:///{tmp_path / 'b.db'}",
         BRIEFBOT_LOAD_SEEDS="0",
     )
-    done = subprocess.run(
-        [_briefbot(), "ingest", "--no-progress", *urls],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    assert "3 stored, 0 already stored" in done.stdout + done.stderr
+
+    def briefbot(*args: str) -> str:
+        done = subprocess.run(
+            [_briefbot(), *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout + done.stderr
+
+    assert "3 stored, 0 already stored" in briefbot("ingest", "--no-progress", *urls)
+    # The same URLs followed as feeds from chat, then polled.
+    added = briefbot("chat", "--workspace", "slack:T1", f"feeds add {urls[2]}")
+    assert "(Loopback jsonfeed-1.1 desk)" in added
+    serve(web, "jsonfeed-1.1", [CHESS, HARVEST], "blank lines", "text/html")
+    assert "1 new article stored" in briefbot("feeds", "poll")
 
 
 def test_reports_name_every_entry(bare_core: Core, web: WebServer) -> None:
