@@ -678,7 +678,8 @@ class Store:
         permanent redirect (301/308): every article linked to `old_url` is linked to `new_url`
         as well (the old links stay, so nothing that names the old URL breaks), and entry
         GUIDs namespaced by the old URL ("<old> <guid>") are namespaced by the new one, so the
-        entries are still recognised when read from the new address.  Both URLs canonical
+        entries are still recognised when read from the new address (in every table with a
+        `guid` column).  Both URLs canonical
         (`normalize_url`).  Returns how many articles the feed had brought in.
         """
         if old_url == new_url:
@@ -690,15 +691,16 @@ class Store:
             _insert_ignore(
                 conn, article_feeds, [{"article_id": i, "feed_url": new_url} for i in ids]
             )
-            conn.execute(
-                articles.update()
-                .where(func.substr(articles.c.guid, 1, len(old_prefix)) == old_prefix)
-                .values(
-                    guid=literal(new_prefix).concat(
-                        func.substr(articles.c.guid, len(old_prefix) + 1)
-                    )
+            # Every table that keeps entry GUIDs (articles, and any record of copies).
+            for table in metadata.sorted_tables:
+                if "guid" not in table.c:
+                    continue
+                guid = table.c.guid
+                conn.execute(
+                    table.update()
+                    .where(func.substr(guid, 1, len(old_prefix)) == old_prefix)
+                    .values(guid=literal(new_prefix).concat(func.substr(guid, len(old_prefix) + 1)))
                 )
-            )
         return len(ids)
 
     def get(self, article_id: int, *, scope: Scope) -> Article | None:
