@@ -17,7 +17,7 @@ import pytest
 from fakes.web import WebServer
 
 from bot.app import Core
-from bot.commands import ErrorReply, NoticeReply, answer
+from bot.commands import BriefingReply, ErrorReply, NoticeReply, answer
 from bot.digests import Context
 from bot.feeds import FeedRegistry, poll
 from bot.ingest import ingest
@@ -328,3 +328,12 @@ def test_a_teaser_entrys_legacy_page_is_decoded(
     url = web.serve("/rss", teaser.encode("utf-8"), "application/rss+xml")
     one_article(bare_core, run(bare_core, url), article, encoding)
     assert web.paths() == ["/rss", "/story/1"]
+
+
+def test_summarize_reads_a_legacy_page_by_its_http_charset(core: Core, web: WebServer) -> None:
+    body = page("greek", "iso-8859-7", None).encode("iso-8859-7")
+    url = web.serve("/el.html", body, "text/html; charset=iso-8859-7")
+    reply = answer(core, f"summarize {url}", HERE)
+    assert isinstance(reply, BriefingReply), reply
+    shown = " ".join(s.title for b in reply.briefing.bullets for s in b.sources)
+    assert ARTICLES["greek"][0] in shown and "\ufffd" not in shown
