@@ -7,7 +7,8 @@ RFC 7303 §3 (for XML the HTTP charset outranks the XML declaration):
 2. the charset of the HTTP Content-Type;
 3. the document's own declaration: `<?xml … encoding="…"?>`, `<meta charset>` or
    `<meta http-equiv="Content-Type" content="…; charset=…">`;
-4. UTF-8 when the bytes are valid UTF-8;
+4. UTF-8 when the bytes are valid UTF-8, or UTF-8 apart from a few stray bytes among many
+   well-formed multi-byte characters (a page cut mid-character; the strays become U+FFFD);
 5. chardet's detection (its 7.x models tell windows-1252 from the Central-European and
    Cyrillic code pages, where charset-normalizer mistakes French for Croatian).
 
@@ -41,6 +42,8 @@ _HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNO
 _DECLARATION_WINDOW = 4096
 # Share of letters that must be readable for a detected (undeclared) decoding to be accepted.
 _MIN_PRINTABLE = 0.97
+# Well-formed multi-byte UTF-8 characters needed per stray byte to read text as UTF-8 anyway.
+_UTF8_PER_STRAY = 20
 
 
 class UndecodableText(FetchFailed):
@@ -91,7 +94,19 @@ def decode_text(content: bytes, content_type: str | None = None) -> str:
         return content.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    text = _mostly_utf8(content)
+    if text is not None:
+        return text
     return _detect(content)
+
+
+def _mostly_utf8(content: bytes) -> str | None:
+    """UTF-8 text with a few invalid bytes (each becomes U+FFFD), or None when the strays are
+    too many for the well-formed multi-byte characters around them to vouch for UTF-8."""
+    text = content.decode("utf-8", "replace")
+    strays = text.count("\ufffd")
+    multibyte = sum(1 for c in text if ord(c) > 0x7F) - strays
+    return text if multibyte >= _UTF8_PER_STRAY * strays else None
 
 
 def _decode_as(content: bytes, encoding: str | None) -> str | None:

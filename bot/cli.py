@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     feeds = sub.add_parser("feeds", help="feeds new articles come from: add, list, remove, poll")
     feeds_sub = feeds.add_subparsers(dest="feeds_action", metavar="ACTION", parser_class=_Parser)
     feeds_sub.required = True
-    feeds_add = feeds_sub.add_parser("add", help="follow an RSS or Atom feed")
+    feeds_add = feeds_sub.add_parser("add", help="follow an RSS, Atom or JSON feed")
     feeds_add.add_argument("url")
     feeds_add.add_argument("name", nargs="*", help="a display name (default: the feed's title)")
     feeds_sub.add_parser("list", help="every feed: last fetched, articles stored, last error")

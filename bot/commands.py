@@ -401,7 +401,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
     """
     from summarizers.analysis import analyze
 
-    from .ingest import draft_from_html, draft_from_plain, is_url
+    from .ingest import decode_file, draft_from_html, draft_from_plain, is_url
 
     target = request.target.strip()
     count = request.sentences or core.settings.bullets
@@ -418,7 +418,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
         analysis = core.store.analyses([article.id]).get(article.id)
     elif is_url(target):
         fetched = core.fetcher.get(target)
-        draft = draft_from_html(fetched.content, fetched.url, fetched.url)
+        draft = draft_from_html(fetched.content, fetched.url, fetched.url, fetched.content_type)
         title, url, source_id = draft.title, draft.url, 0
         from urllib.parse import urlsplit
 
@@ -438,7 +438,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
         if path.suffix.lower() in {".html", ".htm"}:
             draft = draft_from_html(content, None, path.name)
         else:
-            text = content.decode("utf-8", "replace")
+            text = decode_file(content)
             draft = draft_from_plain(text, path.name, markdown=path.suffix.lower() != ".txt")
         title, url, source_id = draft.title, None, 0
         outlet = draft.source if draft.source != path.name else None

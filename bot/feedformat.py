@@ -6,7 +6,8 @@ byte-order mark, an XML declaration, `<?xml-stylesheet?>` lines, comments, a DOC
 lines.  XML formats are named by their root element (RSS 0.9x/2.0 `<rss>`, RSS 0.90/1.0
 `<rdf:RDF>`, Atom 0.3/1.0 `<feed>`); JSON Feed 1.0/1.1 (https://www.jsonfeed.org/version/1.1/)
 by its `version` URL.  feedparser reads the XML formats; it does not read JSON Feed, so
-`parse_json_feed` maps a JSON Feed onto the same entry keys feedparser produces.
+`parse_json_feed` maps a JSON Feed onto the same entry keys feedparser produces, and
+`read_feed` reads any of them, decoding XML with `bot.charsets` first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .charsets import bom_encoding
+from .charsets import bom_encoding, decode_text
 
 FeedKind = Literal["rss", "rdf", "atom", "json"]
 
@@ -31,6 +32,10 @@ _ROOT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(rss|feed|RDF)\b", re.IGNORECASE)
 _JSON_FEED_VERSION = re.compile(r"^https?://(?:www\.)?jsonfeed\.org/version/1(?:\.\d+)?/?$")
 # How much of the start of a document to examine for its root element.
 _SNIFF_BYTES = 16_384
+# Content types that name a feed (RSS, Atom, RDF, JSON Feed): a document served with one that
+# sniff_feed cannot place (say, stray text before the root) is still offered to feedparser.
+_FEED_TYPE = re.compile(r"rss|atom|rdf|feed\+json", re.IGNORECASE)
+_HTML_START = re.compile(r"<(?:!doctype\s+html|html)\b", re.IGNORECASE)
 
 
 def sniff_feed(content: bytes) -> FeedKind | None:
@@ -151,3 +156,58 @@ def _rfc3339(stamp: str) -> time.struct_time | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).timetuple()
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed read by `read_feed`: `kind` as `sniff_feed` names it (None: not recognised,
+    read on its Content-Type's word), feedparser-shaped `feed` and `entries`, and `bozo`
+    (feedparser found the XML malformed)."""
+
+    kind: FeedKind | None
+    feed: Any
+    entries: list[Any]
+    bozo: bool = False
+
+
+def claims_feed(content: bytes, content_type: str | None) -> bool:
+    """Tell whether `content` is to be read as a feed: its content says so (`sniff_feed`), or
+    its Content-Type names a feed format and the content is not an HTML page.
+
+    The Content-Type alone never decides: a feed served as `text/html` or
+    `application/octet-stream` is a feed, a web page served as `application/rss+xml` is not.
+    """
+    if sniff_feed(content) is not None:
+        return True
+    if not _FEED_TYPE.search(content_type or ""):
+        return False
+    head = _head_text(content)
+    return _HTML_START.search(head[:1024]) is None
+
+
+def read_feed(content: bytes, content_type: str | None = None) -> ParsedFeed:
+    """Read an RSS, RDF, Atom or JSON Feed document (`content_type`: its HTTP Content-Type).
+
+    XML feeds are decoded with `bot.charsets.decode_text` (BOM, then the HTTP charset, then
+    the XML declaration, each only when the bytes agree, then detection), so a feed that
+    declares one encoding but is written in another reads correctly, and handed to feedparser
+    as UTF-8 (feedparser follows an `application/xml` charset over the declaration, RFC 7303
+    §3).  A document `sniff_feed` cannot place is still offered to feedparser (`kind` None),
+    for callers that trust a feed Content-Type (`claims_feed`).  Raises
+    `bot.charsets.UndecodableText` (a FetchFailed) for text in no recognisable encoding.
+    """
+    kind = sniff_feed(content)
+    if kind == "json":
+        parsed = parse_json_feed(content)
+        return ParsedFeed(kind, parsed.feed, parsed.entries)
+    import io
+
+    import feedparser
+
+    text = decode_text(content, content_type).replace("\x00", "")
+    # A file-like object: feedparser would try to open a str or bytes argument as a path.
+    result = feedparser.parse(
+        io.BytesIO(text.encode("utf-8")),
+        response_headers={"content-type": "application/xml; charset=utf-8"},
+    )
+    return ParsedFeed(kind, result.feed, list(result.entries), bool(result.bozo))

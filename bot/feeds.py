@@ -4,6 +4,11 @@ Polling is polite: conditional GETs (ETag / Last-Modified), a User-Agent naming 
 `Retry-After` honoured, exponential backoff on errors, at most one request at a time per host,
 and a little jitter so many feeds do not all fire at the same second.  A feed that fails
 FAILURES_TO_PAUSE times in a row is paused and reported in `feeds list` and in digests.
+
+Feeds that move or end (RFC 9110 §15.4, §15.5.11): a permanent redirect (301/308 on every hop)
+updates the stored URL, so later polls go straight to the new address; a temporary one
+(302/303/307) keeps the old URL; 410 Gone ends the feed at once (paused, with a health line),
+without waiting for FAILURES_TO_PAUSE failures.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import random
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +29,7 @@ from sqlalchemy import select
 
 from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
+from .feedformat import read_feed
 from .fetch import Fetcher, Stopped
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed, copies_phrase
@@ -40,6 +46,8 @@ FAILURES_TO_PAUSE = 5
 MAX_BACKOFF = timedelta(hours=6)
 JITTER = 0.1  # up to 10% of the interval
 MAX_WAIT = timedelta(hours=1)
+# The error recorded for a feed whose publisher answered 410 Gone.
+GONE = "gone (410): the publisher ended this feed"
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ class PollResult:
 FEEDS_HELP = """\
 Feeds: where fresh articles come from. Each is fetched every 30 minutes.
 
-  feeds add <url> [name]   follow an RSS or Atom feed, e.g. `feeds add https://example.com/rss`
+  feeds add <url> [name]   follow an RSS, Atom or JSON feed: `feeds add https://example.com/rss`
   feeds list               every feed: last fetched, articles stored, last error
   feeds remove <id>        stop following a feed (its articles stay)
 """
@@ -195,6 +203,22 @@ class FeedRegistry:
         with self.store.transaction() as conn:
             conn.execute(feeds.update().where(feeds.c.id == feed_id).values(active=0))
 
+    def move(self, group: list[Feed], url: str) -> list[Feed]:
+        """Follow the feed of `group` (rows sharing one canonical URL) at `url` from now on,
+        after a permanent redirect there: every row takes the new URL, and what the old URL
+        brought in stays linked and recognisable (`Store.move_feed`).  Returns the rows as
+        stored now, in the same order."""
+        old, new = normalize_url(group[0].url), normalize_url(url)
+        self.store.move_feed(old, new)
+        with self.store.transaction() as conn:
+            conn.execute(
+                feeds.update()
+                .where(feeds.c.id.in_([f.id for f in group]))
+                .values(url=url, canonical_url=new)
+            )
+        log.info("Feed %s moved for good: %s -> %s", group[0].id, group[0].url, url)
+        return [replace(f, url=url) for f in group]
+
     def record(self, feed: Feed, **values: Any) -> None:
         """Update a feed's state after a fetch."""
         for key in ("last_fetched_at", "next_fetch_at"):
@@ -269,6 +293,14 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
             last_modified=lead.last_modified,
             max_bytes=fetcher.policy.feed_bytes,
         )
+        if fetched.status != 304 and not looks_like_feed(fetched):
+            raise FetchFailed("it is not an RSS, Atom or JSON feed any more")
+        moved = fetched.permanent_url
+        if moved and any(f.url != moved for f in group):
+            # Moved for good (and still a feed there): ask the new address from now on, even
+            # when it is the same feed by its canonical URL (http -> https, www. dropped).
+            group = registry.move(group, moved)
+            canonical = normalize_url(moved)
         if fetched.status == 304:
             record_all(
                 last_fetched_at=now,
@@ -278,15 +310,18 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
                 paused=False,
             )
             return results(not_modified=True)
-        if not looks_like_feed(fetched):
-            raise FetchFailed("it is not an RSS or Atom feed any more")
         stored = duplicates = copies = 0
 
         def known(link: str | None, guid: str | None) -> bool:
             return core.store.share_known(link, guid, scopes, canonical)
 
         for label, outcome in drafts_from_feed(
-            fetched.content, fetched.url, fetcher, known=known, source_name=source_name
+            fetched.content,
+            fetched.url,
+            fetcher,
+            known=known,
+            source_name=source_name,
+            content_type=fetched.content_type,
         ):
             result = store_draft(
                 core.store, label, outcome, core.clock, scopes=scopes, feed=canonical
@@ -312,19 +347,20 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
         return results(error=str(exc))
     except FetchFailed as exc:
         failures = max(f.failures for f in group) + 1
-        paused = failures >= FAILURES_TO_PAUSE
+        gone = exc.status == 410  # the publisher ended it: no point in asking four more times
+        paused = gone or failures >= FAILURES_TO_PAUSE
+        error = GONE if gone else str(exc)
         record_all(
             last_fetched_at=now,
             next_fetch_at=now + backoff(failures, interval, exc.retry_after) + jitter,
             failures=failures,
-            last_error=str(exc),
+            last_error=error,
             paused=paused,
         )
         if paused and not all(f.paused for f in group):
-            log.warning(
-                "Feed %s (%s) paused after %s failures: %s", lead.id, lead.url, failures, exc
-            )
-        return results(error=str(exc), paused=paused)
+            why = "its publisher ended it (410 Gone)" if gone else f"{failures} failures: {error}"
+            log.warning("Feed %s (%s) paused: %s", lead.id, lead.url, why)
+        return results(error=error, paused=paused)
     except Exception as exc:  # a bug must not stop the other feeds
         log.exception("Polling feed %s failed unexpectedly", lead.id)
         record_all(last_fetched_at=now, next_fetch_at=now + interval, last_error=type(exc).__name__)
@@ -436,11 +472,18 @@ def health_line(feeds_: Iterable[Feed]) -> str | None:
         return None
     parts = []
     for feed in bad[:3]:
-        state = "paused" if feed.paused else f"{feed.failures} failure{'s' * (feed.failures > 1)}"
+        state = (
+            _state(feed) if feed.paused else f"{feed.failures} failure{'s' * (feed.failures > 1)}"
+        )
         parts.append(f"{feed.name} ({_short(feed.last_error)}, {state})")
     more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
     noun = "feed" if len(bad) == 1 else "feeds"
     return f"⚠️ {len(bad)} {noun} failing: {'; '.join(parts)}{more}. See `feeds list`."
+
+
+def _state(feed: Feed) -> str:
+    """A paused feed's state: "ended" when its publisher said 410 Gone, else "paused"."""
+    return "ended" if feed.last_error == GONE else "paused"
 
 
 def _short(error: str | None) -> str:
@@ -509,21 +552,29 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         raise UserError(f"Cannot add that feed: {exc}. Nothing was stored.") from None
     if not looks_like_feed(fetched):
         raise UserError(
-            f"{request.url} is a web page, not an RSS or Atom feed. Look for an RSS link on "
-            "the site (often /feed or /rss). Nothing was stored."
+            f"{request.url} is a web page, not an RSS, Atom or JSON feed. Look for an RSS link "
+            "on the site (often /feed or /rss). Nothing was stored."
         )
+    url = request.url
+    if fetched.permanent_url:
+        # Moved for good: follow the new address (and it may be followed here already).
+        url = fetched.permanent_url
+        existing = registry.find(url, context.platform, context.workspace)
+        if existing is not None:
+            raise UserError(
+                f"Already following that feed as #{existing.id} ({existing.name}): "
+                f"it has moved to {url}."
+            )
+    try:
+        title = _feed_title(fetched.content, fetched.content_type)
+    except FetchFailed as exc:
+        raise UserError(f"Cannot add that feed: {exc}. Nothing was stored.") from None
     # Names are stored as plain text: feed titles carry entities and markup.
-    name = (
-        plain_title(request.name)
-        or plain_title(_feed_title(fetched.content))
-        or urlsplit(request.url).netloc
-    )
-    feed = registry.add(
-        request.url, name, context, core.clock.now(), core.settings.feed_interval_minutes
-    )
+    name = plain_title(request.name) or plain_title(title) or urlsplit(url).netloc
+    feed = registry.add(url, name, context, core.clock.now(), core.settings.feed_interval_minutes)
     # Another workspace may follow it already: what it brought in is readable here now.
     earlier = core.store.grant_feed(
-        normalize_url(request.url), workspace_key(context.platform, context.workspace)
+        normalize_url(url), workspace_key(context.platform, context.workspace)
     )
     result = poll_feed(core, feed, fetcher, core.clock.now())
     # A chat user is named by the adapter (a mention); the command line has no user.
@@ -541,10 +592,11 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     return NoticeReply(text, by=by)
 
 
-def _feed_title(content: bytes) -> str | None:
-    import feedparser
+def _feed_title(content: bytes, content_type: str | None = None) -> str | None:
+    """The title an RSS, RDF, Atom or JSON Feed document gives itself (raw), or None.
 
-    return (feedparser.parse(content).feed.get("title") or "").strip() or None
+    Raises FetchFailed when the document's text encoding cannot be recognised."""
+    return (read_feed(content, content_type).feed.get("title") or "").strip() or None
 
 
 def list_text(shown: list[Feed]) -> str:
@@ -554,7 +606,7 @@ def list_text(shown: list[Feed]) -> str:
     lines = []
     for f in shown:
         fetched = f.last_fetched_at.strftime("%Y-%m-%d %H:%M UTC") if f.last_fetched_at else "never"
-        state = "paused" if f.paused else ("ok" if not f.failures else f"failing ×{f.failures}")
+        state = _state(f) if f.paused else ("ok" if not f.failures else f"failing ×{f.failures}")
         error = f" · last error: {f.last_error}" if f.last_error else ""
         copied = f", {copies_phrase(f.articles_copied)}" if f.articles_copied else ""
         lines.append(

@@ -19,10 +19,12 @@ from urllib.parse import urljoin, urlsplit
 from summarizers.analysis import analyze
 from summarizers.text import split_sentences
 
+from .charsets import decode_text
 from .cleaning import clean_body, parse_plain
 from .clock import Clock
 from .dates import parse_date, trusted_published
 from .errors import FetchFailed
+from .feedformat import claims_feed, read_feed, sniff_feed
 from .fetch import Fetched, Fetcher, Stopped
 from .frontmatter import read_front_matter
 from .models import ArticleDraft, IngestReport, IngestResult
@@ -34,11 +36,10 @@ from .walls import REASONS, page_reason, trim_walls, wall_reason
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
-FEED_SUFFIXES = {".xml", ".rss", ".atom"}
+FEED_SUFFIXES = {".xml", ".rss", ".atom", ".json"}
 MAX_BYTES = 5_000_000  # for files on disk; web pages and feeds have their own caps (FetchPolicy)
 # Below this many words a feed entry's own content is a teaser, and the page is fetched.
 FULL_TEXT_WORDS = 150
-_FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.S)
 
 
 def is_url(item: str) -> bool:
@@ -51,14 +52,13 @@ def _host(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def _decode(content: bytes) -> str:
-    content = content.replace(b"\x00", b"")  # NUL is never text; see Store.add
-    for encoding in ("utf-8", "cp1252", "latin-1"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return content.decode("utf-8", "replace")
+def decode_file(content: bytes, content_type: str | None = None) -> str:
+    """Decode a text file or page to text with `bot.charsets.decode_text` (BOM, HTTP charset,
+    declaration, UTF-8, detection); NUL characters, never text, are dropped (see Store.add).
+
+    Raises UndecodableText (a FetchFailed: "… the text encoding cannot be recognised …").
+    """
+    return decode_text(content, content_type).replace("\x00", "")
 
 
 def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> ArticleDraft:
@@ -124,13 +124,21 @@ def _one_line_article(line: str, source: str) -> tuple[str, str, str]:
     return name, line, "one sentence of text: headline taken from the file name"
 
 
-def draft_from_html(html: str | bytes, url: str | None, source: str) -> ArticleDraft:
+def draft_from_html(
+    html: str | bytes, url: str | None, source: str, content_type: str | None = None
+) -> ArticleDraft:
     """Extract the main article of a web page with trafilatura, then clean it.
 
+    A page given as bytes is decoded first (`decode_file`: BOM, the `content_type` charset,
+    `<meta charset>`, UTF-8, detection), so trafilatura never guesses an encoding.
     Raises FetchFailed with the reason when the page holds no article: no text, or a wall,
-    an error page or a section front (bot.walls), e.g. "a cookie consent page, not an article".
+    an error page or a section front (bot.walls), e.g. "a cookie consent page, not an article";
+    UndecodableText when the page's text encoding cannot be recognised.
     """
     import trafilatura
+
+    if isinstance(html, bytes):
+        html = decode_file(html, content_type)
 
     try:
         doc = trafilatura.bare_extraction(
@@ -166,10 +174,11 @@ def html_fragment_text(html: str) -> str:
 
 
 def looks_like_feed(fetched: Fetched) -> bool:
-    """Tell a feed from a web page by content type or by its first element."""
-    kind = fetched.content_type.lower()
-    # Only RSS/Atom content types say "feed"; plain XML and XHTML are judged by their root.
-    return "rss" in kind or "atom" in kind or bool(_FEED_START.match(fetched.content[:2048]))
+    """Tell a feed from a web page by its content (`bot.feedformat.claims_feed`): RSS, RDF,
+    Atom or JSON Feed behind any BOM, declaration, stylesheet line, comment or blank lines,
+    whatever the Content-Type says (`text/xml`, `text/html`, `text/plain`,
+    `application/octet-stream`)."""
+    return claims_feed(fetched.content, fetched.content_type)
 
 
 def drafts_from_feed(
@@ -178,18 +187,24 @@ def drafts_from_feed(
     fetcher: Fetcher,
     known: Callable[[str | None, str | None], bool] | None = None,
     source_name: str | None = None,
+    content_type: str | None = None,
 ) -> Iterator[tuple[str, ArticleDraft | FetchFailed]]:
     """Yield each feed entry as a draft, or as the reason it failed.
+
+    `content` is an RSS, RDF, Atom or JSON Feed document as served (`content_type`: its HTTP
+    Content-Type, whose charset is honoured when the bytes agree), read by
+    `bot.feedformat.read_feed`.  Raises FetchFailed when it is no readable feed, or its text
+    encoding cannot be recognised.
 
     Entries that `known(link, guid)` says are stored are skipped before any page is fetched,
     so re-reading a feed whose dates or GUIDs were edited costs no page downloads. At most
     `fetcher.policy.feed_items` entries are read, and at most `fetcher.policy.feed_pages`
     teaser pages fetched; entries past that are stored from the feed's own text.
     """
-    import feedparser
-
-    parsed = feedparser.parse(content)
+    parsed = read_feed(content, content_type)
     if not parsed.entries:
+        if parsed.kind is None:
+            raise FetchFailed("not an RSS, Atom or JSON feed")
         if parsed.bozo:
             raise FetchFailed("not a readable RSS or Atom feed")
         return
@@ -272,7 +287,8 @@ def _draft_from_entry(
         # The entry is a teaser: the article is on its page.  A page that is not an article
         # (a wall, an error page) leaves the entry's own words.
         try:
-            page = draft_from_html(fetcher.get(link).content, link, source)
+            fetched = fetcher.get(link)
+            page = draft_from_html(fetched.content, link, source, fetched.content_type)
             text = page.text
             title = title or page.title
         except Stopped:
@@ -305,17 +321,22 @@ def iter_drafts(item: str, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDraft
         except FetchFailed as exc:
             yield item, exc
             return
-        if not looks_like_feed(fetched) and len(fetched.content) > policy.page_bytes:
+        feed = looks_like_feed(fetched)
+        if not feed and len(fetched.content) > policy.page_bytes:
             yield item, FetchFailed(f"{item} is larger than {policy.page_bytes / 1_000_000:g} MB")
             return
-        if looks_like_feed(fetched):
+        if feed:
             try:
-                yield from drafts_from_feed(fetched.content, fetched.url, fetcher)
+                yield from drafts_from_feed(
+                    fetched.content, fetched.url, fetcher, content_type=fetched.content_type
+                )
             except FetchFailed as exc:
                 yield item, exc
             return
         try:
-            page = draft_from_html(fetched.content, fetched.url, _host(fetched.url))
+            page = draft_from_html(
+                fetched.content, fetched.url, _host(fetched.url), fetched.content_type
+            )
             # The site's name (og:site_name), or its host.
             yield item, replace(page, outlet=page.source)
         except FetchFailed as exc:
@@ -353,14 +374,14 @@ def _file_drafts(path: Path, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDra
         yield label, exc
         return
     try:
-        if suffix in FEED_SUFFIXES or (
-            suffix not in TEXT_SUFFIXES | HTML_SUFFIXES and _FEED_START.match(content[:2048])
-        ):
+        # A feed by its content (a feed saved as .html too); a .xml/.json that is no feed
+        # is refused by drafts_from_feed with the reason.
+        if suffix in FEED_SUFFIXES or (suffix not in TEXT_SUFFIXES and sniff_feed(content)):
             yield from drafts_from_feed(content, None, fetcher)
         elif suffix in HTML_SUFFIXES:
             yield label, _credited(draft_from_html(content, None, path.name), path.name)
         else:
-            text = _decode(content)
+            text = decode_file(content)
             draft = draft_from_plain(text, path.name, markdown=suffix != ".txt")
             yield label, _credited(draft, path.name)
     except FetchFailed as exc:

@@ -871,6 +871,36 @@ class Store:
             )
             return set(rows.scalars())
 
+    def move_feed(self, old_url: str, new_url: str) -> int:
+        """Carry what a feed brought in from its old canonical URL to its new one, after a
+        permanent redirect (301/308): every article linked to `old_url` is linked to `new_url`
+        as well (the old links stay, so nothing that names the old URL breaks), and entry
+        GUIDs namespaced by the old URL ("<old> <guid>") are namespaced by the new one, so the
+        entries are still recognised when read from the new address (in every table with a
+        `guid` column).  Both URLs canonical
+        (`normalize_url`).  Returns how many articles the feed had brought in.
+        """
+        if old_url == new_url:
+            return 0
+        brought = select(article_feeds.c.article_id).where(article_feeds.c.feed_url == old_url)
+        old_prefix, new_prefix = f"{old_url} ", f"{new_url} "
+        with self.transaction() as conn:
+            ids = conn.execute(brought).scalars().all()
+            _insert_ignore(
+                conn, article_feeds, [{"article_id": i, "feed_url": new_url} for i in ids]
+            )
+            # Every table that keeps entry GUIDs (articles, and any record of copies).
+            for table in metadata.sorted_tables:
+                if "guid" not in table.c:
+                    continue
+                guid = table.c.guid
+                conn.execute(
+                    table.update()
+                    .where(func.substr(guid, 1, len(old_prefix)) == old_prefix)
+                    .values(guid=literal(new_prefix).concat(func.substr(guid, len(old_prefix) + 1)))
+                )
+        return len(ids)
+
     def get(self, article_id: int, *, scope: Scope) -> Article | None:
         """Return the article with this id if `scope` may read it; None otherwise, so a
         caller cannot tell another workspace's article from a missing one."""

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.feedformat import parse_json_feed, sniff_feed
+from bot.charsets import UndecodableText
+from bot.feedformat import claims_feed, parse_json_feed, read_feed, sniff_feed
 
 RSS = b'<rss version="2.0"><channel><title>T</title></channel></rss>'
 
@@ -98,3 +99,57 @@ def test_json_feed_version_1_0_and_bad_documents() -> None:
         parse_json_feed(b'{"version": "2", "items": []}')
     with pytest.raises(ValueError):
         parse_json_feed(b"{broken")
+
+
+ITEM = "<item><title>Café reopens</title><link>https://example.org/1</link></item>"
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "feed"),
+    [
+        (RSS, "application/octet-stream", True),  # content decides
+        (RSS, "text/html; charset=utf-8", True),
+        (b"<!DOCTYPE html><html><body><p>A page</p></body></html>", "application/rss+xml", False),
+        (b"<html><head><title>x</title></head></html>", "application/atom+xml", False),
+        # Stray text before the root: not placed by content, but served as a feed.
+        (b"Notice: undefined index in feed.php\n" + RSS, "application/rss+xml", True),
+        (b"Notice: undefined index in feed.php\n" + RSS, "text/xml", False),
+        (b'{"version": "2", "items": []}', "application/json", False),
+    ],
+)
+def test_claims_feed_judges_by_content_never_by_content_type_alone(
+    content: bytes, content_type: str, feed: bool
+) -> None:
+    assert claims_feed(content, content_type) is feed
+
+
+@pytest.mark.parametrize(
+    ("declared", "written", "content_type"),
+    [
+        ("ISO-8859-1", "utf-8", None),  # declares Latin-1, written in UTF-8
+        ("utf-8", "cp1252", None),  # declares UTF-8, written in windows-1252
+        (None, "cp1252", "text/xml"),  # no declaration at all
+        ("cp1252", "cp1252", "text/xml; charset=windows-1252"),
+    ],
+)
+def test_read_feed_decodes_before_feedparser(
+    declared: str | None, written: str, content_type: str | None
+) -> None:
+    declaration = f' encoding="{declared}"' if declared else ""
+    xml = (
+        f'<?xml version="1.0"{declaration}?><rss version="2.0"><channel>'
+        f"<title>Revue française à Zürich</title>{ITEM * 3}</channel></rss>"
+    )
+    parsed = read_feed(xml.encode(written), content_type)
+    assert parsed.kind == "rss"
+    assert parsed.feed["title"] == "Revue française à Zürich"
+    assert [e["title"] for e in parsed.entries] == ["Café reopens"] * 3
+
+
+def test_read_feed_reads_json_feed_and_refuses_undecodable_xml() -> None:
+    document = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{"id": "1"}]}
+    parsed = read_feed(json.dumps(document).encode())
+    assert parsed.kind == "json" and parsed.feed["title"] == "J" and len(parsed.entries) == 1
+    noise = b'<?xml version="1.0"?><rss><channel><title>' + bytes(range(128, 256)) * 8
+    with pytest.raises(UndecodableText, match="text encoding cannot be recognised"):
+        read_feed(noise)

@@ -59,7 +59,12 @@ def test_adding_a_feed_stores_its_articles_at_once(core: Core, web: WebServer) -
 @pytest.mark.parametrize(
     "path, body, status, why",
     [
-        ("/page", "<html><body><p>Just a page.</p></body></html>", 200, "not an RSS or Atom feed"),
+        (
+            "/page",
+            "<html><body><p>Just a page.</p></body></html>",
+            200,
+            "not an RSS, Atom or JSON feed",
+        ),
         ("/gone", "", 404, "HTTP 404"),
     ],
 )
