@@ -25,9 +25,8 @@ from fakes.discord import (
     FakeDiscord,
 )
 
-from adapters.discord import BriefBot, apply_endpoints, invite_url
+from adapters.discord import BriefBot, invite_url
 from adapters.discord.client import DigestPoster
-from bot.app import build_core
 from bot.config import Settings
 from bot.digests import run_due
 from bot.ledger import Ledger
@@ -51,23 +50,6 @@ def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
         discord_api_url=fake.api_url,
         discord_gateway_url=fake.gateway_url,
     )
-
-
-@pytest.fixture
-async def bot(discord_settings: Settings, fake: FakeDiscord, clock) -> AsyncIterator[BriefBot]:
-    core = build_core(discord_settings, clock)
-    core.store  # noqa: B018 - open and seed before connecting, as `run` does
-    apply_endpoints(discord_settings)
-    client = BriefBot(core, discord_settings)
-    task = asyncio.create_task(client.start(TOKEN))
-    try:
-        await fake.wait_ready()
-        await fake.wait_for(lambda f: f.commands)
-        yield client
-    finally:
-        await client.close()
-        await asyncio.gather(task, return_exceptions=True)
-        await asyncio.to_thread(core.close)
 
 
 def followups(fake: FakeDiscord, interaction: str) -> list:

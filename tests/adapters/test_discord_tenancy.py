@@ -15,9 +15,8 @@ from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, FeedEntry, Story, make_rss
 from fakes.discord import GUILD_ID, MANAGE_CHANNELS, TOKEN, FakeDiscord
 from fakes.web import WebServer
 
-from adapters.discord import BriefBot, apply_endpoints
+from adapters.discord import BriefBot
 from adapters.discord.client import DigestPoster
-from bot.app import build_core
 from bot.config import Settings
 from bot.digests import run_due
 from bot.feeds import poll
@@ -51,23 +50,6 @@ def discord_settings(settings: Settings, fake: FakeDiscord, seeds: bool) -> Sett
         discord_api_url=fake.api_url,
         discord_gateway_url=fake.gateway_url,
     )
-
-
-@pytest.fixture
-async def bot(discord_settings: Settings, fake: FakeDiscord, clock) -> AsyncIterator[BriefBot]:
-    core = build_core(discord_settings, clock)
-    core.store  # noqa: B018 - open and seed before connecting, as `run` does
-    apply_endpoints(discord_settings)
-    client = BriefBot(core, discord_settings)
-    task = asyncio.create_task(client.start(TOKEN))
-    try:
-        await fake.wait_ready()
-        await fake.wait_for(lambda f: f.commands)
-        yield client
-    finally:
-        await client.close()
-        await asyncio.gather(task, return_exceptions=True)
-        await asyncio.to_thread(core.close)
 
 
 def keep(bot: BriefBot, story: Story, guild: str | None) -> int:
