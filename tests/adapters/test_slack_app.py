@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from fakes import HARBOUR, story_html
+from fakes.apps import running_bolt
 from fakes.slack import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -32,7 +33,7 @@ from fakes.slack import (
 from fakes.web import WebServer
 
 import adapters.slack.app as slack_app
-from adapters.slack import EVENTS_PATH, build_app, check_settings, serve_http
+from adapters.slack import EVENTS_PATH, check_settings
 from bot.app import Core, build_core
 from bot.config import Settings
 from bot.errors import BadArgument
@@ -62,18 +63,8 @@ def slack_settings(settings: Settings, fake: FakeSlack) -> Settings:
 @pytest.fixture
 async def bolt(slack_settings: Settings, clock) -> AsyncIterator[str]:
     """Serve the real Bolt app on a free loopback port; yield its events URL."""
-    core = build_core(slack_settings, clock)
-    core.store  # noqa: B018 - open and seed before serving, as `run` does
-    app = build_app(core, slack_settings)
-    bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    server = asyncio.create_task(serve_http(app, "127.0.0.1", 0, bound.set_result))
-    try:
-        port = await asyncio.wait_for(bound, 10)
-        yield f"http://127.0.0.1:{port}{EVENTS_PATH}"
-    finally:
-        server.cancel()
-        await asyncio.gather(server, return_exceptions=True)
-        await asyncio.to_thread(core.close)
+    async with running_bolt(slack_settings, clock) as (url, _):
+        yield url
 
 
 def section_texts(blocks: list[dict]) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.apps import running_bolt
 from fakes.hostile import (
     FORMS,
     hostile_article,
@@ -31,8 +32,7 @@ from fakes.slack import (
     post_signed,
 )
 
-from adapters.slack import EVENTS_PATH, build_app, serve_http
-from bot.app import Core, build_core
+from bot.app import Core
 from bot.config import Settings
 from bot.feeds import poll
 from bot.ingest import ingest
@@ -59,18 +59,8 @@ async def slack(settings: Settings, fake: FakeSlack, clock) -> AsyncIterator[tup
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake.api_url,
     )
-    core = build_core(settings, clock)
-    core.store  # noqa: B018 - open and seed before serving, as `run` does
-    app = build_app(core, settings)
-    bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    server = asyncio.create_task(serve_http(app, "127.0.0.1", 0, bound.set_result))
-    try:
-        port = await asyncio.wait_for(bound, 10)
-        yield f"http://127.0.0.1:{port}{EVENTS_PATH}", core
-    finally:
-        server.cancel()
-        await asyncio.gather(server, return_exceptions=True)
-        await asyncio.to_thread(core.close)
+    async with running_bolt(settings, clock) as running:
+        yield running
 
 
 def posts(fake: FakeSlack) -> list[Any]:

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, FeedEntry, Story, make_rss
+from fakes.apps import running_bolt
 from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, post_signed
 from fakes.web import WebServer
 
-from adapters.slack import EVENTS_PATH, build_app, serve_http
 from adapters.slack.app import DigestPoster
-from bot.app import Core, build_core
+from bot.app import Core
 from bot.config import Settings
 from bot.digests import run_due
 from bot.feeds import poll
@@ -56,18 +56,8 @@ def slack_settings(settings: Settings, fake: FakeSlack, seeds: bool) -> Settings
 @pytest.fixture
 async def app(slack_settings: Settings, clock) -> AsyncIterator[tuple[str, Core]]:
     """The real Bolt app on a free loopback port: its events URL and its core."""
-    core = build_core(slack_settings, clock)
-    core.store  # noqa: B018 - open and seed before serving, as `run` does
-    bolt = build_app(core, slack_settings)
-    bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    server = asyncio.create_task(serve_http(bolt, "127.0.0.1", 0, bound.set_result))
-    try:
-        port = await asyncio.wait_for(bound, 10)
-        yield f"http://127.0.0.1:{port}{EVENTS_PATH}", core
-    finally:
-        server.cancel()
-        await asyncio.gather(server, return_exceptions=True)
-        await asyncio.to_thread(core.close)
+    async with running_bolt(slack_settings, clock) as running:
+        yield running
 
 
 def keep(core: Core, story: Story, team: str | None) -> int:
