@@ -44,7 +44,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
 from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
 from summarizers.analysis import Analysis, analyze
@@ -475,7 +475,16 @@ def _engine_for(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        # An unknown dialect or driver, or one not installed (psycopg is not a dependency).
+        missing = getattr(exc, "name", None) or parsed.drivername
+        raise BadArgument(
+            f"DATABASE_URL {parsed.render_as_string()} needs the database driver {missing!r}, "
+            "which is unknown or not installed (e.g. `pip install psycopg` for "
+            "postgresql+psycopg://)."
+        ) from None
 
 
 class Store:
