@@ -331,8 +331,14 @@ def handle(core: Core, request: Request, context: Context = CLI) -> Reply:
         )
 
 
+# NUL and lone surrogates (invalid UTF-8 read leniently, e.g. from argv or a JSON "\udcff")
+# mean nothing in a command and cannot be stored: topics and feed names would carry them.
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def answer(core: Core, text: str, context: Context = CLI) -> Reply:
-    """Parse and answer one chat command."""
+    """Parse and answer one chat command (NUL characters and lone surrogates dropped first)."""
+    text = _UNREADABLE.sub("", text)
     try:
         request = parse_command(text)
     except UserError as exc:

@@ -30,18 +30,21 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     bindparam,
     create_engine,
     event,
     exists,
+    false,
     func,
     inspect,
     literal,
     select,
     text,
+    true,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
 from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
 from summarizers.analysis import Analysis, analyze
@@ -472,7 +475,16 @@ def _engine_for(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        # An unknown dialect or driver, or one not installed (psycopg is not a dependency).
+        missing = getattr(exc, "name", None) or parsed.drivername
+        raise BadArgument(
+            f"DATABASE_URL {parsed.render_as_string()} needs the database driver {missing!r}, "
+            "which is unknown or not installed (e.g. `pip install psycopg` for "
+            "postgresql+psycopg://)."
+        ) from None
 
 
 class Store:
@@ -617,7 +629,7 @@ class Store:
             # Another writer stored the same words between our check and our insert
             # (possible on PostgreSQL, where the check takes no lock): that copy wins.
             with self.transaction() as conn:
-                found = self._find_same(conn, digest, draft)
+                found = self._find_same(conn, digest, draft, scopes, feed)
                 if found is None:
                     raise
                 return self._settle(conn, found, draft, now, scopes, feed)
@@ -632,7 +644,7 @@ class Store:
         feed: str | None,
     ) -> tuple[Article, str]:
         with self.transaction() as conn:
-            found = self._find_same(conn, digest, draft)
+            found = self._find_same(conn, digest, draft, scopes, feed)
             if found is not None:
                 return self._settle(conn, found, draft, now, scopes, feed)
             values = {
@@ -703,18 +715,30 @@ class Store:
             _insert_ignore(conn, article_feeds, [{"article_id": article_id, "feed_url": feed}])
 
     def _find_same(
-        self, conn: Connection, digest: str, draft: ArticleDraft
+        self,
+        conn: Connection,
+        digest: str,
+        draft: ArticleDraft,
+        scopes: Iterable[str] = (SHARED,),
+        feed: str | None = None,
     ) -> tuple[Article, bool] | None:
-        """The stored article `draft` is (bot.dedupe's rule), and whether by its words."""
+        """The stored article `draft` is (bot.dedupe's rule), and whether by its words.
+
+        The same words are the same article for anyone who brings them.  A GUID or link is
+        only a claim (a feed writes whatever it likes), so it finds only an article `scopes`
+        may be given (`_entitled`): another workspace's article is never theirs by a link.
+        """
+        mine = _entitled(articles.c.id, scopes, feed)
+        my_copy = _entitled(article_copies.c.article_id, scopes, feed)
         if draft.guid:
             row = conn.execute(
-                select(*_ARTICLE_COLUMNS).where(articles.c.guid == draft.guid).limit(1)
+                select(*_ARTICLE_COLUMNS).where((articles.c.guid == draft.guid) & mine).limit(1)
             ).first()
             if row is not None:
                 return _article(row), False
             copy = conn.execute(
                 select(article_copies.c.article_id)
-                .where(article_copies.c.guid == draft.guid)
+                .where((article_copies.c.guid == draft.guid) & my_copy)
                 .limit(1)
             ).first()
             if copy is not None:
@@ -730,13 +754,13 @@ class Store:
         same_link = (articles.c.url == draft.url) | (articles.c.canonical_url == canonical)
         # One link is one article unless one feed gave the entries different GUIDs and texts.
         for row in conn.execute(
-            select(*_ARTICLE_COLUMNS).where(same_link).order_by(articles.c.id).limit(100)
+            select(*_ARTICLE_COLUMNS).where(same_link & mine).order_by(articles.c.id).limit(100)
         ):
             if not same_feed_guids(row.guid, draft.guid) or near_same(row.text, draft.text):
                 return _article(row), False
         # A copy's canonical link is normalize_url(its url): the raw link needs no test.
         copy_link = article_copies.c.canonical_url == canonical
-        for copy in conn.execute(select(article_copies).where(copy_link).limit(100)):
+        for copy in conn.execute(select(article_copies).where(copy_link & my_copy).limit(100)):
             if not same_feed_guids(copy.guid, draft.guid):
                 return self._by_id(conn, copy.article_id), False
         return None
@@ -748,18 +772,29 @@ class Store:
         )
 
     @staticmethod
-    def _known(conn: Connection, url: str | None, guid: str | None) -> tuple[int, Any] | None:
+    def _known(
+        conn: Connection,
+        url: str | None,
+        guid: str | None,
+        scopes: Iterable[str] | None = None,
+        feed: str | None = None,
+    ) -> tuple[int, Any] | None:
         """(article id, the copy row it was found by or None) of a stored article a feed
         entry with this link and GUID is, by bot.dedupe's rules 1 and 3 without the text:
-        the same GUID, or the same link unless the stored GUID is another of the same feed."""
+        the same GUID, or the same link unless the stored GUID is another of the same feed.
+        With `scopes`, only an article they may be given (`_entitled`; `feed`: the entry's)."""
+        mine: Any = true() if scopes is None else _entitled(articles.c.id, scopes, feed)
+        my_copy: Any = (
+            true() if scopes is None else _entitled(article_copies.c.article_id, scopes, feed)
+        )
         if guid:
             found = conn.execute(
-                select(articles.c.id).where(articles.c.guid == guid).limit(1)
+                select(articles.c.id).where((articles.c.guid == guid) & mine).limit(1)
             ).first()
             if found is not None:
                 return found.id, None
             copy = conn.execute(
-                select(article_copies).where(article_copies.c.guid == guid).limit(1)
+                select(article_copies).where((article_copies.c.guid == guid) & my_copy).limit(1)
             ).first()
             if copy is not None:
                 return copy.article_id, copy
@@ -768,13 +803,13 @@ class Store:
             same_link = (articles.c.url == url) | (articles.c.canonical_url == canonical)
             if guid:
                 same_link = same_link & _not_of_feed(articles.c.guid, guid)
-            found = conn.execute(select(articles.c.id).where(same_link).limit(1)).first()
+            found = conn.execute(select(articles.c.id).where(same_link & mine).limit(1)).first()
             if found is not None:
                 return found.id, None
             copy_link = article_copies.c.canonical_url == canonical
             if guid:
                 copy_link = copy_link & _not_of_feed(article_copies.c.guid, guid)
-            copy = conn.execute(select(article_copies).where(copy_link).limit(1)).first()
+            copy = conn.execute(select(article_copies).where(copy_link & my_copy).limit(1)).first()
             if copy is not None:
                 return copy.article_id, copy
         return None
@@ -791,10 +826,15 @@ class Store:
     ) -> bool:
         """Like `knows`; a stored article found is also made readable by `scopes` and linked
         to `feed` (a canonical feed URL), so a feed entry skipped as known still reaches every
-        workspace that follows the feed (a copy found is recorded for those scopes too)."""
+        workspace that follows the feed (a copy found is recorded for those scopes too).
+
+        Only an article `scopes` may be given counts (one they all read already, or one
+        `feed` brought in): another workspace's article with this link or GUID is not known
+        here, since naming a link is not having its words; the entry is read as new.
+        """
         wanted = set(scopes)
         with self.engine.connect() as conn:
-            found = self._known(conn, url, guid)
+            found = self._known(conn, url, guid, wanted, feed)
             if found is None:
                 return False
             article_id, copy = found
@@ -995,6 +1035,24 @@ class Store:
                 select(articles.c.id, articles.c.analysis).where(articles.c.id.in_(wanted))
             ).all()
         return {row.id: Analysis.from_bytes(row.analysis) for row in rows}
+
+
+def _entitled(article_id: Any, scopes: Iterable[str], feed: str | None) -> Any:
+    """SQL condition on an article id column: an article every one of `scopes` (scope keys)
+    reads already, or one `feed` (a canonical feed URL) brought in, whose followers are all
+    entitled to it.  What a link or GUID may find (see `Store._find_same`)."""
+    readers = [
+        exists()
+        .where(article_scopes.c.article_id == article_id)
+        .where(article_scopes.c.scope.in_(sorted({key, SHARED})))
+        for key in set(scopes)
+    ]
+    condition = and_(*readers) if readers else false()
+    if feed:
+        condition = condition | exists().where(
+            article_feeds.c.article_id == article_id, article_feeds.c.feed_url == feed
+        )
+    return condition
 
 
 def _not_of_feed(column: Any, guid: str) -> Any:

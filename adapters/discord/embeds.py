@@ -39,6 +39,7 @@ _SAFE_BULLET = DESCRIPTION_MAX - 200  # one bullet alone never fills an embed
 _ZWSP = "\u200b"
 _MENTION_START = re.compile(r"@|<(?=[#/:])")
 _ESCAPED_BACKTICK = re.compile(r"\\`")
+_WEB_URL = re.compile(r"https?://", re.IGNORECASE)
 
 
 def nobody() -> discord.AllowedMentions:
@@ -97,8 +98,8 @@ def source_link(source: Source) -> str:
     """`[Outlet: title](url)`, or that label in italics when the source has no URL."""
     title = md(shorten(source_label(source), 100)).replace("[", "(").replace("]", ")")
     target = source_url(source)
-    if not target:
-        return f"*{title}*"
+    if not target or not _WEB_URL.match(target):
+        return f"*{title}*"  # only a web address is a link (a stored `url:` may be "@everyone")
     url = target.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
     return f"[{title}]({url})"
 

@@ -47,6 +47,7 @@ _NOTICE_MARKERS = re.compile(r"(?<![^\W_])[*_~]|[*_~](?![^\W_])")
 _LOOKALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
 _QUOTE = re.compile(r"^&gt;", re.MULTILINE)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_WEB_URL = re.compile(r"https?://", re.IGNORECASE)
 
 
 def escape(text: str) -> str:
@@ -90,7 +91,9 @@ def source_link(source: Source) -> str:
     """A source as a mrkdwn link `<url|Outlet: title>` (or that label alone without a URL)."""
     title = literal(shorten(source_label(source), 120)).replace("|", "¦")
     target = source_url(source)
-    if not target:
+    if not target or not _WEB_URL.match(target):
+        # Only a web address is written as a link: `<!channel|…>`, `<@U…|…>` would mention,
+        # and a front-matter `url:` or a feed file's `<link>` is stored as written.
         return f"_{title}_"
     url = target.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
     return f"<{url}|{title}>"

@@ -118,6 +118,19 @@ def test_a_malformed_database_url_is_a_user_error() -> None:
         Store("this is not a url")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "nosuchdb://briefbot:hunter22@db.example/briefbot",  # no such SQLAlchemy dialect
+        "postgresql+nosuchdriver://briefbot:hunter22@db.example/briefbot",  # no such driver
+    ],
+)
+def test_a_database_url_briefbot_cannot_load_is_one_line_without_its_password(url: str) -> None:
+    with pytest.raises(BadArgument, match="DATABASE_URL") as caught:
+        Store(url)
+    assert "hunter22" not in str(caught.value) and "\n" not in str(caught.value)
+
+
 # -- adding ----------------------------------------------------------------------------------
 
 

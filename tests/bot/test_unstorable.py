@@ -19,6 +19,7 @@ TEXT = (
     "Fishing boats returned to the harbour within hours of the announcement. "
     "The port authority said the repairs cost four million euros in total."
 )
+CLEAN = TEXT.replace("\x00", "").replace("\udcff ", "")
 
 
 def run_cli(cwd: Path, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -80,3 +81,36 @@ def test_a_text_file_with_nul_bytes_is_stored_without_them(
     article = report.results[0].article
     assert article is not None, report.results
     assert "\x00" not in article.text + article.title and "Monday" in article.text
+
+
+def test_nul_and_lone_surrogates_in_chat_commands_never_reach_the_store(core, web) -> None:
+    from fakes import FeedEntry, make_rss
+
+    from bot.commands import ArticlesReply, NoticeReply, answer
+    from bot.digests import Context
+
+    here = Context(platform="slack", workspace="T1", channel="C1", user="U1", can_manage=True)
+    url = web.serve(
+        "/rss",
+        make_rss("Quayside", web.url("/"), [FeedEntry("Ferry times", web.url("/p"), CLEAN)]),
+        "application/rss+xml",
+    )
+    for command in (
+        "digest subscribe 08:30 UTC har\x00bour",
+        "digest subscribe 09:30 UTC har\udcffbour",
+        f"feeds add {url} Quay\udcffside\x00 news",
+    ):
+        reply = answer(core, command, here)
+        assert isinstance(reply, NoticeReply), reply
+    assert isinstance(answer(core, "articles ferry\x00\udcff", here), ArticlesReply)
+    db = sqlite3.connect(core.store.engine.url.database)
+    try:
+        for table in ("subscriptions", "feeds"):
+            for row in db.execute(f"SELECT * FROM {table}"):
+                for value in row:
+                    assert not (isinstance(value, str) and "\x00" in value), (table, row)
+        topics = {t for (t,) in db.execute("SELECT topic FROM subscriptions")}
+        assert topics == {"harbour"}
+        assert {n for (n,) in db.execute("SELECT name FROM feeds")} == {"Quayside news"}
+    finally:
+        db.close()
