@@ -572,21 +572,21 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     # Names are stored as plain text: feed titles carry entities and markup.
     name = plain_title(request.name) or plain_title(title) or urlsplit(url).netloc
     feed = registry.add(url, name, context, core.clock.now(), core.settings.feed_interval_minutes)
-    # Another workspace may follow it already: what it brought in is readable here now.
+    # Another workspace may follow it already: what it brought in is readable here now, and
+    # counted as stored here, so the reply does not tell one workspace what another follows.
     earlier = core.store.grant_feed(
         normalize_url(url), workspace_key(context.platform, context.workspace)
     )
     result = poll_feed(core, feed, fetcher, core.clock.now())
     # A chat user is named by the adapter (a mention); the command line has no user.
     by = getattr(context, "user", "") if scoped else ""
+    ready = result.stored + earlier
     text = (
-        f"{'added' if by else 'Added'} feed #{feed.id} ({name}): {result.stored} "
-        f"article{'' if result.stored == 1 else 's'} stored now"
+        f"{'added' if by else 'Added'} feed #{feed.id} ({name}): {ready} "
+        f"article{'' if ready == 1 else 's'} stored now"
         + (f", {copies_phrase(result.copies)}" if result.copies else "")
         + f"; fetched every {feed.interval_minutes} minutes."
     )
-    if earlier:  # another workspace follows it too
-        text += f" Its {earlier} earlier article{'' if earlier == 1 else 's'} can be read here too."
     if result.error:
         text += f" First fetch failed: {result.error}."
     return NoticeReply(text, by=by)

@@ -117,7 +117,7 @@ def test_after_a_move_entries_are_still_known_by_their_guid_and_links_still_work
     # A third workspace that follows the new address is granted what the feed brought in.
     reply = answer(core, f"feeds add {new}", LATER)
     assert isinstance(reply, NoticeReply), reply
-    assert "Its 2 earlier articles can be read here too" in reply.text
+    assert "2 articles stored now" in reply.text
     assert {HARBOUR.title, VOLCANO.title} <= titles_for(core, LATER)
 
 
