@@ -454,7 +454,11 @@ def _remember(core: Core, subscription: Subscription, reply: object) -> None:
     briefing = getattr(reply, "briefing", None)
     if briefing is not None:
         remember(
-            core.store, subscription.platform, subscription.workspace, subscription.channel, briefing
+            core.store,
+            subscription.platform,
+            subscription.workspace,
+            subscription.channel,
+            briefing,
         )
 
 

@@ -63,8 +63,15 @@ def parse_why(words: list[str]) -> WhyRequest:
     """
     from .words import ascii_digits
 
-    number = ascii_digits(words[0].strip()) if len(words) == 1 else ""
-    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= MAX_NUMBER:
+    number = ascii_digits(words[0].strip()) if words else ""
+    if len(words) > 1 and number.isascii() and number.isdigit():
+        raise BadArgument(
+            f"`brief why {number}` takes the bullet number alone: ask for a briefing and its "
+            "reasons separately."
+        )
+    if len(words) != 1 or not (number.isascii() and number.isdigit()):
+        number = "0"
+    if not 1 <= int(number) <= MAX_NUMBER:
         raise BadArgument(
             "Say which bullet: `brief why 2` explains bullet 2 of this channel's last "
             'briefing. To brief on the word "why", quote it: `brief "why"`.'
@@ -72,14 +79,16 @@ def parse_why(words: list[str]) -> WhyRequest:
     return WhyRequest(int(number))
 
 
-def remember(
-    store: Store, platform: str, workspace: str, channel: str, briefing: Briefing
-) -> None:
+def remember(store: Store, platform: str, workspace: str, channel: str, briefing: Briefing) -> None:
     """Keep `briefing` as the channel's last, for `brief why`.  Never raises: a briefing is
     still posted if this write fails (the failure is logged)."""
     try:
         store.save_channel_briefing(
-            platform, workspace, channel, json.dumps(_briefing_dict(briefing)), briefing.generated_at
+            platform,
+            workspace,
+            channel,
+            json.dumps(_briefing_dict(briefing)),
+            briefing.generated_at,
         )
     except Exception:
         log.exception("Could not keep the last briefing of %s channel %s", platform, channel)
