@@ -234,7 +234,9 @@ def why_messages(reply: WhyReply) -> list[Message]:
         DESCRIPTION_MAX - 100,
     )
     embed = _embed(f"Why bullet {reply.number} of {reply.of}", "\n".join(lines))
-    embed.set_footer(text=shorten(f"{reply.title} · {why_stamp(reply)} · {FOOTER}", FOOTER_MAX))
+    # Footers show no markdown, but the title may quote a topic: mentions stay broken.
+    footer = no_mentions(f"{reply.title} · {why_stamp(reply)} · {FOOTER}")
+    embed.set_footer(text=shorten(footer, FOOTER_MAX))
     return [Message(embeds=[embed])]
 
 
