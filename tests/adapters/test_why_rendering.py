@@ -32,8 +32,7 @@ def hostile_why() -> WhyReply:
 def big_why() -> WhyReply:
     evidence = "word " * 400
     sources = tuple(
-        Source(i, f"Report {i} " * 20, f"https://a.test/{i}", "Outlet", evidence)
-        for i in range(60)
+        Source(i, f"Report {i} " * 20, f"https://a.test/{i}", "Outlet", evidence) for i in range(60)
     )
     left = tuple(LeftOut(Source(100 + i, "Other " * 30, None), "reason " * 300) for i in range(60))
     return why(Bullet("fact " * 300, sources, left_out=left))

@@ -248,3 +248,80 @@ def test_a_digest_posted_in_the_channel_counts_as_its_last_briefing(bare_core: C
     reply = answer(bare_core, "brief why 1", here)
     assert isinstance(reply, WhyReply), reply
     assert reply.title == digest.briefing.title and reply.title.startswith("Daily digest")
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_the_command_line_explains_its_last_brief(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    briefbot = str(Path(sys.executable).with_name("briefbot"))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PYTHONIOENCODING"] = "utf-8"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [briefbot, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    none_yet = run("why", "1")
+    assert none_yet.returncode == 2 and "run `brief` first" in none_yet.stderr
+    brief = run("brief", "--bullets", "2")
+    assert brief.returncode == 0, brief.stderr
+    first = next(line for line in brief.stdout.splitlines() if line.startswith("• "))
+
+    why = run("why", "1")
+    assert why.returncode == 0, why.stderr
+    assert why.stdout.startswith("Why bullet 1 of 2")
+    assert f"“{first[2:]}”" in why.stdout  # the bullet's own sentence, as its evidence
+    data = json.loads(run("brief", "why", "2", "--format", "json").stdout)
+    assert (data["bullet"], data["of"]) == (2, 2)
+    assert all(s["evidence"] for s in data["sources"])
+    beyond = run("chat", "brief why 3")
+    assert beyond.returncode == 2 and "1 to 2" in beyond.stderr
+
+
+class ChannelPoster:
+    """Keeps what a scheduled digest would post (or refuses it, like a channel gone)."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.posts: list[object] = []
+
+    async def post(self, subscription, reply, mark) -> str:
+        if self.refuse:
+            raise RuntimeError("channel_not_found")
+        self.posts.append(reply)
+        return f"ts-{len(self.posts)}"
+
+    async def landed(self, subscription, mark):
+        return None
+
+
+@pytest.mark.parametrize("refuse", [False, True])
+def test_a_scheduled_digest_is_the_channels_last_briefing_once_posted(
+    bare_core: Core, clock, refuse: bool
+) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from bot.digests import run_due
+
+    store_council(bare_core)
+    assert not isinstance(answer(bare_core, "digest subscribe 08:30 UTC 2", HERE), ErrorReply)
+    poster = ChannelPoster(refuse)
+    now = clock.advance(timedelta(hours=23, minutes=31))  # 08:31 the next day
+    [outcome] = asyncio.run(run_due(bare_core, {"slack": poster}, now=now))
+    reply = answer(bare_core, "brief why 2", HERE)
+    if refuse:
+        assert outcome.status == "failed"
+        assert isinstance(reply, ErrorReply) and "No briefing" in reply.message
+        return
+    assert outcome.status == "delivered"
+    [digest] = poster.posts
+    assert isinstance(reply, WhyReply), reply
+    assert reply.bullet == digest.briefing.bullets[1]
