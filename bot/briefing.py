@@ -24,7 +24,7 @@ from summarizers.facts import dangles, same_fact
 from summarizers.vectors import TermSpace
 
 from .clock import Clock
-from .models import Article, Briefing, Bullet, Source
+from .models import Article, Briefing, Bullet, LeftOut, Source
 from .scopes import Scope
 from .store import Store
 
@@ -146,8 +146,10 @@ def condense(
     similarity = _article_similarity(analyses) if len(analyses) > 1 else np.ones((1, 1))
     stories = rank_stories(_group(similarity), articles, similarity)
     composer = _Composer(merged, offsets, owner, space, analyses)
-    # Each story's candidates, best first, asked of the summarizer on the story's first turn.
+    # Each story's candidates, best first, asked of the summarizer on the story's first turn
+    # (`picks` keeps them all, for the reasons a report was left out).
     queues: dict[int, list[int]] = {}
+    picks: dict[int, list[int]] = {}
     drafts: list[_Draft] = []
     for story in _slots(len(stories), count, topic):
         if len(drafts) >= count:
@@ -155,12 +157,13 @@ def condense(
         members = stories[story]
         if story not in queues:
             wanted = count + EXTRA_CANDIDATES
-            picks = summarizer.select_many([analyses[m] for m in members], wanted)
-            queues[story] = [int(offsets[members[d]] + i) for d, i in picks]
+            chosen = summarizer.select_many([analyses[m] for m in members], wanted)
+            queues[story] = [int(offsets[members[d]] + i) for d, i in chosen]
+            picks[story] = list(queues[story])
         draft = composer.next_bullet(story, members, queues[story], drafts)
         if draft is not None:
             drafts.append(draft)
-    return _bullets(drafts, stories, articles, merged)
+    return _bullets(drafts, stories, articles, merged, _Reasons(composer, picks))
 
 
 def _slots(stories: int, count: int, topic: bool) -> Iterator[int]:
@@ -190,6 +193,9 @@ class _Composer:
         self.space = space
         self.analyses = analyses
         self.used: set[int] = set()
+        # Why a candidate was passed over, as last decided: "repeat" (with the bullet whose
+        # fact it repeats), "dangling" (no antecedent to join) or "long" (over the cap).
+        self.passed: dict[int, tuple[str, _Draft | None]] = {}
         self._similarity: dict[int, np.ndarray] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
@@ -235,8 +241,8 @@ class _Composer:
             return None
         return f"{previous} {text}", before
 
-    def repeats(self, sentence: int, drafts: Sequence[_Draft]) -> bool:
-        """Does the sentence state a fact some chosen bullet (or its sources) already states?
+    def repeats(self, sentence: int, drafts: Sequence[_Draft]) -> _Draft | None:
+        """The chosen bullet whose fact (or a source's) the sentence states again, if any.
 
         A repeat of the bullet's own sentence from an article the bullet does not yet credit
         (a report grouped into another story) makes that article a source of the bullet.
@@ -248,8 +254,8 @@ class _Composer:
                     credited = {a for a, _ in draft.credits}
                     if article not in credited and self.states(draft.sentence, sentence):
                         draft.credits.append((article, sentence))
-                    return True
-        return False
+                    return draft
+        return None
 
     def next_bullet(
         self, story: int, members: Sequence[int], queue: list[int], drafts: Sequence[_Draft]
@@ -258,17 +264,26 @@ class _Composer:
         first = not any(d.story == story for d in drafts)
         usable = []
         for sentence in queue:
-            if sentence in self.used or self.repeats(sentence, drafts):
+            if sentence in self.used:
+                continue
+            repeated = self.repeats(sentence, drafts)
+            if repeated is not None:
+                self.passed[sentence] = ("repeat", repeated)
                 continue
             if self.continues(sentence, story, drafts):
                 continue
             text = self.text_of(sentence)
             if text is None:
+                self.passed[sentence] = ("dangling", None)
                 continue
             usable.append((sentence, text))
         if not usable:
             return None
         short = [u for u in usable if self.merged.word_counts[u[0]] <= MAX_BULLET_WORDS]
+        if short:
+            for sentence, _ in usable:
+                if self.merged.word_counts[sentence] > MAX_BULLET_WORDS:
+                    self.passed[sentence] = ("long", None)
         usable = short or usable
         if first and len(members) > 1:
             # The event: of the first few candidates, the one the most reports state.
@@ -304,23 +319,61 @@ class _Composer:
         return False
 
 
+@dataclass
+class _Reasons:
+    """Why a report of a story is not among a bullet's sources, from what the composer did."""
+
+    composer: _Composer
+    picks: dict[int, list[int]]  # each story's candidates, best first
+    number: dict[int, int] = field(default_factory=dict)  # id(draft) -> bullet number (1-based)
+
+    def why(self, draft: _Draft, member: int, group: Sequence[_Draft]) -> str:
+        """One line: the report does not state the bullet's fact, and what became of it."""
+        base = "does not state this fact"
+        for other in group:
+            if other is not draft and any(a == member for a, _ in other.credits):
+                return f"{base}; it is a source of bullet {self.number[id(other)]}"
+        owner = self.composer.owner
+        own = [s for s in self.picks.get(draft.story, ()) if int(owner[s]) == member]
+        if not own:
+            return f"{base}; none of its sentences ranked among the story's best"
+        kind, by = self.composer.passed.get(own[0], ("", None))
+        if kind == "repeat" and by is not None:
+            return f"{base}; its best sentence repeats bullet {self.number[id(by)]}"
+        if kind == "long":
+            return f"{base}; its best sentence is over the {MAX_BULLET_WORDS}-word cap"
+        if kind == "dangling":
+            return f"{base}; its best sentence leans on the one before it"
+        return f"{base}; its best sentence ranked below the ones chosen"
+
+
 def _bullets(
     drafts: list[_Draft],
     stories: list[list[int]],
     articles: Sequence[Article],
     merged: Analysis,
+    reasons: _Reasons,
 ) -> list[Bullet]:
-    """Drafts as bullets, grouped by story in story order, with sources, evidence and coverage."""
+    """Drafts as bullets, grouped by story in story order, with sources, evidence, coverage
+    and, for each bullet, the story's reports it leaves out and why."""
     by_story: dict[int, list[_Draft]] = {}
     for draft in drafts:
         by_story.setdefault(draft.story, []).append(draft)
     grouped = any(len(group) > 1 for group in by_story.values())
+    ordered = [d for story in sorted(by_story) for d in by_story[story]]
+    reasons.number.update({id(d): n for n, d in enumerate(ordered, 1)})
     out: list[Bullet] = []
     for story in sorted(by_story):
         group = by_story[story]
         credited = {article for d in group for article, _ in d.credits}
         coverage = tuple(_source(articles[m]) for m in stories[story] if m not in credited)
         for n, draft in enumerate(group):
+            stating = {article for article, _ in draft.credits}
+            left_out = tuple(
+                LeftOut(_source(articles[m]), reasons.why(draft, m, group))
+                for m in stories[story]
+                if m not in stating
+            )
             sources = []
             for rank, (article, sentence) in enumerate(draft.credits):
                 evidence = merged.sentences[draft.start if rank == 0 else sentence]
@@ -332,6 +385,7 @@ def _bullets(
                     sources=tuple(sources),
                     coverage=coverage if n == 0 else (),
                     story=lead.title if grouped and n == 0 else None,
+                    left_out=left_out,
                 )
             )
     return out

@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     brief.add_argument("--summarizer", help=f"one of: {SUMMARIZER_NAMES}")
     brief.add_argument("--format", choices=formats, default="text")
 
+    why = sub.add_parser(
+        "why", help="why bullet N of the last briefing: each source's sentence, what was left out"
+    )
+    why.add_argument("number", help="the bullet's number in the last `briefbot brief`")
+    why.add_argument("--format", choices=formats, default="text")
+
     summarize = sub.add_parser("summarize", help="summarize one article: id, URL or file")
     summarize.add_argument("target", help="a stored article id, a URL, or a .txt/.md/.html file")
     summarize.add_argument("-n", "--sentences", type=int, help="number of sentences (default 5)")
@@ -164,6 +170,8 @@ def _print_reply(reply: object, fmt: str) -> int:
 def _brief(core, args: argparse.Namespace) -> int:
     from .commands import BriefRequest, handle, parse_count, parse_since
 
+    if args.topic and args.topic[0].lower() == "why":  # `briefbot brief why 2`
+        return _explain(core, args.topic[1:], args.format)
     request = BriefRequest(
         topic=" ".join(args.topic).strip() or None,
         bullets=parse_count(str(args.bullets), "bullets") if args.bullets is not None else None,
@@ -171,6 +179,18 @@ def _brief(core, args: argparse.Namespace) -> int:
         summarizer=args.summarizer,
     )
     return _print_reply(handle(core, request), args.format)
+
+
+def _explain(core, words: list[str], fmt: str) -> int:
+    """`briefbot why N` and `briefbot brief why N`: the command line is one channel."""
+    from .commands import handle
+    from .why import parse_why
+
+    return _print_reply(handle(core, parse_why(words)), fmt)
+
+
+def _why(core, args: argparse.Namespace) -> int:
+    return _explain(core, [args.number], args.format)
 
 
 def _summarize(core, args: argparse.Namespace) -> int:
@@ -310,6 +330,7 @@ _COMMANDS = {
     "digest": _digest,
     "feeds": _feeds,
     "brief": _brief,
+    "why": _why,
     "summarize": _summarize,
     "articles": _articles,
     "ingest": _ingest,

@@ -20,6 +20,7 @@ from .errors import BadArgument, UnknownArticle, UserError
 from .feeds import FeedsRequest, handle_feeds, parse_feeds
 from .models import Article, Briefing, Bullet, Source
 from .scopes import Scope
+from .why import WhyReply, WhyRequest, explain, parse_why, remember
 from .words import Word, ascii_digits, split_words
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,13 @@ class HelpRequest:
 
 
 Request = (
-    BriefRequest | SummarizeRequest | ArticlesRequest | HelpRequest | DigestRequest | FeedsRequest
+    BriefRequest
+    | SummarizeRequest
+    | ArticlesRequest
+    | HelpRequest
+    | DigestRequest
+    | FeedsRequest
+    | WhyRequest
 )
 
 
@@ -145,7 +152,7 @@ class ErrorReply:
     message: str
 
 
-Reply = BriefingReply | ArticlesReply | HelpReply | ErrorReply | NoticeReply
+Reply = BriefingReply | ArticlesReply | HelpReply | ErrorReply | NoticeReply | WhyReply
 
 
 def is_public(reply: Reply) -> bool:
@@ -159,6 +166,8 @@ briefbot turns stored news articles into short, sourced bullet briefings.
 Commands:
   brief [topic] [N] [since]   A briefing of N bullets (default 5, at most 20), e.g.
                               `brief ukraine 3` or `brief nato 5 7d` (since: 24h, 7d, 2w, all).
+  brief why N                 Why bullet N of this channel's last briefing: each source's
+                              sentence stating it, and the reports left out and why.
   summarize <id|url> [N]      The key sentences of one article, e.g. `summarize 2`.
   articles [query]            The newest stored articles, e.g. `articles nato`.
   digest subscribe HH:MM [time zone] [topic] [N] [quiet]
@@ -251,6 +260,8 @@ def parse_command(text: str) -> Request:
 def _parse_brief(args: list[Word]) -> Request:
     if [a.text.lower() for a in args] == ["help"] and not args[0].quoted:
         return HelpRequest("brief")
+    if args and args[0].text.lower() == "why" and not args[0].quoted:
+        return parse_why([a.text for a in args[1:]])
     bullets: int | None = None
     since: timedelta | None = None
     window: str | None = None
@@ -358,7 +369,9 @@ def _dispatch(core: Core, request: Request, context: Context) -> Reply:
     # Every read below sees only what this workspace may (bot.scopes); the CLI sees everything.
     scope = context.scope
     if isinstance(request, BriefRequest):
-        return _brief(core, request, scope)
+        return _brief(core, request, context)
+    if isinstance(request, WhyRequest):
+        return explain(core.store, context.platform, context.workspace, context.channel, request)
     if isinstance(request, SummarizeRequest):
         return BriefingReply(summarize_article(core, request, scope))
     if isinstance(request, ArticlesRequest):
@@ -372,8 +385,10 @@ def _dispatch(core: Core, request: Request, context: Context) -> Reply:
     raise BadArgument(f"Unsupported request {type(request).__name__}.")
 
 
-def _brief(core: Core, request: BriefRequest, scope: Scope) -> Reply:
+def _brief(core: Core, request: BriefRequest, context: Context) -> Reply:
     from .briefing import compose_briefing
+
+    scope = context.scope
 
     summarizer = core.summarizer(request.summarizer)
     since: datetime | None = None
@@ -395,6 +410,8 @@ def _brief(core: Core, request: BriefRequest, scope: Scope) -> Reply:
             f"No stored articles{where}{window}. Try another topic, a wider window (`all`), "
             "or `articles` to see what is stored."
         )
+    # The channel's last briefing, for `brief why N`.
+    remember(core.store, context.platform, context.workspace, context.channel, briefing)
     return BriefingReply(briefing)
 
 

@@ -443,7 +443,23 @@ async def _run_one(
             subscription.id,
             key,
         )
+    await asyncio.to_thread(_remember, core, subscription, reply)
     return Outcome(subscription.id, key, "delivered", message_id)
+
+
+def _remember(core: Core, subscription: Subscription, reply: object) -> None:
+    """A posted digest with bullets becomes its channel's last briefing (`brief why N`)."""
+    from .why import remember
+
+    briefing = getattr(reply, "briefing", None)
+    if briefing is not None:
+        remember(
+            core.store,
+            subscription.platform,
+            subscription.workspace,
+            subscription.channel,
+            briefing,
+        )
 
 
 def compose_digest(
@@ -574,6 +590,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
             "Nothing new since the last digest (it is quiet, so it would post nothing).",
             public=False,
         )
+    _remember(core, subscription, reply)
     return reply
 
 

@@ -54,6 +54,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A report of a bullet's story that is not among its sources, and the composer's reason
+    (e.g. "does not state this fact; its best sentence is over the 45-word cap")."""
+
+    source: Source
+    reason: str
+
+
+@dataclass(frozen=True)
 class Bullet:
     """One fact of a briefing, the articles that state it, and the story's other reports."""
 
@@ -64,6 +73,8 @@ class Bullet:
     # The story line (a headline) that opens this bullet's story when a briefing is grouped by
     # story; set on each story's first bullet only.
     story: str | None = None
+    # Every report of the story that is not a source of this bullet, with why (`brief why N`).
+    left_out: tuple[LeftOut, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from .commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from .models import Article, Briefing, Bullet, Source
 from .textfragment import source_url
+from .why import WhyReply
 
 BULLET = "•"
 ELLIPSIS = "…"
@@ -150,6 +151,68 @@ def briefing_markdown(briefing: Briefing) -> str:
     return "\n".join(lines)
 
 
+WHY_NONE_LEFT = "None: every report of this story grouped here states it."
+NO_EVIDENCE = "(the sentence was not recorded)"
+
+
+def why_heading(reply: WhyReply) -> str:
+    """`Why bullet 2 of 5 · Briefing: top stories`."""
+    return f"Why bullet {reply.number} of {reply.of} · {reply.title}"
+
+
+def why_stamp(reply: WhyReply) -> str:
+    """When the explained briefing was made."""
+    return reply.made_at.strftime("%d %b %Y %H:%M %Z").strip()
+
+
+def why_to_dict(reply: WhyReply) -> dict[str, Any]:
+    """`brief why N` as JSON: the bullet, its sources (each with `evidence`, the sentence
+    stating it) and `left_out`: the story's other reports, each a source with a `reason`."""
+    bullet = reply.bullet
+    return {
+        "bullet": reply.number,
+        "of": reply.of,
+        "briefing": {"title": reply.title, "generated_at": reply.made_at.isoformat()},
+        "text": bullet.text,
+        "sources": [_source_dict(s) for s in bullet.sources],
+        "left_out": [{**_source_dict(x.source), "reason": x.reason} for x in bullet.left_out],
+    }
+
+
+def why_text(reply: WhyReply) -> str:
+    """Plain text: the bullet, each source with its sentence, then what was left out and why."""
+    bullet = reply.bullet
+    lines = [why_heading(reply), why_stamp(reply), "", f"{BULLET} {bullet.text}", ""]
+    lines.append(f"Stated by ({len(bullet.sources)}):")
+    for source in bullet.sources:
+        lines.append(f"  {_source_text(source)}")
+        lines.append(f"    “{source.evidence}”" if source.evidence else f"    {NO_EVIDENCE}")
+    lines.append(f"Left out ({len(bullet.left_out)}):" if bullet.left_out else "Left out:")
+    if not bullet.left_out:
+        lines.append(f"  {WHY_NONE_LEFT}")
+    for left in bullet.left_out:
+        lines.append(f"  {_source_text(left.source)}")
+        lines.append(f"    {left.reason}")
+    return "\n".join(lines)
+
+
+def why_markdown(reply: WhyReply) -> str:
+    """Markdown: a heading, the bullet, linked sources with their sentences quoted, and the
+    reports left out with reasons."""
+    bullet = reply.bullet
+    lines = [f"## {_md_escape(why_heading(reply))}", "", f"_{why_stamp(reply)}_", ""]
+    lines += [f"> {_md_escape(bullet.text)}", "", f"**Stated by ({len(bullet.sources)})**", ""]
+    for source in bullet.sources:
+        said = f"“{_md_escape(source.evidence)}”" if source.evidence else NO_EVIDENCE
+        lines.append(f"- {_source_markdown(source)}: {said}")
+    lines += ["", f"**Left out ({len(bullet.left_out)})**", ""]
+    if not bullet.left_out:
+        lines.append(f"- {WHY_NONE_LEFT}")
+    for left in bullet.left_out:
+        lines.append(f"- {_source_markdown(left.source)}: {_md_escape(left.reason)}")
+    return "\n".join(lines)
+
+
 def article_line(article: Article) -> str:
     """One article as `id  date  outlet  title`."""
     when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
@@ -196,6 +259,10 @@ def render(reply: Reply, fmt: str = "text") -> str:
                 indent=2,
             )
         return articles_text(reply)
+    if isinstance(reply, WhyReply):
+        if fmt == "json":
+            return json.dumps(why_to_dict(reply), ensure_ascii=False, indent=2)
+        return why_markdown(reply) if fmt == "markdown" else why_text(reply)
     if isinstance(reply, HelpReply):
         return reply.text
     if isinstance(reply, NoticeReply):

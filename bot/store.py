@@ -216,6 +216,19 @@ article_copies = Table(
     sqlite_with_rowid=False,
 )
 
+# `_migration_channel_briefings`: each channel's last briefing (a `brief` or a digest), as the
+# JSON `bot.why` writes, so `brief why N` can explain its bullets after a restart.  Keyed by
+# platform, workspace and channel: another workspace (scope) never reads it.
+channel_briefings = Table(
+    "channel_briefings",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("briefing", Text, nullable=False),
+    Column("made_at", Text, nullable=False),
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -426,6 +439,11 @@ def _migration_7(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN published_raw TEXT")
 
 
+def _migration_channel_briefings(conn: Connection) -> None:
+    # Idempotent (create_all checks first), so its place among other new migrations is free.
+    metadata.create_all(conn, tables=[channel_briefings])
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -436,6 +454,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_6,
     _migration_7,
     _migration_outlets,
+    _migration_channel_briefings,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -580,6 +599,39 @@ class Store:
         )
         if updated.rowcount == 0:
             conn.execute(meta_table.insert().values(key=key, value=value))
+
+    # -- a channel's last briefing -----------------------------------------------------------
+
+    def save_channel_briefing(
+        self, platform: str, workspace: str, channel: str, briefing: str, made_at: datetime
+    ) -> None:
+        """Keep `briefing` (JSON text, see `bot.why`) as this channel's last, replacing any."""
+        key = (
+            (channel_briefings.c.platform == platform)
+            & (channel_briefings.c.workspace == workspace)
+            & (channel_briefings.c.channel == channel)
+        )
+        with self.transaction() as conn:
+            conn.execute(channel_briefings.delete().where(key))
+            conn.execute(
+                channel_briefings.insert().values(
+                    platform=platform,
+                    workspace=workspace,
+                    channel=channel,
+                    briefing=briefing,
+                    made_at=to_iso(made_at),
+                )
+            )
+
+    def channel_briefing(self, platform: str, workspace: str, channel: str) -> str | None:
+        """This channel's last briefing as saved by `save_channel_briefing`, or None."""
+        statement = select(channel_briefings.c.briefing).where(
+            (channel_briefings.c.platform == platform)
+            & (channel_briefings.c.workspace == workspace)
+            & (channel_briefings.c.channel == channel)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(statement).scalar_one_or_none()
 
     # -- articles ---------------------------------------------------------------------------
 

@@ -396,15 +396,22 @@ def add_commands(client: BriefBot) -> None:
         topic="Words to search for, e.g. ukraine (default: everything)",
         bullets=f"How many bullets (1-{MAX_BULLETS}, default {client.settings.bullets})",
         since="Only articles from the last 24h, 7d, 2w… (default: all)",
+        why="Instead: why bullet N of this channel's last briefing (its sources' sentences)",
     )
     async def brief(
         interaction: discord.Interaction,
         topic: str | None = None,
         bullets: app_commands.Range[int, 1, MAX_BULLETS] | None = None,
         since: str | None = None,
+        why: app_commands.Range[int, 1, 999] | None = None,
     ) -> None:
         if topic and topic.strip().lower() == "help":
             await client.respond(interaction, "help brief", private=True)
+            return
+        if why is not None:
+            # Answered only to the asker, like help; other options make the core say how to ask.
+            extra = _words(topic.strip() if topic else None, bullets, since)
+            await client.respond(interaction, f"brief why {why} {extra}".strip(), private=True)
             return
         # The topic is quoted so that "2024 election" stays a topic, not a bullet count.
         text = "brief " + _words(topic.strip() if topic else None, bullets, since)

@@ -22,8 +22,18 @@ from discord.utils import escape_markdown
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from bot.models import Briefing, Bullet, Source
-from bot.render import COVERED, briefing_stamp, outlet_label, shorten, source_label
+from bot.render import (
+    COVERED,
+    NO_EVIDENCE,
+    WHY_NONE_LEFT,
+    briefing_stamp,
+    outlet_label,
+    shorten,
+    source_label,
+    why_stamp,
+)
 from bot.textfragment import source_url
+from bot.why import WhyReply
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -187,6 +197,50 @@ def briefing_messages(briefing: Briefing) -> list[Message]:
     return messages
 
 
+# Characters of one source's sentence, or one left-out report's reason, in `brief why`.
+WHY_LINE_MAX = 700
+
+
+def why_messages(reply: WhyReply) -> list[Message]:
+    """`brief why N` as one embed: the bullet, each source with the sentence that states it
+    (quoted), and the story's reports left out with the reason; cut between entries, saying
+    how many, to fit the description."""
+    bullet = reply.bullet
+    lines = [f"• {md_shortened(bullet.text, 1000)}", "", f"**Stated by ({len(bullet.sources)})**"]
+
+    def add(items: list[str], budget: int) -> None:
+        for i, item in enumerate(items):
+            if len("\n".join([*lines, item])) > budget:
+                lines.append(f"*and {len(items) - i} more, left out to fit one message*")
+                return
+            lines.append(item)
+
+    add(
+        [
+            f"↳ {source_link(s)}\n> “{md_shortened(s.evidence, WHY_LINE_MAX)}”"
+            if s.evidence
+            else f"↳ {source_link(s)}\n> {NO_EVIDENCE}"
+            for s in bullet.sources
+        ],
+        DESCRIPTION_MAX * 6 // 10,
+    )
+    lines += ["", f"**Left out ({len(bullet.left_out)})**"]
+    if not bullet.left_out:
+        lines.append(WHY_NONE_LEFT)
+    add(
+        [
+            f"• {source_link(x.source)} — {md_shortened(x.reason, WHY_LINE_MAX)}"
+            for x in bullet.left_out
+        ],
+        DESCRIPTION_MAX - 100,
+    )
+    embed = _embed(f"Why bullet {reply.number} of {reply.of}", "\n".join(lines))
+    # Footers show no markdown, but the title may quote a topic: mentions stay broken.
+    footer = no_mentions(f"{reply.title} · {why_stamp(reply)} · {FOOTER}")
+    embed.set_footer(text=shorten(footer, FOOTER_MAX))
+    return [Message(embeds=[embed])]
+
+
 def articles_messages(reply: ArticlesReply) -> list[Message]:
     """The article list as one embed (the command caps it well under the limits)."""
     if not reply.articles:
@@ -217,7 +271,8 @@ def articles_messages(reply: ArticlesReply) -> list[Message]:
 
 
 DISCORD_USAGE = (
-    "`/brief [topic] [bullets] [since]` · `/summarize article:<id|url> [sentences]` · "
+    "`/brief [topic] [bullets] [since]` · `/brief why:N` · "
+    "`/summarize article:<id|url> [sentences]` · "
     "`/articles [query]` · `/help`"
 )
 
@@ -250,6 +305,8 @@ def render(reply: Reply) -> list[Message]:
         return briefing_messages(reply.briefing)
     if isinstance(reply, ArticlesReply):
         return articles_messages(reply)
+    if isinstance(reply, WhyReply):
+        return why_messages(reply)
     if isinstance(reply, HelpReply):
         return help_messages(reply.text)
     if isinstance(reply, NoticeReply):

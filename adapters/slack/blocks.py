@@ -27,8 +27,20 @@ from typing import Any
 
 from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
 from bot.models import Briefing, Bullet, Source
-from bot.render import COVERED, ELLIPSIS, briefing_stamp, outlet_label, shorten, source_label
+from bot.render import (
+    COVERED,
+    ELLIPSIS,
+    NO_EVIDENCE,
+    WHY_NONE_LEFT,
+    briefing_stamp,
+    outlet_label,
+    shorten,
+    source_label,
+    why_heading,
+    why_stamp,
+)
 from bot.textfragment import source_url
+from bot.why import WhyReply
 
 Block = dict[str, Any]
 Message = dict[str, Any]  # keyword arguments for chat.postMessage / response_url
@@ -205,6 +217,65 @@ def briefing_message(briefing: Briefing) -> Message:
     return {"text": _fallback(briefing.title, lines), "blocks": blocks}
 
 
+# Characters of one source's sentence, or one left-out report's reason, shown in `brief why`.
+WHY_LINE_MAX = 1200
+
+
+def why_message(reply: WhyReply) -> Message:
+    """`brief why N`: the bullet, each source with the sentence that states it, and the
+    story's reports left out with the reason; cut (saying how many) to fit one message."""
+    bullet = reply.bullet
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": shorten(plain(f"Why bullet {reply.number} of {reply.of}"), HEADER_MAX),
+                "emoji": True,
+            },
+        },
+        {
+            "type": "context",
+            "elements": [
+                _mrkdwn(_shorten_escaped(f"{reply.title} · {why_stamp(reply)}", CONTEXT_MAX))
+            ],
+        },
+        {"type": "section", "text": _mrkdwn("• " + _shorten_escaped(bullet.text, SECTION_MAX - 2))},
+    ]
+
+    def lines(heading: str, items: list[str], empty: str, budget: int) -> None:
+        """A heading, then one section per item while blocks and text fit `budget`."""
+        blocks.append({"type": "section", "text": _mrkdwn(heading)})
+        if not items:
+            blocks.append({"type": "context", "elements": [_mrkdwn(escape(empty))]})
+        for i, item in enumerate(items):
+            if len(blocks) + 4 > MAX_BLOCKS or _block_chars(blocks) + len(item) > budget:
+                note = f"_and {len(items) - i} more, left out to fit one message._"
+                blocks.append({"type": "context", "elements": [_mrkdwn(note)]})
+                return
+            blocks.append({"type": "section", "text": _mrkdwn(item)})
+
+    stated = [
+        source_link(s)
+        + "\n"
+        + (
+            "“" + _shorten_escaped(s.evidence, WHY_LINE_MAX) + "”"
+            if s.evidence
+            else f"_{NO_EVIDENCE}_"
+        )
+        for s in bullet.sources
+    ]
+    # Sources first: they may use 60% of the text budget, the reports left out the rest.
+    lines(f"*Stated by ({len(bullet.sources)})*", stated, "No source recorded.", 6_000)
+    left = [
+        f"{source_link(x.source)}\n{_shorten_escaped(x.reason, WHY_LINE_MAX)}"
+        for x in bullet.left_out
+    ]
+    lines(f"*Left out ({len(bullet.left_out)})*", left, WHY_NONE_LEFT, TEXT_BUDGET - 200)
+    heading = why_heading(reply)
+    return {"text": _fallback(heading, [f"• {bullet.text}"]), "blocks": blocks}
+
+
 def articles_message(reply: ArticlesReply) -> Message:
     """The article list: one line per article, id first, linked title."""
     if not reply.articles:
@@ -263,8 +334,8 @@ def articles_message(reply: ArticlesReply) -> Message:
 
 
 SLACK_USAGE = (
-    "In Slack: `/brief [topic] [N] [since]`, `/summarize <id|url> [N]`, `/articles [query]`, "
-    "`/brief help`, or mention me: `@briefbot brief ukraine 3`."
+    "In Slack: `/brief [topic] [N] [since]`, `/brief why N`, `/summarize <id|url> [N]`, "
+    "`/articles [query]`, `/brief help`, or mention me: `@briefbot brief ukraine 3`."
 )
 
 
@@ -314,6 +385,8 @@ def render(reply: Reply) -> Message:
         return briefing_message(reply.briefing)
     if isinstance(reply, ArticlesReply):
         return articles_message(reply)
+    if isinstance(reply, WhyReply):
+        return why_message(reply)
     if isinstance(reply, HelpReply):
         return help_message(reply.text)
     if isinstance(reply, NoticeReply):

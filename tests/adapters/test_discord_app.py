@@ -69,7 +69,7 @@ async def test_the_bot_registers_its_commands_in_the_guild(
     names = {c["name"] for c in fake.commands}
     assert {"brief", "summarize", "articles", "help", "digest"} <= names
     brief = next(c for c in fake.commands if c["name"] == "brief")
-    assert {o["name"] for o in brief["options"]} == {"topic", "bullets", "since"}
+    assert {o["name"] for o in brief["options"]} == {"topic", "bullets", "since", "why"}
     assert all(o.get("description") for o in brief["options"])
     assert fake.of("PUT", rf"/guilds/{GUILD_ID}/commands")
 
@@ -88,6 +88,33 @@ async def test_brief_is_deferred_then_followed_by_sourced_embeds(
     assert 1 <= len(bullets) <= 3
     assert "↳" in text and "China" in text  # the sources, under each bullet
     assert not posted[0].payload.get("flags", 0) & EPHEMERAL
+
+
+async def test_brief_why_answers_only_the_asker_with_each_sources_sentence(
+    bot: BriefBot, fake: FakeDiscord
+) -> None:
+    first = await fake.inject_command("brief", {"why": 1})
+    [none_yet] = await fake.wait_for(lambda f: followups(f, first))
+    assert none_yet.payload["flags"] & EPHEMERAL
+    assert "run `/brief` first" in none_yet.payload["content"]
+
+    interaction = await fake.inject_command("brief", {"topic": "ukraine", "bullets": 2})
+    [posted] = await fake.wait_for(lambda f: followups(f, interaction))
+    bullet = next(ln for ln in embed_text(posted).splitlines() if ln.startswith("• "))
+
+    asked = await fake.inject_command("brief", {"why": 1})
+    [reply] = await fake.wait_for(lambda f: followups(f, asked))
+    assert fake.responses(asked)[0].payload == {"type": 5, "data": {"flags": EPHEMERAL}}
+    assert reply.payload["flags"] & EPHEMERAL
+    assert reply.payload["allowed_mentions"]["parse"] == []
+    text = embed_text(reply)
+    assert text.startswith("Why bullet 1 of 2")
+    assert "**Stated by (" in text and "**Left out (" in text
+    assert f"> “{bullet[2:42]}" in text  # the bullet's own words, quoted as its evidence
+
+    beyond = await fake.inject_command("brief", {"why": 3})
+    [error] = await fake.wait_for(lambda f: followups(f, beyond))
+    assert error.payload["flags"] & EPHEMERAL and "1 to 2" in error.payload["content"]
 
 
 async def test_unknown_article_gets_an_ephemeral_error(bot: BriefBot, fake: FakeDiscord) -> None:

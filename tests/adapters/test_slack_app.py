@@ -169,6 +169,36 @@ async def test_brief_help_is_ephemeral_and_names_the_slash_commands(
     assert not fake.of("chat.postMessage")
 
 
+async def test_brief_why_answers_only_the_asker_with_each_sources_sentence(
+    bolt: str, fake: FakeSlack
+) -> None:
+    assert await post_signed(bolt, command_body("/brief", "why 1", fake.response_url())) == 200
+    [none_yet] = await fake.wait_for(lambda f: f.of("response_url"))
+    assert none_yet.payload["response_type"] == "ephemeral"
+    assert "run `/brief` first" in none_yet.payload["text"]
+
+    assert await post_signed(bolt, command_body("/brief", "ukraine 2", fake.response_url())) == 200
+    [posted] = await fake.wait_for(lambda f: f.of("chat.postMessage"))
+    bullet = next(t for t in section_texts(posted.payload["blocks"]) if t.startswith("• "))
+
+    assert await post_signed(bolt, command_body("/brief", "why 1", fake.response_url())) == 200
+    replies = await fake.wait_for(lambda f: f.of("response_url")[1:])
+    payload = replies[0].payload
+    assert payload["response_type"] == "ephemeral"
+    assert payload["blocks"][0]["text"]["text"] == "Why bullet 1 of 2"
+    texts = section_texts(payload["blocks"])
+    assert texts[0] == bullet
+    assert any(t.startswith("*Stated by (") for t in texts)
+    assert any(f"\n“{bullet[2:42]}" in t for t in texts)  # the bullet's words as its evidence
+    assert len(fake.of("chat.postMessage")) == 1  # nothing more in the channel
+
+    # Another channel of the workspace has had no briefing.
+    other = command_body("/brief", "why 1", fake.response_url(), channel="C0OTHER")
+    assert await post_signed(bolt, other) == 200
+    replies = await fake.wait_for(lambda f: f.of("response_url")[2:])
+    assert "No briefing in this channel yet" in replies[0].payload["text"]
+
+
 async def test_articles_list_goes_only_to_the_asker(bolt: str, fake: FakeSlack) -> None:
     assert await post_signed(bolt, command_body("/articles", "", fake.response_url())) == 200
 
