@@ -158,7 +158,7 @@ def main() -> None:
                     results[label][2].extend(len(s.split()) for s in text.splitlines())
         cells = [
             f"{100 * statistics.mean(r1):.2f} / {100 * statistics.mean(r2):.2f}, "
-            f"{statistics.mean(w):.1f} w"
+            f"{statistics.mean(w):.2f} w"
             for r1, r2, w in results.values()
         ]
         print(f"| {name} | {' | '.join(cells)} |")
