@@ -441,3 +441,31 @@ def test_a_storys_first_bullet_is_the_event_most_reports_state(bare_core: Core) 
     assert "31" in bullets[0].text, [b.text for b in bullets]
     assert sorted(s.id for s in bullets[0].sources) == sorted(ids)
     assert sum("31" in b.text for b in bullets) == 1
+
+
+# A lone report whose first sentence (its event) runs past MAX_BULLET_WORDS (45 words).
+LONG_LEDE = (
+    "Northport city council voted on Tuesday night to close the old harbour ferry terminal by "
+    "the end of next year and to spend the eleven million dollars it saves on a new bus route "
+    "along the east shore, ending a ferry service that has run for ninety years."
+)
+FERRY_CLOSURE = [
+    LONG_LEDE,
+    "The vote followed a three-hour public meeting.",
+    "Ferry workers will be offered jobs on the new bus route, the council said.",
+    "The terminal building will be sold.",
+]
+
+
+def test_a_lone_reports_long_lede_leads_when_the_briefing_has_room(bare_core: Core) -> None:
+    assert len(LONG_LEDE.split()) > 45
+    _council(bare_core, "Herald", "Northport to close harbour ferry terminal", FERRY_CLOSURE)
+    # Three bullets give a 90-word budget (BULLET_WORDS = 30 each): the event leads.
+    assert brief(bare_core, bullets=3).bullets[0].text == LONG_LEDE
+
+
+def test_a_long_lede_past_the_briefings_word_budget_gives_way(bare_core: Core) -> None:
+    _council(bare_core, "Herald", "Northport to close harbour ferry terminal", FERRY_CLOSURE)
+    # One bullet has a 30-word budget: a shorter sentence of the report instead.
+    (bullet,) = brief(bare_core, bullets=1).bullets
+    assert bullet.text != LONG_LEDE and len(bullet.text.split()) <= 45
