@@ -139,7 +139,11 @@ class IngestReport:
         parts.append(f"{self.count('duplicate')} already stored")
         failed = [r for r in self.results if r.status == "failed"]
         if failed:
-            reasons = "; ".join(f"{r.item}: {r.reason}" for r in failed[:3])
+            # A reason that already names its item ("<url> cannot be fetched: …") says it once.
+            reasons = "; ".join(
+                r.reason if r.reason.startswith(f"{r.item} ") else f"{r.item}: {r.reason}"
+                for r in failed[:3]
+            )
             more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
             parts.append(f"{len(failed)} failed: {reasons}{more}")
         return ", ".join(parts)

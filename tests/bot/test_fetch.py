@@ -36,6 +36,7 @@ from bot.fetch import (
     is_public,
     resolve,
 )
+from bot.ingest import ingest
 from bot.scopes import OPERATOR
 
 HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1")
@@ -524,3 +525,11 @@ def test_a_poll_stopped_by_close_records_no_failure(core: Core, web: WebServer) 
     [after] = FeedRegistry(core.store).all()
     assert after.failures == 0 and after.last_error is None and after.etag is None
     assert core.store.search("slow page", scope=OPERATOR) == []
+
+
+def test_an_ingest_refusal_names_the_address_once(guarded: Core, web: WebServer) -> None:
+    url = web.url("/private")
+    report = ingest(guarded.store, [url], guarded.clock, guarded.fetcher)
+    assert report.summary().count(url) == 1, report.summary()
+    assert "cannot be fetched" in report.summary()
+    assert web.requests_to("/private") == []
