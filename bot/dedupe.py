@@ -14,6 +14,8 @@ page is fetched), in order:
    re-post).  So entries of one feed that share a link but differ in GUID and text (event
    listings, live blogs, "upcoming" lists) are distinct articles, while the same link from a
    file, a page or another feed (whose GUIDs say nothing about this feed's) is a repeat.
+   An entry with no GUID that shares its link with others of its feed is given one from its
+   title (`bot.ingest.shared_link_guid`), so GUID-less listings keep every entry too.
 
 Anything else is a new article.  A feed that gives the same entry a new GUID on every poll
 still stores it once (rule 2 or 3), though its page may be fetched again to find that out.

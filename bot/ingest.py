@@ -7,6 +7,7 @@ feedparser) are imported only when an item needs them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -222,6 +223,8 @@ def drafts_from_feed(
         label = entry.get("link") or plain_title(entry.get("title")) or f"{source}: entry {number}"
         # GUIDs are only unique within their feed: namespace them by it.
         raw_guid = (entry.get("id") or "").strip()
+        if not raw_guid and links[entry.get("link") or ""] > 1:
+            raw_guid = shared_link_guid(entry)
         guid = f"{normalize_url(feed_url) if feed_url else source} {raw_guid}" if raw_guid else None
         if known is not None and known(entry.get("link"), guid):
             yield label, KNOWN
@@ -236,6 +239,23 @@ def drafts_from_feed(
             yield label, exc
         except Exception as exc:  # one malformed entry must not cost the rest of the feed
             yield label, FetchFailed(f"unreadable entry ({type(exc).__name__})")
+
+
+def shared_link_guid(entry: Any) -> str:
+    """A stand-in GUID for an entry that has none and shares its link with other entries of
+    its feed (an event listing or live blog written without `<guid>`): `title:` and its plain
+    title, else `text:` and a SHA-1 of its own text.
+
+    The title is what a reader tells such entries apart by, and it survives edits to the
+    text, so a re-poll finds the same entry; entries with one title under one link stay one
+    article, and a retitled entry with near-same text is still a repeat (bot.dedupe rule 3).
+    """
+    title = plain_title(entry.get("title"))
+    if title:
+        return f"title:{title}"
+    contents = [c.get("value", "") for c in entry.get("content", [])] + [entry.get("summary", "")]
+    own = plain_text(max(contents, key=len), html=True)
+    return "text:" + hashlib.sha1(own.encode("utf-8")).hexdigest()
 
 
 def entry_outlet(entry: Any) -> str | None:

@@ -154,17 +154,40 @@ def test_a_true_repeat_under_one_link_stays_one_article(
     assert bare_core.store.count() == 2
 
 
-def test_entries_without_guids_that_share_a_link_are_repeats(
+def test_entries_without_guids_that_share_a_link_are_told_apart_by_their_titles(
     bare_core: Core, web: WebServer
 ) -> None:
-    # With no GUID nothing says the second entry is another one: the documented rule.
+    # A GUID-less listing (old RSS 0.9x feeds write no <guid>): one page link, different
+    # headlines and texts.  Each is an entry of its own, never "already stored" on first read.
     link = web.url("/story/1")
     xml = rss_items(
         "No Guid Times",
         [item(HARBOUR.title, link, full(HARBOUR)), item(VOLCANO.title, link, full(VOLCANO))],
     )
     url = web.serve("/rss", xml, "application/rss+xml")
-    assert statuses(run(bare_core, url)) == ["stored", "duplicate"]
+    assert statuses(run(bare_core, url)) == ["stored", "stored"]
+    assert {HARBOUR.title, VOLCANO.title} <= {a.title for a in everything(bare_core)}
+    # Read again: both are known (by their titles), nothing is stored twice.
+    assert run(bare_core, url).summary() == "0 stored, 2 already stored"
+    # The same headline twice under the link, with its text edited: still one entry.
+    edited = full(HARBOUR).replace("</p>", " Officials said more later.</p>", 1)
+    again = rss_items("No Guid Times", [item(HARBOUR.title, link, edited)])
+    web.serve("/rss", again, "application/rss+xml")
+    assert run(bare_core, url).summary() == "0 stored, 1 already stored"
+    assert bare_core.store.count() == 2
+
+
+def test_a_guidless_entry_alone_at_its_link_is_a_repeat_of_the_same_link(
+    bare_core: Core, web: WebServer
+) -> None:
+    # With no GUID and a link of its own, the link is the entry's identity, as before.
+    link = web.url("/story/2")
+    first = rss_items("No Guid Times", [item(HARBOUR.title, link, full(HARBOUR))])
+    url = web.serve("/rss", first, "application/rss+xml")
+    assert run(bare_core, url).summary() == "1 stored, 0 already stored"
+    retitled = rss_items("No Guid Times", [item("A new headline", link, full(VOLCANO))])
+    web.serve("/rss", retitled, "application/rss+xml")
+    assert run(bare_core, url).summary() == "0 stored, 1 already stored"
 
 
 def test_the_same_link_from_another_feed_is_a_repeat_not_a_copy(
