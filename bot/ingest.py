@@ -148,6 +148,9 @@ def draft_from_html(
             with_metadata=True,
             include_comments=False,
             include_tables=False,
+            # Dates from the page's metadata, <time> elements and dated lines only: htmldate's
+            # extensive search takes any year in the text ("built in 1978") for the date.
+            date_extraction_params={"original_date": True, "extensive_search": False},
         )
     except Exception:  # trafilatura raises assorted errors on broken markup
         doc = None
