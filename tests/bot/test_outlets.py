@@ -235,6 +235,50 @@ def wire_feeds(web: WebServer) -> tuple[str, str]:
     )
 
 
+def test_a_wire_story_under_the_second_outlets_own_headline_is_its_copy(
+    bare_core: Core, web: WebServer
+) -> None:
+    # Outlets retitle wire copy and keep its text: the same words under another headline
+    # from another outlet are that outlet's copy, credited and counted, not a second article.
+    gazette = make_rss(
+        "Harbour Gazette",
+        web.url("/gazette/"),
+        [FeedEntry(HARBOUR.title, web.url("/gazette/bridge"), content_html=full(HARBOUR))],
+    )
+    wire = make_rss(
+        "Coast Wire",
+        web.url("/wire/"),
+        [FeedEntry("Bridge open again", web.url("/wire/b"), content_html=full(HARBOUR))],
+    )
+    assert run(bare_core, web.serve("/g.rss", gazette, "application/rss+xml")).summary() == (
+        "1 stored, 0 already stored"
+    )
+    report = run(bare_core, web.serve("/w.rss", wire, "application/rss+xml"))
+    assert report.summary() == "0 stored, 1 another outlet's copy, 0 already stored"
+    assert bare_core.store.count() == 1
+    brief = answer(bare_core, "brief harbour bridge", Context())
+    assert isinstance(brief, BriefingReply), brief
+    assert "Coast Wire: Bridge open again" in render(brief)
+
+
+def test_one_outlets_entries_with_one_text_and_different_headlines_stay_apart(
+    bare_core: Core, web: WebServer
+) -> None:
+    # Within one outlet a shared text under different headlines is not a copy of anything
+    # (listings written from one template): each entry stays its own article.
+    text = full(HARBOUR)
+    feed = make_rss(
+        "Harbour Gazette",
+        web.url("/gazette/"),
+        [
+            FeedEntry("Bridge notice: north lane", web.url("/n/1"), content_html=text, guid="1"),
+            FeedEntry("Bridge notice: south lane", web.url("/n/2"), content_html=text, guid="2"),
+        ],
+    )
+    report = run(bare_core, web.serve("/n.rss", feed, "application/rss+xml"))
+    assert report.summary() == "2 stored, 0 already stored"
+
+
 def test_a_wire_story_from_a_second_outlet_is_counted_and_credited(
     bare_core: Core, web: WebServer
 ) -> None:
