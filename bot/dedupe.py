@@ -9,8 +9,8 @@ page is fetched), in order:
    but when both name their outlet, the outlets differ (compared case-insensitively) and so do
    the links, it is *that outlet's copy* -> recorded as another source of the stored article
    (once per outlet).  The same link is the same publication, whoever's feed carried it.
-   The same text (40 words or more) under another headline from another outlet is that
-   outlet's copy too: outlets retitle wire stories and keep their words.
+   The same text (40 words or more, near-same: a dateline may differ) under another
+   headline from another outlet is that outlet's copy too: outlets retitle wire stories.
 3. **Same link** (raw or normalised, see bot.urls) -> already stored, unless both carry GUIDs
    *of the same feed* that differ and their texts are not near-same (`near_same`: an edited
    re-post).  So entries of one feed that share a link but differ in GUID and text (event

@@ -258,8 +258,8 @@ def storable_draft(draft: ArticleDraft) -> ArticleDraft:
     return dataclasses.replace(draft, **changes) if changes else draft
 
 
-# Another outlet's copy under its own headline: the same text of at least this many words,
-# found by its opening words.
+# Another outlet's copy under its own headline: the same (near-same) text of at least this
+# many words, found by a run of its words.
 COPY_MIN_WORDS = 40
 COPY_PHRASE_WORDS = 12
 
@@ -751,28 +751,29 @@ class Store:
         return None
 
     def _same_text_elsewhere(self, conn: Connection, draft: ArticleDraft) -> Article | None:
-        """A stored article from another outlet with the same text under another headline
-        (a wire story each outlet titles its own way), or None (bot.dedupe rule 2).
+        """A stored article from another outlet with the same text, perhaps lightly edited
+        (`bot.dedupe.near_same`: a dateline or credit line changed), under another headline:
+        a wire story each outlet titles its own way.  None if there is none (bot.dedupe rule 2).
 
         Only texts of at least COPY_MIN_WORDS words count, so short boilerplate shared by
         distinct entries ("Details to follow.") never merges them.  Candidates come from the
-        FTS5 index (the text's opening words as a phrase), so only SQLite looks.
+        FTS5 index (a run of the text's opening words, or of its middle ones, as a phrase), so
+        only SQLite looks.
         """
         words = _WORD.findall(draft.text)
         if not self.is_sqlite or outlet_key(draft.outlet) is None or len(words) < COPY_MIN_WORDS:
             return None
-        phrase = '"' + " ".join(words[:COPY_PHRASE_WORDS]) + '"'
+        middle = len(words) // 2
+        runs = (words[:COPY_PHRASE_WORDS], words[middle : middle + COPY_PHRASE_WORDS])
+        match = " OR ".join('text : "' + " ".join(run) + '"' for run in runs)
         ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20")
-        wanted = content_hash("", draft.text)
         for row in conn.execute(
             select(*_ARTICLE_COLUMNS).where(
-                articles.c.id.in_(ids.bindparams(match=f"text : {phrase}").columns(rowid=Integer))
+                articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
             )
         ):
             theirs = outlet_key(row.outlet)
-            if theirs not in (None, outlet_key(draft.outlet)) and (
-                content_hash("", row.text) == wanted
-            ):
+            if theirs not in (None, outlet_key(draft.outlet)) and near_same(row.text, draft.text):
                 return _article(row)
         return None
 

@@ -256,9 +256,21 @@ def test_a_wire_story_under_the_second_outlets_own_headline_is_its_copy(
     report = run(bare_core, web.serve("/w.rss", wire, "application/rss+xml"))
     assert report.summary() == "0 stored, 1 another outlet's copy, 0 already stored"
     assert bare_core.store.count() == 1
+    # A third outlet puts its own dateline on the same words: its copy too.
+    paragraphs = ("NORTHPORT (Bay Agency) - " + HARBOUR.paragraphs[0], *HARBOUR.paragraphs[1:])
+    dated = full(Story(HARBOUR.title, paragraphs))
+    bay = make_rss(
+        "Bay News",
+        web.url("/bay/"),
+        [FeedEntry("Harbour crossing back in use", web.url("/bay/x"), content_html=dated)],
+    )
+    report = run(bare_core, web.serve("/b.rss", bay, "application/rss+xml"))
+    assert report.summary() == "0 stored, 1 another outlet's copy, 0 already stored"
+    assert bare_core.store.count() == 1
     brief = answer(bare_core, "brief harbour bridge", Context())
     assert isinstance(brief, BriefingReply), brief
     assert "Coast Wire: Bridge open again" in render(brief)
+    assert "Bay News: Harbour crossing back in use" in render(brief)
 
 
 def test_one_outlets_entries_with_one_text_and_different_headlines_stay_apart(
