@@ -131,6 +131,42 @@ def test_a_live_blog_keeps_every_update_and_reads_no_shared_page(
     assert "lost power at noon" in by_title(core, updates[2][0]).text
 
 
+CONSENT_PAGE = (
+    "<!DOCTYPE html><html><head><title>Harbour Times</title></head><body><div class='gdpr'>"
+    "<h2>Your choices about cookies</h2><p>We and our partners use cookies on your device to "
+    "personalise ads and measure audiences. Select Accept to agree, or manage your "
+    "preferences.</p><button>Accept</button></div></body></html>"
+)
+
+
+def test_feeds_add_accounts_for_every_entry(core: Core, web: WebServer) -> None:
+    # Every entry of the first fetch is in the reply: stored, already stored, or not stored
+    # with its reason (an entry with no text whose page is a wall), never left out.
+    walled = web.serve("/walled", CONSENT_PAGE)
+    known = web.url("/story/harbour")
+    assert (
+        run(
+            core,
+            web.serve(
+                "/one.rss", rss_items("Harbour Times", [item(HARBOUR.title, known, full(HARBOUR))])
+            ),
+        ).summary()
+        == "1 stored, 0 already stored"
+    )
+    xml = rss_items(
+        "Harbour Times",
+        [
+            item(HARBOUR.title, known, full(HARBOUR)),
+            item(VOLCANO.title, web.url("/story/volcano"), full(VOLCANO)),
+            item("Ferry timetable changes", walled, ""),
+        ],
+    )
+    reply = answer(core, f"feeds add {web.serve('/all.rss', xml, 'application/rss+xml')}", A)
+    assert isinstance(reply, NoticeReply), reply
+    assert "1 article stored now, 1 already stored, 1 not stored (" in reply.text
+    assert f"{walled}: the entry has no text of its own and its page is a cookie" in reply.text
+
+
 def test_a_true_repeat_under_one_link_stays_one_article(
     bare_core: Core, web: WebServer, clock
 ) -> None:
