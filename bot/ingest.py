@@ -107,15 +107,25 @@ def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> Artic
 HEADLINE_CHARS = 150
 
 
+def first_sentence_headline(text: str) -> str:
+    """A headline made from the first sentence of `text` (no closing full stop), cut at a
+    word to about HEADLINE_CHARS characters with an ellipsis; "" for a text without words."""
+    sentences = split_sentences(plain_title(text.split("\n", 1)[0]))
+    if not sentences:
+        return ""
+    headline = sentences[0].removesuffix(".")  # headlines end without a full stop
+    if len(headline) > HEADLINE_CHARS:
+        headline = headline[:HEADLINE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return headline
+
+
 def _one_line_article(line: str, source: str) -> tuple[str, str, str]:
     """(headline, body, note) for an article whose whole text is `line` (body "" if the line
     is page furniture)."""
     line = clean_body(line)  # a lone "Advertisement" is still no article
     sentences = split_sentences(line)
     if len(sentences) > 1:
-        headline = sentences[0].removesuffix(".")  # headlines end without a full stop
-        if len(headline) > HEADLINE_CHARS:
-            headline = headline[:HEADLINE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        headline = first_sentence_headline(line)
         # The first sentence stays in the body too: it is the lede a summary may need.
         return headline, line, "one line of text: headline taken from its first sentence"
     if not line:
@@ -163,7 +173,7 @@ def draft_from_html(
     if not body.strip():
         raise FetchFailed("no article text found in the page")
     return ArticleDraft(
-        title=title or (url or source),
+        title=title or first_sentence_headline(body) or url or source,
         text=body,
         source=plain_title(doc.sitename if doc is not None else "") or plain_title(source),
         url=url,
@@ -324,7 +334,9 @@ def _draft_from_entry(
     if not text.strip():
         raise FetchFailed(f"the entry has no text of its own and {page_failure}")
     return ArticleDraft(
-        title=title or (link or "Untitled"),
+        # An untitled entry (RSS and JSON Feed titles are optional; microblog feeds have
+        # none) is headed by its first sentence, as a reader would name it, not by its link.
+        title=title or first_sentence_headline(text) or link or "Untitled",
         text=text,
         source=source,
         url=link,
