@@ -220,3 +220,39 @@ def test_a_short_news_brief_about_a_missing_page_is_not_an_error_page() -> None:
         "harbour wall, which may have moved to the national archive decades ago."
     )
     assert wall_reason("Harbour plans missing", brief) is None
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        # Typographic apostrophes, as CMSs write them, read like straight ones.
+        (
+            "Sorry\nWe can\u2019t find the page you\u2019re looking for. Try a search instead.",
+            "error",
+        ),
+        (
+            "This article is no longer available\n"
+            "The content you requested has expired or been withdrawn.",
+            "error",
+        ),
+        (
+            "Tax plan unveiled\nThe finance minister unveiled a new tax plan on Monday.\n"
+            "To read this article, you need a digital subscription.\nChoose your plan",
+            "paywall",
+        ),
+        (
+            "Please wait while we verify you are not a robot\nThis may take a few seconds.",
+            "browser",
+        ),
+    ],
+)
+def test_walls_in_other_words_are_known(text: str, kind: str) -> None:
+    assert wall_reason("Velden Daily", text) == REASONS[kind]
+
+
+def test_a_noscript_notice_that_says_js_is_a_browser_check() -> None:
+    html = (
+        "<html><head><title>Velden Daily</title></head><body><noscript><div>Activate JS to "
+        "view this site.</div></noscript><div id='app'></div></body></html>"
+    )
+    assert page_reason(html, "Activate JS to view this site.") == REASONS["browser"]
