@@ -9,11 +9,15 @@ page is fetched), in order:
    but when both name their outlet, the outlets differ (compared case-insensitively) and so do
    the links, it is *that outlet's copy* -> recorded as another source of the stored article
    (once per outlet).  The same link is the same publication, whoever's feed carried it.
+   The same text (40 words or more, near-same: a dateline may differ) under another
+   headline from another outlet is that outlet's copy too: outlets retitle wire stories.
 3. **Same link** (raw or normalised, see bot.urls) -> already stored, unless both carry GUIDs
    *of the same feed* that differ and their texts are not near-same (`near_same`: an edited
    re-post).  So entries of one feed that share a link but differ in GUID and text (event
    listings, live blogs, "upcoming" lists) are distinct articles, while the same link from a
    file, a page or another feed (whose GUIDs say nothing about this feed's) is a repeat.
+   An entry with no GUID that shares its link with others of its feed is given one from its
+   title (`bot.ingest.shared_link_guid`), so GUID-less listings keep every entry too.
 
 Anything else is a new article.  A feed that gives the same entry a new GUID on every poll
 still stores it once (rule 2 or 3), though its page may be fetched again to find that out.

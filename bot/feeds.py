@@ -69,6 +69,8 @@ class PollResult:
     stored: int = 0
     duplicates: int = 0
     copies: int = 0  # other outlets' copies of stored articles, recorded as their sources
+    failed: int = 0  # entries that could not be stored (no text, a walled page…)
+    failure: str | None = None  # the first of them: "<entry>: <reason>"
     not_modified: bool = False
     error: str | None = None
     paused: bool = False
@@ -310,7 +312,8 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
                 paused=False,
             )
             return results(not_modified=True)
-        stored = duplicates = copies = 0
+        stored = duplicates = copies = failed = 0
+        failure: str | None = None
 
         def known(link: str | None, guid: str | None) -> bool:
             return core.store.share_known(link, guid, scopes, canonical)
@@ -329,6 +332,10 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
             stored += result.status == "stored"
             duplicates += result.status == "duplicate"
             copies += result.status == "copy"
+            if result.status == "failed":
+                failed += 1
+                failure = failure or f"{result.item}: {result.reason}"
+                log.info("Feed %s: entry not stored: %s: %s", lead.id, result.item, result.reason)
         for feed in group:
             registry.record(
                 feed,
@@ -342,7 +349,9 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
                 articles_stored=feed.articles_stored + stored,
                 articles_copied=feed.articles_copied + copies,
             )
-        return results(stored=stored, duplicates=duplicates, copies=copies)
+        return results(
+            stored=stored, duplicates=duplicates, copies=copies, failed=failed, failure=failure
+        )
     except Stopped as exc:  # briefbot is stopping: not the feed's fault, nothing recorded
         return results(error=str(exc))
     except FetchFailed as exc:
@@ -525,6 +534,10 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         copies = sum(r.copies for r in results)
         if copies:
             text += f", {copies_phrase(copies)}"
+        dropped = [r for r in results if r.failed]
+        if dropped:
+            count = sum(r.failed for r in dropped)
+            text += f", {count} not stored (e.g. {dropped[0].failure})"
         if failed:
             text += "; failing: " + ", ".join(f"{r.name} ({r.error})" for r in failed)
         return NoticeReply(text + ".", public=False)
@@ -585,6 +598,8 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         f"{'added' if by else 'Added'} feed #{feed.id} ({name}): {ready} "
         f"article{'' if ready == 1 else 's'} stored now"
         + (f", {copies_phrase(result.copies)}" if result.copies else "")
+        + (f", {result.duplicates} already stored" if result.duplicates else "")
+        + (f", {result.failed} not stored ({result.failure})" if result.failed else "")
         + f"; fetched every {feed.interval_minutes} minutes."
     )
     if result.error:

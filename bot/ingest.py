@@ -7,6 +7,7 @@ feedparser) are imported only when an item needs them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -106,15 +107,25 @@ def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> Artic
 HEADLINE_CHARS = 150
 
 
+def first_sentence_headline(text: str) -> str:
+    """A headline made from the first sentence of `text` (no closing full stop), cut at a
+    word to about HEADLINE_CHARS characters with an ellipsis; "" for a text without words."""
+    sentences = split_sentences(plain_title(text.split("\n", 1)[0]))
+    if not sentences:
+        return ""
+    headline = sentences[0].removesuffix(".")  # headlines end without a full stop
+    if len(headline) > HEADLINE_CHARS:
+        headline = headline[:HEADLINE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return headline
+
+
 def _one_line_article(line: str, source: str) -> tuple[str, str, str]:
     """(headline, body, note) for an article whose whole text is `line` (body "" if the line
     is page furniture)."""
     line = clean_body(line)  # a lone "Advertisement" is still no article
     sentences = split_sentences(line)
     if len(sentences) > 1:
-        headline = sentences[0].removesuffix(".")  # headlines end without a full stop
-        if len(headline) > HEADLINE_CHARS:
-            headline = headline[:HEADLINE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        headline = first_sentence_headline(line)
         # The first sentence stays in the body too: it is the lede a summary may need.
         return headline, line, "one line of text: headline taken from its first sentence"
     if not line:
@@ -147,6 +158,9 @@ def draft_from_html(
             with_metadata=True,
             include_comments=False,
             include_tables=False,
+            # Dates from the page's metadata, <time> elements and dated lines only: htmldate's
+            # extensive search takes any year in the text ("built in 1978") for the date.
+            date_extraction_params={"original_date": True, "extensive_search": False},
         )
     except Exception:  # trafilatura raises assorted errors on broken markup
         doc = None
@@ -159,7 +173,7 @@ def draft_from_html(
     if not body.strip():
         raise FetchFailed("no article text found in the page")
     return ArticleDraft(
-        title=title or (url or source),
+        title=title or first_sentence_headline(body) or url or source,
         text=body,
         source=plain_title(doc.sitename if doc is not None else "") or plain_title(source),
         url=url,
@@ -222,6 +236,8 @@ def drafts_from_feed(
         label = entry.get("link") or plain_title(entry.get("title")) or f"{source}: entry {number}"
         # GUIDs are only unique within their feed: namespace them by it.
         raw_guid = (entry.get("id") or "").strip()
+        if not raw_guid and links[entry.get("link") or ""] > 1:
+            raw_guid = shared_link_guid(entry)
         guid = f"{normalize_url(feed_url) if feed_url else source} {raw_guid}" if raw_guid else None
         if known is not None and known(entry.get("link"), guid):
             yield label, KNOWN
@@ -236,6 +252,23 @@ def drafts_from_feed(
             yield label, exc
         except Exception as exc:  # one malformed entry must not cost the rest of the feed
             yield label, FetchFailed(f"unreadable entry ({type(exc).__name__})")
+
+
+def shared_link_guid(entry: Any) -> str:
+    """A stand-in GUID for an entry that has none and shares its link with other entries of
+    its feed (an event listing or live blog written without `<guid>`): `title:` and its plain
+    title, else `text:` and a SHA-1 of its own text.
+
+    The title is what a reader tells such entries apart by, and it survives edits to the
+    text, so a re-poll finds the same entry; entries with one title under one link stay one
+    article, and a retitled entry with near-same text is still a repeat (bot.dedupe rule 3).
+    """
+    title = plain_title(entry.get("title"))
+    if title:
+        return f"title:{title}"
+    contents = [c.get("value", "") for c in entry.get("content", [])] + [entry.get("summary", "")]
+    own = plain_text(max(contents, key=len), html=True)
+    return "text:" + hashlib.sha1(own.encode("utf-8")).hexdigest()
 
 
 def entry_outlet(entry: Any) -> str | None:
@@ -301,7 +334,9 @@ def _draft_from_entry(
     if not text.strip():
         raise FetchFailed(f"the entry has no text of its own and {page_failure}")
     return ArticleDraft(
-        title=title or (link or "Untitled"),
+        # An untitled entry (RSS and JSON Feed titles are optional; microblog feeds have
+        # none) is headed by its first sentence, as a reader would name it, not by its link.
+        title=title or first_sentence_headline(text) or link or "Untitled",
         text=text,
         source=source,
         url=link,

@@ -274,6 +274,12 @@ def storable_draft(draft: ArticleDraft) -> ArticleDraft:
     return dataclasses.replace(draft, **changes) if changes else draft
 
 
+# Another outlet's copy under its own headline: the same (near-same) text of at least this
+# many words, found by a run of its words.
+COPY_MIN_WORDS = 40
+COPY_PHRASE_WORDS = 12
+
+
 def content_hash(title: str, body: str) -> str:
     """Fingerprint an article's words, ignoring case, spacing and punctuation."""
     words = " ".join(_WORD.findall(f"{title}\n{body}".casefold()))
@@ -800,6 +806,9 @@ class Store:
         ).first()
         if row is not None:
             return _article(row), True
+        wire = self._same_text_elsewhere(conn, draft)
+        if wire is not None:
+            return wire, True
         if not draft.url:
             return None
         canonical = normalize_url(draft.url)
@@ -815,6 +824,33 @@ class Store:
         for copy in conn.execute(select(article_copies).where(copy_link & my_copy).limit(100)):
             if not same_feed_guids(copy.guid, draft.guid):
                 return self._by_id(conn, copy.article_id), False
+        return None
+
+    def _same_text_elsewhere(self, conn: Connection, draft: ArticleDraft) -> Article | None:
+        """A stored article from another outlet with the same text, perhaps lightly edited
+        (`bot.dedupe.near_same`: a dateline or credit line changed), under another headline:
+        a wire story each outlet titles its own way.  None if there is none (bot.dedupe rule 2).
+
+        Only texts of at least COPY_MIN_WORDS words count, so short boilerplate shared by
+        distinct entries ("Details to follow.") never merges them.  Candidates come from the
+        FTS5 index (a run of the text's opening words, or of its middle ones, as a phrase), so
+        only SQLite looks.
+        """
+        words = _WORD.findall(draft.text)
+        if not self.is_sqlite or outlet_key(draft.outlet) is None or len(words) < COPY_MIN_WORDS:
+            return None
+        middle = len(words) // 2
+        runs = (words[:COPY_PHRASE_WORDS], words[middle : middle + COPY_PHRASE_WORDS])
+        match = " OR ".join('text : "' + " ".join(run) + '"' for run in runs)
+        ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20")
+        for row in conn.execute(
+            select(*_ARTICLE_COLUMNS).where(
+                articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
+            )
+        ):
+            theirs = outlet_key(row.outlet)
+            if theirs not in (None, outlet_key(draft.outlet)) and near_same(row.text, draft.text):
+                return _article(row)
         return None
 
     @staticmethod

@@ -75,6 +75,7 @@ _VOCABULARY = {
         r"become a (?:member|subscriber)|membership",
         r"unlimited (?:digital )?access|full access",
         r"(?:continue|keep) reading|read the (?:full|rest|whole)",
+        r"(?:read|unlock|access) (?:this|the) (?:article|story)",
         r"free trial|introductory offer|special offer",
         r"cancel (?:at )?any ?time|cancel online",
         r"premium|members?[- ]only|exclusive (?:to|for) (?:subscribers|members)",
@@ -82,7 +83,7 @@ _VOCABULARY = {
         "~" r"journalism",
     ),
     "browser": (
-        r"java ?script",
+        r"java ?script|js",
         r"browsers?",
         r"ad[- ]?block(?:er|ers|ing)?",
         "~" r"(?:enable|turn on|activate|allow|disable|turn off|whitelist|allowlist)",
@@ -91,22 +92,25 @@ _VOCABULARY = {
         r"(?:update|upgrade) (?:your )?browser|another browser|supported browser",
         r"(?:reload|refresh) (?:the|this) page",
         r"checking (?:your|the|if) (?:browser|connection)|security (?:check|verification)",
-        r"(?:are|you're|you are) (?:a )?(?:human|robot)|captcha|redirect(?:ed|ing)?",
+        r"(?:are|you're|you are)(?: not)? (?:a )?(?:human|robot)|captcha|redirect(?:ed|ing)?",
     ),
     "error": (
         r"not found|page not found",
         "~" r"404|410|500|503",
         r"(?:does not|doesn't|no longer|did not) exists?",
-        r"(?:been|was|were) (?:moved|removed|deleted|renamed)",
+        r"(?:been|was|were|has|have) (?:moved|removed|deleted|renamed|withdrawn|taken down)",
+        r"(?:page|content|article|story|link) you (?:requested|wanted|were looking for)",
         r"(?:broken|mistyped|incorrect|outdated) (?:link|url|address)",
         r"(?:link|url|address) (?:you )?(?:followed|clicked|typed|entered)",
-        "~" r"home ?page",
+        "~" r"(?:home|front) ?page",
+        r"(?:go|head|get|return) (?:back )?to (?:the|our) (?:home|front) ?page",
         r"something went wrong",
         "~" r"error",
         r"try (?:again|a search|searching)|search (?:our|the) site",
         r"access denied|forbidden",
-        "~" r"(?:un|not )available",
-        r"(?:can ?not|can't|could ?not|couldn't|unable to) (?:be )?(?:find|found|locate)",
+        "~" r"(?:un|not |no longer )available",
+        # "can't find", "can't seem to find", "could not be found"
+        r"(?:can ?not|can't|could ?not|couldn't|unable to)(?: seem to| be)? (?:find|found|locate)",
         "~" r"looking for",
     ),
 }
@@ -149,12 +153,16 @@ _STOP = frozenset(
 )
 
 
+# Typographic apostrophes read as straight ones ("can’t" is "can't").
+_APOSTROPHES = str.maketrans("\u2019\u2018\u02bc", "'''")
+
+
 def is_error_title(title: str | None) -> bool:
     """Tell whether a page title names an error ("404 | Site", "Page not found", "Error").
 
     Only a short first part counts, so a headline such as "404 jobs to go" is not one.
     """
-    first = _TITLE_PARTS.split((title or "").strip(), maxsplit=1)[0]
+    first = _TITLE_PARTS.split((title or "").translate(_APOSTROPHES).strip(), maxsplit=1)[0]
     return len(first.split()) <= 4 and bool(_ERROR_TITLE.search(first))
 
 
@@ -186,6 +194,7 @@ def wall_reason(title: str, text: str) -> str | None:
     `text` is the page's extracted text, one block per line, before furniture is removed.
     Returns a reason from REASONS ("a cookie consent page, not an article", …).
     """
+    text = text.translate(_APOSTROPHES)
     wall: Counter[str] = Counter()
     other = 0
     for line in text.splitlines():
@@ -234,7 +243,7 @@ def trim_walls(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
 
     def is_wall(line: str) -> bool:
-        kinds = _line_kinds(line)
+        kinds = _line_kinds(line.translate(_APOSTROPHES))
         walled = sum(words for kind, words in kinds if kind is not None)
         return walled * 2 > sum(words for _, words in kinds)
 

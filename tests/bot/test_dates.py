@@ -76,3 +76,44 @@ def test_far_future_and_ancient_dates_are_not_believed() -> None:
 
 def test_naive_times_are_utc() -> None:
     assert trusted_published(datetime(2024, 4, 1), NOW) == datetime(2024, 4, 1, tzinfo=UTC)
+
+
+def _page(head: str, body: str) -> str:
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+    )
+
+
+_STORY = (
+    "<article><h1>Old telescope retired</h1>"
+    "<p>The observatory on Mount Keller switched off its oldest telescope on Monday, staff "
+    "said, after a final night of observations watched by former engineers and their families.</p>"
+    "<p>The telescope was built in 1978 and upgraded in 2004, and it found more than forty "
+    "comets during its working life, according to the observatory's own records.</p></article>"
+)
+
+
+def test_a_year_mentioned_in_a_story_is_not_its_date() -> None:
+    from bot.ingest import draft_from_html
+
+    # No date in the page's metadata: the years the story talks about are not when it was
+    # published (first-seen time orders it), or a fresh story falls out of every window.
+    draft = draft_from_html(_page("<title>Old telescope retired</title>", _STORY), None, "x")
+    assert draft.published_at is None
+
+
+@pytest.mark.parametrize(
+    "head, body",
+    [
+        ('<meta property="article:published_time" content="2025-06-03T08:00:00Z">', ""),
+        ("", '<time datetime="2025-06-03T08:00:00Z">3 June 2025</time>'),
+    ],
+)
+def test_a_page_date_from_metadata_or_time_element_is_read(head: str, body: str) -> None:
+    from bot.ingest import draft_from_html
+
+    draft = draft_from_html(
+        _page(f"<title>Old telescope retired</title>{head}", body + _STORY), None, "x"
+    )
+    assert draft.published_at is not None
+    assert draft.published_at.date() == datetime(2025, 6, 3).date()

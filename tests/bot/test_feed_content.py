@@ -429,3 +429,36 @@ def test_reports_name_every_entry(bare_core: Core, web: WebServer) -> None:
     url = serve(web, "jsonfeed-1.0", [HARBOUR, HARVEST, CHESS, VOLCANO], "bom", "text/plain")
     report: IngestReport = ingest(bare_core.store, [url], bare_core.clock, bare_core.fetcher)
     assert report.summary() == "4 stored, 0 already stored"
+
+
+def test_an_untitled_entry_is_headed_by_its_first_sentence_not_its_link(
+    bare_core: Core, web: WebServer
+) -> None:
+    # Titles are optional in RSS and JSON Feed (microblog feeds have none): the headline a
+    # list or a briefing shows is the entry's first sentence, never its URL.
+    text = " ".join(HARVEST.paragraphs)
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Grain Post</title>'
+        f"<item><link>{web.url('/p/1')}</link><guid>p1</guid>"
+        f"<description>{escape(paragraphs_html(HARVEST.paragraphs))}</description></item>"
+        "</channel></rss>"
+    )
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Chess Notes",
+        "items": [{"id": "c1", "url": web.url("/c/1"), "content_text": " ".join(CHESS.paragraphs)}],
+    }
+    report = ingest(
+        bare_core.store,
+        [
+            web.serve("/untitled.rss", rss, "application/rss+xml"),
+            web.serve("/untitled.json", json.dumps(feed), "application/feed+json"),
+        ],
+        bare_core.clock,
+        bare_core.fetcher,
+    )
+    assert report.summary() == "2 stored, 0 already stored"
+    titles = {a.title for a in bare_core.store.search(None, limit=10, scope=OPERATOR)}
+    first = text.split(". ")[0].removesuffix(".")
+    assert any(t and first.startswith(t.removesuffix("…")) for t in titles), titles
+    assert not any(t.startswith("http") for t in titles), titles

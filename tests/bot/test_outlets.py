@@ -131,6 +131,42 @@ def test_a_live_blog_keeps_every_update_and_reads_no_shared_page(
     assert "lost power at noon" in by_title(core, updates[2][0]).text
 
 
+CONSENT_PAGE = (
+    "<!DOCTYPE html><html><head><title>Harbour Times</title></head><body><div class='gdpr'>"
+    "<h2>Your choices about cookies</h2><p>We and our partners use cookies on your device to "
+    "personalise ads and measure audiences. Select Accept to agree, or manage your "
+    "preferences.</p><button>Accept</button></div></body></html>"
+)
+
+
+def test_feeds_add_accounts_for_every_entry(core: Core, web: WebServer) -> None:
+    # Every entry of the first fetch is in the reply: stored, already stored, or not stored
+    # with its reason (an entry with no text whose page is a wall), never left out.
+    walled = web.serve("/walled", CONSENT_PAGE)
+    known = web.url("/story/harbour")
+    assert (
+        run(
+            core,
+            web.serve(
+                "/one.rss", rss_items("Harbour Times", [item(HARBOUR.title, known, full(HARBOUR))])
+            ),
+        ).summary()
+        == "1 stored, 0 already stored"
+    )
+    xml = rss_items(
+        "Harbour Times",
+        [
+            item(HARBOUR.title, known, full(HARBOUR)),
+            item(VOLCANO.title, web.url("/story/volcano"), full(VOLCANO)),
+            item("Ferry timetable changes", walled, ""),
+        ],
+    )
+    reply = answer(core, f"feeds add {web.serve('/all.rss', xml, 'application/rss+xml')}", A)
+    assert isinstance(reply, NoticeReply), reply
+    assert "1 article stored now, 1 already stored, 1 not stored (" in reply.text
+    assert f"{walled}: the entry has no text of its own and its page is a cookie" in reply.text
+
+
 def test_a_true_repeat_under_one_link_stays_one_article(
     bare_core: Core, web: WebServer, clock
 ) -> None:
@@ -154,17 +190,40 @@ def test_a_true_repeat_under_one_link_stays_one_article(
     assert bare_core.store.count() == 2
 
 
-def test_entries_without_guids_that_share_a_link_are_repeats(
+def test_entries_without_guids_that_share_a_link_are_told_apart_by_their_titles(
     bare_core: Core, web: WebServer
 ) -> None:
-    # With no GUID nothing says the second entry is another one: the documented rule.
+    # A GUID-less listing (old RSS 0.9x feeds write no <guid>): one page link, different
+    # headlines and texts.  Each is an entry of its own, never "already stored" on first read.
     link = web.url("/story/1")
     xml = rss_items(
         "No Guid Times",
         [item(HARBOUR.title, link, full(HARBOUR)), item(VOLCANO.title, link, full(VOLCANO))],
     )
     url = web.serve("/rss", xml, "application/rss+xml")
-    assert statuses(run(bare_core, url)) == ["stored", "duplicate"]
+    assert statuses(run(bare_core, url)) == ["stored", "stored"]
+    assert {HARBOUR.title, VOLCANO.title} <= {a.title for a in everything(bare_core)}
+    # Read again: both are known (by their titles), nothing is stored twice.
+    assert run(bare_core, url).summary() == "0 stored, 2 already stored"
+    # The same headline twice under the link, with its text edited: still one entry.
+    edited = full(HARBOUR).replace("</p>", " Officials said more later.</p>", 1)
+    again = rss_items("No Guid Times", [item(HARBOUR.title, link, edited)])
+    web.serve("/rss", again, "application/rss+xml")
+    assert run(bare_core, url).summary() == "0 stored, 1 already stored"
+    assert bare_core.store.count() == 2
+
+
+def test_a_guidless_entry_alone_at_its_link_is_a_repeat_of_the_same_link(
+    bare_core: Core, web: WebServer
+) -> None:
+    # With no GUID and a link of its own, the link is the entry's identity, as before.
+    link = web.url("/story/2")
+    first = rss_items("No Guid Times", [item(HARBOUR.title, link, full(HARBOUR))])
+    url = web.serve("/rss", first, "application/rss+xml")
+    assert run(bare_core, url).summary() == "1 stored, 0 already stored"
+    retitled = rss_items("No Guid Times", [item("A new headline", link, full(VOLCANO))])
+    web.serve("/rss", retitled, "application/rss+xml")
+    assert run(bare_core, url).summary() == "0 stored, 1 already stored"
 
 
 def test_the_same_link_from_another_feed_is_a_repeat_not_a_copy(
@@ -210,6 +269,62 @@ def wire_feeds(web: WebServer) -> tuple[str, str]:
         web.serve("/gazette.rss", gazette, "application/rss+xml"),
         web.serve("/wire.rss", wire, "application/rss+xml"),
     )
+
+
+def test_a_wire_story_under_the_second_outlets_own_headline_is_its_copy(
+    bare_core: Core, web: WebServer
+) -> None:
+    # Outlets retitle wire copy and keep its text: the same words under another headline
+    # from another outlet are that outlet's copy, credited and counted, not a second article.
+    gazette = make_rss(
+        "Harbour Gazette",
+        web.url("/gazette/"),
+        [FeedEntry(HARBOUR.title, web.url("/gazette/bridge"), content_html=full(HARBOUR))],
+    )
+    wire = make_rss(
+        "Coast Wire",
+        web.url("/wire/"),
+        [FeedEntry("Bridge open again", web.url("/wire/b"), content_html=full(HARBOUR))],
+    )
+    assert run(bare_core, web.serve("/g.rss", gazette, "application/rss+xml")).summary() == (
+        "1 stored, 0 already stored"
+    )
+    report = run(bare_core, web.serve("/w.rss", wire, "application/rss+xml"))
+    assert report.summary() == "0 stored, 1 another outlet's copy, 0 already stored"
+    assert bare_core.store.count() == 1
+    # A third outlet puts its own dateline on the same words: its copy too.
+    paragraphs = ("NORTHPORT (Bay Agency) - " + HARBOUR.paragraphs[0], *HARBOUR.paragraphs[1:])
+    dated = full(Story(HARBOUR.title, paragraphs))
+    bay = make_rss(
+        "Bay News",
+        web.url("/bay/"),
+        [FeedEntry("Harbour crossing back in use", web.url("/bay/x"), content_html=dated)],
+    )
+    report = run(bare_core, web.serve("/b.rss", bay, "application/rss+xml"))
+    assert report.summary() == "0 stored, 1 another outlet's copy, 0 already stored"
+    assert bare_core.store.count() == 1
+    brief = answer(bare_core, "brief harbour bridge", Context())
+    assert isinstance(brief, BriefingReply), brief
+    assert "Coast Wire: Bridge open again" in render(brief)
+    assert "Bay News: Harbour crossing back in use" in render(brief)
+
+
+def test_one_outlets_entries_with_one_text_and_different_headlines_stay_apart(
+    bare_core: Core, web: WebServer
+) -> None:
+    # Within one outlet a shared text under different headlines is not a copy of anything
+    # (listings written from one template): each entry stays its own article.
+    text = full(HARBOUR)
+    feed = make_rss(
+        "Harbour Gazette",
+        web.url("/gazette/"),
+        [
+            FeedEntry("Bridge notice: north lane", web.url("/n/1"), content_html=text, guid="1"),
+            FeedEntry("Bridge notice: south lane", web.url("/n/2"), content_html=text, guid="2"),
+        ],
+    )
+    report = run(bare_core, web.serve("/n.rss", feed, "application/rss+xml"))
+    assert report.summary() == "2 stored, 0 already stored"
 
 
 def test_a_wire_story_from_a_second_outlet_is_counted_and_credited(

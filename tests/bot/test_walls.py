@@ -187,3 +187,72 @@ def test_a_short_news_brief_about_cookies_is_not_a_wall() -> None:
         "made refusing consent harder than giving it. The retailer said it would appeal."
     )
     assert wall_reason("Retailer fined over cookie banners", brief) is None
+
+
+@pytest.mark.parametrize(
+    "title, text",
+    [
+        # Soft 404s say it in other words: a verb between "can't" and "find", a page that
+        # "may have moved", the way back to the front page.
+        (
+            "Oh no",
+            "We can't seem to find the page you're looking for.\n"
+            "Try searching our archive or go to the front page.",
+        ),
+        (
+            "Nothing here",
+            "Nothing here\n"
+            "The story you wanted may have moved. Head back to the homepage for the latest news.",
+        ),
+        (
+            "Lost?",
+            "Sorry, we were unable to locate that article.\nIt might have been deleted or renamed.",
+        ),
+    ],
+)
+def test_soft_error_pages_in_other_words_are_error_pages(title: str, text: str) -> None:
+    assert wall_reason(title, text) == REASONS["error"]
+
+
+def test_a_short_news_brief_about_a_missing_page_is_not_an_error_page() -> None:
+    brief = (
+        "The city council said on Monday it could not find the original 1920 plans for the "
+        "harbour wall, which may have moved to the national archive decades ago."
+    )
+    assert wall_reason("Harbour plans missing", brief) is None
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        # Typographic apostrophes, as CMSs write them, read like straight ones.
+        (
+            "Sorry\nWe can\u2019t find the page you\u2019re looking for. Try a search instead.",
+            "error",
+        ),
+        (
+            "This article is no longer available\n"
+            "The content you requested has expired or been withdrawn.",
+            "error",
+        ),
+        (
+            "Tax plan unveiled\nThe finance minister unveiled a new tax plan on Monday.\n"
+            "To read this article, you need a digital subscription.\nChoose your plan",
+            "paywall",
+        ),
+        (
+            "Please wait while we verify you are not a robot\nThis may take a few seconds.",
+            "browser",
+        ),
+    ],
+)
+def test_walls_in_other_words_are_known(text: str, kind: str) -> None:
+    assert wall_reason("Velden Daily", text) == REASONS[kind]
+
+
+def test_a_noscript_notice_that_says_js_is_a_browser_check() -> None:
+    html = (
+        "<html><head><title>Velden Daily</title></head><body><noscript><div>Activate JS to "
+        "view this site.</div></noscript><div id='app'></div></body></html>"
+    )
+    assert page_reason(html, "Activate JS to view this site.") == REASONS["browser"]
