@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -142,6 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("briefbot: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`briefbot articles | head`): stop quietly, as Unix tools do.
+        # Python's own advice (signal module docs, "Note on SIGPIPE"): point stdout at devnull
+        # so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
     except Exception as exc:
         if args.debug:
             raise

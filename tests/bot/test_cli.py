@@ -357,3 +357,19 @@ def test_chat_an_unreadable_window_is_an_error_not_a_topic(briefbot: Runner) -> 
     assert result.returncode == 2
     assert "9y" in result.stderr and "24h" in result.stderr
     assert not bullet_texts(result.stdout)
+
+
+def test_output_into_a_closed_pipe_ends_quietly(briefbot: Runner) -> None:
+    ok(briefbot("articles"))  # seed the store first
+    reader = subprocess.Popen(
+        [BRIEFBOT, "brief", "--bullets", "20", "--since", "all"],
+        cwd=briefbot.cwd,
+        env=briefbot.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # like `| head` exiting before briefbot writes
+    error = reader.stderr.read().decode()
+    reader.wait(timeout=120)
+    assert "Traceback" not in error and "BrokenPipe" not in error, error
