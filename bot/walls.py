@@ -139,6 +139,11 @@ _ERROR_TITLE = re.compile(
     r"^\W*(?:not found|error|oops|sorry|access denied|forbidden|gone)\b",
     re.IGNORECASE,
 )
+# "Oops! That page can't be found.": longer, so it must name the page and say it is missing.
+_MISSING_TITLE = re.compile(
+    r"\b(?:page|article|story|content)\b.{0,20}\b(?:can't|cannot|could not|couldn't) be found\b",
+    re.IGNORECASE,
+)
 _TITLE_PARTS = re.compile(r"\s+[|–—·:-]\s+|\s*[|–—·]\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“‘'(]?[A-Z0-9])")
 _PROSE_END = re.compile(r"[.!?…:;\"”’)\]]$")
@@ -160,10 +165,14 @@ _APOSTROPHES = str.maketrans("\u2019\u2018\u02bc", "'''")
 def is_error_title(title: str | None) -> bool:
     """Tell whether a page title names an error ("404 | Site", "Page not found", "Error").
 
-    Only a short first part counts, so a headline such as "404 jobs to go" is not one.
+    Only a short first part counts (4 words; 8 for "… page can't be found"), so a headline
+    such as "404 jobs to go at paper mill" is not one.
     """
     first = _TITLE_PARTS.split((title or "").translate(_APOSTROPHES).strip(), maxsplit=1)[0]
-    return len(first.split()) <= 4 and bool(_ERROR_TITLE.search(first))
+    words = len(first.split())
+    return (words <= 4 and bool(_ERROR_TITLE.search(first))) or (
+        words <= 8 and bool(_MISSING_TITLE.search(first))
+    )
 
 
 def _sentences(line: str) -> list[str]:
@@ -279,8 +288,9 @@ def page_reason(html: str | bytes, text: str) -> str | None:
         return None
     short = _prose_words(text) < MIN_ARTICLE_WORDS
     if short:
-        titles = root.xpath("//title")
-        if titles and is_error_title(titles[0].text_content()):
+        # The page's title, or its first heading (many soft-404 pages have only the latter).
+        titles = root.xpath("//title|//h1")
+        if any(is_error_title(t.text_content()) for t in titles[:2]):
             return REASONS["error"]
         notices = " ".join(n.text_content() for n in root.iter("noscript"))
         if _TERMS["browser"][0].search(notices):

@@ -256,3 +256,24 @@ def test_a_noscript_notice_that_says_js_is_a_browser_check() -> None:
         "view this site.</div></noscript><div id='app'></div></body></html>"
     )
     assert page_reason(html, "Activate JS to view this site.") == REASONS["browser"]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Oops! That page can’t be found.", "Sorry, this story could not be found", "Page not found"],
+)
+def test_a_soft_404_known_only_by_its_heading_is_an_error_page(heading: str) -> None:
+    html = (
+        "<html><head><title>Harbour Times</title></head><body><main>"
+        f"<h1>{heading}</h1><p>Maybe try a search?</p></main></body></html>"
+    )
+    assert page_reason(html, "Maybe try a search?") == REASONS["error"]
+
+
+def test_a_short_story_whose_heading_reports_a_search_is_not_an_error_page() -> None:
+    html = (
+        "<html><head><title>Harbour Times</title></head><body><main>"
+        "<h1>Missing hiker could not be found, police say</h1><p>The search goes on.</p>"
+        "</main></body></html>"
+    )
+    assert page_reason(html, "The search goes on.") is None
