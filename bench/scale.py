@@ -94,7 +94,7 @@ def _init(bases: list[Base]) -> None:
 
 def _work(i: int) -> tuple[ArticleDraft, bytes]:
     draft, analysis = _analyzed((_POOL_BASES, i))
-    return draft, analysis.to_bytes()
+    return draft, analysis.to_bytes(draft.text)
 
 
 def build_store(path: Path, bases: list[Base], size: int) -> None:
@@ -104,7 +104,7 @@ def build_store(path: Path, bases: list[Base], size: int) -> None:
         have = store.count()
         with multiprocessing.Pool(initializer=_init, initargs=(bases,)) as pool:
             for draft, blob in pool.imap(_work, range(have, size), chunksize=64):
-                store.add(draft, Analysis.from_bytes(blob), NOW)
+                store.add(draft, Analysis.from_bytes(blob, draft.text), NOW)
     finally:
         store.close()
 
