@@ -2,11 +2,11 @@
 
 A briefing multiplies matrices of a few dozen rows.  OpenBLAS (numpy's BLAS) splits even those
 across all cores, so when another process holds a core every product waits for it (issue 14
-measured a 10k-store briefing at 107-117 ms with the other core busy, 19-32 ms quiet).  Summarizing one request on one thread costs
-the same whether or not the machine is busy, and a bot serving several requests runs them side
-by side instead.  threadpoolctl (scikit-learn's own tool for this) finds the BLAS numpy loaded
-and sets its thread count; the limit holds only inside `one_blas_thread`, so a program that
-imports briefbot keeps its own setting everywhere else.
+measured a 10k-store briefing at 107-117 ms with the other core busy, 19-32 ms quiet).
+Summarizing one request on one thread costs the same whether or not the machine is busy, and a
+bot serving several requests runs them side by side instead.  threadpoolctl (scikit-learn's
+own tool for this) finds the BLAS numpy loaded and sets its thread count; the limit holds only
+inside `one_blas_thread`, so a program that imports briefbot keeps its own setting elsewhere.
 """
 
 from __future__ import annotations
