@@ -18,6 +18,7 @@ import argparse
 import multiprocessing
 import platform
 import re
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from busy import busy
 from evaldata import all_documents
 
 from bot.app import build_core
@@ -92,7 +94,7 @@ def _init(bases: list[Base]) -> None:
 
 def _work(i: int) -> tuple[ArticleDraft, bytes]:
     draft, analysis = _analyzed((_POOL_BASES, i))
-    return draft, analysis.to_bytes()
+    return draft, analysis.to_bytes(draft.text)
 
 
 def build_store(path: Path, bases: list[Base], size: int) -> None:
@@ -102,7 +104,7 @@ def build_store(path: Path, bases: list[Base], size: int) -> None:
         have = store.count()
         with multiprocessing.Pool(initializer=_init, initargs=(bases,)) as pool:
             for draft, blob in pool.imap(_work, range(have, size), chunksize=64):
-                store.add(draft, Analysis.from_bytes(blob), NOW)
+                store.add(draft, Analysis.from_bytes(blob, draft.text), NOW)
     finally:
         store.close()
 
@@ -133,6 +135,15 @@ def latency(path: Path, command: str, runs: int) -> tuple[float, int]:
         return statistics.median(times), reply.briefing.article_count
     finally:
         core.close()
+
+
+def analysis_ratio(path: Path) -> float:
+    """Stored analysis bytes over article text bytes (UTF-8), summed over the store."""
+    with sqlite3.connect(path) as conn:
+        analysis, text = conn.execute(
+            "SELECT SUM(LENGTH(analysis)), SUM(LENGTH(CAST(text AS BLOB))) FROM articles"
+        ).fetchone()
+    return analysis / text
 
 
 def throughput(bases: list[Base], count: int) -> tuple[float, float]:
@@ -167,6 +178,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9, help="timed runs (median)")
     parser.add_argument("--topic", help="briefing topic (default: a word in ~3%% of texts)")
     parser.add_argument("--ingest", type=int, default=1000, help="articles for throughput")
+    parser.add_argument(
+        "--busy", action="store_true", help="also time each briefing with another core busy"
+    )
     parser.add_argument("--workdir", type=Path, default=Path(__file__).with_name(".scale"))
     args = parser.parse_args()
 
@@ -179,8 +193,14 @@ def main() -> None:
         f"{platform.machine()}, {multiprocessing.cpu_count()} CPUs, "
         f"Python {platform.python_version()}; {len(bases)} base texts; topic {topic!r}\n"
     )
-    print("| articles | store MB | `brief` ms | `brief " + topic + "` ms | articles read |")
-    print("|---|---|---|---|---|")
+    busy_head = " `brief` busy ms | busy / quiet |" if args.busy else ""
+    print(
+        "| articles | store MB | analysis / text bytes | `brief` ms | `brief "
+        + topic
+        + "` ms | articles read |"
+        + busy_head
+    )
+    print("|---|---|---|---|---|---|" + ("---|---|" if args.busy else ""))
     for size in args.sizes:
         path = args.workdir / f"store-{size}.db"
         if not path.exists() or Store(f"sqlite:///{path}").count() < size:
@@ -188,7 +208,13 @@ def main() -> None:
         plain, _ = latency(path, "brief", args.runs)
         topical, read = latency(path, f"brief {topic}", args.runs)
         mb = path.stat().st_size / 1e6
-        print(f"| {size:,} | {mb:.0f} | {plain:.1f} | {topical:.1f} | {read} |", flush=True)
+        row = f"| {size:,} | {mb:.0f} | {analysis_ratio(path):.2f} | {plain:.1f} | {topical:.1f} "
+        row += f"| {read} |"
+        if args.busy:
+            with busy():
+                loaded, _ = latency(path, "brief", args.runs)
+            row += f" {loaded:.1f} | {loaded / plain:.2f} |"
+        print(row, flush=True)
     rate, words = throughput(bases, args.ingest)
     print(f"\ningest: {rate:.0f} articles/s ({args.ingest} articles, {words:.0f} words each)")
 

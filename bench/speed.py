@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from busy import busy
 from evaldata import all_documents
 
 import summarizers
@@ -81,14 +82,26 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[500, 2000, 20000])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per size (median)")
     parser.add_argument("--count", type=int, default=3, help="sentences per summary")
+    parser.add_argument(
+        "--busy", action="store_true", help="time everything with another core busy"
+    )
     args = parser.parse_args()
+    if args.busy:
+        with busy():
+            run(args)
+    else:
+        run(args)
 
+
+def run(args: argparse.Namespace) -> None:
+    """Print the table for the sizes asked."""
     news = summarizers.get("news")
     lexrank = summarizers.get("lexrank")
     source = paragraphs(args.data)
     print(f"$ python bench/speed.py {' '.join(sys.argv[1:])}\n")
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print(f"median of {args.runs} runs after a warm-up; splitting included\n")
+    print(f"median of {args.runs} runs after a warm-up; splitting included", end="")
+    print("; another core busy\n" if args.busy else "\n")
     print("| words | sentences | news ms | lexrank ms | lexrank / news |")
     print("|---|---|---|---|---|")
     timings: list[tuple[int, float]] = []

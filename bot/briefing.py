@@ -21,6 +21,7 @@ import numpy as np
 from summarizers.analysis import Analysis
 from summarizers.base import Summarizer, concatenate
 from summarizers.facts import dangles, same_fact
+from summarizers.threads import single_threaded
 from summarizers.vectors import TermSpace
 
 from .clock import Clock
@@ -78,6 +79,7 @@ class _Draft:
     credits: list[tuple[int, int]] = field(default_factory=list)  # (article, merged sentence)
 
 
+@single_threaded
 def compose_briefing(
     store: Store,
     summarizer: Summarizer,

@@ -581,7 +581,7 @@ class Store:
                 )
             ).all()
             for r in rows:
-                blob = analyze(r.text, r.title).to_bytes()
+                blob = analyze(r.text, r.title).to_bytes(r.text)
                 conn.execute(articles.update().where(articles.c.id == r.id).values(analysis=blob))
         self._set_meta(conn, "analysis_format", str(ANALYSIS_FORMAT))
 
@@ -713,7 +713,7 @@ class Store:
                 "ingested_at": to_iso(now),
                 "text": draft.text,
                 "content_hash": digest,
-                "analysis": analysis.to_bytes(),
+                "analysis": analysis.to_bytes(draft.text),
                 "guid": draft.guid,
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
                 "published_raw": draft.published_raw,
@@ -1120,9 +1120,12 @@ class Store:
             return {}
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(articles.c.id, articles.c.analysis).where(articles.c.id.in_(wanted))
+                select(articles.c.id, articles.c.analysis, articles.c.text).where(
+                    articles.c.id.in_(wanted)
+                )
             ).all()
-        return {row.id: Analysis.from_bytes(row.analysis) for row in rows}
+        # The analysis keeps sentence positions, so its sentences are sliced from the text.
+        return {row.id: Analysis.from_bytes(row.analysis, row.text) for row in rows}
 
 
 def _entitled(article_id: Any, scopes: Iterable[str], feed: str | None) -> Any:

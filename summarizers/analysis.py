@@ -18,8 +18,10 @@ from .text import split_paragraph, split_paragraphs, term_ids
 
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
 # re-analyze their articles on next open (the text is kept, so nothing is lost).
-FORMAT = 5
+# 6: sentences stored as (start, end) spans into the stored text instead of their text.
+FORMAT = 6
 _MAGIC = b"BBA%d" % FORMAT
+_HEADER = struct.Struct("<4s3I5I")
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
 OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the reporter's
@@ -67,9 +69,26 @@ class Analysis:
         """Return the term ids of one sentence."""
         return self.term_ids[self.bounds[index] : self.bounds[index + 1]]
 
-    def to_bytes(self) -> bytes:
-        """Serialize for the store: a small header, the sentences as JSON, then raw arrays."""
-        text = json.dumps(self.sentences, ensure_ascii=False).encode("utf-8")
+    def to_bytes(self, text: str) -> bytes:
+        """Serialize for the store, which keeps `text` (the text analysed) beside the blob.
+
+        Layout (little-endian): magic, len(text) in characters, sentence count, literal bytes,
+        the five array sizes; then one (start, end) span per sentence into `text` (start -1:
+        the sentence is not a slice of the text, e.g. its spacing was collapsed, and is stored
+        as a literal); the literals as a JSON list; the arrays; one flag byte per sentence.
+        A sentence is stored by position, so the blob is a fraction of the text's size.
+        """
+        spans = np.full((len(self.sentences), 2), -1, dtype="<i4")
+        literals = []
+        cursor = 0
+        for i, sentence in enumerate(self.sentences):
+            found = text.find(sentence, cursor)
+            if found < 0:
+                literals.append(sentence)
+                continue
+            cursor = found + len(sentence)
+            spans[i] = found, cursor
+        literal = json.dumps(literals, ensure_ascii=False).encode("utf-8") if literals else b""
         arrays = [
             self.term_ids.astype("<u4", copy=False),
             self.bounds.astype("<i4", copy=False),
@@ -77,27 +96,36 @@ class Analysis:
             self.paragraphs.astype("<i4", copy=False),
             self.title_ids.astype("<u4", copy=False),
         ]
-        header = struct.pack("<4sI", _MAGIC, len(text)) + struct.pack(
-            "<5I", *(a.size for a in arrays)
-        )
+        header = struct.pack("<4s3I", _MAGIC, len(text), len(self.sentences), len(literal))
+        header += struct.pack("<5I", *(a.size for a in arrays))
         flags = self.flags.astype(np.uint8, copy=False).tobytes()
-        return b"".join([header, text, *(a.tobytes() for a in arrays), flags])
+        return b"".join([header, spans.tobytes(), literal, *(a.tobytes() for a in arrays), flags])
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> Analysis:
-        """Rebuild an analysis stored by `to_bytes`."""
-        magic, text_len = struct.unpack_from("<4sI", blob, 0)
-        if magic != _MAGIC:
-            raise ValueError("not a briefbot analysis blob")
-        sizes = struct.unpack_from("<5I", blob, 8)
-        offset = 8 + 20
-        sentences = tuple(json.loads(blob[offset : offset + text_len].decode("utf-8")))
-        offset += text_len
+    def from_bytes(cls, blob: bytes, text: str) -> Analysis:
+        """Rebuild an analysis stored by `to_bytes(text)`, given the same text.
+
+        Raises ValueError for a blob of another format (see FORMAT) or of another text.
+        """
+        if len(blob) < _HEADER.size or blob[:4] != _MAGIC:
+            raise ValueError("not a briefbot analysis blob of this format")
+        _, text_len, count, literal_len, *sizes = _HEADER.unpack_from(blob, 0)
+        if text_len != len(text):
+            raise ValueError("the analysis blob belongs to another text")
+        offset = _HEADER.size
+        spans = np.frombuffer(blob, dtype="<i4", count=2 * count, offset=offset).tolist()
+        offset += 8 * count
+        literals = iter(json.loads(blob[offset : offset + literal_len]) if literal_len else ())
+        offset += literal_len
+        sentences = tuple(
+            next(literals) if spans[j] < 0 else text[spans[j] : spans[j + 1]]
+            for j in range(0, 2 * count, 2)
+        )
         arrays = []
         for size, dtype in zip(sizes, ("<u4", "<i4", "<i4", "<i4", "<u4"), strict=True):
             arrays.append(np.frombuffer(blob, dtype=dtype, count=size, offset=offset))
             offset += 4 * size
-        flags = np.frombuffer(blob, dtype=np.uint8, count=len(sentences), offset=offset)
+        flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
         return cls(sentences, *arrays, flags=flags)
 
 

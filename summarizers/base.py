@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .analysis import Analysis, analyze
+from .threads import single_threaded
 
 
 class Summarizer:
@@ -32,6 +33,7 @@ class Summarizer:
         picked = self.select(merged, count)
         return [owners[i] for i in picked]
 
+    @single_threaded
     def summarize(self, text: str, count: int) -> list[str]:
         """Return up to `count` sentences of `text`, verbatim and in document order."""
         if count <= 0 or not text.strip():
@@ -39,6 +41,7 @@ class Summarizer:
         analysis = analyze(text)
         return [analysis.sentences[i] for i in self.select(analysis, count)]
 
+    @single_threaded
     def summarize_many(self, documents: list[str], count: int) -> list[str]:
         """Return the best `count` sentences across several reports of one story."""
         analyses = [analyze(d) for d in documents if d.strip()]

@@ -11,7 +11,7 @@ import re
 import zlib
 from functools import lru_cache
 
-import snowballstemmer
+import Stemmer
 
 # Tokens that end in a period but rarely end a sentence.  Lower-case, without the final period.
 _TITLES = frozenset(
@@ -170,12 +170,14 @@ STOP_WORDS = frozenset(
     """.split()
 )
 
-_stemmer = snowballstemmer.stemmer("english")
+# PyStemmer: the Snowball project's own C English (Porter2) stemmer, compiled; the same
+# algorithm and stems as the pure-Python snowballstemmer, several times faster on new words.
+_stemmer = Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Stem a lower-case word; cached because news vocabulary repeats heavily."""
+    """Stem a lower-case word with Snowball's English stemmer; cached, as news words repeat."""
     return _stemmer.stemWord(word)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import struct
 import subprocess
 import sys
 import textwrap
@@ -110,6 +112,54 @@ def test_stale_analyses_are_rebuilt_from_the_stored_text_on_open(db_path: Path, 
         assert second.count() == 1
     finally:
         second.close()
+    fts_integrity_ok(db_path)
+
+
+def format_5_blob(analysis: Analysis) -> bytes:
+    """The analysis as briefbot wrote it at format 5: every sentence's text, as JSON."""
+    text = json.dumps(analysis.sentences, ensure_ascii=False).encode("utf-8")
+    arrays = [
+        analysis.term_ids.astype("<u4"),
+        analysis.bounds.astype("<i4"),
+        analysis.word_counts.astype("<i4"),
+        analysis.paragraphs.astype("<i4"),
+        analysis.title_ids.astype("<u4"),
+    ]
+    header = struct.pack("<4sI", b"BBA5", len(text)) + struct.pack("<5I", *(a.size for a in arrays))
+    return b"".join([header, text, *(a.tobytes() for a in arrays), analysis.flags.tobytes()])
+
+
+def test_a_format_5_store_is_reanalysed_on_open_into_positions_losing_nothing(
+    db_path: Path, clock
+) -> None:
+    first = Store(f"sqlite:///{db_path}")
+    ids = [add(first, draft(story), clock)[0] for story in (HARBOUR, CHESS, VOLCANO)]
+    first.close()
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT id, title, text FROM articles").fetchall()
+        for article_id, title, text in rows:
+            old = format_5_blob(analyze(text, title))
+            conn.execute("UPDATE articles SET analysis = ? WHERE id = ?", (old, article_id))
+        conn.execute("UPDATE meta SET value = '5' WHERE key = 'analysis_format'")
+    texts = {article_id: (title, text) for article_id, title, text in rows}
+
+    second = Store(f"sqlite:///{db_path}")
+    try:
+        assert second.count() == 3
+        loaded = second.analyses(ids)
+        for article_id in ids:
+            title, text = texts[article_id]
+            expected = analyze(text, title)
+            assert loaded[article_id].sentences == expected.sentences
+            for field in ("term_ids", "bounds", "word_counts", "paragraphs", "title_ids", "flags"):
+                assert np.array_equal(getattr(loaded[article_id], field), getattr(expected, field))
+        assert second.get_meta("analysis_format") == "6"
+    finally:
+        second.close()
+    with sqlite3.connect(db_path) as conn:
+        for blob, text in conn.execute("SELECT analysis, text FROM articles"):
+            assert blob[:4] == b"BBA6"
+            assert len(blob) < len(text.encode("utf-8"))
     fts_integrity_ok(db_path)
 
 
@@ -235,7 +285,7 @@ def test_a_transaction_that_raises_rolls_back_the_row_and_its_index_entry(
     store: Store, db_path: Path, clock
 ) -> None:
     d = draft(CHESS)
-    blob = analyze(d.text, d.title).to_bytes()
+    blob = analyze(d.text, d.title).to_bytes(d.text)
 
     class Boom(Exception):
         pass

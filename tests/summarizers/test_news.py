@@ -145,35 +145,65 @@ def assert_same_analysis(restored: Analysis, original: Analysis) -> None:
 
 
 def test_analysis_round_trips_through_bytes():
-    original = analyze(REPORT_A + "\n\n" + REPORT_C, title="Xi calls for Ukraine peace talks")
+    text = REPORT_A + "\n\n" + REPORT_C
+    original = analyze(text, title="Xi calls for Ukraine peace talks")
     assert original.title_ids.size > 0
-    blob = original.to_bytes()
+    blob = original.to_bytes(text)
     assert isinstance(blob, bytes)
-    assert_same_analysis(Analysis.from_bytes(blob), original)
+    assert_same_analysis(Analysis.from_bytes(blob, text), original)
 
 
 def test_analysis_round_trip_keeps_non_ascii_sentences():
-    original = analyze("“Peace talks should resume,” Xi said — in Beijing’s Great Hall. Ça va.")
-    assert_same_analysis(Analysis.from_bytes(original.to_bytes()), original)
+    text = "“Peace talks should resume,” Xi said — in Beijing’s Great Hall. Ça va."
+    original = analyze(text)
+    assert_same_analysis(Analysis.from_bytes(original.to_bytes(text), text), original)
 
 
 def test_empty_analysis_round_trips():
     original = analyze("")
-    restored = Analysis.from_bytes(original.to_bytes())
+    restored = Analysis.from_bytes(original.to_bytes(""), "")
     assert len(restored) == 0
     assert_same_analysis(restored, original)
 
 
 def test_restored_analysis_summarizes_like_the_original(news):
-    original = analyze(REPORT_A + "\n" + REPORT_B)
-    restored = Analysis.from_bytes(original.to_bytes())
+    text = REPORT_A + "\n" + REPORT_B
+    original = analyze(text)
+    restored = Analysis.from_bytes(original.to_bytes(text), text)
     assert news.select(restored, 3) == news.select(original, 3)
     assert news.select_many([restored], 3) == news.select_many([original], 3)
 
 
 def test_from_bytes_rejects_other_data():
     with pytest.raises(ValueError):
-        Analysis.from_bytes(b"XXXX" + bytes(24))
+        Analysis.from_bytes(b"XXXX" + bytes(40), "")
+
+
+def test_stored_analysis_keeps_positions_not_the_sentences_again():
+    text = REPORT_A + "\n\n" + REPORT_B + "\n\n" + REPORT_C
+    blob = analyze(text).to_bytes(text)
+    assert len(blob) < len(text.encode("utf-8"))
+    assert REPORT_A.split(".")[0].encode("utf-8") not in blob
+
+
+def test_sentences_that_are_not_slices_of_the_text_round_trip():
+    # Collapsed spacing and a dateline stripped before a lower-case word change the sentence.
+    text = (
+        "WASHINGTON (AP) — the House passed the bill on Friday.  It  now goes to the Senate.\n"
+        "SEOUL, South Korea — North Korea fired a missile. Officials said it fell into the sea."
+    )
+    original = analyze(text)
+    assert original.sentences[0] == "The House passed the bill on Friday."
+    assert "North Korea fired a missile." in original.sentences
+    restored = Analysis.from_bytes(original.to_bytes(text), text)
+    assert_same_analysis(restored, original)
+
+
+def test_a_blob_loaded_with_another_text_is_refused():
+    text = REPORT_A
+    blob = analyze(text).to_bytes(text)
+    with pytest.raises(ValueError, match="another text"):
+        Analysis.from_bytes(blob, text + " More.")
 
 
 def test_analysis_records_sentences_paragraphs_and_term_bounds():

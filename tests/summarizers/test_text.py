@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
+from pathlib import Path
 
+import pytest
+import snowballstemmer
+
+from seeds import seed_files
 from summarizers.text import (
     SentenceTokenizer,
     split_paragraphs,
@@ -341,6 +347,39 @@ def test_terms_match_across_inflections():
 
 def test_stem_matches_snowball():
     assert stem("negotiations") == "negoti"
+
+
+SHARED_EVAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "eval"
+
+
+def _news_words() -> set[str]:
+    texts = [p.read_text(encoding="utf-8") for p in seed_files()]
+    for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
+        with path.open(encoding="utf-8") as lines:
+            texts.extend(json.loads(line).get("text", "") for line in lines if line.strip())
+    found = {w.lower() for text in texts for w in re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)}
+    # Words the Porter2 rules treat specially, and non-English letters.
+    found |= {"generously", "skies", "dying", "news", "howe", "succeeding", "naïve", "café"}
+    return found
+
+
+def test_compiled_stemmer_gives_snowballstemmers_stems():
+    """PyStemmer (compiled) and snowballstemmer (pure Python) stem every news word alike."""
+    if not SHARED_EVAL.is_dir():
+        pytest.skip(f"{SHARED_EVAL} is absent: the seed articles alone are checked elsewhere")
+    reference = snowballstemmer.stemmer("english")
+    vocabulary = sorted(_news_words())
+    assert len(vocabulary) > 10_000
+    differ = [w for w in vocabulary if stem(w) != reference.stemWord(w)]
+    assert differ == []
+
+
+def test_compiled_stemmer_gives_snowballstemmers_stems_on_the_seeds():
+    reference = snowballstemmer.stemmer("english")
+    texts = [p.read_text(encoding="utf-8") for p in seed_files()]
+    vocabulary = {w.lower() for text in texts for w in re.findall(r"[^\W_]+", text)}
+    assert len(vocabulary) > 500
+    assert [w for w in sorted(vocabulary) if stem(w) != reference.stemWord(w)] == []
 
 
 def test_term_id_is_a_stable_32_bit_hash_independent_of_the_process():
