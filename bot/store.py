@@ -704,6 +704,9 @@ class Store:
         cleaned = storable_draft(draft)
         digest = content_hash(cleaned.title, cleaned.text)
         scopes = tuple(scopes)
+        with self.engine.connect() as conn:  # a read: a new article takes no write lock here
+            if self._find_same(conn, digest, cleaned, scopes, feed) is None:
+                return None
         with self.transaction() as conn:
             found = self._find_same(conn, digest, cleaned, scopes, feed)
             if found is None:
