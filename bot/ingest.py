@@ -465,7 +465,8 @@ def store_draft(
     scopes: Iterable[str] = (SHARED,),
     feed: str | None = None,
 ) -> IngestResult:
-    """Analyse and store one draft; failures become a result, not an exception.
+    """Analyse and store one draft; failures become a result, not an exception.  A draft
+    already stored (`Store.put_known`) is recognised before the analysis, which it skips.
 
     The result's status is "stored", "copy" (another outlet's copy of a stored article),
     "duplicate" or "failed" (see `Store.put` and bot.dedupe).
