@@ -25,7 +25,9 @@ import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -36,6 +38,7 @@ from bot.app import build_core
 from bot.clock import SystemClock
 from bot.commands import BriefingReply, answer
 from bot.config import Settings
+from bot.fetch import Fetcher, FetchPolicy
 from bot.ingest import draft_from_plain, ingest
 from bot.models import ArticleDraft
 from bot.store import Store
@@ -109,12 +112,13 @@ def build_store(path: Path, bases: list[Base], size: int) -> None:
         store.close()
 
 
-def pick_topic(bases: list[Base]) -> str:
-    """A word found in about 3% of the texts: a realistic, selective topic."""
+def pick_topic(bases: list[Base], share: float = 0.03) -> str:
+    """A word found in about `share` of the texts (3%: a realistic, selective topic; 20%: a
+    common word, whose matches a search must not all visit)."""
     df: Counter[str] = Counter()
     for _, text in bases:
         df.update({w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)} - STOP_WORDS)
-    target = 0.03 * len(bases)
+    target = share * len(bases)
     return min(sorted(df), key=lambda w: abs(df[w] - target))
 
 
@@ -170,6 +174,45 @@ def throughput(bases: list[Base], count: int) -> tuple[float, float]:
     return stored / elapsed, words / count
 
 
+def reingest(bases: list[Base], count: int, runs: int) -> tuple[float, float, str]:
+    """Seconds to ingest an RSS file of `count` full-text entries the first time, and the
+    median of `runs` re-ingests once all are stored (known entries), with its summary."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        items = []
+        for i in range(count):
+            draft = variant(bases, i)
+            items.append(
+                f"<item><title>{escape(draft.title)}</title>"
+                f"<link>https://news.test/{i}</link><guid>urn:bench:{i}</guid>"
+                f"<pubDate>{format_datetime(draft.published_at or NOW)}</pubDate>"
+                f"<description>{escape(draft.text)}</description></item>"
+            )
+        feed = root / "feed.xml"
+        feed.write_text(
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            "<title>Bench</title><link>https://news.test/</link>"
+            + "".join(items)
+            + "</channel></rss>",
+            encoding="utf-8",
+        )
+        store = Store(f"sqlite:///{root / 'reingest.db'}")
+        fetcher = Fetcher(FetchPolicy(feed_items=count))  # every entry, not the default cap
+        try:
+            start = time.perf_counter()
+            ingest(store, [str(feed)], SystemClock(), fetcher)
+            first = time.perf_counter() - start
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                report = ingest(store, [str(feed)], SystemClock(), fetcher)
+                times.append(time.perf_counter() - start)
+        finally:
+            fetcher.close()
+            store.close()
+    return first, statistics.median(times), report.summary()
+
+
 def main() -> None:
     """Build the stores, time briefings and ingest, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -186,30 +229,33 @@ def main() -> None:
 
     bases = load_bases(args.data)
     topic = args.topic or pick_topic(bases)
+    common = pick_topic(bases, 0.2)
     args.workdir.mkdir(parents=True, exist_ok=True)
     (args.workdir / ".gitignore").write_text("*\n", encoding="utf-8")
     print(f"$ python bench/scale.py {' '.join(sys.argv[1:])}\n")
     print(
         f"{platform.machine()}, {multiprocessing.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}; {len(bases)} base texts; topic {topic!r}\n"
+        f"Python {platform.python_version()}; {len(bases)} base texts; topic {topic!r}, "
+        f"common topic {common!r}\n"
     )
     busy_head = " `brief` busy ms | busy / quiet |" if args.busy else ""
     print(
-        "| articles | store MB | analysis / text bytes | `brief` ms | `brief "
-        + topic
-        + "` ms | articles read |"
-        + busy_head
+        f"| articles | store MB | analysis / text bytes | `brief` ms | `brief {topic}` ms "
+        f"| `brief {common}` ms | articles read |" + busy_head
     )
-    print("|---|---|---|---|---|---|" + ("---|---|" if args.busy else ""))
+    print("|---|---|---|---|---|---|---|" + ("---|---|" if args.busy else ""))
     for size in args.sizes:
         path = args.workdir / f"store-{size}.db"
         if not path.exists() or Store(f"sqlite:///{path}").count() < size:
             build_store(path, bases, size)
         plain, _ = latency(path, "brief", args.runs)
         topical, read = latency(path, f"brief {topic}", args.runs)
+        usual, _ = latency(path, f"brief {common}", args.runs)
         mb = path.stat().st_size / 1e6
-        row = f"| {size:,} | {mb:.0f} | {analysis_ratio(path):.2f} | {plain:.1f} | {topical:.1f} "
-        row += f"| {read} |"
+        row = (
+            f"| {size:,} | {mb:.0f} | {analysis_ratio(path):.2f} | {plain:.1f} | {topical:.1f} "
+            f"| {usual:.1f} | {read} |"
+        )
         if args.busy:
             with busy():
                 loaded, _ = latency(path, "brief", args.runs)
@@ -217,6 +263,11 @@ def main() -> None:
         print(row, flush=True)
     rate, words = throughput(bases, args.ingest)
     print(f"\ningest: {rate:.0f} articles/s ({args.ingest} articles, {words:.0f} words each)")
+    first, again, summary = reingest(bases, args.ingest, 3)
+    print(
+        f"feed of {args.ingest} full-text entries: first ingest {first:.1f} s; "
+        f"re-ingest of the known entries {again:.2f} s (median of 3; {summary})"
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from .errors import FetchFailed
 from .feedformat import claims_feed, read_feed, sniff_feed
 from .fetch import Fetched, Fetcher, Stopped
 from .frontmatter import read_front_matter
-from .models import ArticleDraft, IngestReport, IngestResult
+from .models import Article, ArticleDraft, IngestReport, IngestResult
 from .plaintext import plain_text, plain_title
 from .scopes import SHARED
 from .store import Store, to_iso
@@ -199,7 +199,7 @@ def drafts_from_feed(
     content: bytes,
     feed_url: str | None,
     fetcher: Fetcher,
-    known: Callable[[str | None, str | None], bool] | None = None,
+    known: Callable[[str | None, str | None], object] | None = None,
     source_name: str | None = None,
     content_type: str | None = None,
 ) -> Iterator[tuple[str, ArticleDraft | FetchFailed]]:
@@ -210,7 +210,8 @@ def drafts_from_feed(
     `bot.feedformat.read_feed`.  Raises FetchFailed when it is no readable feed, or its text
     encoding cannot be recognised.
 
-    Entries that `known(link, guid)` says are stored are skipped before any page is fetched,
+    Entries for which `known(link, guid)` is truthy (True, or the stored Article, which the
+    KNOWN marker then carries) are skipped before any page is fetched,
     so re-reading a feed whose dates or GUIDs were edited costs no page downloads. At most
     `fetcher.policy.feed_items` entries are read, and at most `fetcher.policy.feed_pages`
     teaser pages fetched; entries past that are stored from the feed's own text.
@@ -239,8 +240,9 @@ def drafts_from_feed(
         if not raw_guid and links[entry.get("link") or ""] > 1:
             raw_guid = shared_link_guid(entry)
         guid = f"{normalize_url(feed_url) if feed_url else source} {raw_guid}" if raw_guid else None
-        if known is not None and known(entry.get("link"), guid):
-            yield label, KNOWN
+        found = known(entry.get("link"), guid) if known is not None else None
+        if found:
+            yield label, _Known(found) if isinstance(found, Article) else KNOWN
             continue
         try:
             shared = links[entry.get("link") or ""] > 1
@@ -346,8 +348,16 @@ def _draft_from_entry(
     )
 
 
-def iter_drafts(item: str, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDraft | FetchFailed]]:
-    """Yield (label, draft or failure) for every article an ingest item holds."""
+def iter_drafts(
+    item: str,
+    fetcher: Fetcher,
+    known: Callable[[str | None, str | None], object] | None = None,
+) -> Iterator[tuple[str, ArticleDraft | FetchFailed | _Known]]:
+    """Yield (label, draft or failure) for every article an ingest item holds.
+
+    Feed entries `known(link, guid)` says are stored come as `KNOWN`, before any cleaning
+    or page fetch (see `drafts_from_feed`).
+    """
     if is_url(item):
         policy = fetcher.policy
         try:
@@ -363,7 +373,11 @@ def iter_drafts(item: str, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDraft
         if feed:
             try:
                 yield from drafts_from_feed(
-                    fetched.content, fetched.url, fetcher, content_type=fetched.content_type
+                    fetched.content,
+                    fetched.url,
+                    fetcher,
+                    known,
+                    content_type=fetched.content_type,
                 )
             except FetchFailed as exc:
                 yield item, exc
@@ -387,15 +401,17 @@ def iter_drafts(item: str, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDraft
             and p.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
         )
         for file in files:
-            yield from _file_drafts(file, fetcher)
+            yield from _file_drafts(file, fetcher, known)
         return
     if not path.exists():
         yield item, FetchFailed("no such file, folder or URL")
         return
-    yield from _file_drafts(path, fetcher)
+    yield from _file_drafts(path, fetcher, known)
 
 
-def _file_drafts(path: Path, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDraft | FetchFailed]]:
+def _file_drafts(
+    path: Path, fetcher: Fetcher, known: Callable[[str | None, str | None], object] | None = None
+) -> Iterator[tuple[str, ArticleDraft | FetchFailed | _Known]]:
     label = str(path)
     suffix = path.suffix.lower()
     try:
@@ -412,7 +428,7 @@ def _file_drafts(path: Path, fetcher: Fetcher) -> Iterator[tuple[str, ArticleDra
         # A feed by its content (a feed saved as .html too); a .xml/.json that is no feed
         # is refused by drafts_from_feed with the reason.
         if suffix in FEED_SUFFIXES or (suffix not in TEXT_SUFFIXES and sniff_feed(content)):
-            yield from drafts_from_feed(content, None, fetcher)
+            yield from drafts_from_feed(content, None, fetcher, known)
         elif suffix in HTML_SUFFIXES:
             yield label, _credited(draft_from_html(content, None, path.name), path.name)
         else:
@@ -447,9 +463,13 @@ def ingest(
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher()
     results: list[IngestResult] = []
+
+    def known(link: str | None, guid: str | None) -> Article | None:
+        return store.shared_known(link, guid, (scope,))
+
     try:
         for item in items:
-            for label, outcome in iter_drafts(item, fetcher):
+            for label, outcome in iter_drafts(item, fetcher, known):
                 result = store_draft(store, label, outcome, clock, scopes=(scope,))
                 results.append(result)
                 if on_result is not None:
@@ -460,8 +480,12 @@ def ingest(
     return IngestReport(tuple(results))
 
 
+@dataclass(frozen=True)
 class _Known:
-    """Marks a feed entry already stored (skipped without fetching)."""
+    """Marks a feed entry already stored (skipped without fetching); the stored article
+    when the check gave it."""
+
+    article: Article | None = None
 
 
 KNOWN = _Known()
@@ -476,7 +500,8 @@ def store_draft(
     scopes: Iterable[str] = (SHARED,),
     feed: str | None = None,
 ) -> IngestResult:
-    """Analyse and store one draft; failures become a result, not an exception.
+    """Analyse and store one draft; failures become a result, not an exception.  A draft
+    already stored (`Store.put_known`) is recognised before the analysis, which it skips.
 
     The result's status is "stored", "copy" (another outlet's copy of a stored article),
     "duplicate" or "failed" (see `Store.put` and bot.dedupe).
@@ -485,11 +510,14 @@ def store_draft(
     is recorded as brought in by `feed` (a canonical feed URL), see `Store.add`.
     """
     if isinstance(outcome, _Known):
-        return IngestResult(label, "duplicate")
+        return IngestResult(label, "duplicate", article=outcome.article)
     if isinstance(outcome, FetchFailed):
         return IngestResult(label, "failed", reason=str(outcome))
     now = clock.now()
     outcome = finish_draft(outcome, now)
+    known = store.put_known(outcome, now, scopes=scopes, feed=feed)
+    if known is not None:  # stored already: no analysis
+        return IngestResult(label, known[1], article=known[0])
     analysis = analyze(outcome.text, outcome.title)
     if len(analysis) == 0:
         return IngestResult(label, "failed", reason="no sentences found")

@@ -692,6 +692,33 @@ class Store:
                     raise
                 return self._settle(conn, found, draft, now, scopes, feed)
 
+    def put_known(
+        self,
+        draft: ArticleDraft,
+        now: datetime,
+        *,
+        scopes: Iterable[str] = (SHARED,),
+        feed: str | None = None,
+    ) -> tuple[Article, str] | None:
+        """Recognise an already stored article without analysing the draft.
+
+        Returns what `put` would (the stored article and "copy" or "duplicate", after granting
+        it to `scopes` and linking it to `feed`) when bot.dedupe's rule finds `draft` stored;
+        None when it is new, and then nothing is written.  Ingest calls this before the
+        analysis, so re-reading known items costs a few index lookups each.
+        """
+        cleaned = storable_draft(draft)
+        digest = content_hash(cleaned.title, cleaned.text)
+        scopes = tuple(scopes)
+        with self.engine.connect() as conn:  # a read: a new article takes no write lock here
+            if self._find_same(conn, digest, cleaned, scopes, feed) is None:
+                return None
+        with self.transaction() as conn:
+            found = self._find_same(conn, digest, cleaned, scopes, feed)
+            if found is None:
+                return None
+            return self._settle(conn, found, cleaned, now, scopes, feed)
+
     def _put(
         self,
         draft: ArticleDraft,
@@ -912,9 +939,16 @@ class Store:
     def share_known(
         self, url: str | None, guid: str | None, scopes: Iterable[str], feed: str | None = None
     ) -> bool:
-        """Like `knows`; a stored article found is also made readable by `scopes` and linked
-        to `feed` (a canonical feed URL), so a feed entry skipped as known still reaches every
-        workspace that follows the feed (a copy found is recorded for those scopes too).
+        """Whether `shared_known` found the entry stored (and shared it)."""
+        return self.shared_known(url, guid, scopes, feed) is not None
+
+    def shared_known(
+        self, url: str | None, guid: str | None, scopes: Iterable[str], feed: str | None = None
+    ) -> Article | None:
+        """The stored article a feed entry is, or None: like `knows`; a stored article found
+        is also made readable by `scopes` and linked to `feed` (a canonical feed URL), so a
+        feed entry skipped as known still reaches every workspace that follows the feed (a
+        copy found is recorded for those scopes too).
 
         Only an article `scopes` may be given counts (one they all read already, or one
         `feed` brought in): another workspace's article with this link or GUID is not known
@@ -924,8 +958,9 @@ class Store:
         with self.engine.connect() as conn:
             found = self._known(conn, url, guid, wanted, feed)
             if found is None:
-                return False
+                return None
             article_id, copy = found
+            article = self._by_id(conn, article_id)
             have = set(
                 conn.execute(
                     select(article_scopes.c.scope).where(article_scopes.c.article_id == article_id)
@@ -956,7 +991,7 @@ class Store:
                 if copy is not None:
                     row = dict(copy._mapping)
                     _insert_ignore(conn, article_copies, [{**row, "scope": s} for s in wanted])
-        return True
+        return article
 
     def copies_of(self, ids: Iterable[int], *, scope: Scope) -> dict[int, tuple[Source, ...]]:
         """Other outlets' copies of each article that `scope` may see (brought in by it or

@@ -306,6 +306,24 @@ def test_a_teaser_feed_ingested_again_stores_nothing(
     assert bare_core.store.count() == 3
 
 
+def test_a_feed_ingested_again_skips_its_known_entries_before_fetching_their_pages(
+    bare_core: Core, web: WebServer, teaser_feed: dict[str, str]
+) -> None:
+    run(bare_core, teaser_feed["feed"])
+    before = len(web.requests)
+    again = run(bare_core, teaser_feed["feed"])
+    assert again.summary() == "0 stored, 3 already stored"
+    # Only the feed itself is read again: no entry's page is fetched, cleaned or analysed.
+    assert [r.path for r in web.requests[before:]] == ["/feed.rss"]
+
+
+def test_a_folder_ingested_again_reports_the_stored_articles(bare_core: Core, folder: Path) -> None:
+    first = {r.item: r.article.id for r in run(bare_core, str(folder)).results if r.article}
+    again = run(bare_core, str(folder))
+    assert again.summary() == "0 stored, 4 already stored"
+    assert {r.item: r.article.id for r in again.results if r.article} == first
+
+
 def test_a_feed_entry_whose_page_is_missing_does_not_stop_the_others(
     bare_core: Core, web: WebServer
 ) -> None:
