@@ -60,6 +60,16 @@ async def start(tmp_path: Path, platform: str, env: dict[str, str]) -> asyncio.s
     )
 
 
+async def listening_port(process: asyncio.subprocess.Process) -> int:
+    """Read the started Slack app's stdout up to its "listening on …:PORT/…" line."""
+    assert process.stdout is not None
+    line = ""
+    while "listening on" not in line:
+        line = (await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)).decode()
+        assert line, "the process ended before Slack was listening"
+    return int(line.rsplit(":", 1)[1].split("/")[0])
+
+
 async def run_to_end(tmp_path: Path, platform: str, env: dict[str, str]) -> tuple[int, str]:
     process = await start(tmp_path, platform, env)
     try:
@@ -234,12 +244,7 @@ async def test_stop_signal_ends_run_while_a_fetch_is_stalled(
             )
             process = await start(tmp_path, "slack", env)
             try:
-                assert process.stdout is not None
-                line = ""
-                while "listening on" not in line:
-                    line = (await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)).decode()
-                    assert line, "the process ended before Slack was listening"
-                port = int(line.rsplit(":", 1)[1].split("/")[0])
+                port = await listening_port(process)
                 target = f"{words}http://127.0.0.1:{silent.port}/story"
                 body = command_body(command, target, slack.response_url())
                 assert await post_signed(f"http://127.0.0.1:{port}/slack/events", body) == 200
@@ -268,12 +273,7 @@ async def test_signature_failures_warn_once_naming_the_signing_secret(tmp_path: 
         )
         process = await start(tmp_path, "slack", env)
         try:
-            assert process.stdout is not None
-            line = ""
-            while "listening on" not in line:
-                line = (await asyncio.wait_for(process.stdout.readline(), HANG_GUARD)).decode()
-                assert line, "the process ended before Slack was listening"
-            port = int(line.rsplit(":", 1)[1].split("/")[0])
+            port = await listening_port(process)
             body = command_body("/brief", "ukraine", slack.response_url("secret-hook"))
             for _ in range(3):
                 assert await post_signed(f"http://127.0.0.1:{port}/slack/events", body) == 401
