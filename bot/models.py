@@ -151,7 +151,7 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class Subscription:
-    """A channel's daily digest: when (local time), about what, and from where on."""
+    """A channel's digest: when (a cadence of local times), about what, and from where on."""
 
     id: int
     platform: str
@@ -167,6 +167,8 @@ class Subscription:
     created_at: datetime
     window_start: datetime
     active: bool = True
+    # bot.cadence.Cadence.text ("weekdays 08:30"); None in rows made before cadences: daily.
+    cadence: str | None = None
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,8 @@ subscriptions = Table(
     Column("created_at", Text, nullable=False),
     Column("window_start", Text, nullable=False),
     Column("active", Integer, nullable=False, default=1),
+    # Added by `_migration_cadences`: bot.cadence.Cadence.text, e.g. "weekly mon 09:00".
+    Column("cadence", Text),
     Index("ix_subscriptions_channel", "platform", "workspace", "channel"),
     sqlite_autoincrement=True,
 )
@@ -450,6 +452,24 @@ def _migration_channel_briefings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[channel_briefings])
 
 
+def _migration_cadences(conn: Connection) -> None:
+    # Idempotent: a store created after this has the column.  Every existing subscription
+    # becomes the daily cadence at its hour and minute (bot.cadence), so none changes.
+    if "cadence" not in {c["name"] for c in inspect(conn).get_columns("subscriptions")}:
+        conn.exec_driver_sql("ALTER TABLE subscriptions ADD COLUMN cadence TEXT")
+    rows = conn.execute(
+        select(subscriptions.c.id, subscriptions.c.hour, subscriptions.c.minute).where(
+            subscriptions.c.cadence.is_(None)
+        )
+    ).all()
+    for row in rows:
+        conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == row.id)
+            .values(cadence=f"daily {row.hour:02d}:{row.minute:02d}")
+        )
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -461,6 +481,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_7,
     _migration_outlets,
     _migration_channel_briefings,
+    _migration_cadences,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
