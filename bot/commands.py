@@ -244,7 +244,7 @@ def parse_command(text: str) -> Request:
         return _parse_summarize(args)
     if verb in {"digest", "digests"}:
         try:
-            return parse_digest(args)
+            return parse_digest([_phrase(t) for t in tokens[1:]])
         except DigestHelp:
             return HelpRequest("digest")
     if verb in {"feeds", "feed"}:
@@ -273,7 +273,7 @@ def _parse_brief(args: list[Word]) -> Request:
         if word.quoted and not _WINDOW_LIKE.match(text):
             # A quoted phrase is topic, even "2024".  A quoted window stays a window: the
             # Discord adapter quotes a `since` such as "7 days" or "٧d" (shlex.quote).
-            topic_words.append(text)
+            topic_words.append(_phrase(word))
             continue
         if text.isascii() and text.isdigit() and i < len(args) and _is_unit(args[i]):
             text, i = f"{text} {args[i].text}", i + 1  # "7 d", "7 days": one window
@@ -299,6 +299,16 @@ def _parse_brief(args: list[Word]) -> Request:
     if topic and len(topic) > MAX_TOPIC_CHARS:
         raise BadArgument(f"Keep the topic under {MAX_TOPIC_CHARS} characters.")
     return BriefRequest(topic=topic, bullets=bullets, since=since)
+
+
+def _phrase(word: Word) -> str:
+    """A word as topic text: a quoted phrase keeps its quotes, so the topic filter reads it as
+    one phrase (bot.filters); a named part (`topic:…`, as Discord's options send) stays bare."""
+    text = word.text
+    if word.quoted and any(c.isspace() for c in text) and '"' not in text:
+        if not re.match(r"^\w+:", text):
+            return f'"{text}"'
+    return text
 
 
 def _brief_count(text: str) -> int:

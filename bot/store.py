@@ -39,6 +39,7 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    or_,
     select,
     text,
     true,
@@ -51,6 +52,7 @@ from summarizers.analysis import Analysis, analyze
 
 from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
+from .filters import Term, TopicFilter, as_filter, fts_queries
 from .models import Article, ArticleDraft, Source
 from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
@@ -1103,7 +1105,7 @@ class Store:
 
     def search(
         self,
-        query: str | None = None,
+        query: str | TopicFilter | None = None,
         since: datetime | None = None,
         limit: int = 50,
         *,
@@ -1113,6 +1115,8 @@ class Store:
     ) -> list[Article]:
         """Return the newest articles `scope` may read matching a topic query, published (or
         stored) since.
+
+        `query` is a parsed `bot.filters.TopicFilter`, or a topic string parsed into one.
 
         `stored_after`/`stored_until` select by first-seen time instead (digests use it: an
         item a feed back-dates is still new to the channel).
@@ -1125,7 +1129,7 @@ class Store:
         return [_article(r) for r in rows]
 
     def titles(
-        self, query: str | None = None, limit: int = 25, *, scope: Scope
+        self, query: str | TopicFilter | None = None, limit: int = 25, *, scope: Scope
     ) -> list[tuple[int, str]]:
         """(id, title) of the newest matching articles `scope` may read: what autocomplete
         needs, and no text."""
@@ -1136,31 +1140,19 @@ class Store:
     def _newest(
         self,
         statement: Select,
-        query: str | None,
+        query: str | TopicFilter | None,
         scope: Scope,
         since: datetime | None = None,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
     ) -> Select:
-        """Order newest first and filter by scope, topic words and time windows."""
+        """Order newest first and filter by scope, topic filter and time windows."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
         statement = _visible_to(statement, scope)
         statement = statement.order_by(when.desc(), articles.c.id.desc())
-        words = _WORD.findall(query or "")
-        if words:
-            if self.is_sqlite:
-                # Quote every word so user input can never be FTS5 syntax; words are ANDed.
-                match = " ".join('"' + w.replace('"', "") + '"' for w in words)
-                ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match")
-                statement = statement.where(
-                    articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
-                )
-            else:
-                for w in words:
-                    pattern = f"%{w}%"
-                    statement = statement.where(
-                        articles.c.title.ilike(pattern) | articles.c.text.ilike(pattern)
-                    )
+        topic = as_filter(query)
+        if topic is not None:
+            statement = statement.where(*_matching(topic, self.is_sqlite))
         if since is not None:
             statement = statement.where(when >= to_iso(since))
         if stored_after is not None:
@@ -1182,6 +1174,48 @@ class Store:
             ).all()
         # The analysis keeps sentence positions, so its sentences are sliced from the text.
         return {row.id: Analysis.from_bytes(row.analysis, row.text) for row in rows}
+
+
+def _matching(topic: TopicFilter, sqlite: bool) -> list[Any]:
+    """SQL conditions on `articles` for a topic filter (grammar: bot.filters).
+
+    SQLite asks its FTS5 index (query strings from `bot.filters.fts_queries`); other
+    backends match each word case-insensitively anywhere in title or text."""
+    conditions: list[Any] = []
+    if topic.words and sqlite:
+        must, must_not = fts_queries(topic)
+        fts = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :"
+        if must:
+            ids = text(fts + "must").bindparams(must=must).columns(rowid=Integer)
+            conditions.append(articles.c.id.in_(ids))
+        if must_not:
+            ids = text(fts + "must_not").bindparams(must_not=must_not).columns(rowid=Integer)
+            conditions.append(articles.c.id.not_in(ids))
+    elif topic.words:
+
+        def has(term: Term) -> Any:
+            return and_(
+                *(
+                    articles.c.title.ilike(f"%{w}%") | articles.c.text.ilike(f"%{w}%")
+                    for w in term.words
+                )
+            )
+
+        conditions += [or_(*(has(t) for t in group)) for group in topic.groups]
+        conditions += [~has(t) for t in topic.excluded]
+    # An article's outlet, or its source when no outlet is known (older rows, files).
+    outlet = func.lower(func.coalesce(articles.c.outlet, articles.c.source))
+    if topic.outlets:
+        conditions.append(or_(*(outlet.contains(o, autoescape=True) for o in topic.outlets)))
+    conditions += [~outlet.contains(o, autoescape=True) for o in topic.excluded_outlets]
+    if topic.feeds:
+        conditions.append(
+            exists().where(
+                article_feeds.c.article_id == articles.c.id,
+                article_feeds.c.feed_url.in_(topic.feeds),
+            )
+        )
+    return conditions
 
 
 def _entitled(article_id: Any, scopes: Iterable[str], feed: str | None) -> Any:
