@@ -305,9 +305,9 @@ def _phrase(word: Word) -> str:
     """A word as topic text: a quoted phrase keeps its quotes, so the topic filter reads it as
     one phrase (bot.filters); a named part (`topic:…`, as Discord's options send) stays bare."""
     text = word.text
-    if word.quoted and any(c.isspace() for c in text) and '"' not in text:
-        if not re.match(r"^\w+:", text):
-            return f'"{text}"'
+    spaced = any(c.isspace() for c in text)
+    if word.quoted and spaced and '"' not in text and not re.match(r"^\w+:", text):
+        return f'"{text}"'
     return text
 
 
