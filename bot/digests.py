@@ -465,12 +465,22 @@ def compose_digest(
         title += " " + run.at.astimezone(ZoneInfo(subscription.timezone)).strftime("%H:%M")
     if subscription.topic:
         title += f" · {subscription.topic}"
+    from .feeds import channel_filter
+
+    # The channel's own feeds when it has any (bot.feeds), else what its workspace reads.
+    query = channel_filter(
+        core.store,
+        subscription.platform,
+        subscription.workspace,
+        subscription.channel,
+        subscription.topic,
+    )
     briefing = compose_briefing(
         core.store,
         core.summarizer(),
         core.clock,
         scope=scope_of(subscription.platform, subscription.workspace),
-        topic=subscription.topic,
+        topic=query,
         bullets=subscription.bullets,
         title=title,
         stored_after=subscription.window_start,

@@ -31,11 +31,12 @@ from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .feedformat import read_feed
 from .fetch import Fetcher, Stopped
+from .filters import TopicFilter, as_filter
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import Feed, copies_phrase
 from .plaintext import plain_title
 from .scopes import workspace_key
-from .store import Store, feeds, row_to, to_iso
+from .store import Store, channel_feeds, feeds, from_iso, row_to, to_iso
 from .urls import normalize_url
 from .workers import DaemonPool
 
@@ -52,12 +53,16 @@ GONE = "gone (410): the publisher ended this feed"
 
 @dataclass(frozen=True)
 class FeedsRequest:
-    """`feeds add <url> [name] | list | remove <id> | poll`."""
+    """`feeds add <url> [name] [workspace|live] | list | remove <id> | poll | export`."""
 
     action: str
     url: str | None = None
     name: str | None = None
     target: int | None = None
+    # Where `add` puts a feed: "channel" (attached to the channel it is added in, which
+    # also follows it in the workspace) or "workspace" (the workspace's pool only).
+    where: str = "channel"
+    live: bool = False  # `add … live`: post each new article in the channel as it arrives
 
 
 @dataclass(frozen=True)
@@ -79,9 +84,13 @@ class PollResult:
 FEEDS_HELP = """\
 Feeds: where fresh articles come from. Each is fetched every 30 minutes.
 
-  feeds add <url> [name]   follow an RSS, Atom or JSON feed: `feeds add https://example.com/rss`
+  feeds add <url> [name]   follow a feed in this channel: its digests draw from the
+                           channel's own feeds when it has any, else from the workspace's
+  feeds add <url> live     also post each new article here as it arrives
+  feeds add <url> workspace  follow a feed for the whole workspace (no channel attachment)
   feeds list               every feed: last fetched, articles stored, last error
-  feeds remove <id>        stop following a feed (its articles stay)
+  feeds remove <id>        detach a feed from this channel, or (if not attached here) stop
+                           following it in the workspace (its articles stay)
 """
 
 
@@ -102,7 +111,17 @@ def parse_feeds(args: list[str]) -> FeedsRequest:
             raise BadArgument(
                 f"{url!r} is not a web address. Example: `feeds add https://example.com/rss`."
             )
-        return FeedsRequest("add", url=url, name=" ".join(rest[1:]).strip() or None)
+        flags = {w.lower() for w in rest[1:] if w.lower() in {"workspace", "live"}}
+        if flags == {"workspace", "live"}:
+            raise BadArgument("A live feed posts in a channel: use `live` or `workspace`.")
+        words = [w for w in rest[1:] if w.lower() not in flags]
+        return FeedsRequest(
+            "add",
+            url=url,
+            name=" ".join(words).strip() or None,
+            where="workspace" if "workspace" in flags else "channel",
+            live="live" in flags,
+        )
     if action in {"list", "ls"}:
         return FeedsRequest("list")
     if action in {"remove", "rm", "delete", "unfollow"}:
@@ -201,9 +220,10 @@ class FeedRegistry:
         return [_feed(r) for r in rows]
 
     def remove(self, feed_id: int) -> None:
-        """Stop following a feed; its articles stay."""
+        """Stop following a feed (in every channel it is attached to); its articles stay."""
         with self.store.transaction() as conn:
             conn.execute(feeds.update().where(feeds.c.id == feed_id).values(active=0))
+            conn.execute(channel_feeds.delete().where(channel_feeds.c.feed_id == feed_id))
 
     def move(self, group: list[Feed], url: str) -> list[Feed]:
         """Follow the feed of `group` (rows sharing one canonical URL) at `url` from now on,
@@ -230,6 +250,114 @@ class FeedRegistry:
             values["paused"] = int(values["paused"])
         with self.store.transaction() as conn:
             conn.execute(feeds.update().where(feeds.c.id == feed.id).values(**values))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A workspace's feed attached to one of its channels (table channel_feeds)."""
+
+    feed: Feed
+    channel: str
+    live: bool
+    added_at: datetime
+
+
+class Attachments:
+    """Which channels follow which of their workspace's feeds, on the store's database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def attach(self, feed: Feed, where: Any, live: bool, now: datetime) -> bool:
+        """Attach `feed` to the channel of `where` (a digests.Context), or change whether it
+        is live there; False if it was attached just so already."""
+        channel = where.channel
+        key = (channel_feeds.c.feed_id == feed.id) & (channel_feeds.c.channel == channel)
+        with self.store.transaction() as conn:
+            row = conn.execute(select(channel_feeds.c.live).where(key)).first()
+            if row is None:
+                conn.execute(
+                    channel_feeds.insert().values(
+                        feed_id=feed.id,
+                        channel=channel,
+                        platform=where.platform,
+                        workspace=where.workspace,
+                        live=int(live),
+                        added_by=where.user,
+                        added_at=to_iso(now),
+                    )
+                )
+                return True
+            if bool(row.live) == live:
+                return False
+            conn.execute(channel_feeds.update().where(key).values(live=int(live)))
+            return True
+
+    def detach(self, feed_id: int, channel: str) -> bool:
+        """Detach a feed from a channel; False if it was not attached there."""
+        with self.store.transaction() as conn:
+            gone = conn.execute(
+                channel_feeds.delete().where(
+                    channel_feeds.c.feed_id == feed_id, channel_feeds.c.channel == channel
+                )
+            )
+        return gone.rowcount > 0
+
+    def of_channel(self, platform: str, workspace: str, channel: str) -> list[Attachment]:
+        """The active feeds attached to one channel, oldest attachment first."""
+        return self._select(
+            (channel_feeds.c.platform == platform)
+            & (channel_feeds.c.workspace == workspace)
+            & (channel_feeds.c.channel == channel)
+        )
+
+    def channels_of(self, feed_id: int) -> list[str]:
+        """The channels a feed is attached to."""
+        with self.store.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(channel_feeds.c.channel).where(channel_feeds.c.feed_id == feed_id)
+                ).scalars()
+            )
+
+    def live(self) -> list[Attachment]:
+        """Every live attachment of an active feed (what bot.live posts)."""
+        return self._select(channel_feeds.c.live == 1)
+
+    def _select(self, condition: Any) -> list[Attachment]:
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    feeds,
+                    channel_feeds.c.channel.label("attached_channel"),
+                    channel_feeds.c.live,
+                    channel_feeds.c.added_at.label("attached_at"),
+                )
+                .join(channel_feeds, channel_feeds.c.feed_id == feeds.c.id)
+                .where(condition, feeds.c.active == 1)
+                .order_by(channel_feeds.c.added_at, feeds.c.id)
+            ).all()
+        return [
+            Attachment(_feed(r), r.attached_channel, bool(r.live), from_iso(r.attached_at))
+            for r in rows
+        ]
+
+
+def channel_filter(
+    store: Store, platform: str, workspace: str, channel: str, topic: str | None
+) -> TopicFilter | None:
+    """What a channel's digest draws: its topic (bot.filters), limited to the channel's own
+    feeds when it has any (else everything its workspace reads)."""
+    parsed = as_filter(topic)
+    own = tuple(
+        dict.fromkeys(
+            normalize_url(a.feed.url)
+            for a in Attachments(store).of_channel(platform, workspace, channel)
+        )
+    )
+    if not own:
+        return parsed
+    return replace(parsed or TopicFilter(text=""), feeds=own)
 
 
 def _feed(row: Any) -> Feed:
@@ -515,9 +643,18 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         return HelpReply(FEEDS_HELP)
     registry = FeedRegistry(core.store)
     scoped = context.platform != "cli"
+    attachments = Attachments(core.store)
+    here = (
+        {
+            a.feed.id: a.live
+            for a in attachments.of_channel(context.platform, context.workspace, context.channel)
+        }
+        if scoped and context.channel
+        else {}
+    )
     if request.action == "list":
         shown = registry.all(context.platform, context.workspace) if scoped else registry.all()
-        return NoticeReply(list_text(shown), public=False)
+        return NoticeReply(list_text(shown, here), public=False)
     if request.action == "poll":
         if scoped:
             raise UserError(
@@ -545,6 +682,14 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         raise UserError(f"Changing the feeds needs the {context.manage_permission}.")
     if request.action == "remove":
         feed = registry.get(request.target or 0)
+        if feed is not None and feed.id in here:
+            attachments.detach(feed.id, context.channel)
+            # Added here and followed by no other channel: stop following it altogether.
+            if feed.channel != context.channel or attachments.channels_of(feed.id):
+                return NoticeReply(
+                    f"Detached feed #{feed.id} ({feed.name}) from this channel; the workspace "
+                    "still follows it (`feeds remove` it again to stop that)."
+                )
         # Chat users remove their workspace's feeds; command-line feeds belong to the operator.
         visible = feed is not None and (
             not scoped or (feed.platform, feed.workspace) == (context.platform, context.workspace)
@@ -555,9 +700,21 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         return NoticeReply(f"Stopped following feed #{feed.id} ({feed.name}); its articles stay.")
     # add
     assert request.url is not None
+    # In a channel, `feeds add` attaches the feed to it (bot.store.channel_feeds).
+    attach = scoped and bool(context.channel) and request.where == "channel"
+    by = getattr(context, "user", "") if scoped else ""
     existing = registry.find(request.url, context.platform, context.workspace)
     if existing is not None:
-        raise UserError(f"Already following that feed as #{existing.id} ({existing.name}).")
+        if attach and attachments.attach(existing, context, request.live, core.clock.now()):
+            return NoticeReply(
+                f"{'attached' if by else 'Attached'} feed #{existing.id} ({existing.name}) "
+                f"to this channel{_attached_note(request.live)}",
+                by=by,
+            )
+        raise UserError(
+            f"Already following that feed as #{existing.id} ({existing.name})"
+            + (" in this channel." if existing.id in here else ".")
+        )
     fetcher = core.fetcher
     try:
         fetched = fetcher.get(request.url, max_bytes=fetcher.policy.feed_bytes)
@@ -573,10 +730,18 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         # Moved for good: follow the new address (and it may be followed here already).
         url = fetched.permanent_url
         existing = registry.find(url, context.platform, context.workspace)
-        if existing is not None:
+        if existing is not None and not (
+            attach and attachments.attach(existing, context, request.live, core.clock.now())
+        ):
             raise UserError(
                 f"Already following that feed as #{existing.id} ({existing.name}): "
                 f"it has moved to {url}."
+            )
+        if existing is not None:
+            return NoticeReply(
+                f"{'attached' if by else 'Attached'} feed #{existing.id} ({existing.name}, "
+                f"moved to {url}) to this channel{_attached_note(request.live)}",
+                by=by,
             )
     try:
         title = _feed_title(fetched.content, fetched.content_type)
@@ -591,8 +756,11 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         normalize_url(url), workspace_key(context.platform, context.workspace)
     )
     result = poll_feed(core, feed, fetcher, core.clock.now())
+    # Attached after the first fetch: a live feed posts what arrives from now on, not the
+    # backlog that fetch stored.
+    if attach:
+        attachments.attach(feed, context, request.live, core.clock.now())
     # A chat user is named by the adapter (a mention); the command line has no user.
-    by = getattr(context, "user", "") if scoped else ""
     ready = result.stored + earlier
     text = (
         f"{'added' if by else 'Added'} feed #{feed.id} ({name}): {ready} "
@@ -604,7 +772,14 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     )
     if result.error:
         text += f" First fetch failed: {result.error}."
+    if attach:
+        text += f" Attached to this channel{_attached_note(request.live)}"
     return NoticeReply(text, by=by)
+
+
+def _attached_note(live: bool) -> str:
+    note = ": its digests draw from this channel's own feeds."
+    return note + (" Live: each new article is posted here as it arrives." if live else "")
 
 
 def _feed_title(content: bytes, content_type: str | None = None) -> str | None:
@@ -614,8 +789,10 @@ def _feed_title(content: bytes, content_type: str | None = None) -> str | None:
     return (read_feed(content, content_type).feed.get("title") or "").strip() or None
 
 
-def list_text(shown: list[Feed]) -> str:
-    """Every feed on one line: id, name, URL, last fetched, stored, health."""
+def list_text(shown: list[Feed], here: dict[int, bool] | None = None) -> str:
+    """Every feed on one line: id, name, URL, last fetched, stored, health; `here` (feed id →
+    live) marks the feeds attached to the asking channel."""
+    here = here or {}
     if not shown:
         return "No feeds yet. Add one: `feeds add https://example.com/rss`."
     lines = []
@@ -627,5 +804,6 @@ def list_text(shown: list[Feed]) -> str:
         lines.append(
             f"#{f.id} · {f.name} · {f.url} · last fetched {fetched} · "
             f"{f.articles_stored} stored{copied} · {state}{error}"
+            + ("" if f.id not in here else " · live here" if here[f.id] else " · this channel")
         )
     return "\n".join(lines)

@@ -233,6 +233,22 @@ channel_briefings = Table(
     Column("made_at", Text, nullable=False),
 )
 
+# `_migration_channel_feeds`: a workspace's feed (a `feeds` row) attached to one of its
+# channels: that channel's digests draw from its own feeds (bot.feeds); `live` posts each new
+# article there as it arrives (bot.live), from `live_since` on.
+channel_feeds = Table(
+    "channel_feeds",
+    metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id"), primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("workspace", Text, nullable=False),
+    Column("live", Integer, nullable=False, default=0),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", Text, nullable=False),
+    Index("ix_channel_feeds_channel", "platform", "workspace", "channel"),
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -472,6 +488,12 @@ def _migration_cadences(conn: Connection) -> None:
         )
 
 
+def _migration_channel_feeds(conn: Connection) -> None:
+    # Idempotent (create_all checks first).  No feed is attached to a channel before: every
+    # channel keeps drawing from its workspace's feeds, as it did.
+    metadata.create_all(conn, tables=[channel_feeds])
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -484,6 +506,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_outlets,
     _migration_channel_briefings,
     _migration_cadences,
+    _migration_channel_feeds,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
