@@ -106,7 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PLATFORM:ID",
         help="answer as that workspace would be answered, e.g. slack:T0123 or discord:<guild "
         "id>: it then sees only its own and the shared articles (default: the operator, who "
-        "sees every article)",
+        "sees every article); with --platform, the bare ID",
+    )
+    chat.add_argument(
+        "--platform", choices=PLATFORMS, help="the workspace's platform (with --workspace ID)"
+    )
+    chat.add_argument(
+        "--channel",
+        metavar="ID",
+        help="answer in that channel of the workspace, e.g. C0123: its `digest` and `feeds` "
+        "commands (list, subscribe, unsubscribe, now, add, remove) run as a manager's there",
     )
     chat.add_argument("--format", choices=formats, default="text")
     return parser
@@ -251,18 +260,28 @@ def _ingest(core, args: argparse.Namespace) -> int:
 def _chat(core, args: argparse.Namespace) -> int:
     from .commands import answer
     from .digests import CLI, Context
+    from .errors import BadArgument
 
     context = CLI
+    if args.workspace is None and (args.platform or args.channel):
+        raise BadArgument("Name the workspace too: --platform slack --workspace T0123.")
     if args.workspace is not None:
-        from .errors import BadArgument
-
-        platform, _, workspace = args.workspace.partition(":")
+        platform, colon, workspace = args.workspace.rpartition(":")
+        if not colon:
+            platform = args.platform or ""
+        elif args.platform and platform != args.platform:
+            raise BadArgument(f"--workspace {args.workspace!r} is not on {args.platform}.")
         if platform not in PLATFORMS or not workspace.strip():
             raise BadArgument(
                 f"--workspace {args.workspace!r}: use PLATFORM:ID with a platform among "
-                f"{', '.join(PLATFORMS)}, e.g. slack:T0123."
+                f"{', '.join(PLATFORMS)}, e.g. slack:T0123 (or --platform slack "
+                "--workspace T0123)."
             )
-        context = Context(platform=platform, workspace=workspace.strip(), user="operator")
+        channel = (args.channel or "").strip()
+        # The operator acts as a manager of that channel (they own the database anyway).
+        context = Context(
+            platform=platform, workspace=workspace.strip(), channel=channel, user="operator"
+        )
     return _print_reply(answer(core, " ".join(args.text), context), args.format)
 
 

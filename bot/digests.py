@@ -509,8 +509,9 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
 
     if context.platform == "cli" or not context.channel:
         raise UserError(
-            "Digests belong to a chat channel: use `/digest` in Slack or Discord. "
-            "Operators run due digests with `briefbot digest run-due`."
+            "Digests belong to a chat channel: use `/digest` in Slack or Discord, or name the "
+            'channel: `briefbot chat --platform slack --workspace T0123 --channel C0123 "digest '
+            'list"`. Operators run due digests with `briefbot digest run-due`.'
         )
     ledger = Ledger(core.store)
     mine = ledger.subscriptions(context.platform, context.workspace, context.channel)

@@ -373,3 +373,28 @@ def test_output_into_a_closed_pipe_ends_quietly(briefbot: Runner) -> None:
     error = reader.stderr.read().decode()
     reader.wait(timeout=120)
     assert "Traceback" not in error and "BrokenPipe" not in error, error
+
+
+def test_chat_runs_digest_and_feeds_commands_in_a_named_channel(briefbot: Runner, web) -> None:
+    """An operator inspects and fixes any channel's digests and feeds (issue 16)."""
+    body = "".join(f"<p>{p}</p>" for p in VOLCANO.paragraphs)
+    entry = FeedEntry(VOLCANO.title, web.url("/story/1"), content_html=body)
+    feed = web.serve("/rss", make_rss("Loopback", web.url("/"), [entry]), "application/rss+xml")
+    there = ("chat", "--platform", "slack", "--workspace", "T1", "--channel", "C1")
+    refused = briefbot("chat", "digest list")
+    assert refused.returncode != 0 and "--channel" in refused.stdout + refused.stderr
+    added = ok(briefbot(*there, f"feeds add {feed}", BRIEFBOT_FETCH_ALLOW="127.0.0.1"))
+    assert "Attached to this channel" in added
+    assert "this channel" in ok(briefbot(*there, "feeds list"))
+    subscribed = ok(briefbot(*there, "digest subscribe weekdays 08:30 Europe/Paris magma"))
+    assert "weekdays at 08:30 Europe/Paris" in subscribed
+    listed = ok(briefbot(*there, "digest list"))
+    assert listed.startswith("#1 · weekdays at 08:30 Europe/Paris · magma")
+    assert "#1" not in ok(
+        briefbot("chat", "--workspace", "slack:T1", "--channel", "C2", "digest list")
+    )
+    assert VOLCANO.title in ok(briefbot(*there, "digest now"))
+    assert "removed 1 digest" in ok(briefbot(*there, "digest unsubscribe 1"))
+    lonely = briefbot("chat", "--channel", "C1", "digest list")
+    assert lonely.returncode == 2 and "--workspace" in lonely.stderr
+    assert "Traceback" not in lonely.stderr
