@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_remove = feeds_sub.add_parser("remove", help="stop following a feed")
     feeds_remove.add_argument("id", type=int)
     feeds_sub.add_parser("poll", help="fetch every active feed once, now")
+    feeds_import = feeds_sub.add_parser(
+        "import", help="follow every feed of an OPML file (all or nothing)"
+    )
+    feeds_import.add_argument("file", metavar="FILE.opml")
+    feeds_sub.add_parser("export", help="print every followed feed as OPML: `> feeds.opml`")
 
     digest = sub.add_parser("digest", help="daily digests: `digest run-due [--now ISO-8601]`")
     digest.add_argument("action", choices=("run-due",), help="run-due: post every due digest once")
@@ -318,12 +323,50 @@ def _feeds(core, args: argparse.Namespace) -> int:
 
     from .commands import answer
 
+    if args.feeds_action in {"import", "export"}:
+        return _opml(core, args)
     words = ["feeds", args.feeds_action]
     if args.feeds_action == "add":
         words += [args.url, *args.name]
     elif args.feeds_action == "remove":
         words.append(str(args.id))
     return _print_reply(answer(core, shlex.join(words)), "text")
+
+
+def _opml(core, args: argparse.Namespace) -> int:
+    """`feeds import FILE.opml` (the operator's feeds, one transaction) and `feeds export`."""
+    from pathlib import Path
+
+    from .digests import CLI
+    from .errors import BadArgument
+    from .feeds import FeedRegistry
+    from .opml import read_opml, write_opml
+    from .scopes import workspace_key
+    from .urls import normalize_url
+
+    registry = FeedRegistry(core.store)
+    if args.feeds_action == "export":
+        sys.stdout.write(write_opml(registry.all(), core.clock.now()))
+        return EXIT_OK
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise BadArgument(f"Cannot read {args.file}: {exc.strerror or exc}.") from None
+    entries = read_opml(data)
+    added, skipped = registry.add_many(
+        [(e.url, e.name) for e in entries],
+        CLI,
+        core.clock.now(),
+        core.settings.feed_interval_minutes,
+    )
+    for feed in added:  # what another workspace's copy of a feed already stored is shared
+        core.store.grant_feed(normalize_url(feed.url), workspace_key(CLI.platform, ""))
+    print(
+        f"Imported {len(added)} feed{'' if len(added) == 1 else 's'}"
+        + (f" ({skipped} already followed)" if skipped else "")
+        + "; they are fetched on the next poll (`briefbot feeds poll` fetches them now)."
+    )
+    return EXIT_OK
 
 
 def _discord(core, args: argparse.Namespace) -> int:

@@ -174,6 +174,50 @@ class FeedRegistry:
         assert feed is not None
         return feed
 
+    def add_many(
+        self,
+        entries: Iterable[tuple[str, str]],
+        where: Any,
+        now: datetime,
+        interval_minutes: int = int(INTERVAL.total_seconds() // 60),
+    ) -> tuple[list[Feed], int]:
+        """Follow many feeds ((url, name) pairs) in one transaction, skipping those `where`
+        follows already; return the new feeds and how many were skipped.  All or nothing: a
+        failure stores none.  The poller fetches them (next_fetch_at is now)."""
+        known = {normalize_url(f.url) for f in self.all(where.platform, where.workspace)}
+        rows = []
+        skipped = 0
+        for url, name in entries:
+            canonical = normalize_url(url)
+            if canonical in known:
+                skipped += 1
+                continue
+            known.add(canonical)
+            rows.append(
+                {
+                    "url": url,
+                    "canonical_url": canonical,
+                    "name": name,
+                    "platform": where.platform,
+                    "workspace": where.workspace,
+                    "channel": where.channel,
+                    "created_at": to_iso(now),
+                    "interval_minutes": interval_minutes,
+                    "next_fetch_at": to_iso(now),
+                    "failures": 0,
+                    "paused": 0,
+                    "articles_stored": 0,
+                    "articles_copied": 0,
+                    "active": 1,
+                }
+            )
+        ids = []
+        with self.store.transaction() as conn:
+            for row in rows:
+                ids.append(conn.execute(feeds.insert().values(**row)).inserted_primary_key[0])
+        added = [f for f in (self.get(i) for i in ids) if f is not None]
+        return added, skipped
+
     def get(self, feed_id: int) -> Feed | None:
         """One active feed by id."""
         if not 0 < feed_id < 2**63:

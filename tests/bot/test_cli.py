@@ -398,3 +398,31 @@ def test_chat_runs_digest_and_feeds_commands_in_a_named_channel(briefbot: Runner
     lonely = briefbot("chat", "--channel", "C1", "digest list")
     assert lonely.returncode == 2 and "--workspace" in lonely.stderr
     assert "Traceback" not in lonely.stderr
+
+
+def test_feeds_import_and_export_opml(briefbot: Runner, tmp_path: Path) -> None:
+    """`feeds export > feeds.opml` then `feeds import` into an empty store: the same feeds;
+    a broken file: one line, nothing imported."""
+    listing = tmp_path / "mine.opml"
+    listing.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="News">'
+        '<outline type="rss" text="One" xmlUrl="https://one.test/rss"/>'
+        '<outline type="rss" text="Two" xmlUrl="https://two.test/atom"/>'
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
+    assert "Imported 2 feeds" in ok(briefbot("feeds", "import", str(listing)))
+    exported = ok(briefbot("feeds", "export"))
+    assert 'xmlUrl="https://one.test/rss"' in exported
+    broken = tmp_path / "broken.opml"
+    broken.write_text(exported[: len(exported) // 2], encoding="utf-8")
+    other = briefbot("feeds", "import", str(broken), DATABASE_URL="sqlite:///b.db")
+    assert other.returncode == 2 and "nothing imported" in other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1 and "Traceback" not in other.stderr
+    again = tmp_path / "again.opml"
+    again.write_text(exported, encoding="utf-8")
+    empty = {"DATABASE_URL": "sqlite:///b.db"}
+    assert "Imported 2 feeds" in ok(briefbot("feeds", "import", str(again), **empty))
+    listed = ok(briefbot("feeds", "list", **empty))
+    assert "One · https://one.test/rss" in listed and "Two · https://two.test/atom" in listed
+    assert ok(briefbot("feeds", "export", **empty)).count("<outline") == 2
