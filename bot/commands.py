@@ -302,11 +302,12 @@ def _parse_brief(args: list[Word]) -> Request:
 
 
 def _phrase(word: Word) -> str:
-    """A word as topic text: a quoted phrase keeps its quotes, so the topic filter reads it as
-    one phrase (bot.filters); a named part (`topic:…`, as Discord's options send) stays bare."""
+    """A word as topic text: a phrase in double quotes keeps them, so the topic filter reads
+    it as one phrase (bot.filters); single quotes (shlex.quote, the Discord adapter's way to
+    pass an option whole) and named parts (`topic:…`) stay bare words."""
     text = word.text
     spaced = any(c.isspace() for c in text)
-    if word.quoted and spaced and '"' not in text and not re.match(r"^\w+:", text):
+    if word.phrase and spaced and '"' not in text and not re.match(r"^\w+:", text):
         return f'"{text}"'
     return text
 
