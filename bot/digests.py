@@ -656,7 +656,8 @@ def describe(delivery: Delivery | None, zone: ZoneInfo) -> str:
 
 
 class Scheduler:
-    """Runs `run_due` whenever the next digest (or retry) is due, sleeping in between.
+    """Runs `run_due` whenever the next digest (or retry) is due, sleeping in between, and
+    then `bot.live.run_live` (the poller pokes it when feeds brought something in).
 
     It never polls: it computes when the next subscription or retry is due and waits until
     then, or until `poke()` says the subscriptions changed.  It re-reads the ledger at least
@@ -687,6 +688,10 @@ class Scheduler:
         for delivery in ledger.pending(now):
             if delivery.next_attempt_at is not None:
                 soonest = min(soonest, max(delivery.next_attempt_at, now))
+        from .live import next_retry
+
+        if (live := next_retry(self.core)) is not None:
+            soonest = min(soonest, max(live, now))
         return max((soonest - now).total_seconds(), 0.0)
 
     async def run(self) -> None:
@@ -707,6 +712,13 @@ class Scheduler:
                     )
             except Exception:
                 log.exception("The digest pass failed; trying again later")
+            try:
+                from .live import run_live
+
+                for live in await run_live(self.core, self.posters):
+                    log.info("Live post in %s: %s %s", live.channel, live.status, live.detail)
+            except Exception:
+                log.exception("The live pass failed; trying again later")
             self.idle.set()
             delay = await asyncio.to_thread(self.seconds_to_next, self.core.clock.now())
             # A second's margin: wake just after the minute, not a hair before it.

@@ -19,7 +19,7 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -301,6 +301,8 @@ class Attachment:
     """A workspace's feed attached to one of its channels (table channel_feeds)."""
 
     feed: Feed
+    platform: str
+    workspace: str
     channel: str
     live: bool
     added_at: datetime
@@ -374,6 +376,8 @@ class Attachments:
                 select(
                     feeds,
                     channel_feeds.c.channel.label("attached_channel"),
+                    channel_feeds.c.platform.label("attached_platform"),
+                    channel_feeds.c.workspace.label("attached_workspace"),
                     channel_feeds.c.live,
                     channel_feeds.c.added_at.label("attached_at"),
                 )
@@ -382,7 +386,14 @@ class Attachments:
                 .order_by(channel_feeds.c.added_at, feeds.c.id)
             ).all()
         return [
-            Attachment(_feed(r), r.attached_channel, bool(r.live), from_iso(r.attached_at))
+            Attachment(
+                _feed(r),
+                r.attached_platform,
+                r.attached_workspace,
+                r.attached_channel,
+                bool(r.live),
+                from_iso(r.attached_at),
+            )
             for r in rows
         ]
 
@@ -603,8 +614,10 @@ def seconds_to_next(core: Core, now: datetime) -> float:
 class Poller:
     """Polls feeds when they are due, inside `briefbot run`; `poke()` wakes it at once."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, after_pass: Callable[[], None] | None = None) -> None:
         self.core = core
+        # Called after a pass that stored something (the scheduler's poke: live feeds post).
+        self.after_pass = after_pass
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.idle = asyncio.Event()
@@ -630,6 +643,8 @@ class Poller:
                             r.copies,
                             r.error,
                         )
+                if self.after_pass is not None and any(r.stored or r.copies for r in results):
+                    self.after_pass()
             except Exception:
                 log.exception("The feed pass failed; trying again later")
             self.idle.set()

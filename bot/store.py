@@ -249,6 +249,37 @@ channel_feeds = Table(
     Index("ix_channel_feeds_channel", "platform", "workspace", "channel"),
 )
 
+# `_migration_live`: live feeds' posts (bot.live), claimed like digests (bot.ledger): one row
+# per post, and one per item it carries, unique per channel, so an item is posted once.
+live_posts = Table(
+    "live_posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", Text, nullable=False),
+    Column("workspace", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("status", Text, nullable=False),  # claimed -> delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_at", Text, nullable=False),
+    Column("next_attempt_at", Text),
+    Column("message_id", Text),
+    Column("error", Text),
+    Column("delivered_at", Text),
+    Index("ix_live_posts_channel", "platform", "workspace", "channel", "status"),
+    sqlite_autoincrement=True,
+)
+live_items = Table(
+    "live_items",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("item", Text, primary_key=True),  # "a:<article id>" | "c:<article id>:<outlet key>"
+    Column("post_id", Integer, ForeignKey("live_posts.id"), nullable=False, index=True),
+    Column("article_id", Integer, nullable=False),
+    Column("story_id", Integer, nullable=False),  # the article that opened the story here
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -494,6 +525,11 @@ def _migration_channel_feeds(conn: Connection) -> None:
     metadata.create_all(conn, tables=[channel_feeds])
 
 
+def _migration_live(conn: Connection) -> None:
+    # Idempotent (create_all checks first).
+    metadata.create_all(conn, tables=[live_posts, live_items])
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -507,6 +543,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_channel_briefings,
     _migration_cadences,
     _migration_channel_feeds,
+    _migration_live,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
