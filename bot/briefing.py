@@ -25,7 +25,6 @@ from summarizers.threads import single_threaded
 from summarizers.vectors import TermSpace
 
 from .clock import Clock
-from .filters import TopicFilter
 from .models import Article, Briefing, Bullet, LeftOut, Source
 from .scopes import Scope
 from .store import Store
@@ -87,7 +86,7 @@ def compose_briefing(
     clock: Clock,
     *,
     scope: Scope,
-    topic: str | TopicFilter | None = None,
+    topic: str | None = None,
     bullets: int = 5,
     since: datetime | None = None,
     title: str | None = None,
@@ -98,16 +97,13 @@ def compose_briefing(
     """Build a briefing of up to `bullets` bullets from the newest matching articles that
     `scope` may read.
 
-    `topic` is text in the filter grammar of bot.filters, or a parsed TopicFilter;
     `stored_after`/`stored_until` bound the articles by when they were first stored (digests);
     `max_articles` defaults to max(MAX_ARTICLES, ARTICLES_PER_BULLET * bullets).
     """
     if max_articles is None:
         max_articles = max(MAX_ARTICLES, ARTICLES_PER_BULLET * bullets)
-    # A parsed filter (bot.filters) may also name feeds; the topic shown is what was typed.
-    query, topic = topic, (topic.text or None) if isinstance(topic, TopicFilter) else topic
     found = store.search(
-        query,
+        topic,
         since=since,
         limit=max_articles,
         scope=scope,

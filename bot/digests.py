@@ -454,9 +454,9 @@ def compose_digest(
 ) -> object | None:
     """The digest reply for a subscription: new articles since its window, or a short line.
 
-    `run` (when the scheduler composes it) names its time when the cadence has several a day.
+    `run` (when the scheduler composes it) names its time when the cadence has several a day,
+    and the stories it carries are recorded under its key (`digest now` records nothing).
     """
-    from .briefing import compose_briefing
     from .commands import BriefingReply, NoticeReply
 
     cadence = cadence_of(subscription)
@@ -465,9 +465,11 @@ def compose_digest(
         title += " " + run.at.astimezone(ZoneInfo(subscription.timezone)).strftime("%H:%M")
     if subscription.topic:
         title += f" · {subscription.topic}"
+    from .changes import compose_changes, record
     from .feeds import channel_filter
 
-    # The channel's own feeds when it has any (bot.feeds), else what its workspace reads.
+    # The channel's own feeds when it has any (bot.feeds), else what its workspace reads;
+    # stories marked New or Updated against what this subscription posted (bot.changes).
     query = channel_filter(
         core.store,
         subscription.platform,
@@ -475,17 +477,9 @@ def compose_digest(
         subscription.channel,
         subscription.topic,
     )
-    briefing = compose_briefing(
-        core.store,
-        core.summarizer(),
-        core.clock,
-        scope=scope_of(subscription.platform, subscription.workspace),
-        topic=query,
-        bullets=subscription.bullets,
-        title=title,
-        stored_after=subscription.window_start,
-        stored_until=now,
-    )
+    briefing, stories = compose_changes(core, subscription, query, title, now)
+    if run is not None:
+        record(core, subscription, run.key, stories, now)
     from .feeds import failing, health_line
 
     health = health_line(failing(core, subscription.platform, subscription.workspace))

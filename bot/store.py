@@ -280,6 +280,18 @@ live_items = Table(
     Column("story_id", Integer, nullable=False),  # the article that opened the story here
 )
 
+# `_migration_digest_stories`: which article each scheduled digest carried under which story
+# (bot.changes), so the next digest can tell New stories from Updated ones.
+digest_stories = Table(
+    "digest_stories",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("subscriptions.id"), primary_key=True),
+    Column("run_key", Text, primary_key=True),  # the ledger's deliveries.local_date
+    Column("article_id", Integer, primary_key=True),
+    Column("story_id", Integer, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -530,6 +542,11 @@ def _migration_live(conn: Connection) -> None:
     metadata.create_all(conn, tables=[live_posts, live_items])
 
 
+def _migration_digest_stories(conn: Connection) -> None:
+    # Idempotent (create_all checks first).  Digests posted before it mark every story New.
+    metadata.create_all(conn, tables=[digest_stories])
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -544,6 +561,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_cadences,
     _migration_channel_feeds,
     _migration_live,
+    _migration_digest_stories,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -284,7 +284,7 @@ def test_old_daily_subscriptions_become_daily_cadences(tmp_path) -> None:
     """A store made before cadences: its subscriptions run daily at their time, as before."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     made = Store(url)
-    from bot.store import MIGRATIONS, subscriptions
+    from bot.store import MIGRATIONS, _migration_cadences, subscriptions
 
     with made.transaction() as conn:
         conn.execute(
@@ -305,7 +305,7 @@ def test_old_daily_subscriptions_become_daily_cadences(tmp_path) -> None:
         )
         # As the store was before `_migration_cadences`: no cadence, one schema version back.
         conn.exec_driver_sql("UPDATE subscriptions SET cadence = NULL")
-        made._set_meta(conn, "schema_version", str(len(MIGRATIONS) - 1))
+        made._set_meta(conn, "schema_version", str(MIGRATIONS.index(_migration_cadences)))
     made.close()
     again = Store(url)
     [sub] = Ledger(again).subscriptions()
