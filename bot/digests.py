@@ -154,6 +154,8 @@ def parse_digest(args: list[str]) -> DigestRequest:
                 "Say when: `digest subscribe [weekdays|weekly mon|mon,wed,fri] 08:30[,17:30] "
                 "Europe/Paris [topic] [bullets] [quiet]`."
             )
+        # Discord's `time` option arrives as one quoted word: "weekdays 08:30" is two.
+        rest = [*rest[0].split(), *rest[1:]]
         cadence, rest = parse_cadence(rest)
         hour, minute = cadence.first.hour, cadence.first.minute
         stored = None if cadence == daily(hour, minute) else cadence.text

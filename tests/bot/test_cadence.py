@@ -108,6 +108,10 @@ def test_the_digest_command_reads_cadences() -> None:
     assert parse_command("digest subscribe 08:00,17:30 UTC") == DigestRequest(
         "subscribe", 8, 0, "UTC", cadence="daily 08:00,17:30"
     )
+    # As the Discord adapter sends its `time` option (shlex.quote'd, one word).
+    assert parse_command("digest subscribe 'weekly mon 09:00' tz:UTC") == DigestRequest(
+        "subscribe", 9, 0, "UTC", cadence="weekly mon 09:00"
+    )
     # The daily form is unchanged, and a topic word that names a day is still a topic.
     assert parse_command("digest subscribe 08:30 Paris sun") == DigestRequest(
         "subscribe", 8, 30, "Europe/Paris", "sun"
