@@ -145,8 +145,6 @@ def _new_items(
 ) -> list[Item]:
     """Articles of the channel's live feeds since each was attached, and copies of stories
     it already had, that it has not had yet, oldest first."""
-    from .store import _ARTICLE_COLUMNS, _article
-
     visible = scope_of(where[0], where[1]).visible
     had = select(live_items.c.item).where(_channel_is(live_items, where))
     since_feed = or_(
@@ -167,14 +165,18 @@ def _new_items(
         else True
     )
     with core.store.engine.connect() as conn:
-        rows = conn.execute(
-            select(*_ARTICLE_COLUMNS)
-            .where(since_feed, readable, articles.c.ingested_at <= to_iso(now))
-            .order_by(articles.c.ingested_at, articles.c.id)
-            .limit(MAX_ITEMS * 2)
-        ).all()
+        ids = (
+            conn.execute(
+                select(articles.c.id)
+                .where(since_feed, readable, articles.c.ingested_at <= to_iso(now))
+                .order_by(articles.c.ingested_at, articles.c.id)
+                .limit(MAX_ITEMS * 2)
+            )
+            .scalars()
+            .all()
+        )
         done = set(conn.execute(had).scalars())
-        fresh = [_article(r) for r in rows if f"a:{r.id}" not in done][:MAX_ITEMS]
+        wanted = [i for i in ids if f"a:{i}" not in done][:MAX_ITEMS]
         # Stories the channel had lately: a new report of one is a "+1 outlet".
         posted = conn.execute(
             select(live_items.c.article_id, live_items.c.story_id)
@@ -198,6 +200,7 @@ def _new_items(
                 item = f"c:{c.article_id}:{c.outlet_key}"
                 if item not in done and item not in {i.key for i in copies}:
                     copies.append((item, c))
+    fresh = _articles(core, wanted)
     items: list[Item] = []
     if fresh:
         items += _grouped(core, fresh, story_of)
