@@ -235,7 +235,7 @@ channel_briefings = Table(
 
 # `_migration_channel_feeds`: a workspace's feed (a `feeds` row) attached to one of its
 # channels: that channel's digests draw from its own feeds (bot.feeds); `live` posts each new
-# article there as it arrives (bot.live), from `live_since` on.
+# article there as it arrives (bot.live), from `added_at` on.
 channel_feeds = Table(
     "channel_feeds",
     metadata,
