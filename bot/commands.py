@@ -248,7 +248,7 @@ def parse_command(text: str) -> Request:
         except DigestHelp:
             return HelpRequest("digest")
     if verb in {"feeds", "feed"}:
-        return parse_feeds(args)
+        return parse_feeds([_phrase(t) for t in tokens[1:]])
     if verb in {"articles", "list", "search"}:
         query = " ".join(args).strip() or None
         if query and len(query) > MAX_TOPIC_CHARS:

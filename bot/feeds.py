@@ -63,6 +63,7 @@ class FeedsRequest:
     # also follows it in the workspace) or "workspace" (the workspace's pool only).
     where: str = "channel"
     live: bool = False  # `add … live`: post each new article in the channel as it arrives
+    topic: str | None = None  # `add <url> [name] live TOPIC`: only live articles matching it
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ Feeds: where fresh articles come from. Each is fetched every 30 minutes.
 
   feeds add <url> [name]   follow a feed in this channel: its digests draw from the
                            channel's own feeds when it has any, else from the workspace's
-  feeds add <url> live     also post each new article here as it arrives
+  feeds add <url> live [topic]  also post each new article here as it arrives (only
+                           those matching the topic: `live ukraine -opinion from:reuters`)
   feeds add <url> workspace  follow a feed for the whole workspace (no channel attachment)
   feeds list               every feed: last fetched, articles stored, last error
   feeds remove <id>        detach a feed from this channel, or (if not attached here) stop
@@ -111,16 +113,22 @@ def parse_feeds(args: list[str]) -> FeedsRequest:
             raise BadArgument(
                 f"{url!r} is not a web address. Example: `feeds add https://example.com/rss`."
             )
-        flags = {w.lower() for w in rest[1:] if w.lower() in {"workspace", "live"}}
-        if flags == {"workspace", "live"}:
+        # `feeds add <url> [name] [workspace]` or `feeds add <url> [name] live [topic]`.
+        lowered = [w.lower() for w in rest[1:]]
+        live = "live" in lowered
+        cut = lowered.index("live") + 1 if live else len(rest)
+        words, topic_words = rest[1:cut], rest[cut + 1 :] if live else []
+        everywhere = any(w.lower() == "workspace" for w in words)
+        if live and everywhere:
             raise BadArgument("A live feed posts in a channel: use `live` or `workspace`.")
-        words = [w for w in rest[1:] if w.lower() not in flags]
+        words = [w for w in words if w.lower() not in {"workspace", "live"}]
         return FeedsRequest(
             "add",
             url=url,
             name=" ".join(words).strip() or None,
-            where="workspace" if "workspace" in flags else "channel",
-            live="live" in flags,
+            where="workspace" if everywhere else "channel",
+            live=live,
+            topic=" ".join(topic_words).strip() or None,
         )
     if action in {"list", "ls"}:
         return FeedsRequest("list")
@@ -306,6 +314,7 @@ class Attachment:
     channel: str
     live: bool
     added_at: datetime
+    topic: str | None = None  # a live feed's topic filter (bot.filters)
 
 
 class Attachments:
@@ -314,13 +323,17 @@ class Attachments:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def attach(self, feed: Feed, where: Any, live: bool, now: datetime) -> bool:
+    def attach(
+        self, feed: Feed, where: Any, live: bool, now: datetime, topic: str | None = None
+    ) -> bool:
         """Attach `feed` to the channel of `where` (a digests.Context), or change whether it
         is live there; False if it was attached just so already."""
         channel = where.channel
         key = (channel_feeds.c.feed_id == feed.id) & (channel_feeds.c.channel == channel)
         with self.store.transaction() as conn:
-            row = conn.execute(select(channel_feeds.c.live).where(key)).first()
+            row = conn.execute(
+                select(channel_feeds.c.live, channel_feeds.c.topic).where(key)
+            ).first()
             if row is None:
                 conn.execute(
                     channel_feeds.insert().values(
@@ -329,14 +342,15 @@ class Attachments:
                         platform=where.platform,
                         workspace=where.workspace,
                         live=int(live),
+                        topic=topic,
                         added_by=where.user,
                         added_at=to_iso(now),
                     )
                 )
                 return True
-            if bool(row.live) == live:
+            if bool(row.live) == live and row.topic == topic:
                 return False
-            conn.execute(channel_feeds.update().where(key).values(live=int(live)))
+            conn.execute(channel_feeds.update().where(key).values(live=int(live), topic=topic))
             return True
 
     def detach(self, feed_id: int, channel: str) -> bool:
@@ -379,6 +393,7 @@ class Attachments:
                     channel_feeds.c.platform.label("attached_platform"),
                     channel_feeds.c.workspace.label("attached_workspace"),
                     channel_feeds.c.live,
+                    channel_feeds.c.topic,
                     channel_feeds.c.added_at.label("attached_at"),
                 )
                 .join(channel_feeds, channel_feeds.c.feed_id == feeds.c.id)
@@ -393,6 +408,7 @@ class Attachments:
                 r.attached_channel,
                 bool(r.live),
                 from_iso(r.attached_at),
+                r.topic,
             )
             for r in rows
         ]
@@ -762,9 +778,12 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     # In a channel, `feeds add` attaches the feed to it (bot.store.channel_feeds).
     attach = scoped and bool(context.channel) and request.where == "channel"
     by = getattr(context, "user", "") if scoped else ""
+    now = core.clock.now()
     existing = registry.find(request.url, context.platform, context.workspace)
     if existing is not None:
-        if attach and attachments.attach(existing, context, request.live, core.clock.now()):
+        if attach and attachments.attach(
+            existing, context, request.live, core.clock.now(), request.topic
+        ):
             return NoticeReply(
                 f"{'attached' if by else 'Attached'} feed #{existing.id} ({existing.name}) "
                 f"to this channel{_attached_note(request.live)}",
@@ -790,7 +809,7 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         url = fetched.permanent_url
         existing = registry.find(url, context.platform, context.workspace)
         if existing is not None and not (
-            attach and attachments.attach(existing, context, request.live, core.clock.now())
+            attach and attachments.attach(existing, context, request.live, now, request.topic)
         ):
             raise UserError(
                 f"Already following that feed as #{existing.id} ({existing.name}): "
@@ -818,7 +837,7 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     # Attached after the first fetch: a live feed posts what arrives from now on, not the
     # backlog that fetch stored.
     if attach:
-        attachments.attach(feed, context, request.live, core.clock.now())
+        attachments.attach(feed, context, request.live, core.clock.now(), request.topic)
     # A chat user is named by the adapter (a mention); the command line has no user.
     ready = result.stored + earlier
     text = (

@@ -9,7 +9,8 @@ and their sources, more as a list of headlines.  Reports of the same story (grou
 briefings group them, `bot.briefing.group_stories`) share one entry; a report of a story the
 channel already had becomes a "+1 outlet" thread reply to that story's post when the poster
 can reply in threads (`follow_up`), else a "+1 outlet" line in the next post, never a second
-story.  Topic filters (bot.filters) do not apply to live feeds yet.
+story.  A live feed may carry a topic filter (`feeds add <url> live ukraine -opinion`,
+bot.filters), read by the same search as `brief` and digests.
 
 Exactly once, by the digest ledger's rules (bot.ledger): a post is made only by whoever
 claimed its row in live_posts, and its items (live_items, unique per channel and item) are
@@ -26,25 +27,23 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from .app import Core
 from .briefing import group_stories
 from .digests import CLOCK_SKEW, DigestMark, DigestPoster, retry_at
 from .feeds import Attachment, Attachments
+from .filters import TopicFilter, as_filter
 from .ledger import CLAIM_LEASE
 from .models import Article, Briefing, Bullet, Source, Subscription
 from .scopes import scope_of
 from .store import (
     article_copies,
-    article_feeds,
-    article_scopes,
-    articles,
     from_iso,
     live_items,
     live_posts,
@@ -145,38 +144,24 @@ def _new_items(
 ) -> list[Item]:
     """Articles of the channel's live feeds since each was attached, and copies of stories
     it already had, that it has not had yet, oldest first."""
-    visible = scope_of(where[0], where[1]).visible
+    scope = scope_of(where[0], where[1])
+    visible = scope.visible
     had = select(live_items.c.item).where(_channel_is(live_items, where))
-    since_feed = or_(
-        *(
-            exists().where(
-                article_feeds.c.article_id == articles.c.id,
-                article_feeds.c.feed_url == normalize_url(a.feed.url),
-                articles.c.ingested_at > to_iso(a.added_at),
-            )
-            for a in attached
-        )
-    )
-    readable = (
-        exists().where(
-            article_scopes.c.article_id == articles.c.id, article_scopes.c.scope.in_(visible)
-        )
-        if visible is not None
-        else True
-    )
+    # Each live feed's articles since it was attached, through its topic filter (bot.filters:
+    # the same search, and meaning, as `brief` and digests).
+    found: dict[int, Article] = {}
+    for a in attached:
+        topic = replace(as_filter(a.topic) or TopicFilter(), feeds=(normalize_url(a.feed.url),))
+        for article in core.store.search(
+            topic, limit=MAX_ITEMS * 2, scope=scope, stored_after=a.added_at, stored_until=now
+        ):
+            found[article.id] = article
     with core.store.engine.connect() as conn:
-        ids = (
-            conn.execute(
-                select(articles.c.id)
-                .where(since_feed, readable, articles.c.ingested_at <= to_iso(now))
-                .order_by(articles.c.ingested_at, articles.c.id)
-                .limit(MAX_ITEMS * 2)
-            )
-            .scalars()
-            .all()
-        )
         done = set(conn.execute(had).scalars())
-        wanted = [i for i in ids if f"a:{i}" not in done][:MAX_ITEMS]
+        fresh = sorted(
+            (a for a in found.values() if f"a:{a.id}" not in done),
+            key=lambda a: (a.ingested_at, a.id),
+        )[:MAX_ITEMS]
         # Stories the channel had lately: a new report of one is a "+1 outlet".
         posted = conn.execute(
             select(live_items.c.article_id, live_items.c.story_id)
@@ -200,7 +185,6 @@ def _new_items(
                 item = f"c:{c.article_id}:{c.outlet_key}"
                 if item not in done and item not in {i.key for i in copies}:
                     copies.append((item, c))
-    fresh = _articles(core, wanted)
     items: list[Item] = []
     if fresh:
         items += _grouped(core, fresh, story_of)

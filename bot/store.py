@@ -244,6 +244,7 @@ channel_feeds = Table(
     Column("platform", Text, nullable=False),
     Column("workspace", Text, nullable=False),
     Column("live", Integer, nullable=False, default=0),
+    Column("topic", Text),  # a live feed's topic filter (bot.filters); None: every article
     Column("added_by", Text, nullable=False),
     Column("added_at", Text, nullable=False),
     Index("ix_channel_feeds_channel", "platform", "workspace", "channel"),

@@ -65,7 +65,7 @@ def test_parsing_where_a_feed_goes() -> None:
     )
     assert parse_command(f"feeds add {url} live") == FeedsRequest("add", url=url, live=True)
     with pytest.raises(BadArgument):
-        parse_command(f"feeds add {url} live workspace")
+        parse_command(f"feeds add {url} workspace live")
 
 
 def test_a_channels_own_feeds_reach_only_its_digests(

@@ -187,3 +187,26 @@ def test_a_crash_after_posting_is_found_and_not_posted_again(
     [outcome] = live(core, channel)
     assert (outcome.status, outcome.detail) == ("delivered", "ts-1")
     assert len(channel.posts) == 1
+
+
+def test_a_live_feed_with_a_topic_filter(bare_core: Core, web: WebServer, clock) -> None:
+    from bot.commands import parse_command
+    from bot.feeds import FeedsRequest
+
+    url = serve(web, "/filtered", [])
+    assert parse_command(f'feeds add {url} World live "harbour bridge" -from:tabloid') == (
+        FeedsRequest(
+            "add", url=url, name="World", live=True, topic='"harbour bridge" -from:tabloid'
+        )
+    )
+    core = bare_core
+    answer(core, f"feeds add {url} live chess OR volcano -seismic", ONE)
+    clock.advance(timedelta(minutes=30))
+    serve(web, "/filtered", [entry(s, web, n) for n, s in enumerate((CHESS, VOLCANO, HARBOUR))])
+    poll(core, everything=True)
+    channel = Channel()
+    [outcome] = live(core, channel)
+    assert outcome.items == 1  # the volcano story mentions seismic stations; harbour no topic
+    [(_, reply, _)] = channel.posts
+    assert [s.title for b in reply.briefing.bullets for s in b.sources] == [CHESS.title]
+    assert live(core, channel) == []
