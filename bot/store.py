@@ -9,6 +9,7 @@ entry commit or roll back together.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -421,16 +423,22 @@ def _migration_outlets(conn: Connection) -> None:
         conn.execute(update, found[start : start + 1000])
 
 
+@functools.cache
+def _insert_ignoring(dialect: str, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING into `table`, built once per dialect."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(table).on_conflict_do_nothing()
+
+
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows, skipping any whose primary key is already there."""
     if not rows:
         return
     if conn.dialect.name in {"sqlite", "postgresql"}:
-        if conn.dialect.name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        conn.execute(insert(table).on_conflict_do_nothing(), rows)
+        conn.execute(_insert_ignoring(conn.dialect.name, table), rows)
         return
     keys = [c.name for c in table.primary_key.columns]
     for row in rows:
@@ -660,11 +668,12 @@ class Store:
     def put(
         self,
         draft: ArticleDraft,
-        analysis: Analysis,
+        analysis: Analysis | Callable[[ArticleDraft], Analysis],
         now: datetime,
         *,
         scopes: Iterable[str] = (SHARED,),
         feed: str | None = None,
+        guid_checked: bool = False,
     ) -> tuple[Article, str]:
         """Store an article, or recognise it; return the stored article and what happened.
 
@@ -675,14 +684,23 @@ class Store:
         brought in by `feed` (a canonical feed URL), if any.  NUL characters and lone
         surrogates (invalid UTF-8 decoded leniently) are removed first, and the analysis
         redone on the cleaned text, so neither ever reaches the database.
+
+        `analysis` may be a function of the (cleaned) draft instead: it is then called only
+        when the draft is new, inside the write transaction after the one lookup, so a known
+        draft costs no analysis and a new one a single lookup.  Whatever it raises rolls the
+        transaction back and propagates (nothing is written).  `guid_checked`: the caller
+        looked the draft's GUID up already (`shared_known`, same `scopes` and `feed`), so
+        the lookup skips rule 1.
         """
         cleaned = storable_draft(draft)
         if cleaned != draft:
-            draft, analysis = cleaned, analyze(cleaned.text, cleaned.title)
+            draft = cleaned
+            if not callable(analysis):
+                analysis = analyze(cleaned.text, cleaned.title)
         digest = content_hash(draft.title, draft.text)
         scopes = tuple(scopes)
         try:
-            return self._put(draft, analysis, now, digest, scopes, feed)
+            return self._put(draft, analysis, now, digest, scopes, feed, guid_checked)
         except IntegrityError:
             # Another writer stored the same words between our check and our insert
             # (possible on PostgreSQL, where the check takes no lock): that copy wins.
@@ -692,46 +710,22 @@ class Store:
                     raise
                 return self._settle(conn, found, draft, now, scopes, feed)
 
-    def put_known(
-        self,
-        draft: ArticleDraft,
-        now: datetime,
-        *,
-        scopes: Iterable[str] = (SHARED,),
-        feed: str | None = None,
-    ) -> tuple[Article, str] | None:
-        """Recognise an already stored article without analysing the draft.
-
-        Returns what `put` would (the stored article and "copy" or "duplicate", after granting
-        it to `scopes` and linking it to `feed`) when bot.dedupe's rule finds `draft` stored;
-        None when it is new, and then nothing is written.  Ingest calls this before the
-        analysis, so re-reading known items costs a few index lookups each.
-        """
-        cleaned = storable_draft(draft)
-        digest = content_hash(cleaned.title, cleaned.text)
-        scopes = tuple(scopes)
-        with self.engine.connect() as conn:  # a read: a new article takes no write lock here
-            if self._find_same(conn, digest, cleaned, scopes, feed) is None:
-                return None
-        with self.transaction() as conn:
-            found = self._find_same(conn, digest, cleaned, scopes, feed)
-            if found is None:
-                return None
-            return self._settle(conn, found, cleaned, now, scopes, feed)
-
     def _put(
         self,
         draft: ArticleDraft,
-        analysis: Analysis,
+        analysis: Analysis | Callable[[ArticleDraft], Analysis],
         now: datetime,
         digest: str,
         scopes: tuple[str, ...],
         feed: str | None,
+        guid_checked: bool = False,
     ) -> tuple[Article, str]:
         with self.transaction() as conn:
-            found = self._find_same(conn, digest, draft, scopes, feed)
+            found = self._find_same(conn, digest, draft, scopes, feed, guid_checked)
             if found is not None:
                 return self._settle(conn, found, draft, now, scopes, feed)
+            if callable(analysis):
+                analysis = analysis(draft)
             values = {
                 "title": draft.title,
                 "url": draft.url,
@@ -746,10 +740,10 @@ class Store:
                 "published_raw": draft.published_raw,
                 "outlet": _folded(draft.outlet),
             }
-            new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
+            new_id = conn.execute(_INSERT_ARTICLE, values).inserted_primary_key[0]
             self._grant(conn, new_id, scopes, feed)
-            row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == new_id)).one()
-        return _article(row), "stored"
+        # The row as stored, without reading it back (`_article` of the same values).
+        return _article(SimpleNamespace(id=new_id, **values)), "stored"
 
     def _settle(
         self,
@@ -806,31 +800,31 @@ class Store:
         draft: ArticleDraft,
         scopes: Iterable[str] = (SHARED,),
         feed: str | None = None,
+        guid_checked: bool = False,
     ) -> tuple[Article, bool] | None:
         """The stored article `draft` is (bot.dedupe's rule), and whether by its words.
 
         The same words are the same article for anyone who brings them.  A GUID or link is
         only a claim (a feed writes whatever it likes), so it finds only an article `scopes`
-        may be given (`_entitled`): another workspace's article is never theirs by a link.
+        may be given (`_entitled_by`): another workspace's article is never theirs by a link.
+        `guid_checked`: rule 1 (the GUID) was looked up already by the caller.
+        Statements are built once per shape (`_lookup`) and take their values as parameters.
         """
-        mine = _entitled(articles.c.id, scopes, feed)
-        my_copy = _entitled(article_copies.c.article_id, scopes, feed)
-        if draft.guid:
-            row = conn.execute(
-                select(*_ARTICLE_COLUMNS).where((articles.c.guid == draft.guid) & mine).limit(1)
-            ).first()
+        keys = sorted(set(scopes))
+        entitled = {f"scope{i}": key for i, key in enumerate(keys)}
+        if feed:
+            entitled["feed"] = feed
+        shape = (len(keys), bool(feed))
+        if draft.guid and not guid_checked:
+            row = conn.execute(_lookup("guid", *shape), {"guid": draft.guid, **entitled}).first()
             if row is not None:
                 return _article(row), False
             copy = conn.execute(
-                select(article_copies.c.article_id)
-                .where((article_copies.c.guid == draft.guid) & my_copy)
-                .limit(1)
+                _lookup("copy_guid", *shape), {"guid": draft.guid, **entitled}
             ).first()
             if copy is not None:
                 return self._by_id(conn, copy.article_id), False
-        row = conn.execute(
-            select(*_ARTICLE_COLUMNS).where(articles.c.content_hash == digest).limit(1)
-        ).first()
+        row = conn.execute(_lookup("hash", 0, False), {"digest": digest}).first()
         if row is not None:
             return _article(row), True
         wire = self._same_text_elsewhere(conn, draft)
@@ -839,16 +833,13 @@ class Store:
         if not draft.url:
             return None
         canonical = normalize_url(draft.url)
-        same_link = (articles.c.url == draft.url) | (articles.c.canonical_url == canonical)
+        link = {"url": draft.url, "canonical": canonical, **entitled}
         # One link is one article unless one feed gave the entries different GUIDs and texts.
-        for row in conn.execute(
-            select(*_ARTICLE_COLUMNS).where(same_link & mine).order_by(articles.c.id).limit(100)
-        ):
+        for row in conn.execute(_lookup("link", *shape), link):
             if not same_feed_guids(row.guid, draft.guid) or near_same(row.text, draft.text):
                 return _article(row), False
         # A copy's canonical link is normalize_url(its url): the raw link needs no test.
-        copy_link = article_copies.c.canonical_url == canonical
-        for copy in conn.execute(select(article_copies).where(copy_link & my_copy).limit(100)):
+        for copy in conn.execute(_lookup("copy_link", *shape), link):
             if not same_feed_guids(copy.guid, draft.guid):
                 return self._by_id(conn, copy.article_id), False
         return None
@@ -882,9 +873,7 @@ class Store:
 
     @staticmethod
     def _by_id(conn: Connection, article_id: int) -> Article:
-        return _article(
-            conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id)).one()
-        )
+        return _article(conn.execute(_lookup("id", 0, False), {"id": article_id}).one())
 
     @staticmethod
     def _known(
@@ -897,34 +886,29 @@ class Store:
         """(article id, the copy row it was found by or None) of a stored article a feed
         entry with this link and GUID is, by bot.dedupe's rules 1 and 3 without the text:
         the same GUID, or the same link unless the stored GUID is another of the same feed.
-        With `scopes`, only an article they may be given (`_entitled`; `feed`: the entry's)."""
-        mine: Any = true() if scopes is None else _entitled(articles.c.id, scopes, feed)
-        my_copy: Any = (
-            true() if scopes is None else _entitled(article_copies.c.article_id, scopes, feed)
-        )
+        With `scopes`, only an article they may be given (`_entitled_by`; `feed`: the entry's)."""
+        keys = None if scopes is None else sorted(set(scopes))
+        values: dict[str, Any] = {}
+        if keys is not None:
+            values = {f"scope{i}": key for i, key in enumerate(keys)}
+            if feed:
+                values["feed"] = feed
+        shape = (None if keys is None else len(keys), bool(feed) and keys is not None)
         if guid:
-            found = conn.execute(
-                select(articles.c.id).where((articles.c.guid == guid) & mine).limit(1)
-            ).first()
+            found = conn.execute(_claim("guid", *shape), {"guid": guid, **values}).first()
             if found is not None:
                 return found.id, None
-            copy = conn.execute(
-                select(article_copies).where((article_copies.c.guid == guid) & my_copy).limit(1)
-            ).first()
+            copy = conn.execute(_claim("copy_guid", *shape), {"guid": guid, **values}).first()
             if copy is not None:
                 return copy.article_id, copy
         if url:
-            canonical = normalize_url(url)
-            same_link = (articles.c.url == url) | (articles.c.canonical_url == canonical)
+            link = {"url": url, "canonical": normalize_url(url), **values}
             if guid:
-                same_link = same_link & _not_of_feed(articles.c.guid, guid)
-            found = conn.execute(select(articles.c.id).where(same_link & mine).limit(1)).first()
+                link["feed_prefix"] = guid_feed(guid) + " "
+            found = conn.execute(_claim("link", *shape, bool(guid)), link).first()
             if found is not None:
                 return found.id, None
-            copy_link = article_copies.c.canonical_url == canonical
-            if guid:
-                copy_link = copy_link & _not_of_feed(article_copies.c.guid, guid)
-            copy = conn.execute(select(article_copies).where(copy_link & my_copy).limit(1)).first()
+            copy = conn.execute(_claim("copy_link", *shape, bool(guid)), link).first()
             if copy is not None:
                 return copy.article_id, copy
         return None
@@ -1163,28 +1147,99 @@ class Store:
         return {row.id: Analysis.from_bytes(row.analysis, row.text) for row in rows}
 
 
-def _entitled(article_id: Any, scopes: Iterable[str], feed: str | None) -> Any:
-    """SQL condition on an article id column: an article every one of `scopes` (scope keys)
-    reads already, or one `feed` (a canonical feed URL) brought in, whose followers are all
-    entitled to it.  What a link or GUID may find (see `Store._find_same`)."""
+def _entitled_by(article_id: Any, scope_count: int, feed: bool) -> Any:
+    """SQL condition on an article id column: an article every one of the scopes reads
+    already, or one the feed brought in, whose followers are all entitled to it.  What a link
+    or GUID may find (see `Store._find_same`).  The values are parameters: scope keys
+    `scope0`, `scope1`… (distinct, sorted) and, when `feed` is true, `feed` (a canonical feed
+    URL); no scopes and no feed: nothing."""
     readers = [
         exists()
         .where(article_scopes.c.article_id == article_id)
-        .where(article_scopes.c.scope.in_(sorted({key, SHARED})))
-        for key in set(scopes)
+        .where(article_scopes.c.scope.in_([bindparam(f"scope{i}"), literal(SHARED)]))
+        for i in range(scope_count)
     ]
     condition = and_(*readers) if readers else false()
     if feed:
         condition = condition | exists().where(
-            article_feeds.c.article_id == article_id, article_feeds.c.feed_url == feed
+            article_feeds.c.article_id == article_id,
+            article_feeds.c.feed_url == bindparam("feed"),
         )
     return condition
 
 
-def _not_of_feed(column: Any, guid: str) -> Any:
-    """SQL: `column` holds no GUID of `guid`'s feed (see bot.dedupe.guid_feed)."""
-    prefix = guid_feed(guid) + " "
-    return column.is_(None) | (func.substr(column, 1, len(prefix)) != prefix)
+@functools.cache
+def _lookup(kind: str, scope_count: int, feed: bool) -> Select:
+    """A lookup statement of `Store._find_same` (bot.dedupe's rule), built once per shape:
+    "guid", "copy_guid", "hash", "link", "copy_link" or "id".  Parameters: `guid`, `digest`,
+    `url` and `canonical`, `id`, and `_entitled_by`'s scope keys and feed."""
+    mine = _entitled_by(articles.c.id, scope_count, feed)
+    my_copy = _entitled_by(article_copies.c.article_id, scope_count, feed)
+    if kind == "guid":
+        return (
+            select(*_ARTICLE_COLUMNS).where((articles.c.guid == bindparam("guid")) & mine).limit(1)
+        )
+    if kind == "copy_guid":
+        return (
+            select(article_copies.c.article_id)
+            .where((article_copies.c.guid == bindparam("guid")) & my_copy)
+            .limit(1)
+        )
+    if kind == "hash":
+        return (
+            select(*_ARTICLE_COLUMNS).where(articles.c.content_hash == bindparam("digest")).limit(1)
+        )
+    if kind == "link":
+        same_link = (articles.c.url == bindparam("url")) | (
+            articles.c.canonical_url == bindparam("canonical")
+        )
+        return select(*_ARTICLE_COLUMNS).where(same_link & mine).order_by(articles.c.id).limit(100)
+    if kind == "copy_link":
+        copy_link = article_copies.c.canonical_url == bindparam("canonical")
+        return select(article_copies).where(copy_link & my_copy).limit(100)
+    if kind == "id":
+        return select(*_ARTICLE_COLUMNS).where(articles.c.id == bindparam("id"))
+    raise ValueError(kind)
+
+
+@functools.cache
+def _claim(kind: str, scope_count: int | None, feed: bool, guid: bool = False) -> Select:
+    """A lookup statement of `Store._known` (a feed entry by its GUID or link), built once per
+    shape: "guid", "copy_guid", "link" or "copy_link"; `scope_count` None: any scope.
+    Parameters: `guid`, `url`, `canonical`, `feed_prefix` (with `guid`: links of the GUID's
+    feed's other entries do not count) and `_entitled_by`'s."""
+    mine: Any = true()
+    my_copy: Any = true()
+    if scope_count is not None:
+        mine = _entitled_by(articles.c.id, scope_count, feed)
+        my_copy = _entitled_by(article_copies.c.article_id, scope_count, feed)
+    prefix = bindparam("feed_prefix")
+    if kind == "guid":
+        return select(articles.c.id).where((articles.c.guid == bindparam("guid")) & mine).limit(1)
+    if kind == "copy_guid":
+        return (
+            select(article_copies)
+            .where((article_copies.c.guid == bindparam("guid")) & my_copy)
+            .limit(1)
+        )
+    if kind == "link":
+        same_link = (articles.c.url == bindparam("url")) | (
+            articles.c.canonical_url == bindparam("canonical")
+        )
+        if guid:
+            same_link = same_link & _not_of_feed_by(articles.c.guid, prefix)
+        return select(articles.c.id).where(same_link & mine).limit(1)
+    if kind == "copy_link":
+        copy_link = article_copies.c.canonical_url == bindparam("canonical")
+        if guid:
+            copy_link = copy_link & _not_of_feed_by(article_copies.c.guid, prefix)
+        return select(article_copies).where(copy_link & my_copy).limit(1)
+    raise ValueError(kind)
+
+
+def _not_of_feed_by(column: Any, prefix: Any) -> Any:
+    """SQL: `column` holds no GUID starting with `prefix` (a bound "<feed> ")."""
+    return column.is_(None) | (func.substr(column, 1, func.length(prefix)) != prefix)
 
 
 def _folded(name: str | None) -> str | None:
@@ -1205,6 +1260,8 @@ def _visible_to(statement: Select, scope: Scope) -> Select:
     )
     return statement.where(allowed)
 
+
+_INSERT_ARTICLE = articles.insert()
 
 _ARTICLE_COLUMNS = (
     articles.c.id,
