@@ -41,10 +41,13 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    literal_column,
     select,
+    table,
     text,
     true,
 )
+from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
@@ -458,6 +461,62 @@ def _migration_channel_briefings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[channel_briefings])
 
 
+# `_migration_fts_by_when`: the full-text index keys each article by when it was published
+# (first seen when undated) to the minute, then by id, so the newest matches of a topic are
+# the index's highest rowids: a search walks the index from the top and stops at its limit
+# instead of visiting every match.  rowid = minute * 2**32 + id (ids below 2**32; minutes
+# since 1970 of years up to 10000 below 2**28, so the key fits SQLite's 64 bits).
+FTS_ID_BITS = 32
+_FTS_ID_MASK = (1 << FTS_ID_BITS) - 1
+
+
+def _fts_key_sql(row: str) -> str:
+    """SQL for the full-text rowid of `row` ("new", "old" or a table name): see above."""
+    moment = f"substr(coalesce({row}.published_at, {row}.ingested_at), 1, 19)"
+    minute = f"coalesce(CAST(strftime('%s', {moment}) AS INTEGER), 0) / 60"
+    return f"(({minute}) * {1 << FTS_ID_BITS} + {row}.id)"
+
+
+def _migration_fts_by_when(conn: Connection) -> None:
+    # SQLite only: the index is rebuilt from the articles (nothing else is stored in it).
+    if conn.dialect.name != "sqlite":
+        return
+    for trigger in ("articles_ai", "articles_ad", "articles_au"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS articles_fts")
+    conn.exec_driver_sql("DROP VIEW IF EXISTS articles_fts_content")
+    # External content through a view, so FTS5 can rebuild itself from the articles.
+    conn.exec_driver_sql(
+        "CREATE VIEW articles_fts_content AS SELECT "
+        f"{_fts_key_sql('articles')} AS fts_key, title, text FROM articles"
+    )
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, "
+        "content='articles_fts_content', content_rowid='fts_key', "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    new, old = _fts_key_sql("new"), _fts_key_sql("old")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "
+        f"INSERT INTO articles_fts(rowid, title, text) VALUES ({new}, new.title, new.text); "
+        "END"
+    )
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+        f"VALUES ('delete', {old}, old.title, old.text); END"
+    )
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_au AFTER UPDATE OF title, text, published_at, ingested_at "
+        "ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+        f"VALUES ('delete', {old}, old.title, old.text); "
+        f"INSERT INTO articles_fts(rowid, title, text) VALUES ({new}, new.title, new.text); "
+        "END"
+    )
+    conn.exec_driver_sql("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -469,6 +528,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_7,
     _migration_outlets,
     _migration_channel_briefings,
+    _migration_fts_by_when,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -860,7 +920,10 @@ class Store:
         middle = len(words) // 2
         runs = (words[:COPY_PHRASE_WORDS], words[middle : middle + COPY_PHRASE_WORDS])
         match = " OR ".join('text : "' + " ".join(run) + '"' for run in runs)
-        ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20")
+        ids = text(
+            f"SELECT rowid & {_FTS_ID_MASK} FROM articles_fts WHERE articles_fts MATCH :match "
+            "LIMIT 20"
+        )
         for row in conn.execute(
             select(*_ARTICLE_COLUMNS).where(
                 articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
@@ -1073,64 +1136,62 @@ class Store:
         scope: Scope,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
+        with_text: bool = True,
     ) -> list[Article]:
         """Return the newest articles `scope` may read matching a topic query, published (or
-        stored) since.
+        stored) since: newest first (publication time, else first-seen time; then id).
 
         `stored_after`/`stored_until` select by first-seen time instead (digests use it: an
-        item a feed back-dates is still new to the channel).
+        item a feed back-dates is still new to the channel).  `with_text=False` leaves each
+        article's `text` empty and does not read it (a briefing reads its sentences through
+        `analyses`).  A topic search visits about `limit` matches however many there are.
         """
-        statement = self._newest(
-            select(*_ARTICLE_COLUMNS), query, scope, since, stored_after, stored_until
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(statement.limit(limit)).all()
-        return [_article(r) for r in rows]
+        columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS_NO_TEXT
+        rows = self._newest(columns, query, scope, limit, since, stored_after, stored_until)
+        return [_article(r) if with_text else _article(r, text="") for r in rows]
 
     def titles(
         self, query: str | None = None, limit: int = 25, *, scope: Scope
     ) -> list[tuple[int, str]]:
         """(id, title) of the newest matching articles `scope` may read: what autocomplete
         needs, and no text."""
-        statement = self._newest(select(articles.c.id, articles.c.title), query, scope)
-        with self.engine.connect() as conn:
-            return [(r.id, r.title) for r in conn.execute(statement.limit(limit))]
+        rows = self._newest((articles.c.id, articles.c.title), query, scope, limit)
+        return [(r.id, r.title) for r in rows]
 
     def _newest(
         self,
-        statement: Select,
+        columns: Iterable[Any],
         query: str | None,
         scope: Scope,
+        limit: int,
         since: datetime | None = None,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
-    ) -> Select:
-        """Order newest first and filter by scope, topic words and time windows."""
+    ) -> list[Any]:
+        """The newest `limit` rows of `columns`, filtered by scope, topic words and time
+        windows, ordered by when (publication, else first-seen time) descending, then id."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
-        statement = _visible_to(statement, scope)
-        statement = statement.order_by(when.desc(), articles.c.id.desc())
-        words = _WORD.findall(query or "")
-        if words:
-            if self.is_sqlite:
-                # Quote every word so user input can never be FTS5 syntax; words are ANDed.
-                match = " ".join('"' + w.replace('"', "") + '"' for w in words)
-                ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match")
-                statement = statement.where(
-                    articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
-                )
-            else:
-                for w in words:
-                    pattern = f"%{w}%"
-                    statement = statement.where(
-                        articles.c.title.ilike(pattern) | articles.c.text.ilike(pattern)
-                    )
+        statement = _visible_to(select(*columns, when.label("when_")), scope)
         if since is not None:
             statement = statement.where(when >= to_iso(since))
         if stored_after is not None:
             statement = statement.where(articles.c.ingested_at > to_iso(stored_after))
         if stored_until is not None:
             statement = statement.where(articles.c.ingested_at <= to_iso(stored_until))
-        return statement
+        words = _WORD.findall(query or "")
+        if words and self.is_sqlite:
+            # Quote every word so user input can never be FTS5 syntax; words are ANDed.
+            match = " ".join('"' + w.replace('"', "") + '"' for w in words)
+            with self.engine.connect() as conn:
+                return _fts_newest(conn, statement, match, limit)
+        for w in words:
+            pattern = f"%{w}%"
+            statement = statement.where(
+                articles.c.title.ilike(pattern) | articles.c.text.ilike(pattern)
+            )
+        statement = statement.order_by(when.desc(), articles.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return list(conn.execute(statement))
 
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
         """Load the stored analysis of each article."""
@@ -1242,6 +1303,37 @@ def _not_of_feed_by(column: Any, prefix: Any) -> Any:
     return column.is_(None) | (func.substr(column, 1, func.length(prefix)) != prefix)
 
 
+_FTS = table("articles_fts", sql_column("rowid", Integer))
+_FTS_MATCH = text("articles_fts MATCH :match")
+
+
+def _fts_newest(conn: Connection, statement: Select, match: str, limit: int) -> list[Any]:
+    """SQLite: the newest `limit` rows of `statement` (a select of articles with `when_`,
+    filtered) among the articles matching `match` (FTS5 syntax), newest first, exactly as
+    ordering every match by (when, id) would give, visiting about `limit` matches.
+
+    The full-text rowid orders matches by minute, then id (`_migration_fts_by_when`), so the
+    index is walked from its top: the first `limit` rows found, plus the rest of the last
+    one's minute, hold the newest `limit`; they are then ordered by exact time.
+    """
+    key = _FTS.c.rowid
+    joined = statement.select_from(
+        _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
+    ).where(_FTS_MATCH.bindparams(match=match))
+    rows = list(
+        conn.execute(joined.add_columns(key.label("fts_key")).order_by(key.desc()).limit(limit))
+    )
+    if len(rows) == limit and rows:
+        minute_start = (rows[-1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
+        rows += conn.execute(
+            joined.add_columns(key.label("fts_key")).where(
+                key >= minute_start, key < rows[-1].fts_key
+            )
+        )
+    rows.sort(key=lambda r: (r.when_, r.id), reverse=True)
+    return rows[:limit]
+
+
 def _folded(name: str | None) -> str | None:
     """A name with its whitespace folded to single spaces; None when empty."""
     return " ".join((name or "").split()) or None
@@ -1275,13 +1367,16 @@ _ARTICLE_COLUMNS = (
     articles.c.outlet,
     articles.c.guid,
 )
+_ARTICLE_COLUMNS_NO_TEXT = tuple(c for c in _ARTICLE_COLUMNS if c.key != "text")
 
 
-def _article(row: Any) -> Article:
+def _article(row: Any, text: str | None = None) -> Article:
+    """An Article from a row of `_ARTICLE_COLUMNS` (or, given `text`, of the columns
+    without it)."""
     return Article(
         id=row.id,
         title=row.title,
-        text=row.text,
+        text=row.text if text is None else text,
         source=row.source,
         url=row.url,
         published_at=from_iso(row.published_at),
