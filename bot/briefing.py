@@ -109,6 +109,7 @@ def compose_briefing(
         scope=scope,
         stored_after=stored_after,
         stored_until=stored_until,
+        with_text=False,  # the sentences come from the analyses
     )
     analyses = store.analyses(a.id for a in found)
     articles = [a for a in found if a.id in analyses and len(analyses[a.id])]

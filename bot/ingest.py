@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from summarizers.analysis import Analysis, analyze
 from summarizers.text import split_sentences
 
 from .charsets import decode_text
@@ -34,6 +33,9 @@ from .scopes import SHARED
 from .store import Store, to_iso
 from .urls import normalize_url
 from .walls import REASONS, page_reason, trim_walls, wall_reason
+
+if TYPE_CHECKING:
+    from summarizers.analysis import Analysis
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -543,6 +545,8 @@ class _NoSentences(Exception):
 
 def _analysed(draft: ArticleDraft) -> Analysis:
     """The draft's analysis; raises _NoSentences when it has no sentence."""
+    from summarizers.analysis import analyze  # numpy: only when something is stored
+
     analysis = analyze(draft.text, draft.title)
     if len(analysis) == 0:
         raise _NoSentences

@@ -18,7 +18,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -51,14 +51,18 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
-from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
-from summarizers.analysis import Analysis, analyze
+# numpy (through summarizers.analysis) is imported only where an analysis is made or read,
+# so commands that list or count articles start without it.
+from summarizers.analysis_format import FORMAT as ANALYSIS_FORMAT
 
 from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
 from .models import Article, ArticleDraft, Source
 from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
+
+if TYPE_CHECKING:
+    from summarizers.analysis import Analysis
 
 T = TypeVar("T")
 
@@ -640,6 +644,8 @@ class Store:
         ).first()
         if row is not None and row[0] == str(ANALYSIS_FORMAT):
             return
+        from summarizers.analysis import analyze
+
         ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
@@ -754,6 +760,8 @@ class Store:
         """
         cleaned = storable_draft(draft)
         if cleaned != draft:
+            from summarizers.analysis import analyze
+
             draft = cleaned
             if not callable(analysis):
                 analysis = analyze(cleaned.text, cleaned.title)
@@ -1204,6 +1212,8 @@ class Store:
                     articles.c.id.in_(wanted)
                 )
             ).all()
+        from summarizers.analysis import Analysis
+
         # The analysis keeps sentence positions, so its sentences are sliced from the text.
         return {row.id: Analysis.from_bytes(row.analysis, row.text) for row in rows}
 
