@@ -544,8 +544,9 @@ def _article_similarity(analyses: Sequence[Analysis]) -> np.ndarray:
         )
     vocabulary, inverse = np.unique(np.concatenate(bags), return_inverse=True)
     doc_of = np.repeat(np.arange(len(bags)), [b.size for b in bags])
-    counts = np.zeros((len(bags), vocabulary.size))
-    np.add.at(counts, (doc_of, inverse), 1.0)
+    cells = doc_of * vocabulary.size + inverse  # one bincount: np.add.at is ~10x slower
+    counts = np.bincount(cells, minlength=len(bags) * vocabulary.size).astype(float)
+    counts = counts.reshape(len(bags), vocabulary.size)
     df = (counts > 0).sum(axis=0)
     weights = counts * np.log1p(len(bags) / df)
     norms = np.linalg.norm(weights, axis=1, keepdims=True)
