@@ -976,6 +976,7 @@ class Store:
             link = {"url": url, "canonical": normalize_url(url), **values}
             if guid:
                 link["feed_prefix"] = guid_feed(guid) + " "
+                link["feed_prefix_length"] = len(link["feed_prefix"])
             found = conn.execute(_claim("link", *shape, bool(guid)), link).first()
             if found is not None:
                 return found.id, None
@@ -1284,7 +1285,7 @@ def _claim(kind: str, scope_count: int | None, feed: bool, guid: bool = False) -
     if scope_count is not None:
         mine = _entitled_by(articles.c.id, scope_count, feed)
         my_copy = _entitled_by(article_copies.c.article_id, scope_count, feed)
-    prefix = bindparam("feed_prefix")
+    prefix = bindparam("feed_prefix", type_=Text)
     if kind == "guid":
         return select(articles.c.id).where((articles.c.guid == bindparam("guid")) & mine).limit(1)
     if kind == "copy_guid":
@@ -1309,8 +1310,10 @@ def _claim(kind: str, scope_count: int | None, feed: bool, guid: bool = False) -
 
 
 def _not_of_feed_by(column: Any, prefix: Any) -> Any:
-    """SQL: `column` holds no GUID starting with `prefix` (a bound "<feed> ")."""
-    return column.is_(None) | (func.substr(column, 1, func.length(prefix)) != prefix)
+    """SQL: `column` holds no GUID starting with `prefix` (a bound "<feed> "; its length in
+    characters is the bound `feed_prefix_length`, so no backend has to type the parameter)."""
+    length = bindparam("feed_prefix_length", type_=Integer)
+    return column.is_(None) | (func.substr(column, 1, length) != prefix)
 
 
 _FTS = table("articles_fts", sql_column("rowid", Integer))
