@@ -1156,7 +1156,7 @@ class Store:
         `analyses`).  A topic search visits about `limit` matches however many there are.
         """
         columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS_NO_TEXT
-        rows = self._newest(columns, query, scope, limit, since, stored_after, stored_until)
+        rows = self._newest_rows(columns, query, scope, limit, since, stored_after, stored_until)
         return [_article(r) if with_text else _article(r, text="") for r in rows]
 
     def titles(
@@ -1164,10 +1164,38 @@ class Store:
     ) -> list[tuple[int, str]]:
         """(id, title) of the newest matching articles `scope` may read: what autocomplete
         needs, and no text."""
-        rows = self._newest((articles.c.id, articles.c.title), query, scope, limit)
+        rows = self._newest_rows((articles.c.id, articles.c.title), query, scope, limit)
         return [(r.id, r.title) for r in rows]
 
     def _newest(
+        self,
+        statement: Select,
+        query: str | None,
+        scope: Scope,
+        since: datetime | None = None,
+        stored_after: datetime | None = None,
+        stored_until: datetime | None = None,
+    ) -> Select:
+        """Order newest first and filter by scope, topic words and time windows, as one
+        statement (on SQLite the words through the full-text index, every match visited:
+        `_newest_rows` walks the index instead)."""
+        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+        statement = self._filtered(statement, scope, since, stored_after, stored_until)
+        statement = statement.order_by(when.desc(), articles.c.id.desc())
+        words = _WORD.findall(query or "")
+        if words and self.is_sqlite:
+            ids = text(f"SELECT rowid & {_FTS_ID_MASK} FROM articles_fts WHERE {_FTS_MATCH.text}")
+            return statement.where(
+                articles.c.id.in_(ids.bindparams(match=_fts_query(words)).columns(rowid=Integer))
+            )
+        for w in words:
+            pattern = f"%{w}%"
+            statement = statement.where(
+                articles.c.title.ilike(pattern) | articles.c.text.ilike(pattern)
+            )
+        return statement
+
+    def _newest_rows(
         self,
         columns: Iterable[Any],
         query: str | None,
@@ -1177,30 +1205,37 @@ class Store:
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
     ) -> list[Any]:
-        """The newest `limit` rows of `columns`, filtered by scope, topic words and time
-        windows, ordered by when (publication, else first-seen time) descending, then id."""
+        """The newest `limit` rows of `columns` as `_newest` orders and filters them; on
+        SQLite a topic walks the full-text index from its newest entries (`_fts_newest`)."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
-        statement = _visible_to(select(*columns, when.label("when_")), scope)
+        statement = select(*columns, when.label("when_"))
+        words = _WORD.findall(query or "")
+        with self.engine.connect() as conn:
+            if words and self.is_sqlite:
+                filtered = self._filtered(statement, scope, since, stored_after, stored_until)
+                return _fts_newest(conn, filtered, _fts_query(words), limit)
+            ordered = self._newest(statement, query, scope, since, stored_after, stored_until)
+            return list(conn.execute(ordered.limit(limit)))
+
+    @staticmethod
+    def _filtered(
+        statement: Select,
+        scope: Scope,
+        since: datetime | None,
+        stored_after: datetime | None,
+        stored_until: datetime | None,
+    ) -> Select:
+        """Keep what `scope` may read, published (or stored) since `since`, first stored in
+        (`stored_after`, `stored_until`]."""
+        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+        statement = _visible_to(statement, scope)
         if since is not None:
             statement = statement.where(when >= to_iso(since))
         if stored_after is not None:
             statement = statement.where(articles.c.ingested_at > to_iso(stored_after))
         if stored_until is not None:
             statement = statement.where(articles.c.ingested_at <= to_iso(stored_until))
-        words = _WORD.findall(query or "")
-        if words and self.is_sqlite:
-            # Quote every word so user input can never be FTS5 syntax; words are ANDed.
-            match = " ".join('"' + w.replace('"', "") + '"' for w in words)
-            with self.engine.connect() as conn:
-                return _fts_newest(conn, statement, match, limit)
-        for w in words:
-            pattern = f"%{w}%"
-            statement = statement.where(
-                articles.c.title.ilike(pattern) | articles.c.text.ilike(pattern)
-            )
-        statement = statement.order_by(when.desc(), articles.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
-            return list(conn.execute(statement))
+        return statement
 
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
         """Load the stored analysis of each article."""
@@ -1314,6 +1349,11 @@ def _not_of_feed_by(column: Any, prefix: Any) -> Any:
     characters is the bound `feed_prefix_length`, so no backend has to type the parameter)."""
     length = bindparam("feed_prefix_length", type_=Integer)
     return column.is_(None) | (func.substr(column, 1, length) != prefix)
+
+
+def _fts_query(words: list[str]) -> str:
+    """FTS5 query text: every word quoted, so user input can never be FTS5 syntax; ANDed."""
+    return " ".join('"' + w.replace('"', "") + '"' for w in words)
 
 
 _FTS = table("articles_fts", sql_column("rowid", Integer))
