@@ -112,6 +112,7 @@ def compose_briefing(
         scope=scope,
         stored_after=stored_after,
         stored_until=stored_until,
+        with_text=False,  # the sentences come from the analyses
     )
     analyses = store.analyses(a.id for a in found)
     articles = [a for a in found if a.id in analyses and len(analyses[a.id])]
@@ -549,8 +550,9 @@ def _article_similarity(analyses: Sequence[Analysis]) -> np.ndarray:
         )
     vocabulary, inverse = np.unique(np.concatenate(bags), return_inverse=True)
     doc_of = np.repeat(np.arange(len(bags)), [b.size for b in bags])
-    counts = np.zeros((len(bags), vocabulary.size))
-    np.add.at(counts, (doc_of, inverse), 1.0)
+    cells = doc_of * vocabulary.size + inverse  # one bincount: np.add.at is ~10x slower
+    counts = np.bincount(cells, minlength=len(bags) * vocabulary.size).astype(float)
+    counts = counts.reshape(len(bags), vocabulary.size)
     df = (counts > 0).sum(axis=0)
     weights = counts * np.log1p(len(bags) / df)
     norms = np.linalg.norm(weights, axis=1, keepdims=True)
