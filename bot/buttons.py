@@ -117,7 +117,9 @@ def _load(core: Core, context: Context, ref: str) -> dict[str, Any]:
     )
     if not _REF.match(ref):
         raise gone
-    saved = core.store.channel_briefing(context.platform, context.workspace, _key(context.channel, ref))
+    saved = core.store.channel_briefing(
+        context.platform, context.workspace, _key(context.channel, ref)
+    )
     if saved is None:
         raise gone
     try:
@@ -251,7 +253,9 @@ def save_options(core: Core, context: Context, subscription: int, options: Diges
     )
 
 
-def options_of(core: Core, platform: str, workspace: str, channel: str, subscription: int) -> DigestOptions:
+def options_of(
+    core: Core, platform: str, workspace: str, channel: str, subscription: int
+) -> DigestOptions:
     """The options kept for `subscription` (none kept: the defaults)."""
     saved = core.store.channel_briefing(platform, workspace, _key(channel, f"sub{subscription}"))
     if saved is None:
