@@ -118,6 +118,8 @@ class Message:
     embeds: list[discord.Embed] = field(default_factory=list)
     allowed_mentions: discord.AllowedMentions = field(default_factory=nobody)
     buttons: list[Button] = field(default_factory=list)
+    # The bullets/window menus for a briefing with a click, for this topic ("" for none).
+    menus: str | None = None
 
 
 def no_mentions(text: str) -> str:
@@ -361,7 +363,7 @@ def help_messages(reply: HelpReply) -> list[Message]:
             value=_cut_lines(notice_md(hints(what)), FIELD_VALUE_MAX),
             inline=False,
         )
-    return [Message(embeds=[embed])]
+    return [Message(embeds=[embed], menus="" if reply.menus else None)]
 
 
 def sources_messages(reply: SourcesReply) -> list[Message]:
@@ -437,5 +439,26 @@ def render(reply: Reply) -> list[Message]:
     if isinstance(reply, NoticeReply):
         return notice_messages(reply.text, reply.by)
     if isinstance(reply, ErrorReply):
-        return error_messages(reply.message)
+        messages = error_messages(reply.message)
+        if reply.retry is not None:
+            messages[0].menus = reply.retry.topic or ""
+        return messages
     raise TypeError(f"cannot render {type(reply).__name__}")
+
+
+def thread_head(reply: BriefingReply) -> list[Message]:
+    """A threaded digest's top-level line: its title, how many stories (they follow in the
+    thread), its buttons, and the role it pings if any."""
+    count = len(reply.briefing.bullets)
+    noun = "story" if count == 1 else "stories"
+    embed = _embed(reply.briefing.title, f"{count} {noun}, with their sources, in the thread.")
+    messages = render(dataclasses.replace(reply, thread=False))
+    head = Message(
+        content=messages[0].content if reply.mention else None,
+        embeds=[embed],
+        allowed_mentions=messages[0].allowed_mentions if reply.mention else nobody(),
+        buttons=buttons_for(reply.actions),
+    )
+    if head.content:
+        head.content = head.content.split("\n", 1)[0]  # the mention alone, no notes
+    return [head]

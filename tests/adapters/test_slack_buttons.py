@@ -209,7 +209,7 @@ async def test_an_empty_briefing_offers_the_window_menu_with_its_topic(
         assert await post_signed(url, body) == 200
         (call,) = await fake.wait_for(lambda f: f.of("response_url"))
         assert "`/brief all`" in call.payload["text"] or "/brief all" in str(call.payload)
-        menu_block = [b for b in call.payload["blocks"] if b["type"] == "actions"][0]
+        menu_block = next(b for b in call.payload["blocks"] if b["type"] == "actions")
         assert menu_block["block_id"] == blocks.PICK_BLOCK + "ukraine"
         message = {"ts": "1.0", **call.payload}
         body = action_body(message, blocks.WINDOW, selected="all", response_url=fake.response_url())
