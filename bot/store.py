@@ -1104,11 +1104,14 @@ class Store:
         return [_article(r) for r in rows]
 
     def titles(
-        self, query: str | None = None, limit: int = 25, *, scope: Scope
+        self, query: str | None = None, limit: int = 25, *, scope: Scope, prefix: bool = False
     ) -> list[tuple[int, str]]:
         """(id, title) of the newest matching articles `scope` may read: what autocomplete
-        needs, and no text."""
-        statement = self._newest(select(articles.c.id, articles.c.title), query, scope)
+        needs, and no text.  `prefix`: each word of `query` matches words it begins
+        (`meri` finds "Meridian"), as someone still typing means."""
+        statement = self._newest(
+            select(articles.c.id, articles.c.title), query, scope, prefix=prefix
+        )
         with self.engine.connect() as conn:
             return [(r.id, r.title) for r in conn.execute(statement.limit(limit))]
 
@@ -1120,8 +1123,10 @@ class Store:
         since: datetime | None = None,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
+        prefix: bool = False,
     ) -> Select:
-        """Order newest first and filter by scope, topic words and time windows."""
+        """Order newest first and filter by scope, topic words and time windows (`prefix`:
+        words match the words they begin, FTS5 prefix queries)."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
         statement = _visible_to(statement, scope)
         statement = statement.order_by(when.desc(), articles.c.id.desc())
@@ -1129,7 +1134,8 @@ class Store:
         if words:
             if self.is_sqlite:
                 # Quote every word so user input can never be FTS5 syntax; words are ANDed.
-                match = " ".join('"' + w.replace('"', "") + '"' for w in words)
+                star = "*" if prefix else ""
+                match = " ".join('"' + w.replace('"', "") + '"' + star for w in words)
                 ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match")
                 statement = statement.where(
                     articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))

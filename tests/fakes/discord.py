@@ -247,6 +247,11 @@ class _ComponentsMixin:
             "flags": 0,
         }
 
+    def followup_messages(self: Any, interaction_id: str) -> list[dict[str, Any]]:
+        """The messages an interaction's follow-ups created, oldest first."""
+        interaction = self._interactions[interaction_id]
+        return sorted(interaction.followups.values(), key=lambda m: int(m["id"]))
+
     def posted(self: Any) -> list[dict[str, Any]]:
         """Every message the bot has posted anywhere (channels, threads, follow-ups), oldest
         first."""
