@@ -6,7 +6,7 @@ button values and Discord's 100-character custom ids), and its state is kept as 
 `channel_briefings` table under the channel key `CHANNEL#ref` (the table keeps one row per
 key; the press's own platform, workspace and channel are part of the key, so a ref from
 another workspace or channel finds nothing).  Digest options that are not columns of a
-subscription (`threads`, Discord's `mention:`) are kept the same way under `CHANNEL#subN`.
+subscription (`threads`, Discord's `mention:`) are kept the same way under `CHANNEL#~subN`.
 
 - More: the next bullets of the same briefing: same topic, window and summarizer, the
   articles it could see (stored until it was made), composed as of the moment it was made,
@@ -31,12 +31,15 @@ from .digests import Context, DigestRequest, handle_digest
 from .errors import UserError
 from .ledger import Ledger
 from .models import Briefing
-from .store import subscriptions
+from .store import channel_briefings, subscriptions, to_iso
 from .why import _briefing_dict, _from_saved
 
 log = logging.getLogger(__name__)
 
 UNDO_FOR = timedelta(minutes=1)
+# How long a posted briefing's buttons keep working; older states are dropped as new ones are
+# kept (a press then says, in one line, to ask for a new briefing).
+KEEP_FOR = timedelta(days=90)
 MAX_MORE = 40  # bullets a briefing and its More pages may reach in all
 _REF = re.compile(r"^[A-Za-z0-9_-]{6,32}$")
 
@@ -105,10 +108,27 @@ def keep(
             json.dumps(document),
             briefing.generated_at,
         )
+        _forget_old(core, context)
     except Exception:
         log.exception("Could not keep the state of a briefing's buttons")
         return None
     return ref
+
+
+def _forget_old(core: Core, context: Context) -> None:
+    """Drop this workspace's button states older than KEEP_FOR (never digest options)."""
+    table = channel_briefings
+    cutoff = to_iso(core.clock.now() - KEEP_FOR)
+    with core.store.transaction() as conn:
+        conn.execute(
+            table.delete().where(
+                (table.c.platform == context.platform)
+                & (table.c.workspace == context.workspace)
+                & table.c.channel.like("%#%")
+                & ~table.c.channel.like("%#~sub%")
+                & (table.c.made_at < cutoff)
+            )
+        )
 
 
 def _load(core: Core, context: Context, ref: str) -> dict[str, Any]:
@@ -247,7 +267,7 @@ def save_options(core: Core, context: Context, subscription: int, options: Diges
     core.store.save_channel_briefing(
         context.platform,
         context.workspace,
-        _key(context.channel, f"sub{subscription}"),
+        _key(context.channel, f"~sub{subscription}"),
         json.dumps({"threads": options.threads, "mention": options.mention}),
         core.clock.now(),
     )
@@ -257,7 +277,7 @@ def options_of(
     core: Core, platform: str, workspace: str, channel: str, subscription: int
 ) -> DigestOptions:
     """The options kept for `subscription` (none kept: the defaults)."""
-    saved = core.store.channel_briefing(platform, workspace, _key(channel, f"sub{subscription}"))
+    saved = core.store.channel_briefing(platform, workspace, _key(channel, f"~sub{subscription}"))
     if saved is None:
         return DigestOptions()
     try:
