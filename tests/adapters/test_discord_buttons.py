@@ -153,6 +153,10 @@ async def test_unsubscribe_refused_for_a_non_manager_then_done_and_undone(
 
     await running.restart()
     fake.member_permissions &= ~MANAGE_CHANNELS
+    # Anyone may ask for the digest's sources: in its thread.
+    await fake.inject_component(digest, next(i for i in custom_ids(digest) if ":src:" in i))
+    [sources] = await fake.wait_for(lambda f: f.channel_messages.get(digest["id"]))
+    assert "Sources · Daily digest" in text_of(sources)
     denied = await fake.inject_component(digest, unsubscribe)
     [refusal] = await fake.wait_for(lambda f: f.followup_messages(denied))
     assert refusal["flags"] & EPHEMERAL and "Manage Channels" in refusal["content"]

@@ -130,9 +130,22 @@ async def test_digest_unsubscribe_then_undo_within_a_minute_but_not_after(
         assert action_ids(digest) == [blocks.MORE, blocks.SOURCES, blocks.UNSUBSCRIBE]
 
     async with running_bolt(slack_settings, clock) as (url, core):  # after a restart
+        # The digest's Sources and More answer in its thread, like a briefing's.
+        for action in (blocks.SOURCES, blocks.MORE):
+            body = action_body(digest, action, response_url=fake.response_url())
+            assert await post_signed(url, body) == 200
+        await fake.wait_for(
+            lambda f: len(f.thread("C0NEWS", digest["ts"])) + len(f.of("response_url")) >= 2
+        )
+        sources = fake.thread("C0NEWS", digest["ts"])[0]
+        assert sources["blocks"][0]["text"]["text"].startswith("Sources · Daily digest")
+        more = fake.thread("C0NEWS", digest["ts"])[1:] or [
+            c.payload for c in fake.of("response_url")
+        ]
+        assert "More: Daily digest" in str(more) or "Nothing more" in str(more)
         body = action_body(digest, blocks.UNSUBSCRIBE, response_url=fake.response_url())
         assert await post_signed(url, body) == 200
-        await fake.wait_for(lambda f: len(f.messages["C0NEWS"]) >= 3)
+        await fake.wait_for(lambda f: [m for m in f.messages["C0NEWS"] if "removed" in m["text"]])
         notice = fake.messages["C0NEWS"][-1]
         assert "removed 1 digest" in notice["text"] and action_ids(notice) == [blocks.UNDO]
         assert not Ledger(core.store).subscriptions("slack", "T0FAKE", "C0NEWS")
@@ -144,15 +157,19 @@ async def test_digest_unsubscribe_then_undo_within_a_minute_but_not_after(
         assert [s.id for s in Ledger(core.store).subscriptions("slack")] == [sub.id]
 
         # Unsubscribe again, wait more than a minute (the core's clock): Undo is refused.
+        before = len(fake.messages["C0NEWS"])
         body = action_body(digest, blocks.UNSUBSCRIBE, response_url=fake.response_url())
         assert await post_signed(url, body) == 200
-        await fake.wait_for(lambda f: len(f.messages["C0NEWS"]) >= 4)
+        await fake.wait_for(lambda f: len(f.messages["C0NEWS"]) > before)
         late = fake.messages["C0NEWS"][-1]
+        assert "removed 1 digest" in late["text"]
         clock.advance(timedelta(seconds=61))
         body = action_body(late, blocks.UNDO, response_url=fake.response_url())
         assert await post_signed(url, body) == 200
-        told = await fake.wait_for(lambda f: f.of("response_url"))
-        assert "has passed" in told[-1].payload["text"]
+        told = await fake.wait_for(
+            lambda f: [c for c in f.of("response_url") if "has passed" in c.payload["text"]]
+        )
+        assert told[0].payload["response_type"] == "ephemeral"
         assert not Ledger(core.store).subscriptions("slack")
 
 
