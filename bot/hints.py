@@ -20,7 +20,7 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
     "brief why": ("why",),
     "summarize": ("article", "sentences"),
     "articles": ("query",),
-    "digest subscribe": ("time", "timezone", "topic", "bullets", "quiet"),
+    "digest subscribe": ("time", "timezone", "topic", "bullets", "quiet", "threads", "mention"),
     "digest list": (),
     "digest unsubscribe": ("digest",),
     "digest now": ("digest",),
@@ -53,6 +53,7 @@ _PLACEHOLDERS = {
     "time zone": "timezone",
     "timezone": "timezone",
     "quiet": "quiet",
+    "threads": "threads",
 }
 _SPAN = re.compile(r"`([^`\n]+)`")
 _WINDOW = re.compile(r"^\d+\s*[a-z]+$|^all$", re.IGNORECASE)
@@ -93,6 +94,8 @@ def spell(command: str, spelling: Spelling) -> str | None:
         name, rest = f"{verb} {rest[0].lower()}", rest[1:]
     if verb == "help" and rest and spelling.named:
         rest = []  # Discord has one /help
+    if name == "digest help" and spelling.named:
+        return f"{spelling.prefix}help command:digest"  # Discord: one /help, with a choice
     if name == "brief why" and spelling.named:
         return f"{spelling.prefix}brief " + " ".join(f"why:{w}" for w in rest[:1])
     head = spelling.prefix + name
@@ -180,8 +183,8 @@ def _named_subscribe(rest: list[str]) -> list[str]:
             out.append(f"timezone:{word}")
         elif word.isdigit():
             out.append(f"bullets:{word}")
-        elif word.lower() == "quiet":
-            out.append("quiet:True")
+        elif word.lower() in {"quiet", "threads"}:
+            out.append(f"{word.lower()}:True")
         elif ":" in word and word.split(":", 1)[0] in ARGUMENTS["digest subscribe"]:
             out.append(word)  # already named (`threads`, `mention:` and the like pass too)
         else:

@@ -20,6 +20,7 @@ import re
 import shlex
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -704,8 +705,11 @@ def add_commands(client: BriefBot) -> None:
         await client.respond(interaction, "articles " + (query or ""), private=True)
 
     @tree.command(name="help", description="How to use briefbot")
-    async def help_(interaction: discord.Interaction) -> None:
-        await client.respond(interaction, "help", private=True)
+    @app_commands.describe(command="Help on one command (default: all of them)")
+    async def help_(
+        interaction: discord.Interaction, command: Literal["digest"] | None = None
+    ) -> None:
+        await client.respond(interaction, f"help {command or ''}".strip(), private=True)
 
     digest = app_commands.Group(name="digest", description="This channel's daily digests")
 

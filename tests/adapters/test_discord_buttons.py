@@ -230,6 +230,10 @@ async def test_help_keeps_line_breaks_names_commands_the_discord_way_and_has_men
     assert "`/articles query:nato`" in text and "/brief why:N" in text
     fields = message["embeds"][0]["fields"]
     assert any("\n" in f["value"] for f in fields)
+    assert "`/help command:digest`" in text  # `digest help`, the Discord way
+    digest_help = await fake.inject_command("help", {"command": "digest"})
+    [answer] = await fake.wait_for(lambda f: f.followup_messages(digest_help))
+    assert "/digest subscribe time:" in text_of(answer) and "threads" in text_of(answer)
     picks = custom_ids(message)
     assert picks == ["bb:pick:b:", "bb:pick:w:"]
     chosen = await fake.inject_component(message, picks[0], values=["3"])

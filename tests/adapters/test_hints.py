@@ -53,3 +53,15 @@ def test_notices_keep_their_line_breaks(bare_core) -> None:
     assert section.count("\n") == 1
     [message] = embeds.render(listing)
     assert message.content.count("\n") == 1
+
+
+def test_digest_options_spelled_as_discord_options() -> None:
+    usage = "digest subscribe HH:MM [time zone] [topic] [N] [quiet] [threads]"
+    assert spell(usage, embeds.SPELLING) == (
+        "/digest subscribe time:HH:MM [timezone:…] [topic:…] [bullets:…] [quiet:…] [threads:…]"
+    )
+    assert spell("digest subscribe 08:30 UTC threads", embeds.SPELLING) == (
+        "/digest subscribe time:08:30 timezone:UTC threads:True"
+    )
+    assert spell("digest help", embeds.SPELLING) == "/help command:digest"
+    assert spell("digest help", blocks.SPELLING) == "/digest help"
