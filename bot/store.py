@@ -1160,11 +1160,14 @@ class Store:
         return [_article(r) if with_text else _article(r, text="") for r in rows]
 
     def titles(
-        self, query: str | None = None, limit: int = 25, *, scope: Scope
+        self, query: str | None = None, limit: int = 25, *, scope: Scope, prefix: bool = False
     ) -> list[tuple[int, str]]:
         """(id, title) of the newest matching articles `scope` may read: what autocomplete
-        needs, and no text."""
-        rows = self._newest_rows((articles.c.id, articles.c.title), query, scope, limit)
+        needs, and no text.  `prefix`: each word of `query` matches words it begins
+        (`meri` finds "Meridian"), as someone still typing means."""
+        rows = self._newest_rows(
+            (articles.c.id, articles.c.title), query, scope, limit, prefix=prefix
+        )
         return [(r.id, r.title) for r in rows]
 
     def _newest(
@@ -1175,10 +1178,12 @@ class Store:
         since: datetime | None = None,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
+        prefix: bool = False,
     ) -> Select:
         """Order newest first and filter by scope, topic words and time windows, as one
         statement (on SQLite the words through the full-text index, every match visited:
-        `_newest_rows` walks the index instead)."""
+        `_newest_rows` walks the index instead; `prefix`: words match the words they begin,
+        FTS5 prefix queries)."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
         statement = self._filtered(statement, scope, since, stored_after, stored_until)
         statement = statement.order_by(when.desc(), articles.c.id.desc())
@@ -1186,7 +1191,9 @@ class Store:
         if words and self.is_sqlite:
             ids = text(f"SELECT rowid & {_FTS_ID_MASK} FROM articles_fts WHERE {_FTS_MATCH.text}")
             return statement.where(
-                articles.c.id.in_(ids.bindparams(match=_fts_query(words)).columns(rowid=Integer))
+                articles.c.id.in_(
+                    ids.bindparams(match=_fts_query(words, prefix)).columns(rowid=Integer)
+                )
             )
         for w in words:
             pattern = f"%{w}%"
@@ -1204,6 +1211,8 @@ class Store:
         since: datetime | None = None,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
+        *,
+        prefix: bool = False,
     ) -> list[Any]:
         """The newest `limit` rows of `columns` as `_newest` orders and filters them; on
         SQLite a topic walks the full-text index from its newest entries (`_fts_newest`)."""
@@ -1213,8 +1222,10 @@ class Store:
         with self.engine.connect() as conn:
             if words and self.is_sqlite:
                 filtered = self._filtered(statement, scope, since, stored_after, stored_until)
-                return _fts_newest(conn, filtered, _fts_query(words), limit)
-            ordered = self._newest(statement, query, scope, since, stored_after, stored_until)
+                return _fts_newest(conn, filtered, _fts_query(words, prefix), limit)
+            ordered = self._newest(
+                statement, query, scope, since, stored_after, stored_until, prefix=prefix
+            )
             return list(conn.execute(ordered.limit(limit)))
 
     @staticmethod
@@ -1351,9 +1362,11 @@ def _not_of_feed_by(column: Any, prefix: Any) -> Any:
     return column.is_(None) | (func.substr(column, 1, length) != prefix)
 
 
-def _fts_query(words: list[str]) -> str:
-    """FTS5 query text: every word quoted, so user input can never be FTS5 syntax; ANDed."""
-    return " ".join('"' + w.replace('"', "") + '"' for w in words)
+def _fts_query(words: list[str], prefix: bool = False) -> str:
+    """FTS5 query text: every word quoted, so user input can never be FTS5 syntax; ANDed
+    (`prefix`: each a prefix query, `"meri"*`)."""
+    star = "*" if prefix else ""
+    return " ".join('"' + w.replace('"', "") + '"' + star for w in words)
 
 
 _FTS = table("articles_fts", sql_column("rowid", Integer))
