@@ -229,6 +229,18 @@ channel_briefings = Table(
     Column("made_at", Text, nullable=False),
 )
 
+# `_migration_paused_workspaces`: workspaces whose digests are paused because the app was
+# uninstalled there (or its token revoked); the scheduler skips their subscriptions until a
+# reinstall removes the row (bot.ledger.Ledger.pause / resume).
+paused_workspaces = Table(
+    "paused_workspaces",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("paused_at", Text, nullable=False),
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -450,6 +462,11 @@ def _migration_channel_briefings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[channel_briefings])
 
 
+def _migration_paused_workspaces(conn: Connection) -> None:
+    # Idempotent (create_all checks first), like _migration_channel_briefings.
+    metadata.create_all(conn, tables=[paused_workspaces])
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -461,6 +478,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_7,
     _migration_outlets,
     _migration_channel_briefings,
+    _migration_paused_workspaces,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
