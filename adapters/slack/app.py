@@ -88,6 +88,8 @@ def build_app(
     bolt_log = logging.getLogger("slack_bolt.AsyncApp")
     if not any(isinstance(f, _QuietTokenNotice) for f in bolt_log.filters):
         bolt_log.addFilter(_QuietTokenNotice())
+    from . import home, oauth
+
     client = web_client(settings)
     app = AsyncApp(
         client=client,
@@ -96,14 +98,22 @@ def build_app(
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        # OAuth mode (any workspace): installations in our database, not one token.
+        **oauth.app_options(core, settings),
     )
-    poster = Poster(client)
+    # Before the catch-all `message` listener below: DMs to the bot are commands.
+    home.register(app, core, scheduler)
+    oauth.register(app, core, scheduler)
 
     for command, verb in COMMANDS.items():
-        app.command(command)(_command_handler(core, poster, verb, scheduler))
+        app.command(command)(_command_handler(core, verb, scheduler))
 
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        # `client` carries the token of the workspace the event came from (Bolt's authorize).
+        poster = Poster(client)
         if event.get("bot_id"):
             return
         text = slack_text(_MENTION.sub(" ", event.get("text", ""))).strip()
@@ -147,10 +157,13 @@ def _context(team: str, channel: str, user: str) -> Context:
 
 
 def _command_handler(
-    core: Core, poster: Poster, verb: str, scheduler: Scheduler | None
+    core: Core, verb: str, scheduler: Scheduler | None
 ) -> Callable[..., Awaitable[None]]:
-    async def handle(ack: Callable[[], Awaitable[None]], command: dict[str, Any]) -> None:
+    async def handle(
+        ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
+        poster = Poster(client)  # the token of the workspace the command came from
         text = f"{verb} {slack_text(command.get('text', ''))}".strip()
         context = _context(
             command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", "")
