@@ -70,7 +70,7 @@ class _QuietTokenNotice(logging.Filter):
 def web_client(settings: Settings) -> AsyncWebClient:
     """A Web API client on SLACK_API_URL that retries 429s and dropped connections."""
     return AsyncWebClient(
-        token=settings.slack_bot_token,
+        token=settings.slack_bot_token or None,  # None in OAuth mode: each workspace's token
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(),
         logger=logging.getLogger("slack_sdk.web"),

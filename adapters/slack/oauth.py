@@ -220,7 +220,27 @@ def app_options(core: Core, settings: Settings) -> dict[str, Any]:
         state_expiration_seconds=STATE_SECONDS,
         callback_options=AsyncCallbackOptions(success=installed, failure=failed),
     )
-    return {"oauth_settings": oauth, "installation_store_bot_only": True}
+    return {
+        "oauth_settings": oauth,
+        "installation_store_bot_only": True,
+        "user_facing_authorize_error_message": not_installed_message(settings),
+    }
+
+
+def install_url(settings: Settings) -> str | None:
+    """The public /slack/install address, when SLACK_REDIRECT_URI says where briefbot is."""
+    if not settings.slack_redirect_uri:
+        return None
+    return urljoin(settings.slack_redirect_uri, INSTALL_PATH)
+
+
+def not_installed_message(settings: Settings) -> str:
+    """What a user of a workspace without an installation is told (one line)."""
+    where = install_url(settings)
+    again = f" at {where}" if where else " from its install page (/slack/install)"
+    return (
+        f":warning: briefbot is not installed in this workspace any more. Install it again{again}."
+    )
 
 
 def register(app: AsyncApp, core: Core, scheduler: Scheduler | None = None) -> None:

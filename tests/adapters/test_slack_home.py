@@ -185,7 +185,9 @@ async def test_summarize_link_shortcut_answers_only_the_user(
 ) -> None:
     url, _ = app
     page = web.serve("/harbour.html?a=1&b=2", story_html(HARBOUR))
-    message = {"text": f"Read this: <{page.replace('&', '&amp;')}|the harbour> and <https://x.test/>"}
+    message = {
+        "text": f"Read this: <{page.replace('&', '&amp;')}|the harbour> and <https://x.test/>"
+    }
     body = shortcut_body(message, fake.response_url())
     assert await post_signed(url, body) == 200
 
@@ -218,7 +220,7 @@ async def test_summarize_link_goes_through_the_fetch_guard(
         assert await post_signed(url, body) == 200
         [reply] = await fake.wait_for(lambda f: f.of("response_url"))
     assert reply.payload["response_type"] == "ephemeral"
-    print(reply.payload["text"])
+    assert "cannot be fetched: the address is not allowed" in reply.payload["text"]
     assert "Traceback" not in reply.payload["text"]
     assert not web.requests  # refused before any connection
 

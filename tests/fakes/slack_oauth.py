@@ -78,9 +78,7 @@ class FakeSlackWorkspaces(FakeSlack):
     _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
-        self.workspaces.setdefault(
-            DEFAULT_TEAM, Workspace(DEFAULT_TEAM, "Fake", token=self.token)
-        )
+        self.workspaces.setdefault(DEFAULT_TEAM, Workspace(DEFAULT_TEAM, "Fake", token=self.token))
 
     def add_workspace(self, team: str, name: str, members: dict[str, set[str]] | None = None):
         """A workspace where briefbot is not installed yet."""
@@ -260,20 +258,23 @@ class Install:
 
 async def install(base_url: str, team: str, *, keep_cookie: bool = True) -> Install:
     """Open `base_url`/slack/install?team=…, follow its Add to Slack link to the fake's
-    authorize page, and come back to the redirect with (or without) the state cookie."""
-    jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1, as a browser keeps them
-    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+    authorize page, and come back to the redirect with (or without) the state cookie.
+
+    Bolt marks the cookie `Secure`; browsers send such cookies to http://localhost (a
+    secure context) but aiohttp's jar does not, so the cookie is carried back by hand."""
+    async with aiohttp.ClientSession() as session:
         async with session.get(f"{base_url}/slack/install?team={team}") as page:
             assert page.status == 200, await page.text()
             found = re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', await page.text())
             assert found, "no Add to Slack link"
             authorize = html.unescape(found.group(1))
+            cookie = page.headers.get("Set-Cookie", "").split(";", 1)[0]
+            assert cookie.startswith("slack-app-oauth-state="), cookie
         async with session.get(authorize, allow_redirects=False) as slack:
             assert slack.status == 302, await slack.text()
             callback = slack.headers["Location"]
-        if not keep_cookie:
-            jar.clear()
-        async with session.get(callback, allow_redirects=False) as done:
+        headers = {"Cookie": cookie} if keep_cookie else {}
+        async with session.get(callback, headers=headers, allow_redirects=False) as done:
             return Install(done.status, await done.text(), callback)
 
 
