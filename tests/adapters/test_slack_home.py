@@ -246,3 +246,22 @@ def test_first_link_reads_slack_links_blocks_and_bare_urls() -> None:
     assert first_link(rich) == "https://b.test/"
     assert first_link({"text": "plain https://c.test/y now"}) == "https://c.test/y"
     assert first_link({"text": "<mailto:a@b.test|mail> <#C123>"}) is None
+
+
+def test_manifest_declares_exactly_what_the_app_uses() -> None:
+    from adapters.slack import MANIFEST
+    from adapters.slack.app import COMMANDS
+    from adapters.slack.home import SHORTCUT
+    from adapters.slack.oauth import REDIRECT_PATH, SCOPES
+
+    text = MANIFEST.read_text(encoding="utf-8")
+    bot_scopes = text.split("    bot:\n", 1)[1].split("settings:", 1)[0]
+    declared = [line.split("#")[0].strip(" -") for line in bot_scopes.splitlines()]
+    assert [s for s in declared if s] == list(SCOPES)
+    for command in COMMANDS:
+        assert f"- command: {command}\n" in text
+    assert f"callback_id: {SHORTCUT}\n" in text
+    assert f"https://YOUR-HOST{REDIRECT_PATH}" in text
+    assert "home_tab_enabled: true" in text
+    for event in ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked"):
+        assert f"      - {event} " in text

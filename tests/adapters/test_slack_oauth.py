@@ -29,12 +29,13 @@ from fakes.slack_oauth import (
     uninstalled_body,
 )
 
-from adapters.slack import EVENTS_PATH, build_app, digest_poster, serve_http
+from adapters.slack import EVENTS_PATH, build_app, check_settings, digest_poster, serve_http
 from adapters.slack.oauth import SCOPES, open_installations
 from bot.app import Core, build_core
 from bot.commands import answer
 from bot.config import Settings
 from bot.digests import Context, Scheduler, run_due
+from bot.errors import BadArgument
 from bot.ledger import Ledger
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -273,3 +274,9 @@ async def test_briefbot_run_slack_serves_the_install_and_logs_no_secret(
     assert "oauth.v2.access" in logs  # DEBUG logging really was on
     for secret in (CLIENT_SECRET, SIGNING_SECRET, fake.token_of(NORTH) or "unset"):
         assert secret not in logs
+
+
+def test_oauth_mode_runs_over_http_and_needs_the_signing_secret(oauth_settings: Settings) -> None:
+    assert check_settings(oauth_settings) is False  # HTTP mode, no SLACK_BOT_TOKEN needed
+    with pytest.raises(BadArgument, match="SLACK_SIGNING_SECRET"):
+        check_settings(dataclasses.replace(oauth_settings, slack_signing_secret=""))
