@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Core
-from bot.commands import ErrorReply
+from bot.commands import ErrorReply, SummarizeRequest, handle
 from bot.digests import Context, Scheduler
 from bot.digests import list_text as digest_lines
 from bot.feeds import FeedRegistry
@@ -131,8 +131,10 @@ def register(app: AsyncApp, core: Core, scheduler: Scheduler | None = None) -> N
         if url is None:
             reply: Any = ErrorReply("That message has no link to summarize.")
         else:
-            reply = await compose(
-                core, f"summarize {url}", _context(context.team_id or "", channel, user)
+            # The request itself, not text to parse: a link may hold quotes or spaces.
+            request = SummarizeRequest(target=url)
+            reply = await asyncio.to_thread(
+                handle, core, request, _context(context.team_id or "", channel, user)
             )
         await PrivatePoster(client).deliver(reply, where)
 
