@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -23,18 +24,20 @@ from fakes.slack_oauth import (
     CLIENT_ID,
     CLIENT_SECRET,
     FakeSlackWorkspaces,
+    home_opened_body,
     install,
     replay,
     tokens_revoked_body,
     uninstalled_body,
 )
 
+from adapters import run_due_once
 from adapters.slack import EVENTS_PATH, build_app, check_settings, digest_poster, serve_http
 from adapters.slack.oauth import SCOPES, open_installations
 from bot.app import Core, build_core
 from bot.commands import answer
 from bot.config import Settings
-from bot.digests import Context, Scheduler, run_due
+from bot.digests import Context, Scheduler
 from bot.errors import BadArgument
 from bot.ledger import Ledger
 
@@ -142,6 +145,14 @@ async def test_two_workspaces_installed_are_each_served_with_their_own_token(
     # Bolt checked each request's token against its own workspace.
     assert fake.calls_of(NORTH, "auth.test") and fake.calls_of(SOUTH, "auth.test")
 
+    # The Home tab too is read and published with the opener's workspace's token.
+    await asyncio.to_thread(subscribe, bolt.core, SOUTH, "07:15")
+    assert await post_signed(bolt.events, home_opened_body(team=SOUTH), content_type=JSON) == 200
+    [published] = await fake.wait_for(lambda f: f.of("views.publish"))
+    assert published.team == SOUTH  # type: ignore[attr-defined]
+    assert [c.team for c in fake.of("users.conversations")] == [SOUTH]  # type: ignore[attr-defined]
+    assert "<#C0SOUTH>" in json.dumps(fake.views[(SOUTH, "U0ASKER")])
+
 
 async def test_uninstalling_one_workspace_pauses_only_its_digests_until_reinstalled(
     bolt: Running, fake: FakeSlackWorkspaces, clock
@@ -169,9 +180,8 @@ async def test_uninstalling_one_workspace_pauses_only_its_digests_until_reinstal
     # Reinstalled: North's digests run again, with the new token.
     assert (await install(bolt.base, NORTH)).status == 200
     assert not await asyncio.to_thread(Ledger(bolt.core.store).paused, "slack", NORTH)
-    outcomes = await run_due(
-        bolt.core, bolt.scheduler.posters, now=clock.advance(timedelta(days=1))
-    )
+    # As `briefbot digest run-due` does: its own poster, tokens from the database.
+    outcomes = await run_due_once(bolt.core, bolt.core.settings, clock.advance(timedelta(days=1)))
     # Yesterday's North digest fell due while paused and is past its grace period: missed.
     assert sorted(o.status for o in outcomes) == ["delivered", "delivered", "missed"]
     north_posts = [c for c in fake.of("chat.postMessage") if c.payload["channel"] == CHANNEL[NORTH]]
