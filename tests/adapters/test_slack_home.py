@@ -79,9 +79,9 @@ async def test_home_tab_shows_digests_in_the_openers_channels_only_and_brief_me(
     app: tuple[str, Core], fake: FakeSlackWorkspaces
 ) -> None:
     url, core = app
-    await asyncio.to_thread(subscribe, core, "C0NEWS", "08:30 Europe/Paris ukraine 3")
+    await asyncio.to_thread(subscribe, core, "C0NEWS", "08:30 Europe/Paris ferry strike 3")
     await asyncio.to_thread(subscribe, core, "C0SECRET", "09:00 UTC secret merger")
-    await asyncio.to_thread(subscribe, core, "DU0ASKER", "07:00 UTC nato")  # the opener's DM
+    await asyncio.to_thread(subscribe, core, "DU0ASKER", "07:00 UTC wheat")  # the opener's DM
     await asyncio.to_thread(subscribe, core, "C0ELSE", "07:00 UTC elsewhere", team="T0OTHER")
 
     assert await post_signed(url, home_opened_body(), content_type=JSON) == 200
@@ -90,8 +90,8 @@ async def test_home_tab_shows_digests_in_the_openers_channels_only_and_brief_me(
     assert published.payload["user_id"] == "U0ASKER"
     view = fake.views[(DEFAULT_TEAM, "U0ASKER")]
     shown = texts(view["blocks"])
-    assert "<#C0NEWS>" in shown and "ukraine" in shown and "Europe/Paris" in shown
-    assert "<#DU0ASKER>" in shown and "nato" in shown
+    assert "<#C0NEWS>" in shown and "ferry strike" in shown and "Europe/Paris" in shown
+    assert "<#DU0ASKER>" in shown and "wheat" in shown
     assert "C0SECRET" not in shown and "merger" not in shown  # a channel they are not in
     assert "elsewhere" not in shown  # another workspace's
     actions = [e["action_id"] for b in view["blocks"] for e in b.get("elements", [])]
@@ -265,3 +265,17 @@ def test_manifest_declares_exactly_what_the_app_uses() -> None:
     assert "home_tab_enabled: true" in text
     for event in ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked"):
         assert f"      - {event} " in text
+
+
+async def test_home_tab_shows_no_digests_when_channels_cannot_be_read(
+    app: tuple[str, Core], fake: FakeSlackWorkspaces
+) -> None:
+    url, core = app
+    await asyncio.to_thread(subscribe, core, "C0NEWS", "08:30 UTC harbour works")
+    fake.fail("users.conversations", error="missing_scope")
+    assert await post_signed(url, home_opened_body(), content_type=JSON) == 200
+
+    await fake.wait_for(lambda f: f.of("views.publish"))
+    shown = texts(fake.views[(DEFAULT_TEAM, "U0ASKER")]["blocks"])
+    assert "couldn't read which channels you are in (missing_scope)" in shown
+    assert "harbour works" not in shown  # never a digest of a channel it could not check
