@@ -25,7 +25,7 @@ from fakes.slack_oauth import (
 from fakes.web import WebServer
 
 from adapters.slack.home import BRIEF_ME_ACTION, TOPIC_ACTION, first_link, home_view
-from bot.app import Core
+from bot.app import Core, build_core
 from bot.commands import answer
 from bot.config import Settings
 from bot.digests import Context
@@ -279,3 +279,37 @@ async def test_home_tab_shows_no_digests_when_channels_cannot_be_read(
     shown = texts(fake.views[(DEFAULT_TEAM, "U0ASKER")]["blocks"])
     assert "couldn't read which channels you are in (missing_scope)" in shown
     assert "harbour works" not in shown  # never a digest of a channel it could not check
+
+
+async def test_home_tab_and_shortcut_over_socket_mode(
+    fake: FakeSlackWorkspaces, slack_settings: Settings, clock
+) -> None:
+    from urllib.parse import parse_qsl
+
+    from fakes.slack import APP_TOKEN
+
+    from adapters.slack import serve
+
+    settings = dataclasses.replace(
+        slack_settings, slack_signing_secret="", slack_app_token=APP_TOKEN
+    )
+    core = build_core(settings, clock)
+    core.store  # noqa: B018
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(core, settings, host="127.0.0.1", scheduler=None, stop=stop))
+    try:
+        await fake.wait_for(lambda f: f.of("socket.connect"))
+        await fake.send_envelope("events_api", json.loads(home_opened_body()), "env-home")
+        await fake.wait_for(lambda f: f.of("views.publish"))
+        form = dict(parse_qsl(shortcut_body({"text": "none"}, fake.response_url()).decode()))
+        await fake.send_envelope("interactive", json.loads(form["payload"]), "env-shortcut")
+        [reply] = await fake.wait_for(lambda f: f.of("response_url"))
+        assert "no link to summarize" in reply.payload["text"]
+        wanted = {"env-home", "env-shortcut"}
+        await fake.wait_for(
+            lambda f: wanted <= {c.payload["envelope_id"] for c in f.of("socket.ack")}
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await asyncio.to_thread(core.close)
