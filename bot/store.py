@@ -238,6 +238,18 @@ channel_briefings = Table(
     Column("made_at", Text, nullable=False),
 )
 
+# `_migration_paused_workspaces`: workspaces whose digests are paused because the app was
+# uninstalled there (or its token revoked); the scheduler skips their subscriptions until a
+# reinstall removes the row (bot.ledger.Ledger.pause / resume).
+paused_workspaces = Table(
+    "paused_workspaces",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("paused_at", Text, nullable=False),
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -521,6 +533,11 @@ def _migration_fts_by_when(conn: Connection) -> None:
     conn.exec_driver_sql("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
 
 
+def _migration_paused_workspaces(conn: Connection) -> None:
+    # Idempotent (create_all checks first), like _migration_channel_briefings.
+    metadata.create_all(conn, tables=[paused_workspaces])
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -533,6 +550,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_outlets,
     _migration_channel_briefings,
     _migration_fts_by_when,
+    _migration_paused_workspaces,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

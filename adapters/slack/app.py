@@ -74,7 +74,7 @@ class _QuietTokenNotice(logging.Filter):
 def web_client(settings: Settings) -> AsyncWebClient:
     """A Web API client on SLACK_API_URL that retries 429s and dropped connections."""
     return AsyncWebClient(
-        token=settings.slack_bot_token,
+        token=settings.slack_bot_token or None,  # None in OAuth mode: each workspace's token
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(),
         logger=logging.getLogger("slack_sdk.web"),
@@ -92,6 +92,8 @@ def build_app(
     bolt_log = logging.getLogger("slack_bolt.AsyncApp")
     if not any(isinstance(f, _QuietTokenNotice) for f in bolt_log.filters):
         bolt_log.addFilter(_QuietTokenNotice())
+    from . import home, oauth
+
     client = web_client(settings)
     app = AsyncApp(
         client=client,
@@ -100,27 +102,33 @@ def build_app(
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        # OAuth mode (any workspace): installations in our database, not one token.
+        **oauth.app_options(core, settings),
     )
-    poster = Poster(client)
-    register_commands(app, core, poster, scheduler)
-    register_events(app, core, poster, scheduler)
-    register_actions(app, core, poster, scheduler)
+    register_commands(app, core, scheduler)
+    # Before the catch-all `message` listener of register_events: DMs to the bot are commands.
+    home.register(app, core, scheduler)
+    oauth.register(app, core, scheduler)
+    register_events(app, core, scheduler)
+    register_actions(app, core, scheduler)
     return app
 
 
-def register_commands(
-    app: AsyncApp, core: Core, poster: Poster, scheduler: Scheduler | None
-) -> None:
-    """The slash commands."""
+def register_commands(app: AsyncApp, core: Core, scheduler: Scheduler | None) -> None:
+    """The slash commands (each answered with the token of the workspace it came from)."""
     for command, verb in COMMANDS.items():
-        app.command(command)(_command_handler(core, poster, verb, scheduler))
+        app.command(command)(_command_handler(core, verb, scheduler))
 
 
-def register_events(app: AsyncApp, core: Core, poster: Poster, scheduler: Scheduler | None) -> None:
+def register_events(app: AsyncApp, core: Core, scheduler: Scheduler | None) -> None:
     """Mentions (answered in their thread), other messages (ignored), and errors (logged)."""
 
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        # `client` carries the token of the workspace the event came from (Bolt's authorize).
+        poster = Poster(client)
         if event.get("bot_id"):
             return
         text = slack_text(_MENTION.sub(" ", event.get("text", ""))).strip()
@@ -149,9 +157,7 @@ def register_events(app: AsyncApp, core: Core, poster: Poster, scheduler: Schedu
 _ACTION = re.compile(r"^bb_")
 
 
-def register_actions(
-    app: AsyncApp, core: Core, poster: Poster, scheduler: Scheduler | None
-) -> None:
+def register_actions(app: AsyncApp, core: Core, scheduler: Scheduler | None) -> None:
     """Buttons and menus (`block_actions`): acked at once, then answered off the loop.
 
     More and Sources post in the briefing's thread; Unsubscribe (same rule as `digest
@@ -161,8 +167,11 @@ def register_actions(
     """
 
     @app.action(_ACTION)
-    async def on_action(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+    async def on_action(
+        ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
+        poster = Poster(client)  # the token of the workspace the press came from
         action = (body.get("actions") or [{}])[0]
         channel = str((body.get("channel") or {}).get("id") or "")
         user = str((body.get("user") or {}).get("id") or "")
@@ -250,10 +259,13 @@ def _context(team: str, channel: str, user: str) -> Context:
 
 
 def _command_handler(
-    core: Core, poster: Poster, verb: str, scheduler: Scheduler | None
+    core: Core, verb: str, scheduler: Scheduler | None
 ) -> Callable[..., Awaitable[None]]:
-    async def handle(ack: Callable[[], Awaitable[None]], command: dict[str, Any]) -> None:
+    async def handle(
+        ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
+        poster = Poster(client)  # the token of the workspace the command came from
         text = f"{verb} {slack_text(command.get('text', ''))}".strip()
         context = _context(
             command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", "")

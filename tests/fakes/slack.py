@@ -96,8 +96,16 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        self._add_routes(app)
         self._runner, self.port = await serve_app(app)
         return self
+
+    def _add_routes(self, app: web.Application) -> None:
+        """More routes for a subclass (tests/fakes/slack_oauth.py: Slack's authorize page)."""
+
+    def _authorized(self, request: web.Request) -> bool:
+        """Whether a Web API call carries an accepted token (subclasses accept more)."""
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
 
     async def stop(self) -> None:
         for socket in list(self.sockets):
@@ -188,7 +196,7 @@ class FakeSlack:
             if not ok:
                 return web.json_response({"ok": False, "error": "invalid_auth"})
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if not self._authorized(request):
             await self._record(Call(method, payload, 401))
             return web.json_response({"ok": False, "error": "invalid_auth"})
         failure = self._next_failure(method)
