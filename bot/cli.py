@@ -385,8 +385,8 @@ def _run(core, args: argparse.Namespace) -> int:
             from .errors import BadArgument
 
             raise BadArgument(
-                "No platform is configured: set SLACK_BOT_TOKEN and/or DISCORD_TOKEN "
-                "(see .env.example)."
+                "No platform is configured: set SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET) and/or DISCORD_TOKEN (see .env.example)."
             )
     else:
         platforms = [args.platform]

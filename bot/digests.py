@@ -416,6 +416,7 @@ async def _run_one(
         if reply is None:
             await asyncio.to_thread(ledger.delivered, claim, "", now, now)
             return Outcome(subscription.id, key, "quiet", "nothing new")
+        reply = await asyncio.to_thread(_with_buttons, core, subscription, reply, now)
         message_id = await poster.post(subscription, reply, mark)
     except Exception as exc:  # any failure is recorded and retried, never lost
         detail = str(exc) or type(exc).__name__
@@ -598,7 +599,14 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
             public=False,
         )
     _remember(core, subscription, reply)
-    return reply
+    return _with_buttons(core, subscription, reply, now)
+
+
+def _with_buttons(core: Core, subscription: Subscription, reply: object, now: datetime) -> object:
+    """The digest with its buttons and chat options (`bot.buttons.for_digest`)."""
+    from .buttons import for_digest
+
+    return for_digest(core, subscription, reply, now)
 
 
 def _done(context: Context, what: str) -> object:

@@ -33,7 +33,7 @@ from .feedformat import read_feed
 from .fetch import Fetcher, Stopped
 from .filters import TopicFilter, as_filter
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
-from .models import Feed, copies_phrase
+from .models import ArticleDraft, Feed, copies_phrase
 from .plaintext import plain_title
 from .scopes import workspace_key
 from .store import Store, channel_feeds, feeds, from_iso, row_to, to_iso
@@ -514,8 +514,13 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
         stored = duplicates = copies = failed = 0
         failure: str | None = None
 
+        unknown: set[str] = set()  # GUIDs `known` looked up and did not find
+
         def known(link: str | None, guid: str | None) -> bool:
-            return core.store.share_known(link, guid, scopes, canonical)
+            found = core.store.share_known(link, guid, scopes, canonical)
+            if not found and guid:
+                unknown.add(guid)
+            return found
 
         for label, outcome in drafts_from_feed(
             fetched.content,
@@ -526,7 +531,13 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
             content_type=fetched.content_type,
         ):
             result = store_draft(
-                core.store, label, outcome, core.clock, scopes=scopes, feed=canonical
+                core.store,
+                label,
+                outcome,
+                core.clock,
+                scopes=scopes,
+                feed=canonical,
+                guid_checked=isinstance(outcome, ArticleDraft) and outcome.guid in unknown,
             )
             stored += result.status == "stored"
             duplicates += result.status == "duplicate"

@@ -123,19 +123,23 @@ def as_filter(topic: str | TopicFilter | None) -> TopicFilter | None:
     return parse_filter(topic)
 
 
-def fts_queries(topic: TopicFilter) -> tuple[str | None, str | None]:
+def fts_queries(topic: TopicFilter, *, prefix: bool = False) -> tuple[str | None, str | None]:
     """The SQLite FTS5 MATCH strings of a filter: (what must match, what must not).
 
     Every term is a quoted FTS5 string (a phrase when it has several words), so nothing a
     user types is FTS5 syntax; groups are ANDed, a group's terms ORed; exclusions are one OR
     list, applied as NOT IN by the store (FTS5's NOT needs a left side; a topic of only
-    exclusions has none).  Either is None when empty.
+    exclusions has none).  Either is None when empty.  `prefix`: what must match matches the
+    words it begins (`"meri"*` finds "Meridian": autocomplete, as someone still typing means).
     """
 
-    def quoted(term: Term) -> str:
-        return '"' + " ".join(term.words) + '"'
+    def quoted(term: Term, star: str = "") -> str:
+        return '"' + " ".join(term.words) + '"' + star
 
-    must = " AND ".join("(" + " OR ".join(quoted(t) for t in group) + ")" for group in topic.groups)
+    star = "*" if prefix else ""
+    must = " AND ".join(
+        "(" + " OR ".join(quoted(t, star) for t in group) + ")" for group in topic.groups
+    )
     must_not = " OR ".join(quoted(t) for t in topic.excluded)
     return must or None, must_not or None
 

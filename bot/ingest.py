@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from summarizers.analysis import analyze
 from summarizers.text import split_sentences
 
 from .charsets import decode_text
@@ -34,6 +33,9 @@ from .scopes import SHARED
 from .store import Store, to_iso
 from .urls import normalize_url
 from .walls import REASONS, page_reason, trim_walls, wall_reason
+
+if TYPE_CHECKING:
+    from summarizers.analysis import Analysis
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -464,13 +466,21 @@ def ingest(
     fetcher = fetcher or Fetcher()
     results: list[IngestResult] = []
 
+    unknown: set[str] = set()  # GUIDs `known` looked up and did not find
+
     def known(link: str | None, guid: str | None) -> Article | None:
-        return store.shared_known(link, guid, (scope,))
+        found = store.shared_known(link, guid, (scope,))
+        if found is None and guid:
+            unknown.add(guid)
+        return found
 
     try:
         for item in items:
             for label, outcome in iter_drafts(item, fetcher, known):
-                result = store_draft(store, label, outcome, clock, scopes=(scope,))
+                checked = isinstance(outcome, ArticleDraft) and outcome.guid in unknown
+                result = store_draft(
+                    store, label, outcome, clock, scopes=(scope,), guid_checked=checked
+                )
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
@@ -499,9 +509,12 @@ def store_draft(
     *,
     scopes: Iterable[str] = (SHARED,),
     feed: str | None = None,
+    guid_checked: bool = False,
 ) -> IngestResult:
     """Analyse and store one draft; failures become a result, not an exception.  A draft
-    already stored (`Store.put_known`) is recognised before the analysis, which it skips.
+    already stored is recognised (one lookup, `Store.put`) before the analysis, which it
+    skips.  `guid_checked`: the draft's GUID was looked up already (`Store.shared_known`
+    with the same scopes and feed), so the lookup skips it.
 
     The result's status is "stored", "copy" (another outlet's copy of a stored article),
     "duplicate" or "failed" (see `Store.put` and bot.dedupe).
@@ -515,15 +528,29 @@ def store_draft(
         return IngestResult(label, "failed", reason=str(outcome))
     now = clock.now()
     outcome = finish_draft(outcome, now)
-    known = store.put_known(outcome, now, scopes=scopes, feed=feed)
-    if known is not None:  # stored already: no analysis
-        return IngestResult(label, known[1], article=known[0])
-    analysis = analyze(outcome.text, outcome.title)
-    if len(analysis) == 0:
+    try:
+        # One lookup: the analysis runs only when the draft is new (see `Store.put`).
+        article, status = store.put(
+            outcome, _analysed, now, scopes=scopes, feed=feed, guid_checked=guid_checked
+        )
+    except _NoSentences:
         return IngestResult(label, "failed", reason="no sentences found")
-    article, status = store.put(outcome, analysis, now, scopes=scopes, feed=feed)
     notes = outcome.notes if status == "stored" else ()
     return IngestResult(label, status, article=article, notes=notes)
+
+
+class _NoSentences(Exception):
+    """A new draft's text holds no sentence: nothing is stored."""
+
+
+def _analysed(draft: ArticleDraft) -> Analysis:
+    """The draft's analysis; raises _NoSentences when it has no sentence."""
+    from summarizers.analysis import analyze  # numpy: only when something is stored
+
+    analysis = analyze(draft.text, draft.title)
+    if len(analysis) == 0:
+        raise _NoSentences
+    return analysis
 
 
 def finish_draft(draft: ArticleDraft, now: datetime) -> ArticleDraft:

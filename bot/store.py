@@ -9,6 +9,7 @@ entry commit or roll back together.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -16,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -39,16 +41,20 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    literal_column,
     or_,
     select,
+    table,
     text,
     true,
 )
+from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
-from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
-from summarizers.analysis import Analysis, analyze
+# numpy (through summarizers.analysis) is imported only where an analysis is made or read,
+# so commands that list or count articles start without it.
+from summarizers.analysis_format import FORMAT as ANALYSIS_FORMAT
 
 from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
@@ -56,6 +62,9 @@ from .filters import Term, TopicFilter, as_filter, fts_queries
 from .models import Article, ArticleDraft, Source
 from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
+
+if TYPE_CHECKING:
+    from summarizers.analysis import Analysis
 
 T = TypeVar("T")
 
@@ -293,6 +302,18 @@ digest_stories = Table(
     Column("recorded_at", Text, nullable=False),
 )
 
+# `_migration_paused_workspaces`: workspaces whose digests are paused because the app was
+# uninstalled there (or its token revoked); the scheduler skips their subscriptions until a
+# reinstall removes the row (bot.ledger.Ledger.pause / resume).
+paused_workspaces = Table(
+    "paused_workspaces",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("paused_at", Text, nullable=False),
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -485,16 +506,22 @@ def _migration_outlets(conn: Connection) -> None:
         conn.execute(update, found[start : start + 1000])
 
 
+@functools.cache
+def _insert_ignoring(dialect: str, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING into `table`, built once per dialect."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(table).on_conflict_do_nothing()
+
+
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows, skipping any whose primary key is already there."""
     if not rows:
         return
     if conn.dialect.name in {"sqlite", "postgresql"}:
-        if conn.dialect.name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        conn.execute(insert(table).on_conflict_do_nothing(), rows)
+        conn.execute(_insert_ignoring(conn.dialect.name, table), rows)
         return
     keys = [c.name for c in table.primary_key.columns]
     for row in rows:
@@ -512,6 +539,67 @@ def _migration_7(conn: Connection) -> None:
 def _migration_channel_briefings(conn: Connection) -> None:
     # Idempotent (create_all checks first), so its place among other new migrations is free.
     metadata.create_all(conn, tables=[channel_briefings])
+
+
+# `_migration_fts_by_when`: the full-text index keys each article by when it was published
+# (first seen when undated) to the minute, then by id, so the newest matches of a topic are
+# the index's highest rowids: a search walks the index from the top and stops at its limit
+# instead of visiting every match.  rowid = minute * 2**32 + id (ids below 2**32; minutes
+# since 1970 of years up to 10000 below 2**28, so the key fits SQLite's 64 bits).
+FTS_ID_BITS = 32
+_FTS_ID_MASK = (1 << FTS_ID_BITS) - 1
+
+
+def _fts_key_sql(row: str) -> str:
+    """SQL for the full-text rowid of `row` ("new", "old" or a table name): see above."""
+    moment = f"substr(coalesce({row}.published_at, {row}.ingested_at), 1, 19)"
+    minute = f"coalesce(CAST(strftime('%s', {moment}) AS INTEGER), 0) / 60"
+    return f"(({minute}) * {1 << FTS_ID_BITS} + {row}.id)"
+
+
+def _migration_fts_by_when(conn: Connection) -> None:
+    # SQLite only: the index is rebuilt from the articles (nothing else is stored in it).
+    if conn.dialect.name != "sqlite":
+        return
+    for trigger in ("articles_ai", "articles_ad", "articles_au"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS articles_fts")
+    conn.exec_driver_sql("DROP VIEW IF EXISTS articles_fts_content")
+    # External content through a view, so FTS5 can rebuild itself from the articles.
+    conn.exec_driver_sql(
+        "CREATE VIEW articles_fts_content AS SELECT "
+        f"{_fts_key_sql('articles')} AS fts_key, title, text FROM articles"
+    )
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, "
+        "content='articles_fts_content', content_rowid='fts_key', "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    new, old = _fts_key_sql("new"), _fts_key_sql("old")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "
+        f"INSERT INTO articles_fts(rowid, title, text) VALUES ({new}, new.title, new.text); "
+        "END"
+    )
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+        f"VALUES ('delete', {old}, old.title, old.text); END"
+    )
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_au AFTER UPDATE OF title, text, published_at, ingested_at "
+        "ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+        f"VALUES ('delete', {old}, old.title, old.text); "
+        f"INSERT INTO articles_fts(rowid, title, text) VALUES ({new}, new.title, new.text); "
+        "END"
+    )
+    conn.exec_driver_sql("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+
+
+def _migration_paused_workspaces(conn: Connection) -> None:
+    # Idempotent (create_all checks first), like _migration_channel_briefings.
+    metadata.create_all(conn, tables=[paused_workspaces])
 
 
 def _migration_cadences(conn: Connection) -> None:
@@ -559,6 +647,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_7,
     _migration_outlets,
     _migration_channel_briefings,
+    _migration_fts_by_when,
+    _migration_paused_workspaces,
     _migration_cadences,
     _migration_channel_feeds,
     _migration_live,
@@ -674,6 +764,8 @@ class Store:
         ).first()
         if row is not None and row[0] == str(ANALYSIS_FORMAT):
             return
+        from summarizers.analysis import analyze
+
         ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
@@ -762,11 +854,12 @@ class Store:
     def put(
         self,
         draft: ArticleDraft,
-        analysis: Analysis,
+        analysis: Analysis | Callable[[ArticleDraft], Analysis],
         now: datetime,
         *,
         scopes: Iterable[str] = (SHARED,),
         feed: str | None = None,
+        guid_checked: bool = False,
     ) -> tuple[Article, str]:
         """Store an article, or recognise it; return the stored article and what happened.
 
@@ -777,14 +870,25 @@ class Store:
         brought in by `feed` (a canonical feed URL), if any.  NUL characters and lone
         surrogates (invalid UTF-8 decoded leniently) are removed first, and the analysis
         redone on the cleaned text, so neither ever reaches the database.
+
+        `analysis` may be a function of the (cleaned) draft instead: it is then called only
+        when the draft is new, inside the write transaction after the one lookup, so a known
+        draft costs no analysis and a new one a single lookup.  Whatever it raises rolls the
+        transaction back and propagates (nothing is written).  `guid_checked`: the caller
+        looked the draft's GUID up already (`shared_known`, same `scopes` and `feed`), so
+        the lookup skips rule 1.
         """
         cleaned = storable_draft(draft)
         if cleaned != draft:
-            draft, analysis = cleaned, analyze(cleaned.text, cleaned.title)
+            from summarizers.analysis import analyze
+
+            draft = cleaned
+            if not callable(analysis):
+                analysis = analyze(cleaned.text, cleaned.title)
         digest = content_hash(draft.title, draft.text)
         scopes = tuple(scopes)
         try:
-            return self._put(draft, analysis, now, digest, scopes, feed)
+            return self._put(draft, analysis, now, digest, scopes, feed, guid_checked)
         except IntegrityError:
             # Another writer stored the same words between our check and our insert
             # (possible on PostgreSQL, where the check takes no lock): that copy wins.
@@ -794,46 +898,22 @@ class Store:
                     raise
                 return self._settle(conn, found, draft, now, scopes, feed)
 
-    def put_known(
-        self,
-        draft: ArticleDraft,
-        now: datetime,
-        *,
-        scopes: Iterable[str] = (SHARED,),
-        feed: str | None = None,
-    ) -> tuple[Article, str] | None:
-        """Recognise an already stored article without analysing the draft.
-
-        Returns what `put` would (the stored article and "copy" or "duplicate", after granting
-        it to `scopes` and linking it to `feed`) when bot.dedupe's rule finds `draft` stored;
-        None when it is new, and then nothing is written.  Ingest calls this before the
-        analysis, so re-reading known items costs a few index lookups each.
-        """
-        cleaned = storable_draft(draft)
-        digest = content_hash(cleaned.title, cleaned.text)
-        scopes = tuple(scopes)
-        with self.engine.connect() as conn:  # a read: a new article takes no write lock here
-            if self._find_same(conn, digest, cleaned, scopes, feed) is None:
-                return None
-        with self.transaction() as conn:
-            found = self._find_same(conn, digest, cleaned, scopes, feed)
-            if found is None:
-                return None
-            return self._settle(conn, found, cleaned, now, scopes, feed)
-
     def _put(
         self,
         draft: ArticleDraft,
-        analysis: Analysis,
+        analysis: Analysis | Callable[[ArticleDraft], Analysis],
         now: datetime,
         digest: str,
         scopes: tuple[str, ...],
         feed: str | None,
+        guid_checked: bool = False,
     ) -> tuple[Article, str]:
         with self.transaction() as conn:
-            found = self._find_same(conn, digest, draft, scopes, feed)
+            found = self._find_same(conn, digest, draft, scopes, feed, guid_checked)
             if found is not None:
                 return self._settle(conn, found, draft, now, scopes, feed)
+            if callable(analysis):
+                analysis = analysis(draft)
             values = {
                 "title": draft.title,
                 "url": draft.url,
@@ -848,10 +928,10 @@ class Store:
                 "published_raw": draft.published_raw,
                 "outlet": _folded(draft.outlet),
             }
-            new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
+            new_id = conn.execute(_INSERT_ARTICLE, values).inserted_primary_key[0]
             self._grant(conn, new_id, scopes, feed)
-            row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == new_id)).one()
-        return _article(row), "stored"
+        # The row as stored, without reading it back (`_article` of the same values).
+        return _article(SimpleNamespace(id=new_id, **values)), "stored"
 
     def _settle(
         self,
@@ -908,31 +988,31 @@ class Store:
         draft: ArticleDraft,
         scopes: Iterable[str] = (SHARED,),
         feed: str | None = None,
+        guid_checked: bool = False,
     ) -> tuple[Article, bool] | None:
         """The stored article `draft` is (bot.dedupe's rule), and whether by its words.
 
         The same words are the same article for anyone who brings them.  A GUID or link is
         only a claim (a feed writes whatever it likes), so it finds only an article `scopes`
-        may be given (`_entitled`): another workspace's article is never theirs by a link.
+        may be given (`_entitled_by`): another workspace's article is never theirs by a link.
+        `guid_checked`: rule 1 (the GUID) was looked up already by the caller.
+        Statements are built once per shape (`_lookup`) and take their values as parameters.
         """
-        mine = _entitled(articles.c.id, scopes, feed)
-        my_copy = _entitled(article_copies.c.article_id, scopes, feed)
-        if draft.guid:
-            row = conn.execute(
-                select(*_ARTICLE_COLUMNS).where((articles.c.guid == draft.guid) & mine).limit(1)
-            ).first()
+        keys = sorted(set(scopes))
+        entitled = {f"scope{i}": key for i, key in enumerate(keys)}
+        if feed:
+            entitled["feed"] = feed
+        shape = (len(keys), bool(feed))
+        if draft.guid and not guid_checked:
+            row = conn.execute(_lookup("guid", *shape), {"guid": draft.guid, **entitled}).first()
             if row is not None:
                 return _article(row), False
             copy = conn.execute(
-                select(article_copies.c.article_id)
-                .where((article_copies.c.guid == draft.guid) & my_copy)
-                .limit(1)
+                _lookup("copy_guid", *shape), {"guid": draft.guid, **entitled}
             ).first()
             if copy is not None:
                 return self._by_id(conn, copy.article_id), False
-        row = conn.execute(
-            select(*_ARTICLE_COLUMNS).where(articles.c.content_hash == digest).limit(1)
-        ).first()
+        row = conn.execute(_lookup("hash", 0, False), {"digest": digest}).first()
         if row is not None:
             return _article(row), True
         wire = self._same_text_elsewhere(conn, draft)
@@ -941,16 +1021,13 @@ class Store:
         if not draft.url:
             return None
         canonical = normalize_url(draft.url)
-        same_link = (articles.c.url == draft.url) | (articles.c.canonical_url == canonical)
+        link = {"url": draft.url, "canonical": canonical, **entitled}
         # One link is one article unless one feed gave the entries different GUIDs and texts.
-        for row in conn.execute(
-            select(*_ARTICLE_COLUMNS).where(same_link & mine).order_by(articles.c.id).limit(100)
-        ):
+        for row in conn.execute(_lookup("link", *shape), link):
             if not same_feed_guids(row.guid, draft.guid) or near_same(row.text, draft.text):
                 return _article(row), False
         # A copy's canonical link is normalize_url(its url): the raw link needs no test.
-        copy_link = article_copies.c.canonical_url == canonical
-        for copy in conn.execute(select(article_copies).where(copy_link & my_copy).limit(100)):
+        for copy in conn.execute(_lookup("copy_link", *shape), link):
             if not same_feed_guids(copy.guid, draft.guid):
                 return self._by_id(conn, copy.article_id), False
         return None
@@ -971,7 +1048,10 @@ class Store:
         middle = len(words) // 2
         runs = (words[:COPY_PHRASE_WORDS], words[middle : middle + COPY_PHRASE_WORDS])
         match = " OR ".join('text : "' + " ".join(run) + '"' for run in runs)
-        ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20")
+        ids = text(
+            f"SELECT rowid & {_FTS_ID_MASK} FROM articles_fts WHERE articles_fts MATCH :match "
+            "LIMIT 20"
+        )
         for row in conn.execute(
             select(*_ARTICLE_COLUMNS).where(
                 articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
@@ -984,9 +1064,7 @@ class Store:
 
     @staticmethod
     def _by_id(conn: Connection, article_id: int) -> Article:
-        return _article(
-            conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id)).one()
-        )
+        return _article(conn.execute(_lookup("id", 0, False), {"id": article_id}).one())
 
     @staticmethod
     def _known(
@@ -999,34 +1077,30 @@ class Store:
         """(article id, the copy row it was found by or None) of a stored article a feed
         entry with this link and GUID is, by bot.dedupe's rules 1 and 3 without the text:
         the same GUID, or the same link unless the stored GUID is another of the same feed.
-        With `scopes`, only an article they may be given (`_entitled`; `feed`: the entry's)."""
-        mine: Any = true() if scopes is None else _entitled(articles.c.id, scopes, feed)
-        my_copy: Any = (
-            true() if scopes is None else _entitled(article_copies.c.article_id, scopes, feed)
-        )
+        With `scopes`, only an article they may be given (`_entitled_by`; `feed`: the entry's)."""
+        keys = None if scopes is None else sorted(set(scopes))
+        values: dict[str, Any] = {}
+        if keys is not None:
+            values = {f"scope{i}": key for i, key in enumerate(keys)}
+            if feed:
+                values["feed"] = feed
+        shape = (None if keys is None else len(keys), bool(feed) and keys is not None)
         if guid:
-            found = conn.execute(
-                select(articles.c.id).where((articles.c.guid == guid) & mine).limit(1)
-            ).first()
+            found = conn.execute(_claim("guid", *shape), {"guid": guid, **values}).first()
             if found is not None:
                 return found.id, None
-            copy = conn.execute(
-                select(article_copies).where((article_copies.c.guid == guid) & my_copy).limit(1)
-            ).first()
+            copy = conn.execute(_claim("copy_guid", *shape), {"guid": guid, **values}).first()
             if copy is not None:
                 return copy.article_id, copy
         if url:
-            canonical = normalize_url(url)
-            same_link = (articles.c.url == url) | (articles.c.canonical_url == canonical)
+            link = {"url": url, "canonical": normalize_url(url), **values}
             if guid:
-                same_link = same_link & _not_of_feed(articles.c.guid, guid)
-            found = conn.execute(select(articles.c.id).where(same_link & mine).limit(1)).first()
+                link["feed_prefix"] = guid_feed(guid) + " "
+                link["feed_prefix_length"] = len(link["feed_prefix"])
+            found = conn.execute(_claim("link", *shape, bool(guid)), link).first()
             if found is not None:
                 return found.id, None
-            copy_link = article_copies.c.canonical_url == canonical
-            if guid:
-                copy_link = copy_link & _not_of_feed(article_copies.c.guid, guid)
-            copy = conn.execute(select(article_copies).where(copy_link & my_copy).limit(1)).first()
+            copy = conn.execute(_claim("copy_link", *shape, bool(guid)), link).first()
             if copy is not None:
                 return copy.article_id, copy
         return None
@@ -1191,30 +1265,37 @@ class Store:
         scope: Scope,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
+        with_text: bool = True,
     ) -> list[Article]:
         """Return the newest articles `scope` may read matching a topic query, published (or
-        stored) since.
+        stored) since: newest first (publication time, else first-seen time; then id).
 
         `query` is a parsed `bot.filters.TopicFilter`, or a topic string parsed into one.
 
         `stored_after`/`stored_until` select by first-seen time instead (digests use it: an
-        item a feed back-dates is still new to the channel).
+        item a feed back-dates is still new to the channel).  `with_text=False` leaves each
+        article's `text` empty and does not read it (a briefing reads its sentences through
+        `analyses`).  A topic search visits about `limit` matches however many there are.
         """
-        statement = self._newest(
-            select(*_ARTICLE_COLUMNS), query, scope, since, stored_after, stored_until
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(statement.limit(limit)).all()
-        return [_article(r) for r in rows]
+        columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS_NO_TEXT
+        rows = self._newest_rows(columns, query, scope, limit, since, stored_after, stored_until)
+        return [_article(r) if with_text else _article(r, text="") for r in rows]
 
     def titles(
-        self, query: str | TopicFilter | None = None, limit: int = 25, *, scope: Scope
+        self,
+        query: str | TopicFilter | None = None,
+        limit: int = 25,
+        *,
+        scope: Scope,
+        prefix: bool = False,
     ) -> list[tuple[int, str]]:
         """(id, title) of the newest matching articles `scope` may read: what autocomplete
-        needs, and no text."""
-        statement = self._newest(select(articles.c.id, articles.c.title), query, scope)
-        with self.engine.connect() as conn:
-            return [(r.id, r.title) for r in conn.execute(statement.limit(limit))]
+        needs, and no text.  `prefix`: each word of `query` matches words it begins
+        (`meri` finds "Meridian"), as someone still typing means."""
+        rows = self._newest_rows(
+            (articles.c.id, articles.c.title), query, scope, limit, prefix=prefix
+        )
+        return [(r.id, r.title) for r in rows]
 
     def _newest(
         self,
@@ -1224,14 +1305,60 @@ class Store:
         since: datetime | None = None,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
+        prefix: bool = False,
     ) -> Select:
-        """Order newest first and filter by scope, topic filter and time windows."""
+        """Order newest first and filter by scope, topic filter (bot.filters) and time
+        windows, as one statement (on SQLite through the full-text index, every match visited:
+        `_newest_rows` walks the index instead; `prefix`: words match the words they begin,
+        FTS5 prefix queries)."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
-        statement = _visible_to(statement, scope)
+        statement = self._filtered(statement, scope, since, stored_after, stored_until)
         statement = statement.order_by(when.desc(), articles.c.id.desc())
         topic = as_filter(query)
         if topic is not None:
-            statement = statement.where(*_matching(topic, self.is_sqlite))
+            statement = statement.where(*_matching(topic, self.is_sqlite, prefix=prefix))
+        return statement
+
+    def _newest_rows(
+        self,
+        columns: Iterable[Any],
+        query: str | TopicFilter | None,
+        scope: Scope,
+        limit: int,
+        since: datetime | None = None,
+        stored_after: datetime | None = None,
+        stored_until: datetime | None = None,
+        *,
+        prefix: bool = False,
+    ) -> list[Any]:
+        """The newest `limit` rows of `columns` as `_newest` orders and filters them; on
+        SQLite a topic walks the full-text index from its newest entries (`_fts_newest`)."""
+        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+        statement = select(*columns, when.label("when_"))
+        topic = as_filter(query)
+        with self.engine.connect() as conn:
+            must = fts_queries(topic, prefix=prefix)[0] if topic and self.is_sqlite else None
+            if topic is not None and must:
+                filtered = self._filtered(statement, scope, since, stored_after, stored_until)
+                filtered = filtered.where(*_matching(topic, True, prefix=prefix, must=False))
+                return _fts_newest(conn, filtered, must, limit)
+            ordered = self._newest(
+                statement, topic, scope, since, stored_after, stored_until, prefix=prefix
+            )
+            return list(conn.execute(ordered.limit(limit)))
+
+    @staticmethod
+    def _filtered(
+        statement: Select,
+        scope: Scope,
+        since: datetime | None,
+        stored_after: datetime | None,
+        stored_until: datetime | None,
+    ) -> Select:
+        """Keep what `scope` may read, published (or stored) since `since`, first stored in
+        (`stored_after`, `stored_until`]."""
+        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+        statement = _visible_to(statement, scope)
         if since is not None:
             statement = statement.where(when >= to_iso(since))
         if stored_after is not None:
@@ -1251,19 +1378,26 @@ class Store:
                     articles.c.id.in_(wanted)
                 )
             ).all()
+        from summarizers.analysis import Analysis
+
         # The analysis keeps sentence positions, so its sentences are sliced from the text.
         return {row.id: Analysis.from_bytes(row.analysis, row.text) for row in rows}
 
 
-def _matching(topic: TopicFilter, sqlite: bool) -> list[Any]:
+def _matching(
+    topic: TopicFilter, sqlite: bool, *, prefix: bool = False, must: bool = True
+) -> list[Any]:
     """SQL conditions on `articles` for a topic filter (grammar: bot.filters).
 
-    SQLite asks its FTS5 index (query strings from `bot.filters.fts_queries`); other
-    backends match each word case-insensitively anywhere in title or text."""
+    SQLite asks its FTS5 index (query strings from `bot.filters.fts_queries`; `prefix`: each
+    term matches the words it begins; `must=False` leaves out what must match, for a caller
+    that walks the index with it, `_fts_newest`); other backends match each word
+    case-insensitively anywhere in title or text."""
     conditions: list[Any] = []
     if topic.words and sqlite:
-        must, must_not = fts_queries(topic)
-        fts = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :"
+        wanted, must_not = fts_queries(topic, prefix=prefix)
+        must = wanted if must else None
+        fts = f"SELECT rowid & {_FTS_ID_MASK} AS rowid FROM articles_fts WHERE articles_fts MATCH :"
         if must:
             ids = text(fts + "must").bindparams(must=must).columns(rowid=Integer)
             conditions.append(articles.c.id.in_(ids))
@@ -1297,28 +1431,132 @@ def _matching(topic: TopicFilter, sqlite: bool) -> list[Any]:
     return conditions
 
 
-def _entitled(article_id: Any, scopes: Iterable[str], feed: str | None) -> Any:
-    """SQL condition on an article id column: an article every one of `scopes` (scope keys)
-    reads already, or one `feed` (a canonical feed URL) brought in, whose followers are all
-    entitled to it.  What a link or GUID may find (see `Store._find_same`)."""
+def _entitled_by(article_id: Any, scope_count: int, feed: bool) -> Any:
+    """SQL condition on an article id column: an article every one of the scopes reads
+    already, or one the feed brought in, whose followers are all entitled to it.  What a link
+    or GUID may find (see `Store._find_same`).  The values are parameters: scope keys
+    `scope0`, `scope1`… (distinct, sorted) and, when `feed` is true, `feed` (a canonical feed
+    URL); no scopes and no feed: nothing."""
     readers = [
         exists()
         .where(article_scopes.c.article_id == article_id)
-        .where(article_scopes.c.scope.in_(sorted({key, SHARED})))
-        for key in set(scopes)
+        .where(article_scopes.c.scope.in_([bindparam(f"scope{i}"), literal(SHARED)]))
+        for i in range(scope_count)
     ]
     condition = and_(*readers) if readers else false()
     if feed:
         condition = condition | exists().where(
-            article_feeds.c.article_id == article_id, article_feeds.c.feed_url == feed
+            article_feeds.c.article_id == article_id,
+            article_feeds.c.feed_url == bindparam("feed"),
         )
     return condition
 
 
-def _not_of_feed(column: Any, guid: str) -> Any:
-    """SQL: `column` holds no GUID of `guid`'s feed (see bot.dedupe.guid_feed)."""
-    prefix = guid_feed(guid) + " "
-    return column.is_(None) | (func.substr(column, 1, len(prefix)) != prefix)
+@functools.cache
+def _lookup(kind: str, scope_count: int, feed: bool) -> Select:
+    """A lookup statement of `Store._find_same` (bot.dedupe's rule), built once per shape:
+    "guid", "copy_guid", "hash", "link", "copy_link" or "id".  Parameters: `guid`, `digest`,
+    `url` and `canonical`, `id`, and `_entitled_by`'s scope keys and feed."""
+    mine = _entitled_by(articles.c.id, scope_count, feed)
+    my_copy = _entitled_by(article_copies.c.article_id, scope_count, feed)
+    if kind == "guid":
+        return (
+            select(*_ARTICLE_COLUMNS).where((articles.c.guid == bindparam("guid")) & mine).limit(1)
+        )
+    if kind == "copy_guid":
+        return (
+            select(article_copies.c.article_id)
+            .where((article_copies.c.guid == bindparam("guid")) & my_copy)
+            .limit(1)
+        )
+    if kind == "hash":
+        return (
+            select(*_ARTICLE_COLUMNS).where(articles.c.content_hash == bindparam("digest")).limit(1)
+        )
+    if kind == "link":
+        same_link = (articles.c.url == bindparam("url")) | (
+            articles.c.canonical_url == bindparam("canonical")
+        )
+        return select(*_ARTICLE_COLUMNS).where(same_link & mine).order_by(articles.c.id).limit(100)
+    if kind == "copy_link":
+        copy_link = article_copies.c.canonical_url == bindparam("canonical")
+        return select(article_copies).where(copy_link & my_copy).limit(100)
+    if kind == "id":
+        return select(*_ARTICLE_COLUMNS).where(articles.c.id == bindparam("id"))
+    raise ValueError(kind)
+
+
+@functools.cache
+def _claim(kind: str, scope_count: int | None, feed: bool, guid: bool = False) -> Select:
+    """A lookup statement of `Store._known` (a feed entry by its GUID or link), built once per
+    shape: "guid", "copy_guid", "link" or "copy_link"; `scope_count` None: any scope.
+    Parameters: `guid`, `url`, `canonical`, `feed_prefix` (with `guid`: links of the GUID's
+    feed's other entries do not count) and `_entitled_by`'s."""
+    mine: Any = true()
+    my_copy: Any = true()
+    if scope_count is not None:
+        mine = _entitled_by(articles.c.id, scope_count, feed)
+        my_copy = _entitled_by(article_copies.c.article_id, scope_count, feed)
+    prefix = bindparam("feed_prefix", type_=Text)
+    if kind == "guid":
+        return select(articles.c.id).where((articles.c.guid == bindparam("guid")) & mine).limit(1)
+    if kind == "copy_guid":
+        return (
+            select(article_copies)
+            .where((article_copies.c.guid == bindparam("guid")) & my_copy)
+            .limit(1)
+        )
+    if kind == "link":
+        same_link = (articles.c.url == bindparam("url")) | (
+            articles.c.canonical_url == bindparam("canonical")
+        )
+        if guid:
+            same_link = same_link & _not_of_feed_by(articles.c.guid, prefix)
+        return select(articles.c.id).where(same_link & mine).limit(1)
+    if kind == "copy_link":
+        copy_link = article_copies.c.canonical_url == bindparam("canonical")
+        if guid:
+            copy_link = copy_link & _not_of_feed_by(article_copies.c.guid, prefix)
+        return select(article_copies).where(copy_link & my_copy).limit(1)
+    raise ValueError(kind)
+
+
+def _not_of_feed_by(column: Any, prefix: Any) -> Any:
+    """SQL: `column` holds no GUID starting with `prefix` (a bound "<feed> "; its length in
+    characters is the bound `feed_prefix_length`, so no backend has to type the parameter)."""
+    length = bindparam("feed_prefix_length", type_=Integer)
+    return column.is_(None) | (func.substr(column, 1, length) != prefix)
+
+
+_FTS = table("articles_fts", sql_column("rowid", Integer))
+_FTS_MATCH = text("articles_fts MATCH :match")
+
+
+def _fts_newest(conn: Connection, statement: Select, match: str, limit: int) -> list[Any]:
+    """SQLite: the newest `limit` rows of `statement` (a select of articles with `when_`,
+    filtered) among the articles matching `match` (FTS5 syntax), newest first, exactly as
+    ordering every match by (when, id) would give, visiting about `limit` matches.
+
+    The full-text rowid orders matches by minute, then id (`_migration_fts_by_when`), so the
+    index is walked from its top: the first `limit` rows found, plus the rest of the last
+    one's minute, hold the newest `limit`; they are then ordered by exact time.
+    """
+    key = _FTS.c.rowid
+    joined = statement.select_from(
+        _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
+    ).where(_FTS_MATCH.bindparams(match=match))
+    rows = list(
+        conn.execute(joined.add_columns(key.label("fts_key")).order_by(key.desc()).limit(limit))
+    )
+    if len(rows) == limit and rows:
+        minute_start = (rows[-1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
+        rows += conn.execute(
+            joined.add_columns(key.label("fts_key")).where(
+                key >= minute_start, key < rows[-1].fts_key
+            )
+        )
+    rows.sort(key=lambda r: (r.when_, r.id), reverse=True)
+    return rows[:limit]
 
 
 def _folded(name: str | None) -> str | None:
@@ -1340,6 +1578,8 @@ def _visible_to(statement: Select, scope: Scope) -> Select:
     return statement.where(allowed)
 
 
+_INSERT_ARTICLE = articles.insert()
+
 _ARTICLE_COLUMNS = (
     articles.c.id,
     articles.c.title,
@@ -1352,13 +1592,16 @@ _ARTICLE_COLUMNS = (
     articles.c.outlet,
     articles.c.guid,
 )
+_ARTICLE_COLUMNS_NO_TEXT = tuple(c for c in _ARTICLE_COLUMNS if c.key != "text")
 
 
-def _article(row: Any) -> Article:
+def _article(row: Any, text: str | None = None) -> Article:
+    """An Article from a row of `_ARTICLE_COLUMNS` (or, given `text`, of the columns
+    without it)."""
     return Article(
         id=row.id,
         title=row.title,
-        text=row.text,
+        text=row.text if text is None else text,
         source=row.source,
         url=row.url,
         published_at=from_iso(row.published_at),

@@ -13,13 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .analysis_format import FORMAT  # the stored form's version (see there)
 from .facts import dangles
 from .text import split_paragraph, split_paragraphs, term_ids
 
-# The stored form's version: bump it whenever analyze() or the layout changes, and stores
-# re-analyze their articles on next open (the text is kept, so nothing is lost).
-# 6: sentences stored as (start, end) spans into the stored text instead of their text.
-FORMAT = 6
 _MAGIC = b"BBA%d" % FORMAT
 _HEADER = struct.Struct("<4s3I5I")
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.

@@ -128,6 +128,27 @@ def test_brief_json_matches_the_documented_schema(briefbot: Runner) -> None:
     assert not any(f in b["text"] for b in data["bullets"] for f in FURNITURE)
 
 
+def test_a_fresh_install_credits_no_seed_for_a_sentence_it_does_not_contain(
+    briefbot: Runner,
+) -> None:
+    """Every source of every seed bullet shows evidence that its own seed file contains."""
+    from seeds import seed_files
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    texts = [flat(p.read_text(encoding="utf-8")) for p in seed_files()]
+    data = json.loads(ok(briefbot("brief", "--bullets", "20", "--format", "json")))
+    assert len(data["bullets"]) >= 5
+    for bullet in data["bullets"]:
+        first = bullet["sources"][0]
+        assert flat(bullet["text"]).startswith(flat(first["evidence"]))
+        for source in bullet["sources"]:
+            [own] = [t for t in texts if flat(source["title"]).rstrip(".") in t]
+            assert source["evidence"], source
+            assert flat(source["evidence"]) in own, (bullet["text"], source)
+
+
 def test_brief_json_with_a_topic(briefbot: Runner) -> None:
     data = json.loads(ok(briefbot("brief", "ukraine", "-n", "3", "--format", "json")))
     assert isinstance(data["topic"], str)
