@@ -101,6 +101,7 @@ RULES: dict[str, SplitRules] = {
         before_number=_words(
             "n no nos p pp art al fig tab chap vol t janv févr avr juil sept oct nov déc"
         ),
+        after_number=_words("h m g s"),
     ),
     "es": SplitRules(
         abbreviations=_words(

@@ -53,7 +53,7 @@ _CLOSING = "\"'”’“‘»)\\]"  # inside a regex character class
 _OPENING = "\"'“‘«„‚¿¡(\\["
 _BOUNDARY = re.compile(
     rf"""(?<![{_STOPS}])([{_STOPS}]++)((?:[{_CLOSING}]|[ \u00a0\u202f]»)*+)(\s++)"""
-    rf"""(?=(?:[{_OPENING}]|«[ \u00a0\u202f]|[-–—][ \u00a0]?|,,)*+[^\W_])"""
+    rf"""(?=(?:«[ \u00a0\u202f]|[{_OPENING}]|[-–—][ \u00a0]?|,,)*+[^\W_])"""
 )
 # Chinese and Japanese: 。！？ (and ASCII ! ? right after a CJK character) end a sentence with
 # or without a space after; closing 」』”） follow.  Tried only in paragraphs that hold one.
@@ -61,7 +61,7 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 _CJK_STOPS = re.compile(rf"[。！？｡]|(?<=[{_CJK}])[!?]")
 _BOUNDARY_CJK = re.compile(
     rf"""(?<![{_STOPS}])([{_STOPS}]++)((?:[{_CLOSING}]|[ \u00a0\u202f]»)*+)(\s++)"""
-    rf"""(?=(?:[{_OPENING}]|«[ \u00a0\u202f]|[-–—][ \u00a0]?|,,)*+[^\W_])"""
+    rf"""(?=(?:«[ \u00a0\u202f]|[{_OPENING}]|[-–—][ \u00a0]?|,,)*+[^\W_])"""
     rf"""|([。！？｡]++|(?<=[{_CJK}])[!?]++)([」』”’"'）)\]》〉]*+)(\s*+)"""
 )
 # After a Japanese closing quote, a quotative particle continues the sentence: 「…。」と述べた.
@@ -206,6 +206,10 @@ def _ends_after(
     rules: languages.SplitRules,
 ) -> bool:
     """Whether `word` + "." ends a sentence, by the rules of a language other than English."""
+    if "'" in lower or "’" in lower:
+        # An elided article or preposition: "l'art.", "dell’avv.".
+        lower = lower.replace("’", "'").rsplit("'", 1)[-1]
+        word = word[len(word) - len(lower) :]
     if lower in rules.abbreviations:
         return False
     if lower in rules.before_number:
@@ -219,7 +223,7 @@ def _ends_after(
         return False
     if rules.ordinal_dots and word.isdigit() and len(word) <= 3:
         # "am 1. Juni", "im 19. Jahrhundert", "1. Dünya Savaşı": an ordinal, not an end.
-        following = next_word.lower().strip(",;:")
+        following = next_word.lower().strip(",;:.!?")
         if following in rules.months or following in rules.ordinal_nouns:
             return False
         before = paragraph[max(start, space - 20) : max(space, start)].rsplit(" ", 1)[-1]
