@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from summarizers.analysis import analyze
+from summarizers.languages import code as language_code
+from summarizers.languages import detect as detect_language
 from summarizers.text import split_sentences
 
 from .charsets import decode_text
@@ -100,6 +102,7 @@ def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> Artic
         published_at=parsed.published_at,
         notes=tuple(notes),
         published_raw=parsed.published_raw,
+        lang=language_code(front.fields.get("lang") or front.fields.get("language")),
     )
 
 
@@ -226,6 +229,7 @@ def drafts_from_feed(
     feed_title = plain_title(parsed.feed.get("title"))
     source = plain_title(source_name) or feed_title or (_host(feed_url) if feed_url else "feed")
     feed_outlet = feed_title or plain_title(source_name) or (_host(feed_url) if feed_url else None)
+    feed_lang = language_code(parsed.feed.get("language"))  # RSS <language>, Atom xml:lang
     pages = _PageBudget(fetcher.policy.feed_pages)
     entries = parsed.entries[: fetcher.policy.feed_items]
     # A link several entries share (an event listing, a live blog) is no one entry's page.
@@ -247,7 +251,8 @@ def drafts_from_feed(
         try:
             shared = links[entry.get("link") or ""] > 1
             draft = _draft_from_entry(entry, source, fetcher, guid, pages, fetch_page=not shared)
-            yield label, replace(draft, outlet=plain_title(entry_outlet(entry)) or feed_outlet)
+            outlet = plain_title(entry_outlet(entry)) or feed_outlet
+            yield label, replace(draft, outlet=outlet, lang=draft.lang or feed_lang)
         except Stopped:
             raise  # shutting down: the rest of the feed is read next time, not failed now
         except FetchFailed as exc:
@@ -518,12 +523,19 @@ def store_draft(
     known = store.put_known(outcome, now, scopes=scopes, feed=feed)
     if known is not None:  # stored already: no analysis
         return IngestResult(label, known[1], article=known[0])
-    analysis = analyze(outcome.text, outcome.title)
+    outcome = replace(outcome, lang=draft_language(outcome))
+    analysis = analyze(outcome.text, outcome.title, outcome.lang)
     if len(analysis) == 0:
         return IngestResult(label, "failed", reason="no sentences found")
     article, status = store.put(outcome, analysis, now, scopes=scopes, feed=feed)
     notes = outcome.notes if status == "stored" else ()
     return IngestResult(label, status, article=article, notes=notes)
+
+
+def draft_language(draft: ArticleDraft) -> str:
+    """The draft's language (ISO 639-1): front matter `lang:` or the feed's language when
+    given, else detected from its title and text (summarizers.languages.detect)."""
+    return draft.lang or detect_language(f"{draft.title}\n{draft.text}")
 
 
 def finish_draft(draft: ArticleDraft, now: datetime) -> ArticleDraft:

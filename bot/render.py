@@ -214,9 +214,10 @@ def why_markdown(reply: WhyReply) -> str:
 
 
 def article_line(article: Article) -> str:
-    """One article as `id  date  outlet  title`."""
+    """One article as `id  date  lang  outlet  title` (lang: ISO 639-1, e.g. "de")."""
     when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
-    return f"{article.id:>5}  {when}  {outlet_label(article)[:24]:<24}  {article.title}"
+    lang = f"{article.lang[:4]:<4}"
+    return f"{article.id:>5}  {when}  {lang}  {outlet_label(article)[:24]:<24}  {article.title}"
 
 
 def articles_text(reply: ArticlesReply) -> str:
@@ -224,7 +225,7 @@ def articles_text(reply: ArticlesReply) -> str:
     if not reply.articles:
         return "No articles stored yet. Add some with `briefbot ingest PATH|URL`."
     shown = len(reply.articles)
-    head = f"{'id':>5}  {'date':<10}  {'outlet':<24}  title"
+    head = f"{'id':>5}  {'date':<10}  {'lang':<4}  {'outlet':<24}  title"
     lines = [head, *(article_line(a) for a in reply.articles)]
     if not reply.query and reply.total > shown:
         lines.append(f"(newest {shown} of {reply.total}; add a query to search them)")
@@ -252,6 +253,7 @@ def render(reply: Reply, fmt: str = "text") -> str:
                         "url": a.url,
                         "published_at": a.published_at.isoformat() if a.published_at else None,
                         "ingested_at": a.ingested_at.isoformat(),
+                        "lang": a.lang,
                     }
                     for a in reply.articles
                 ],

@@ -48,6 +48,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 
 from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
 from summarizers.analysis import Analysis, analyze
+from summarizers.languages import detect as detect_language
 
 from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
@@ -87,6 +88,8 @@ articles = Table(
     Column("published_raw", Text),
     # Added by `_migration_outlets`: who published it (see bot.dedupe); NULL when unknown.
     Column("outlet", Text),
+    # Added by `_migration_lang`: ISO 639-1 language (summarizers.languages); NULL read as en.
+    Column("lang", Text),
     sqlite_autoincrement=True,
 )
 
@@ -450,6 +453,20 @@ def _migration_channel_briefings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[channel_briefings])
 
 
+def _migration_lang(conn: Connection) -> None:
+    # Each article's language, detected from its text (issue 18); non-English ones are
+    # re-analysed with their language's splitting rules and terms.
+    if "lang" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN lang TEXT")
+    rows = conn.execute(select(articles.c.id, articles.c.title, articles.c.text)).all()
+    for r in rows:
+        lang = detect_language(f"{r.title}\n{r.text}")
+        values: dict[str, Any] = {"lang": lang}
+        if lang != "en":
+            values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text)
+        conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -461,6 +478,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_7,
     _migration_outlets,
     _migration_channel_briefings,
+    _migration_lang,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -576,12 +594,12 @@ class Store:
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
             rows = conn.execute(
-                select(articles.c.id, articles.c.title, articles.c.text).where(
+                select(articles.c.id, articles.c.title, articles.c.text, articles.c.lang).where(
                     articles.c.id.in_(batch)
                 )
             ).all()
             for r in rows:
-                blob = analyze(r.text, r.title).to_bytes(r.text)
+                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text)
                 conn.execute(articles.update().where(articles.c.id == r.id).values(analysis=blob))
         self._set_meta(conn, "analysis_format", str(ANALYSIS_FORMAT))
 
@@ -678,7 +696,7 @@ class Store:
         """
         cleaned = storable_draft(draft)
         if cleaned != draft:
-            draft, analysis = cleaned, analyze(cleaned.text, cleaned.title)
+            draft, analysis = cleaned, analyze(cleaned.text, cleaned.title, cleaned.lang)
         digest = content_hash(draft.title, draft.text)
         scopes = tuple(scopes)
         try:
@@ -745,6 +763,7 @@ class Store:
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
                 "published_raw": draft.published_raw,
                 "outlet": _folded(draft.outlet),
+                "lang": draft.lang or "en",
             }
             new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
             self._grant(conn, new_id, scopes, feed)
@@ -1217,6 +1236,7 @@ _ARTICLE_COLUMNS = (
     articles.c.content_hash,
     articles.c.outlet,
     articles.c.guid,
+    articles.c.lang,
 )
 
 
@@ -1231,4 +1251,5 @@ def _article(row: Any) -> Article:
         ingested_at=from_iso(row.ingested_at) or datetime.now(UTC),
         content_hash=row.content_hash,
         outlet=row.outlet,
+        lang=row.lang or "en",
     )

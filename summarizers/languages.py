@@ -219,3 +219,37 @@ def stop_words(lang: str) -> frozenset[str]:
         return frozenset(w.lower() for w in stopwordsiso.stopwords(lang))
     except Exception:  # an unknown code: stopwordsiso raises for languages it lacks
         return frozenset()
+
+
+_identifier = None
+_ENGLISH_CUES = _words(
+    "the of and to in a is that for on with was said by as at from it his her be has have "
+    "are were an will not this which they but their its after who been"
+)
+# A text this long is enough to tell its language; longer ones are cut (detection is linear).
+_DETECT_CHARS = 2000
+
+
+def detect(text: str) -> str:
+    """The language of `text` as one of SUPPORTED (ISO 639-1), by py3langid's model.
+
+    py3langid (Lui & Baldwin's langid.py, BSD) ships its trained model inside the package:
+    nothing is downloaded.  The model is loaded on first use (about a second); plain-ASCII
+    text in which English function words are at least a fifth of the words is taken as
+    English without it, so English-only stores never load it.  Never raises; "en" for text
+    with no letters.
+    """
+    sample = text[:_DETECT_CHARS]
+    if sample.isascii():
+        tokens = sample.lower().split()
+        if not tokens or 5 * sum(t in _ENGLISH_CUES for t in tokens) >= len(tokens):
+            return "en"
+    global _identifier
+    if _identifier is None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+        identifier.set_languages(list(SUPPORTED))
+        _identifier = identifier
+    lang, _score = _identifier.classify(sample)
+    return str(lang)

@@ -318,3 +318,77 @@ def _token_id(token: str) -> int:
 def term_ids(sentence: str) -> list[int]:
     """Return `term_id` of each of `terms(sentence)`: the hot path of ingest, cached per token."""
     return [i for i in map(_token_id, _tokens(sentence)) if i >= 0]
+
+
+# Snowball stemmers (PyStemmer) of the supported languages that have one; Ukrainian has none
+# (its words are compared as written, lower-case).
+_SNOWBALL = {
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "ru": "russian",
+    "pl": "polish",
+    "tr": "turkish",
+    "ar": "arabic",
+    "hi": "hindi",
+}
+_stemmers: dict[str, Stemmer.Stemmer] = {}
+# Chinese and Japanese write no spaces: a run of CJK characters is compared by its character
+# bigrams (the standard index unit for both, e.g. Lucene's CJKAnalyzer), a lone one by itself.
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+_UNIGRAM_STOPS = frozenset("的了是在和与及或也就都而并但我你他她它们这那有个之为以于")
+
+
+def _stemmer_for(lang: str) -> Stemmer.Stemmer | None:
+    name = _SNOWBALL.get(lang)
+    if name is None or name not in Stemmer.algorithms():
+        return None
+    if lang not in _stemmers:
+        _stemmers[lang] = Stemmer.Stemmer(name)
+    return _stemmers[lang]
+
+
+@lru_cache(maxsize=400_000)
+def _lang_term_of(token: str, lang: str) -> str | None:
+    if len(token) < 2 or token in languages.stop_words(lang) or token.isdigit():
+        return None
+    stemmer = _stemmer_for(lang)
+    return stemmer.stemWord(token) if stemmer is not None else token
+
+
+def lang_terms(sentence: str, lang: str | None) -> list[str]:
+    """`terms` for any language (ISO 639-1 code; None or "en": English, as `terms`).
+
+    Other languages: lower-case words without the language's stop words (stopwords-iso),
+    stemmed by Snowball where it has the language (PyStemmer); Chinese and Japanese runs
+    become character bigrams.
+    """
+    base = languages.code(lang)
+    if base in (None, "en"):
+        return terms(sentence)
+    lower = sentence.lower().replace("’", "'")
+    out: list[str] = []
+    if _CJK_RUN.search(lower):
+        for run in _CJK_RUN.findall(lower):
+            if len(run) == 1:
+                if run not in _UNIGRAM_STOPS:
+                    out.append(run)
+                continue
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        lower = _CJK_RUN.sub(" ", lower)
+    for token in _TERM.findall(lower):
+        term = _lang_term_of(token, base)
+        if term is not None:
+            out.append(term)
+    return out
+
+
+def lang_term_ids(sentence: str, lang: str | None) -> list[int]:
+    """`term_ids` for any language (see `lang_terms`)."""
+    base = languages.code(lang)
+    if base in (None, "en"):
+        return term_ids(sentence)
+    return [term_id(t) for t in lang_terms(sentence, base)]
