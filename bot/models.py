@@ -79,6 +79,8 @@ class Bullet:
     story: str | None = None
     # Every report of the story that is not a source of this bullet, with why (`brief why N`).
     left_out: tuple[LeftOut, ...] = ()
+    # The bullet's language (ISO 639-1), set only when a briefing's articles mix languages.
+    lang: str | None = None
 
 
 @dataclass(frozen=True)

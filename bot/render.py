@@ -39,6 +39,7 @@ def briefing_to_dict(briefing: Briefing) -> dict[str, Any]:
                 "sources": [_source_dict(s) for s in bullet.sources],
                 "coverage": [_source_dict(s) for s in bullet.coverage],
                 "story": bullet.story,
+                **({"lang": bullet.lang} if bullet.lang else {}),
             }
             for bullet in briefing.bullets
         ],
@@ -105,13 +106,18 @@ def _sources_lines(bullet: Bullet) -> list[str]:
     return lines
 
 
+def _lang_mark(bullet: Bullet) -> str:
+    """ "(de) " before a bullet of a briefing that mixes languages; "" otherwise."""
+    return f"({bullet.lang}) " if bullet.lang else ""
+
+
 def briefing_text(briefing: Briefing) -> str:
     """Plain text: a title, then each bullet on its own line with its sources under it."""
     lines = [briefing.title, briefing_stamp(briefing), ""]
     for bullet in briefing.bullets:
         if bullet.story:
             lines.extend(["", bullet.story] if lines[-1] else [bullet.story])
-        lines.append(f"{BULLET} {bullet.text}")
+        lines.append(f"{BULLET} {_lang_mark(bullet)}{bullet.text}")
         lines.extend(_sources_lines(bullet))
     if briefing.notes:
         lines.extend(["", *briefing.notes])
@@ -141,7 +147,7 @@ def briefing_markdown(briefing: Briefing) -> str:
             heading = f"### {_md_escape(bullet.story)}"
             lines.extend(["", heading] if lines[-1] else [heading])
         sources = ", ".join(_source_markdown(s) for s in bullet.sources)
-        line = f"- {_md_escape(bullet.text)} — {sources}"
+        line = f"- {_lang_mark(bullet)}{_md_escape(bullet.text)} — {sources}"
         if bullet.coverage:
             covered = ", ".join(_source_markdown(s) for s in bullet.coverage)
             line += f" _({COVERED}: {covered})_"

@@ -210,6 +210,8 @@ def _ends_after(
         # An elided article or preposition: "l'art.", "dell’avv.".
         lower = lower.replace("’", "'").rsplit("'", 1)[-1]
         word = word[len(word) - len(lower) :]
+    if len(word) == 1 and word.isupper():
+        return False  # an initial ("И. П. Смирнов")
     if lower in rules.abbreviations:
         return False
     if lower in rules.before_number:
