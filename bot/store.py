@@ -49,6 +49,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
 from summarizers.analysis import Analysis, analyze
 from summarizers.languages import detect as detect_language
+from summarizers.languages import fts_match
 
 from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
@@ -536,6 +537,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine_for(url)
+        self._languages: frozenset[str] | None = None  # see `languages`
         try:
             self._migrate()
         except OperationalError as exc:
@@ -766,6 +768,8 @@ class Store:
                 "lang": draft.lang or "en",
             }
             new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
+            if self._languages is not None:
+                self._languages |= {values["lang"]}
             self._grant(conn, new_id, scopes, feed)
             row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == new_id)).one()
         return _article(row), "stored"
@@ -1147,12 +1151,18 @@ class Store:
         words = _WORD.findall(query or "")
         if words:
             if self.is_sqlite:
-                # Quote every word so user input can never be FTS5 syntax; words are ANDed.
-                match = " ".join('"' + w.replace('"', "") + '"' for w in words)
+                # Words are ANDed, each in its forms for the store's languages (issue 18).
+                match, substrings = fts_match(words, self.languages())
                 ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match")
-                statement = statement.where(
-                    articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
-                )
+                if match:
+                    statement = statement.where(
+                        articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
+                    )
+                for w in substrings:  # Chinese, Japanese: one FTS token a run, so a substring
+                    pattern = f"%{w}%"
+                    statement = statement.where(
+                        articles.c.title.like(pattern) | articles.c.text.like(pattern)
+                    )
             else:
                 for w in words:
                     pattern = f"%{w}%"
@@ -1166,6 +1176,14 @@ class Store:
         if stored_until is not None:
             statement = statement.where(articles.c.ingested_at <= to_iso(stored_until))
         return statement
+
+    def languages(self) -> frozenset[str]:
+        """The languages of the stored articles (read once, then kept up to date by `put`)."""
+        if self._languages is None:
+            with self.engine.connect() as conn:
+                found = conn.execute(select(articles.c.lang).distinct()).scalars().all()
+            self._languages = frozenset(lang or "en" for lang in found)
+        return self._languages
 
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
         """Load the stored analysis of each article."""

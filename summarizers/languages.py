@@ -12,6 +12,7 @@ word before the final period, lower-case; inner periods stay ("z.b", "m.in").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -253,3 +254,69 @@ def detect(text: str) -> str:
         _identifier = identifier
     lang, _score = _identifier.classify(sample)
     return str(lang)
+
+
+_SNOWBALL_NAMES = {
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "ru": "russian",
+    "pl": "polish",
+    "tr": "turkish",
+    "ar": "arabic",
+    "hi": "hindi",
+}
+# A stem shorter than this is not searched as a prefix: "ma*" would find everything.
+_MIN_PREFIX = 4
+
+
+def is_cjk(word: str) -> bool:
+    """True when `word` holds Chinese or Japanese characters (which FTS cannot split)."""
+    return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" for c in word)
+
+
+def search_forms(word: str, langs: Iterable[str]) -> list[str]:
+    """The forms a topic word is searched as: the word itself, then the Snowball stem of it
+    in each of `langs` (the store's languages, English aside) that has one, as a prefix, so
+    "мосты" finds "мостом" and "Streiks" finds "Streik".  Lower-case; quotes removed.
+
+    Case and accents are the full-text tokenizer's part (SQLite FTS5 `unicode61
+    remove_diacritics 2`); English inflection its `porter` stemmer's.  A prefix form ends
+    in "*".
+    """
+    import Stemmer
+
+    lower = word.lower().replace('"', "")
+    forms = [lower]
+    for lang in sorted(set(langs)):
+        name = _SNOWBALL_NAMES.get(lang)
+        if name is None:
+            continue
+        stem = Stemmer.Stemmer(name).stemWord(lower)
+        if len(stem) >= _MIN_PREFIX and stem != lower and f"{stem}*" not in forms:
+            forms.append(f"{stem}*")
+    return forms
+
+
+def fts_match(words: Iterable[str], langs: Iterable[str]) -> tuple[str, list[str]]:
+    """An FTS5 MATCH expression for topic `words` (ANDed; each word or any of its
+    `search_forms`), and the Chinese/Japanese words, which the caller matches as substrings
+    (FTS5's unicode61 tokenizer keeps a run of CJK characters as one token).  Every form is
+    quoted, so user input is never FTS5 syntax.  ("", [...]) when no word is for FTS.
+    """
+    langs = [lang for lang in langs if lang and lang != "en"]
+    parts: list[str] = []
+    substrings: list[str] = []
+    for word in words:
+        if is_cjk(word):
+            substrings.append(word)
+            continue
+        quoted = [
+            f'"{form[:-1]}"*' if form.endswith("*") else f'"{form}"'
+            for form in search_forms(word, langs)
+        ]
+        parts.append(quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")")
+    return " ".join(parts), substrings

@@ -16,7 +16,7 @@ from fakes.languages import ARTICLES, article_text
 import summarizers
 from bot.app import Core
 from bot.briefing import compose_briefing
-from bot.ingest import draft_from_plain, ingest, store_draft
+from bot.ingest import draft_from_plain, store_draft
 from bot.models import ArticleDraft
 from bot.scopes import OPERATOR
 from summarizers.text import split_sentences
@@ -159,3 +159,18 @@ def test_cli_brief_on_german_russian_arabic_chinese(tmp_path: Path) -> None:
     assert sorted(order) == sorted(ARTICLES)  # every language, each in one run
     text = run("brief", "-n", "12")
     assert "(de) " in text and "(zh) " in text
+
+
+def test_topic_search_finds_inflected_forms_and_chinese_words(bare_core: Core) -> None:
+    for lang in ("de", "ru", "zh"):
+        _store_language(bare_core, lang)
+    for query, title in [
+        ("мосты", "В Казани открыли новый мост"),  # plural; the text has "мост", "мосту"
+        ("землетрясения", "Землетрясение на Камчатке"),
+        ("Streiks", "Bahnstreik legt Fernverkehr lahm"),  # the text has "Streik"
+        ("Hafens", "Hafen Hamburg meldet Rekordumschlag"),
+        ("大桥", "长江大桥通车"),
+        ("台风 广东", "台风登陆广东"),
+    ]:
+        found = bare_core.store.search(query, scope=OPERATOR)
+        assert [a.title for a in found] == [title], query

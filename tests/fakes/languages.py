@@ -11,7 +11,8 @@ ARTICLES: dict[str, list[tuple[str, list[str]]]] = {
             "Hafen Hamburg meldet Rekordumschlag",
             [
                 "Der Hamburger Hafen hat im 3. Quartal 2,4 Mio. Container umgeschlagen.",
-                "Die Bauarbeiten am neuen Terminal beginnen am 1. Juni und dauern bis zum 15. Juli.",
+                "Die Bauarbeiten am neuen Terminal beginnen am 1. Juni und dauern bis zum "
+                "15. Juli.",
                 "„Wir sind sehr zufrieden“, sagte Hafenchef Dr. Klaus Weber am Dienstag.",
                 "Die Reedereien erwarten für das kommende Jahr ein Wachstum von rund 3 Prozent.",
             ],
@@ -31,7 +32,8 @@ ARTICLES: dict[str, list[tuple[str, list[str]]]] = {
             [
                 "Nach tagelangem Regen ist die Elbe in Dresden über 6 Meter gestiegen.",
                 "Die Feuerwehr evakuierte in der Nacht mehrere Straßen in der Altstadt.",
-                "Laut Prof. Anna Schulz von der TU Dresden ist der Höchststand noch nicht erreicht.",
+                "Laut Prof. Anna Schulz von der TU Dresden ist der Höchststand noch nicht "
+                "erreicht.",
                 "Der Landkreis hat den Katastrophenfall ausgerufen.",
             ],
         ),
@@ -42,7 +44,8 @@ ARTICLES: dict[str, list[tuple[str, list[str]]]] = {
             [
                 "В Казани в понедельник открыли новый мост через реку Казанку.",
                 "Строительство началось в 2021 г. и обошлось в 12 млрд рублей.",
-                "«Мост сократит путь в центр на двадцать минут», — заявил мэр города И. П. Смирнов.",
+                "«Мост сократит путь в центр на двадцать минут», — заявил мэр города "
+                "И. П. Смирнов.",
                 "По мосту уже проехали первые автобусы.",
             ],
         ),
