@@ -51,18 +51,16 @@ _SPEECH_VERBS = frozenset(
 _STOPS = ".!?…؟۔।॥"
 _CLOSING = "\"'”’“‘»)\\]"  # inside a regex character class
 _OPENING = "\"'“‘«„‚¿¡(\\["
-_BOUNDARY = re.compile(
-    rf"""(?<![{_STOPS}])([{_STOPS}]++)((?:[{_CLOSING}]|[ \u00a0\u202f]»)*+)(\s++)"""
-    rf"""(?=(?:«[ \u00a0\u202f]|[{_OPENING}]|[-–—][ \u00a0]?|,,)*+[^\W_])"""
+_LATIN = (
+    rf"""(?<![{_STOPS}])([{_STOPS}]++)([{_CLOSING}]*+(?:[ \u00a0\u202f]»)?)(\s++)"""
+    rf"""(?=[{_OPENING}\-–—,]*+(?:(?<=[«\-–—])[ \u00a0\u202f])?[^\W_])"""
 )
+_BOUNDARY = re.compile(_LATIN)
 # Chinese and Japanese: 。！？ (and ASCII ! ? right after a CJK character) end a sentence with
-# or without a space after; closing 」』”） follow.  Tried only in paragraphs that hold one.
+# or without a space after; closing 」』”） follow.  Tried only in paragraphs with 。！？ or ｡.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-_CJK_STOPS = re.compile(rf"[。！？｡]|(?<=[{_CJK}])[!?]")
 _BOUNDARY_CJK = re.compile(
-    rf"""(?<![{_STOPS}])([{_STOPS}]++)((?:[{_CLOSING}]|[ \u00a0\u202f]»)*+)(\s++)"""
-    rf"""(?=(?:«[ \u00a0\u202f]|[{_OPENING}]|[-–—][ \u00a0]?|,,)*+[^\W_])"""
-    rf"""|([。！？｡]++|(?<=[{_CJK}])[!?]++)([」』”’"'）)\]》〉]*+)(\s*+)"""
+    _LATIN + rf"""|([。！？｡]++|(?<=[{_CJK}])[!?]++)([」』”’"'）)\]》〉]*+)(\s*+)"""
 )
 # After a Japanese closing quote, a quotative particle continues the sentence: 「…。」と述べた.
 _QUOTATIVE = frozenset("とっ、，,")
@@ -106,7 +104,7 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
     out: list[str] = []
     start = 0
     rules = languages.rules(lang)
-    cjk = _CJK_STOPS.search(paragraph) is not None
+    cjk = "。" in paragraph or "！" in paragraph or "？" in paragraph or "｡" in paragraph
     for match in (_BOUNDARY_CJK if cjk else _BOUNDARY).finditer(paragraph):
         if match.start(1) < 0:
             # A Chinese or Japanese stop: a boundary unless a quotative particle follows.
