@@ -174,3 +174,47 @@ def test_topic_search_finds_inflected_forms_and_chinese_words(bare_core: Core) -
     ]:
         found = bare_core.store.search(query, scope=OPERATOR)
         assert [a.title for a in found] == [title], query
+
+
+def test_feed_language_overrides_detection(bare_core: Core) -> None:
+    from fakes import FeedEntry, make_rss
+
+    from bot.fetch import Fetcher
+    from bot.ingest import drafts_from_feed
+
+    body = " ".join(ARTICLES["de"][0][1])
+    rss = make_rss(
+        "Nachrichten",
+        "https://example.org/",
+        [FeedEntry("Hafen", "", content_html=f"<p>{body}</p>", guid="hafen-1")],  # no page
+    ).replace("<description>Test feed</description>", "<language>ru-RU</language>")
+    fetcher = Fetcher()
+    try:
+        drafts = list(drafts_from_feed(rss.encode(), "https://example.org/feed", fetcher))
+    finally:
+        fetcher.close()
+    [(_, draft)] = drafts
+    assert isinstance(draft, ArticleDraft)
+    assert draft.lang == "ru"  # the feed says so, whatever the text looks like
+
+
+def test_an_older_store_gets_languages_on_open(bare_core: Core) -> None:
+    from bot.store import SCHEMA_VERSION, Store
+
+    stored = _store_language(bare_core, "ru")
+    url = bare_core.store.url
+    with bare_core.store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE articles DROP COLUMN lang")
+        conn.exec_driver_sql(
+            "UPDATE meta SET value = :v WHERE key = 'schema_version'".replace(
+                ":v", str(SCHEMA_VERSION - 1)
+            )
+        )
+    reopened = Store(url)
+    try:
+        for article_id, sentences in stored.items():
+            article = reopened.get(article_id, scope=OPERATOR)
+            assert article is not None and article.lang == "ru"
+            assert list(reopened.analyses([article_id])[article_id].sentences) == sentences
+    finally:
+        reopened.close()
