@@ -106,7 +106,7 @@ def _sources_lines(bullet: Bullet) -> list[str]:
     return lines
 
 
-def _lang_mark(bullet: Bullet) -> str:
+def lang_mark(bullet: Bullet) -> str:
     """ "(de) " before a bullet of a briefing that mixes languages; "" otherwise."""
     return f"({bullet.lang}) " if bullet.lang else ""
 
@@ -117,7 +117,7 @@ def briefing_text(briefing: Briefing) -> str:
     for bullet in briefing.bullets:
         if bullet.story:
             lines.extend(["", bullet.story] if lines[-1] else [bullet.story])
-        lines.append(f"{BULLET} {_lang_mark(bullet)}{bullet.text}")
+        lines.append(f"{BULLET} {lang_mark(bullet)}{bullet.text}")
         lines.extend(_sources_lines(bullet))
     if briefing.notes:
         lines.extend(["", *briefing.notes])
@@ -147,7 +147,7 @@ def briefing_markdown(briefing: Briefing) -> str:
             heading = f"### {_md_escape(bullet.story)}"
             lines.extend(["", heading] if lines[-1] else [heading])
         sources = ", ".join(_source_markdown(s) for s in bullet.sources)
-        line = f"- {_lang_mark(bullet)}{_md_escape(bullet.text)} — {sources}"
+        line = f"- {lang_mark(bullet)}{_md_escape(bullet.text)} — {sources}"
         if bullet.coverage:
             covered = ", ".join(_source_markdown(s) for s in bullet.coverage)
             line += f" _({COVERED}: {covered})_"
