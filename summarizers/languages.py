@@ -12,6 +12,7 @@ word before the final period, lower-case; inner periods stay ("z.b", "m.in").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -227,6 +228,7 @@ _ENGLISH_CUES = _words(
     "the of and to in a is that for on with was said by as at from it his her be has have "
     "are were an will not this which they but their its after who been"
 )
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_A-Za-z]")
 # A text this long is enough to tell its language; longer ones are cut (detection is linear).
 _DETECT_CHARS = 2000
 
@@ -235,28 +237,34 @@ def detect(text: str) -> str:
     """The language of `text` as one of SUPPORTED (ISO 639-1), by py3langid's model.
 
     py3langid (Lui & Baldwin's langid.py, BSD) ships its trained model inside the package:
-    nothing is downloaded.  The model is loaded on first use (about a second); plain-ASCII
-    text in which English function words are at least a fifth of the words is taken as
-    English without it, so English-only stores never load it.  Never raises; "en" for text
-    with no letters.
+    nothing is downloaded.  The model is loaded on first use (about a second).  Text whose
+    letters are all ASCII is taken as English without it when English function words are at
+    least 15% of its words (1% of English news articles fall below that), and whenever the
+    model is less than 90% sure of another language: short English snippets must not turn
+    into Dutch.  Never raises; "en" for text with no letters.
     """
     sample = text[:_DETECT_CHARS]
-    if sample.isascii():
+    latin = _NON_ASCII_LETTER.search(sample) is None
+    if latin:
         tokens = sample.lower().split()
-        if not tokens or 5 * sum(t in _ENGLISH_CUES for t in tokens) >= len(tokens):
+        if not tokens or 100 * sum(t in _ENGLISH_CUES for t in tokens) >= 15 * len(tokens):
             return "en"
     global _identifier
     if _identifier is None:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         identifier.set_languages(list(SUPPORTED))
         _identifier = identifier
-    lang, _score = _identifier.classify(sample)
+    lang, probability = _identifier.classify(sample)
+    if latin and lang != "en" and probability < 0.9:
+        return "en"
     return str(lang)
 
 
-_SNOWBALL_NAMES = {
+# The Snowball stemmer (PyStemmer name) of each supported language that has one; Ukrainian,
+# Chinese and Japanese have none.
+SNOWBALL = {
     "de": "german",
     "fr": "french",
     "es": "spanish",
@@ -292,7 +300,7 @@ def search_forms(word: str, langs: Iterable[str]) -> list[str]:
     lower = word.lower().replace('"', "")
     forms = [lower]
     for lang in sorted(set(langs)):
-        name = _SNOWBALL_NAMES.get(lang)
+        name = SNOWBALL.get(lang)
         if name is None:
             continue
         stem = Stemmer.Stemmer(name).stemWord(lower)

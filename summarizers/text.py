@@ -320,21 +320,6 @@ def term_ids(sentence: str) -> list[int]:
     return [i for i in map(_token_id, _tokens(sentence)) if i >= 0]
 
 
-# Snowball stemmers (PyStemmer) of the supported languages that have one; Ukrainian has none
-# (its words are compared as written, lower-case).
-_SNOWBALL = {
-    "de": "german",
-    "fr": "french",
-    "es": "spanish",
-    "it": "italian",
-    "pt": "portuguese",
-    "nl": "dutch",
-    "ru": "russian",
-    "pl": "polish",
-    "tr": "turkish",
-    "ar": "arabic",
-    "hi": "hindi",
-}
 _stemmers: dict[str, Stemmer.Stemmer] = {}
 # Chinese and Japanese write no spaces: a run of CJK characters is compared by its character
 # bigrams (the standard index unit for both, e.g. Lucene's CJKAnalyzer), a lone one by itself.
@@ -343,7 +328,7 @@ _UNIGRAM_STOPS = frozenset("的了是在和与及或也就都而并但我你他�
 
 
 def _stemmer_for(lang: str) -> Stemmer.Stemmer | None:
-    name = _SNOWBALL.get(lang)
+    name = languages.SNOWBALL.get(lang)
     if name is None or name not in Stemmer.algorithms():
         return None
     if lang not in _stemmers:

@@ -144,3 +144,23 @@ def test_language_codes_and_stop_words() -> None:
     assert "und" in stop_words("de")
     assert "и" in stop_words("ru")
     assert stop_words("xx") == frozenset()
+
+
+def test_detection_keeps_short_english_english() -> None:
+    from summarizers.languages import detect
+
+    assert detect("Budget approved. Taxes rise.") == "en"
+    assert detect("") == "en"
+    assert detect("Die Regierung beschloss am Montag neue Steuern für Unternehmen.") == "de"
+    assert detect("国家统计局周一公布的数据显示，三季度经济增长4.9%。") == "zh"
+    assert detect("قال د. أحمد إن الاجتماع سيعقد يوم الإثنين.") == "ar"
+
+
+def test_terms_per_language() -> None:
+    from summarizers.text import lang_terms
+
+    # Snowball stems tie inflected forms; stop words are gone; CJK gives character bigrams.
+    assert lang_terms("Die Streiks", "de") == lang_terms("der Streik", "de") == ["streik"]
+    assert lang_terms("мостом", "ru") == lang_terms("мосты", "ru")
+    assert lang_terms("长江大桥", "zh") == ["长江", "江大", "大桥"]
+    assert lang_terms("The bridges", None) == lang_terms("the bridge", "en")
