@@ -459,13 +459,19 @@ def _migration_lang(conn: Connection) -> None:
     # re-analysed with their language's splitting rules and terms.
     if "lang" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
         conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN lang TEXT")
-    rows = conn.execute(select(articles.c.id, articles.c.title, articles.c.text)).all()
-    for r in rows:
-        lang = detect_language(f"{r.title}\n{r.text}")
-        values: dict[str, Any] = {"lang": lang}
-        if lang != "en":
-            values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text)
-        conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
+    ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
+    for start in range(0, len(ids), 500):  # in batches: a big store's text never all in memory
+        rows = conn.execute(
+            select(articles.c.id, articles.c.title, articles.c.text).where(
+                articles.c.id.in_(ids[start : start + 500])
+            )
+        ).all()
+        for r in rows:
+            lang = detect_language(f"{r.title}\n{r.text}")
+            values: dict[str, Any] = {"lang": lang}
+            if lang != "en":
+                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text)
+            conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
 
 
 # Append only: each function moves the schema one version forward.
