@@ -218,3 +218,39 @@ def test_an_older_store_gets_languages_on_open(bare_core: Core) -> None:
             assert list(reopened.analyses([article_id])[article_id].sentences) == sentences
     finally:
         reopened.close()
+
+
+def test_reports_of_one_story_group_in_their_language_only(bare_core: Core) -> None:
+    reports = [
+        (
+            "Hamburger Hafen mit Rekord",
+            "Der Hamburger Hafen hat im dritten Quartal einen Rekordumschlag gemeldet. "
+            "Hafenchef Klaus Weber sprach von 2,4 Mio. Containern im Quartal.",
+        ),
+        (
+            "Rekordumschlag im Hamburger Hafen",
+            "Im dritten Quartal hat der Hamburger Hafen so viele Container umgeschlagen wie "
+            "nie. Laut Hafenchef Klaus Weber waren es 2,4 Mio. Container.",
+        ),
+        (
+            "Гамбургский порт установил рекорд",
+            "Гамбургский порт в третьем квартале сообщил о рекордной перевалке. "
+            "Глава порта Клаус Вебер назвал 2,4 млн контейнеров.",
+        ),
+    ]
+    ids = []
+    for headline, body in reports:
+        result = store_draft(
+            bare_core.store, headline, ArticleDraft(headline, body, "x"), bare_core.clock
+        )
+        assert result.article is not None
+        ids.append(result.article.id)
+    briefing = compose_briefing(
+        bare_core.store, summarizers.get("news"), bare_core.clock, scope=OPERATOR, bullets=4
+    )
+    stories = [{s.id for s in b.sources} | {s.id for s in b.coverage} for b in briefing.bullets]
+    german, russian = set(ids[:2]), {ids[2]}
+    assert german in stories  # the two German reports: one story
+    assert russian in stories  # the Russian one: its own, though it tells the same
+    for bullet in briefing.bullets:
+        assert bullet.lang == ("de" if {s.id for s in bullet.sources} <= german else "ru")
