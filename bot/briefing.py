@@ -157,6 +157,9 @@ def condense(
     owner = np.repeat(np.arange(len(analyses)), np.diff(offsets))
     space = TermSpace(with_bigrams(merged))
     similarity = _article_similarity(analyses) if len(analyses) > 1 else np.ones((1, 1))
+    # Stories group within one language only (issue 18).
+    langs = np.array([a.lang for a in articles])
+    similarity = np.where(langs[:, None] == langs[None, :], similarity, 0.0)
     stories = rank_stories(_group(similarity), articles, similarity)
     composer = _Composer(merged, offsets, owner, space, analyses, budget=count * BULLET_WORDS)
     # Each story's candidates, best first, asked of the summarizer on the story's first turn
@@ -392,10 +395,17 @@ def _bullets(
     for draft in drafts:
         by_story.setdefault(draft.story, []).append(draft)
     grouped = any(len(group) > 1 for group in by_story.values())
-    ordered = [d for story in sorted(by_story) for d in by_story[story]]
+    # Stories of one language together, languages in the order their best story ranks.
+    lang_of = {story: articles[stories[story][0]].lang for story in by_story}
+    first: dict[str, int] = {}
+    for story in sorted(lang_of):
+        first.setdefault(lang_of[story], len(first))
+    story_order = sorted(by_story, key=lambda story: (first[lang_of[story]], story))
+    mixed = len({a.lang for a in articles}) > 1
+    ordered = [d for story in story_order for d in by_story[story]]
     reasons.number.update({id(d): n for n, d in enumerate(ordered, 1)})
     out: list[Bullet] = []
-    for story in sorted(by_story):
+    for story in story_order:
         group = by_story[story]
         credited = {article for d in group for article, _ in d.credits}
         coverage = tuple(_source(articles[m]) for m in stories[story] if m not in credited)
@@ -418,6 +428,7 @@ def _bullets(
                     coverage=coverage if n == 0 else (),
                     story=lead.title if grouped and n == 0 else None,
                     left_out=left_out,
+                    lang=lead.lang if mixed else None,
                 )
             )
     return out

@@ -55,7 +55,8 @@ _FURNITURE_LINES = frozenset(
     """.replace("\n", "").split("|")
 )
 # A line that closes like prose.  Anything else that is short is a heading or a label.
-_PROSE_END = re.compile(r"[.!?…:;\"”’)\]]$")
+# Chinese and Japanese (。！？」), Arabic (؟) and Devanagari (।) stops count (issue 18).
+_PROSE_END = re.compile(r"[.!?…:;\"”’)\]。！？」』؟।]$")
 HEADING_MAX_WORDS = 12
 # A link's URL may itself hold balanced parentheses (Wikipedia titles do).
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")

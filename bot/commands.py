@@ -633,7 +633,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
     """
     from summarizers.analysis import analyze
 
-    from .ingest import decode_file, draft_from_html, draft_from_plain, is_url
+    from .ingest import decode_file, draft_from_html, draft_from_plain, draft_language, is_url
 
     target = request.target.strip()
     count = request.sentences or core.settings.bullets
@@ -656,7 +656,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
 
         # The site's name (og:site_name), or the page's host.
         outlet = draft.source if draft.source != fetched.url else urlsplit(fetched.url).hostname
-        analysis = analyze(draft.text, draft.title)
+        analysis = analyze(draft.text, draft.title, draft_language(draft))
     elif request.allow_files:
         from pathlib import Path
 
@@ -674,7 +674,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
             draft = draft_from_plain(text, path.name, markdown=path.suffix.lower() != ".txt")
         title, url, source_id = draft.title, None, 0
         outlet = draft.source if draft.source != path.name else None
-        analysis = analyze(draft.text, draft.title)
+        analysis = analyze(draft.text, draft.title, draft_language(draft))
     else:
         raise BadArgument(
             f"{target!r} is not an article id or a URL. Try `articles` to find an id."

@@ -19,6 +19,7 @@ query strings are built in one place, `fts_queries`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -123,7 +124,9 @@ def as_filter(topic: str | TopicFilter | None) -> TopicFilter | None:
     return parse_filter(topic)
 
 
-def fts_queries(topic: TopicFilter, *, prefix: bool = False) -> tuple[str | None, str | None]:
+def fts_queries(
+    topic: TopicFilter, *, prefix: bool = False, langs: Iterable[str] = ()
+) -> tuple[str | None, str | None]:
     """The SQLite FTS5 MATCH strings of a filter: (what must match, what must not).
 
     Every term is a quoted FTS5 string (a phrase when it has several words), so nothing a
@@ -131,17 +134,43 @@ def fts_queries(topic: TopicFilter, *, prefix: bool = False) -> tuple[str | None
     list, applied as NOT IN by the store (FTS5's NOT needs a left side; a topic of only
     exclusions has none).  Either is None when empty.  `prefix`: what must match matches the
     words it begins (`"meri"*` finds "Meridian": autocomplete, as someone still typing means).
+    `langs`: the store's languages; a one-word term also matches its Snowball stem in each as
+    a prefix (`summarizers.languages.search_forms`).  Chinese and Japanese terms are left out
+    (FTS5 keeps a run of those characters as one token): the store matches them as
+    substrings (`cjk_terms`).
     """
+    from summarizers.languages import is_cjk, search_forms
 
-    def quoted(term: Term, star: str = "") -> str:
-        return '"' + " ".join(term.words) + '"' + star
+    langs = [lang for lang in langs if lang and lang != "en"]
+
+    def forms(term: Term, star: str = "") -> list[str]:
+        if len(term.words) == 1 and langs and not star:
+            return [
+                f'"{f[:-1]}"*' if f.endswith("*") else f'"{f}"'
+                for f in search_forms(term.words[0], langs)
+            ]
+        return ['"' + " ".join(term.words) + '"' + star]
+
+    def fts(term: Term) -> bool:
+        return not any(is_cjk(w) for w in term.words)
 
     star = "*" if prefix else ""
-    must = " AND ".join(
-        "(" + " OR ".join(quoted(t, star) for t in group) + ")" for group in topic.groups
-    )
-    must_not = " OR ".join(quoted(t) for t in topic.excluded)
+    groups = [[f for t in group if fts(t) for f in forms(t, star)] for group in topic.groups]
+    must = " AND ".join("(" + " OR ".join(g) + ")" for g in groups if g)
+    must_not = " OR ".join(f for t in topic.excluded if fts(t) for f in forms(t))
     return must or None, must_not or None
+
+
+def cjk_terms(topic: TopicFilter) -> tuple[list[list[Term]], list[Term]]:
+    """The Chinese and Japanese terms of a filter, matched as substrings rather than through
+    the full-text index: (per group, only the groups made of them alone; excluded terms)."""
+    from summarizers.languages import is_cjk
+
+    def cjk(term: Term) -> bool:
+        return any(is_cjk(w) for w in term.words)
+
+    groups = [list(g) for g in topic.groups if g and all(cjk(t) for t in g)]
+    return groups, [t for t in topic.excluded if cjk(t)]
 
 
 def describe(topic: TopicFilter) -> str:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from summarizers.languages import code as language_code
+from summarizers.languages import detect as detect_language
 from summarizers.text import split_sentences
 
 from .charsets import decode_text
@@ -102,6 +104,7 @@ def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> Artic
         published_at=parsed.published_at,
         notes=tuple(notes),
         published_raw=parsed.published_raw,
+        lang=language_code(front.fields.get("lang") or front.fields.get("language")),
     )
 
 
@@ -228,6 +231,7 @@ def drafts_from_feed(
     feed_title = plain_title(parsed.feed.get("title"))
     source = plain_title(source_name) or feed_title or (_host(feed_url) if feed_url else "feed")
     feed_outlet = feed_title or plain_title(source_name) or (_host(feed_url) if feed_url else None)
+    feed_lang = language_code(parsed.feed.get("language"))  # RSS <language>, Atom xml:lang
     pages = _PageBudget(fetcher.policy.feed_pages)
     entries = parsed.entries[: fetcher.policy.feed_items]
     # A link several entries share (an event listing, a live blog) is no one entry's page.
@@ -249,7 +253,8 @@ def drafts_from_feed(
         try:
             shared = links[entry.get("link") or ""] > 1
             draft = _draft_from_entry(entry, source, fetcher, guid, pages, fetch_page=not shared)
-            yield label, replace(draft, outlet=plain_title(entry_outlet(entry)) or feed_outlet)
+            outlet = plain_title(entry_outlet(entry)) or feed_outlet
+            yield label, replace(draft, outlet=outlet, lang=draft.lang or feed_lang)
         except Stopped:
             raise  # shutting down: the rest of the feed is read next time, not failed now
         except FetchFailed as exc:
@@ -547,10 +552,16 @@ def _analysed(draft: ArticleDraft) -> Analysis:
     """The draft's analysis; raises _NoSentences when it has no sentence."""
     from summarizers.analysis import analyze  # numpy: only when something is stored
 
-    analysis = analyze(draft.text, draft.title)
+    analysis = analyze(draft.text, draft.title, draft_language(draft))
     if len(analysis) == 0:
         raise _NoSentences
     return analysis
+
+
+def draft_language(draft: ArticleDraft) -> str:
+    """The draft's language (ISO 639-1): front matter `lang:` or the feed's language when
+    given, else detected from its title and text (summarizers.languages.detect)."""
+    return draft.lang or detect_language(f"{draft.title}\n{draft.text}")
 
 
 def finish_draft(draft: ArticleDraft, now: datetime) -> ArticleDraft:

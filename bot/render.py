@@ -40,6 +40,7 @@ def briefing_to_dict(briefing: Briefing) -> dict[str, Any]:
                 "sources": [_source_dict(s) for s in bullet.sources],
                 "coverage": [_source_dict(s) for s in bullet.coverage],
                 "story": bullet.story,
+                **({"lang": bullet.lang} if bullet.lang else {}),
             }
             for bullet in briefing.bullets
         ],
@@ -106,6 +107,11 @@ def _sources_lines(bullet: Bullet) -> list[str]:
     return lines
 
 
+def lang_mark(bullet: Bullet) -> str:
+    """ "(de) " before a bullet of a briefing that mixes languages; "" otherwise."""
+    return f"({bullet.lang}) " if bullet.lang else ""
+
+
 def shared_sources(briefing: Briefing) -> Bullet | None:
     """When two or more bullets all have the same sources and coverage (a one-article
     summary), a bullet carrying just those, so renderers show them once, under the last
@@ -129,7 +135,7 @@ def briefing_text(briefing: Briefing, spelling: Spelling = CLI) -> str:
     for bullet in briefing.bullets:
         if bullet.story:
             lines.extend(["", bullet.story] if lines[-1] else [bullet.story])
-        lines.append(f"{BULLET} {bullet.text}")
+        lines.append(f"{BULLET} {lang_mark(bullet)}{bullet.text}")
         if shared is None:
             lines.extend(_sources_lines(bullet))
     if shared is not None:
@@ -166,7 +172,7 @@ def briefing_markdown(briefing: Briefing) -> str:
             lines.append(f"- {_md_escape(bullet.text)}")
             continue
         sources = ", ".join(_source_markdown(s) for s in bullet.sources)
-        line = f"- {_md_escape(bullet.text)} — {sources}"
+        line = f"- {lang_mark(bullet)}{_md_escape(bullet.text)} — {sources}"
         if bullet.coverage:
             covered = ", ".join(_source_markdown(s) for s in bullet.coverage)
             line += f" _({COVERED}: {covered})_"
@@ -245,9 +251,10 @@ def why_markdown(reply: WhyReply) -> str:
 
 
 def article_line(article: Article) -> str:
-    """One article as `id  date  outlet  title`."""
+    """One article as `id  date  lang  outlet  title` (lang: ISO 639-1, e.g. "de")."""
     when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
-    return f"{article.id:>5}  {when}  {outlet_label(article)[:24]:<24}  {article.title}"
+    lang = f"{article.lang[:4]:<4}"
+    return f"{article.id:>5}  {when}  {lang}  {outlet_label(article)[:24]:<24}  {article.title}"
 
 
 def articles_text(reply: ArticlesReply) -> str:
@@ -255,7 +262,7 @@ def articles_text(reply: ArticlesReply) -> str:
     if not reply.articles:
         return "No articles stored yet. Add some with `briefbot ingest PATH|URL`."
     shown = len(reply.articles)
-    head = f"{'id':>5}  {'date':<10}  {'outlet':<24}  title"
+    head = f"{'id':>5}  {'date':<10}  {'lang':<4}  {'outlet':<24}  title"
     lines = [head, *(article_line(a) for a in reply.articles)]
     if not reply.query and reply.total > shown:
         lines.append(f"(newest {shown} of {reply.total}; add a query to search them)")
@@ -284,6 +291,7 @@ def render(reply: Reply, fmt: str = "text", spelling: Spelling = CLI) -> str:
                         "url": a.url,
                         "published_at": a.published_at.isoformat() if a.published_at else None,
                         "ingested_at": a.ingested_at.isoformat(),
+                        "lang": a.lang,
                     }
                     for a in reply.articles
                 ],

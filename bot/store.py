@@ -52,13 +52,14 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
-# numpy (through summarizers.analysis) is imported only where an analysis is made or read,
-# so commands that list or count articles start without it.
+# numpy (through summarizers.analysis) and the language model (summarizers.languages) are
+# imported only where an analysis is made or read or a language detected, so commands that
+# list or count articles start without them.
 from summarizers.analysis_format import FORMAT as ANALYSIS_FORMAT
 
 from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
-from .filters import Term, TopicFilter, as_filter, fts_queries
+from .filters import Term, TopicFilter, as_filter, cjk_terms, fts_queries
 from .models import Article, ArticleDraft, Source
 from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
@@ -98,6 +99,8 @@ articles = Table(
     Column("published_raw", Text),
     # Added by `_migration_outlets`: who published it (see bot.dedupe); NULL when unknown.
     Column("outlet", Text),
+    # Added by `_migration_lang`: ISO 639-1 language (summarizers.languages); NULL read as en.
+    Column("lang", Text),
     sqlite_autoincrement=True,
 )
 
@@ -636,6 +639,29 @@ def _migration_digest_stories(conn: Connection) -> None:
     metadata.create_all(conn, tables=[digest_stories])
 
 
+def _migration_lang(conn: Connection) -> None:
+    # Each article's language, detected from its text (issue 18); non-English ones are
+    # re-analysed with their language's splitting rules and terms.
+    from summarizers.analysis import analyze
+    from summarizers.languages import detect as detect_language
+
+    if "lang" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN lang TEXT")
+    ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
+    for start in range(0, len(ids), 500):  # in batches: a big store's text never all in memory
+        rows = conn.execute(
+            select(articles.c.id, articles.c.title, articles.c.text).where(
+                articles.c.id.in_(ids[start : start + 500])
+            )
+        ).all()
+        for r in rows:
+            lang = detect_language(f"{r.title}\n{r.text}")
+            values: dict[str, Any] = {"lang": lang}
+            if lang != "en":
+                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text)
+            conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
+
+
 # Append only: each function moves the schema one version forward.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
@@ -653,6 +679,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_channel_feeds,
     _migration_live,
     _migration_digest_stories,
+    _migration_lang,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -710,6 +737,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine_for(url)
+        self._languages: frozenset[str] | None = None  # see `languages`
         try:
             self._migrate()
         except OperationalError as exc:
@@ -770,12 +798,12 @@ class Store:
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
             rows = conn.execute(
-                select(articles.c.id, articles.c.title, articles.c.text).where(
+                select(articles.c.id, articles.c.title, articles.c.text, articles.c.lang).where(
                     articles.c.id.in_(batch)
                 )
             ).all()
             for r in rows:
-                blob = analyze(r.text, r.title).to_bytes(r.text)
+                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text)
                 conn.execute(articles.update().where(articles.c.id == r.id).values(analysis=blob))
         self._set_meta(conn, "analysis_format", str(ANALYSIS_FORMAT))
 
@@ -884,7 +912,7 @@ class Store:
 
             draft = cleaned
             if not callable(analysis):
-                analysis = analyze(cleaned.text, cleaned.title)
+                analysis = analyze(cleaned.text, cleaned.title, cleaned.lang)
         digest = content_hash(draft.title, draft.text)
         scopes = tuple(scopes)
         try:
@@ -912,6 +940,15 @@ class Store:
             found = self._find_same(conn, digest, draft, scopes, feed, guid_checked)
             if found is not None:
                 return self._settle(conn, found, draft, now, scopes, feed)
+            if draft.lang is None:  # neither front matter nor feed said: detect it (issue 18)
+                from summarizers.analysis import analyze
+                from summarizers.languages import detect as detect_language
+
+                draft = dataclasses.replace(
+                    draft, lang=detect_language(f"{draft.title}\n{draft.text}")
+                )
+                if not callable(analysis) and draft.lang != "en":
+                    analysis = analyze(draft.text, draft.title, draft.lang)
             if callable(analysis):
                 analysis = analysis(draft)
             values = {
@@ -927,8 +964,11 @@ class Store:
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
                 "published_raw": draft.published_raw,
                 "outlet": _folded(draft.outlet),
+                "lang": draft.lang or "en",
             }
             new_id = conn.execute(_INSERT_ARTICLE, values).inserted_primary_key[0]
+            if self._languages is not None:
+                self._languages |= {values["lang"]}
             self._grant(conn, new_id, scopes, feed)
         # The row as stored, without reading it back (`_article` of the same values).
         return _article(SimpleNamespace(id=new_id, **values)), "stored"
@@ -1316,7 +1356,10 @@ class Store:
         statement = statement.order_by(when.desc(), articles.c.id.desc())
         topic = as_filter(query)
         if topic is not None:
-            statement = statement.where(*_matching(topic, self.is_sqlite, prefix=prefix))
+            langs = self.languages() if self.is_sqlite else ()
+            statement = statement.where(
+                *_matching(topic, self.is_sqlite, prefix=prefix, langs=langs)
+            )
         return statement
 
     def _newest_rows(
@@ -1337,10 +1380,13 @@ class Store:
         statement = select(*columns, when.label("when_"))
         topic = as_filter(query)
         with self.engine.connect() as conn:
-            must = fts_queries(topic, prefix=prefix)[0] if topic and self.is_sqlite else None
+            langs = self.languages() if topic and self.is_sqlite else frozenset()
+            must = fts_queries(topic, prefix=prefix, langs=langs)[0] if langs else None
             if topic is not None and must:
                 filtered = self._filtered(statement, scope, since, stored_after, stored_until)
-                filtered = filtered.where(*_matching(topic, True, prefix=prefix, must=False))
+                filtered = filtered.where(
+                    *_matching(topic, True, prefix=prefix, must=False, langs=langs)
+                )
                 return _fts_newest(conn, filtered, must, limit)
             ordered = self._newest(
                 statement, topic, scope, since, stored_after, stored_until, prefix=prefix
@@ -1367,6 +1413,14 @@ class Store:
             statement = statement.where(articles.c.ingested_at <= to_iso(stored_until))
         return statement
 
+    def languages(self) -> frozenset[str]:
+        """The languages of the stored articles (read once, then kept up to date by `put`)."""
+        if self._languages is None:
+            with self.engine.connect() as conn:
+                found = conn.execute(select(articles.c.lang).distinct()).scalars().all()
+            self._languages = frozenset(lang or "en" for lang in found)
+        return self._languages
+
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
         """Load the stored analysis of each article."""
         wanted = list(dict.fromkeys(ids))
@@ -1385,18 +1439,33 @@ class Store:
 
 
 def _matching(
-    topic: TopicFilter, sqlite: bool, *, prefix: bool = False, must: bool = True
+    topic: TopicFilter,
+    sqlite: bool,
+    *,
+    prefix: bool = False,
+    must: bool = True,
+    langs: Iterable[str] = (),
 ) -> list[Any]:
     """SQL conditions on `articles` for a topic filter (grammar: bot.filters).
 
     SQLite asks its FTS5 index (query strings from `bot.filters.fts_queries`; `prefix`: each
     term matches the words it begins; `must=False` leaves out what must match, for a caller
     that walks the index with it, `_fts_newest`); other backends match each word
-    case-insensitively anywhere in title or text."""
+    case-insensitively anywhere in title or text.  `langs`: the store's languages (see
+    `fts_queries`); Chinese and Japanese terms are matched as substrings (`cjk_terms`)."""
     conditions: list[Any] = []
     if topic.words and sqlite:
-        wanted, must_not = fts_queries(topic, prefix=prefix)
+        wanted, must_not = fts_queries(topic, prefix=prefix, langs=langs)
         must = wanted if must else None
+        cjk_groups, cjk_excluded = cjk_terms(topic)
+
+        def contains(term: Term) -> Any:
+            return and_(
+                *(articles.c.title.contains(w) | articles.c.text.contains(w) for w in term.words)
+            )
+
+        conditions += [or_(*(contains(t) for t in group)) for group in cjk_groups]
+        conditions += [~contains(t) for t in cjk_excluded]
         fts = f"SELECT rowid & {_FTS_ID_MASK} AS rowid FROM articles_fts WHERE articles_fts MATCH :"
         if must:
             ids = text(fts + "must").bindparams(must=must).columns(rowid=Integer)
@@ -1591,6 +1660,7 @@ _ARTICLE_COLUMNS = (
     articles.c.content_hash,
     articles.c.outlet,
     articles.c.guid,
+    articles.c.lang,
 )
 _ARTICLE_COLUMNS_NO_TEXT = tuple(c for c in _ARTICLE_COLUMNS if c.key != "text")
 
@@ -1608,4 +1678,5 @@ def _article(row: Any, text: str | None = None) -> Article:
         ingested_at=from_iso(row.ingested_at) or datetime.now(UTC),
         content_hash=row.content_hash,
         outlet=row.outlet,
+        lang=row.lang or "en",
     )

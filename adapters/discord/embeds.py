@@ -39,6 +39,7 @@ from bot.render import (
     NO_EVIDENCE,
     WHY_NONE_LEFT,
     briefing_stamp,
+    lang_mark,
     outlet_label,
     shared_sources,
     shorten,
@@ -191,7 +192,7 @@ def _links(sources: tuple[Source, ...], room: int) -> str:
 def bullet_text(bullet: Bullet) -> str:
     """A bullet line, with its sources as markdown links on the line below, the story's
     other reports ("Also covered by") under them, and its story line above when it has one."""
-    text = f"• {md_shortened(bullet.text, _SAFE_BULLET - 1200)}"
+    text = f"• {lang_mark(bullet)}{md_shortened(bullet.text, _SAFE_BULLET - 1200)}"
     if bullet.story:
         text = f"**{md_shortened(bullet.story, 200)}**\n{text}"
     if bullet.sources:

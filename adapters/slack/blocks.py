@@ -45,6 +45,7 @@ from bot.render import (
     NO_EVIDENCE,
     WHY_NONE_LEFT,
     briefing_stamp,
+    lang_mark,
     outlet_label,
     shared_sources,
     shorten,
@@ -169,9 +170,9 @@ def _bullet_blocks(bullet: Bullet) -> list[Block]:
     if bullet.story:
         story = "*" + _shorten_escaped(bullet.story, SECTION_MAX - 2) + "*"
         blocks.append({"type": "section", "text": _mrkdwn(story)})
-    blocks.append(
-        {"type": "section", "text": _mrkdwn("• " + _shorten_escaped(bullet.text, SECTION_MAX - 2))}
-    )
+    mark = lang_mark(bullet)
+    text = "• " + mark + _shorten_escaped(bullet.text, SECTION_MAX - 2 - len(mark))
+    blocks.append({"type": "section", "text": _mrkdwn(text)})
     lines = []
     if bullet.sources:
         lines.append(_mrkdwn(_sources_line(bullet.sources)))

@@ -203,15 +203,15 @@ def test_brief_with_a_window_and_a_summarizer(briefbot: Runner) -> None:
 # -- articles, summarize, ingest -------------------------------------------------------------
 
 
-def test_articles_lists_id_date_outlet_and_title(briefbot: Runner) -> None:
+def test_articles_lists_id_date_lang_outlet_and_title(briefbot: Runner) -> None:
     out = ok(briefbot("articles"))
     lines = out.splitlines()
-    assert re.match(r"^\s*id\s+date\s+outlet\s+title$", lines[0]), lines[0]
+    assert re.match(r"^\s*id\s+date\s+lang\s+outlet\s+title$", lines[0]), lines[0]
     rows = lines[1:]
     assert len(rows) == 2
     titles = set()
     for row in rows:
-        match = re.match(r"^\s*(\d+)  (\d{4}-\d{2}-\d{2})  (.{24})  (.+)$", row)
+        match = re.match(r"^\s*(\d+)  (\d{4}-\d{2}-\d{2})  en    (.{24})  (.+)$", row)
         assert match, row
         datetime.strptime(match.group(2), "%Y-%m-%d")
         # The seeds name no outlet: the column is blank, never their file names.
@@ -232,8 +232,10 @@ def test_articles_json(briefbot: Runner) -> None:
             "url",
             "published_at",
             "ingested_at",
+            "lang",
         }
         datetime.fromisoformat(item["ingested_at"])
+        assert item["lang"] == "en"
 
 
 def test_summarize_a_stored_article_and_a_file(briefbot: Runner) -> None:
