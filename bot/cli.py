@@ -183,7 +183,9 @@ def _print_reply(reply: object, fmt: str) -> int:
     from .render import render
 
     if isinstance(reply, ErrorReply):
-        print(f"briefbot: {reply.message}", file=sys.stderr)
+        from .hints import CLI, name_hints
+
+        print(f"briefbot: {name_hints(reply.message, CLI)}", file=sys.stderr)
         return EXIT_USER_ERROR
     print(render(reply, fmt))  # type: ignore[arg-type]
     return EXIT_OK

@@ -518,7 +518,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
     if request.action in {"subscribe", "unsubscribe"} and not context.can_manage:
         raise UserError(
             f"Changing this channel's digests needs the {context.manage_permission}. "
-            "Ask someone who has it, or use `/digest list` to see them."
+            "Ask someone who has it, or use `digest list` to see them."
         )
     if request.action == "subscribe":
         zone = request.timezone or context.default_timezone
@@ -554,7 +554,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
         if request.timezone is None:
             lines.append(
                 f"Time zone: {zone} (the default). To change it, unsubscribe and add one, "
-                "e.g. `/digest subscribe 08:30 Europe/Paris`."
+                "e.g. `digest subscribe 08:30 Europe/Paris`."
             )
         if request.topic and not core.store.search(request.topic, limit=1, scope=context.scope):
             lines.append(
@@ -571,7 +571,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
             wanted = int(request.target or 0)
             if all(s.id != wanted for s in mine):
                 raise UserError(
-                    f"This channel has no digest #{wanted}. `/digest list` shows its digests."
+                    f"This channel has no digest #{wanted}. `digest list` shows its digests."
                 )
             ids = [wanted]
         removed = ledger.unsubscribe(ids)
@@ -581,13 +581,13 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
     # now
     if not mine:
         raise UserError(
-            "This channel has no digest yet. Try `/digest subscribe 08:30 Europe/Paris`."
+            "This channel has no digest yet. Try `digest subscribe 08:30 Europe/Paris`."
         )
     if request.target is not None:
         chosen = [s for s in mine if s.id == int(request.target)]
         if not chosen:
             raise UserError(
-                f"This channel has no digest #{request.target}. `/digest list` shows its digests."
+                f"This channel has no digest #{request.target}. `digest list` shows its digests."
             )
         subscription = chosen[0]
     else:
@@ -620,7 +620,7 @@ def _done(context: Context, what: str) -> object:
 def list_text(ledger: Ledger, mine: list[Subscription], now: datetime) -> str:
     """This channel's digests, one line each, with their next run and last result."""
     if not mine:
-        return "This channel has no digests. Add one: `/digest subscribe 08:30 Europe/Paris`."
+        return "This channel has no digests. Add one: `digest subscribe 08:30 Europe/Paris`."
     lines = []
     for s in mine:
         zone = ZoneInfo(s.timezone)

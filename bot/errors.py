@@ -16,7 +16,7 @@ class UnknownArticle(UserError):
     """No article has the id the user gave."""
 
     def __init__(self, article_id: int | str) -> None:
-        super().__init__(f"No article with id {article_id}. Try 'articles' to list them.")
+        super().__init__(f"No article with id {article_id}. Try `articles` to list them.")
 
 
 class BadArgument(UserError):

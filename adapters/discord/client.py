@@ -169,6 +169,11 @@ class BriefBot(discord.Client):
             log.error("Could not ack button %s: %s", interaction.id, _describe(exc))
             return
         context = context_of(interaction)
+        parent = getattr(interaction.channel, "parent_id", None)
+        if isinstance(interaction.channel, discord.Thread) and parent:
+            # A button posted in a briefing's thread: its state was kept under the channel the
+            # thread belongs to (the thread's messages are that channel's briefing).
+            context = dataclasses.replace(context, channel=str(parent))
         reply = await asyncio.to_thread(_press, self.core, context, kind, argument)
         if kind in {"unsub", "undo"} and self.scheduler is not None:
             self.scheduler.poke()
@@ -189,7 +194,9 @@ class BriefBot(discord.Client):
         """Post `reply` in the thread of the pressed message (made if it has none)."""
         message = interaction.message
         thread_id: int | None = None
-        if message is not None and interaction.guild_id:
+        if isinstance(interaction.channel, discord.Thread):
+            thread_id = interaction.channel.id  # pressed inside the thread: answer there
+        elif message is not None and interaction.guild_id:
             thread_id = await open_thread(self.http, message.channel.id, message.id, reply)
         if thread_id is None:
             await send(interaction, render(reply), ephemeral=False)

@@ -134,6 +134,32 @@ async def test_more_and_sources_post_in_a_thread_also_after_a_restart(
     assert [i.split(":")[1] for i in custom_ids(more)] == ["more", "src"]
 
 
+async def test_buttons_pressed_inside_the_thread_answer_in_that_thread(
+    running: Running, fake: FakeDiscord
+) -> None:
+    message = await _briefing(fake, {"bullets": 1})
+    await fake.inject_component(message, custom_ids(message)[0])  # More, in the channel
+    first = await fake.wait_for(lambda f: f.channel_messages.get(message["id"]))
+    [more] = first
+    press = await fake.inject_component(more, custom_ids(more)[0])  # More again, in the thread
+    thread = await fake.wait_for(
+        lambda f: (
+            len(f.channel_messages.get(message["id"], [])) >= 2
+            and f.channel_messages[message["id"]]
+        )
+    )
+    assert text_of(thread[1]).startswith("\nMore: ")
+    assert not any("no longer have" in text_of(m) for m in fake.followup_messages(press))
+    press = await fake.inject_component(more, custom_ids(more)[1])  # Sources, in the thread
+    thread = await fake.wait_for(
+        lambda f: (
+            len(f.channel_messages.get(message["id"], [])) >= 3
+            and f.channel_messages[message["id"]]
+        )
+    )
+    assert "Sources" in text_of(thread[2])
+
+
 async def test_unsubscribe_refused_for_a_non_manager_then_done_and_undone(
     running: Running, fake: FakeDiscord, discord_settings: Settings, clock
 ) -> None:

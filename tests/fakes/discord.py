@@ -933,7 +933,9 @@ class FakeDiscord(_ComponentsMixin):
             "channel_id": channel_id,
         }
         if guild_id is not None:
-            channel = self.channel(channel_id, guild_id)
+            # A thread (started from a message) is sent as the thread channel, as Discord does.
+            thread = getattr(self, "threads", {}).get(channel_id)
+            channel = copy.deepcopy(thread) if thread else self.channel(channel_id, guild_id)
             channel["permissions"] = str(self.member_permissions)
             payload |= {
                 "guild_id": guild_id,
