@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         "a time without an offset is UTC)",
     )
 
+    db = sub.add_parser("db", help="the database: `db upgrade` applies schema migrations")
+    db.add_argument(
+        "action", choices=("upgrade",), help="upgrade: bring the schema up to date (Alembic)"
+    )
+
     discord = sub.add_parser("discord", help="Discord helpers, e.g. `discord invite`")
     discord.add_argument(
         "action", choices=("invite",), help="invite: print the link that adds the bot"
@@ -307,6 +312,17 @@ def _feeds(core, args: argparse.Namespace) -> int:
     return _print_reply(answer(core, shlex.join(words)), "text")
 
 
+def _db(core, args: argparse.Namespace) -> int:
+    from .store import upgrade_schema
+
+    before, after = upgrade_schema(core.settings.database_url)
+    if before == after:
+        print(f"The database schema is up to date (revision {after}).")
+    else:
+        print(f"The database schema was upgraded from {before or 'before Alembic'} to {after}.")
+    return EXIT_OK
+
+
 def _discord(core, args: argparse.Namespace) -> int:
     from adapters.discord import invite_url
 
@@ -335,6 +351,7 @@ def _run(core, args: argparse.Namespace) -> int:
 _COMMANDS = {
     "run": _run,
     "discord": _discord,
+    "db": _db,
     "digest": _digest,
     "feeds": _feeds,
     "brief": _brief,

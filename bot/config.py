@@ -17,6 +17,10 @@ import summarizers
 from .errors import BadSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///briefbot.db"
+# PostgreSQL URLs without a driver (and Heroku-style `postgres://`) mean psycopg 3, the one
+# PostgreSQL driver briefbot ships (`pip install 'briefbot[postgres]'`).
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_DRIVER = "postgresql+psycopg://"
 # The chat platforms, each an adapter package `adapters.<name>` with its settings below.
 PLATFORMS = ("slack", "discord")
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -29,6 +33,8 @@ class Settings:
     """Every setting briefbot reads; `.env.example` documents each one."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    # Apply schema migrations on start; 0: operators run `briefbot db upgrade` themselves.
+    auto_migrate: bool = True
     summarizer: str = "news"
     bullets: int = 5
     load_seeds: bool = True
@@ -170,7 +176,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     if read.problems:
         raise BadSettings(read.problems)
     return Settings(
-        database_url=read.text("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        database_url=database_url(read.text("DATABASE_URL")),
+        auto_migrate=_flag(read.get("BRIEFBOT_AUTO_MIGRATE", "1")),
         summarizer=summarizer,
         bullets=bullets,
         load_seeds=_flag(read.get("BRIEFBOT_LOAD_SEEDS", "1")),
@@ -194,6 +201,17 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         discord_api_url=read.text("DISCORD_API_URL").rstrip("/"),
         discord_gateway_url=read.text("DISCORD_GATEWAY_URL"),
     )
+
+
+def database_url(url: str) -> str:
+    """`url` (an SQLAlchemy database URL) with a driverless PostgreSQL scheme
+    (`postgresql://`, `postgres://`) mapped to psycopg 3 (`postgresql+psycopg://`); any other
+    URL unchanged.  Surrounding spaces are removed; an empty URL means the SQLite default."""
+    url = url.strip() or DEFAULT_DATABASE_URL
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return POSTGRES_DRIVER + url[len(scheme) :]
+    return url
 
 
 def _fetch_allow(text: str) -> tuple[str, ...]:

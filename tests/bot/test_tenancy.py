@@ -226,7 +226,7 @@ class Recorder:
 
 
 def test_digests_carry_only_their_workspaces_and_shared_articles(
-    bare_core: Core, web: WebServer, clock
+    bare_core: Core, web: WebServer, clock, tmp_path: Path
 ) -> None:
     core = bare_core  # no seeds: the digest's few bullets are all about these stories
     for context in (A, B):
@@ -234,7 +234,7 @@ def test_digests_carry_only_their_workspaces_and_shared_articles(
         assert isinstance(reply, NoticeReply), reply
     follow(core, feed(web, "/a", [entry(HARBOUR, web, 1)]), A)
     follow(core, feed(web, "/b", [entry(VOLCANO, web, 2)]), B)
-    chess = Path(core.settings.database_url.removeprefix("sqlite:///")).parent / "chess.txt"
+    chess = tmp_path / "chess.txt"
     chess.write_text(story_text(CHESS), encoding="utf-8")
     ingest(core.store, [str(chess)], core.clock)  # the operator's: shared
     now = clock.advance(timedelta(hours=2))
