@@ -71,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot on a chat platform, e.g. `run slack`")
     run.add_argument(
-        "platform", choices=(*PLATFORMS, "all"), help="where to run (all: every one configured)"
+        "platform",
+        choices=(*PLATFORMS, "all", "worker"),
+        help="where to run (all: every one configured; worker: feed polls and scheduled "
+        "digests only, no chat connection)",
     )
     run.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind (0.0.0.0)")
 
@@ -333,6 +336,9 @@ def _discord(core, args: argparse.Namespace) -> int:
 def _run(core, args: argparse.Namespace) -> int:
     import adapters
 
+    if args.platform == "worker":
+        adapters.run_worker(core, core.settings)
+        return EXIT_OK
     if args.platform == "all":
         platforms = [p for p in PLATFORMS if adapters.adapter(p).configured(core.settings)]
         if not platforms:

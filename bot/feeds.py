@@ -37,7 +37,7 @@ from .plaintext import plain_title
 from .scopes import workspace_key
 from .store import Store, feeds, row_to, to_iso
 from .urls import normalize_url
-from .workers import DaemonPool
+from .workers import DaemonPool, FeedClaims
 
 log = logging.getLogger(__name__)
 
@@ -384,15 +384,15 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
     fixed feed comes back.
     """
     now = now or core.clock.now()
-    by_url: dict[str, list[Feed]] = defaultdict(list)
-    for feed in FeedRegistry(core.store).all():
-        by_url[normalize_url(feed.url)].append(feed)
-    due = [
-        group
-        for group in by_url.values()
-        if everything
-        or any(not f.paused and (f.next_fetch_at is None or f.next_fetch_at <= now) for f in group)
-    ]
+    due = _due_groups(core, now, everything)
+    claims = FeedClaims(core.store)
+    if not everything:
+        # Several workers may share the database: fetch only the URLs this one leased, and
+        # only those still due once leased (another may have just polled and released one).
+        mine = claims.claim([normalize_url(g[0].url) for g in due], now)
+        due = [g for g in _due_groups(core, now, False) if normalize_url(g[0].url) in mine]
+        for url in mine - {normalize_url(g[0].url) for g in due}:
+            claims.release(url, now)
     by_host: dict[str, list[list[Feed]]] = defaultdict(list)
     for group in due:
         by_host[(urlsplit(group[0].url).hostname or "").lower()].append(group)
@@ -405,7 +405,11 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
         for group in groups:  # one request at a time per host
             if fetcher.closed:
                 return  # briefbot is stopping
-            done = poll_group(core, group, fetcher, now)
+            try:
+                done = poll_group(core, group, fetcher, now)
+            finally:
+                if not everything:
+                    claims.release(normalize_url(group[0].url), now)
             with lock:
                 results.extend(done)
 
@@ -417,6 +421,20 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
     return sorted(results, key=lambda r: r.feed_id)
+
+
+def _due_groups(core: Core, now: datetime, everything: bool) -> list[list[Feed]]:
+    """Active feed rows grouped by canonical URL, oldest row first: the groups with a row
+    due at `now` (not paused), or every group with `everything`."""
+    by_url: dict[str, list[Feed]] = defaultdict(list)
+    for feed in FeedRegistry(core.store).all():
+        by_url[normalize_url(feed.url)].append(feed)
+    return [
+        group
+        for group in by_url.values()
+        if everything
+        or any(not f.paused and (f.next_fetch_at is None or f.next_fetch_at <= now) for f in group)
+    ]
 
 
 def seconds_to_next(core: Core, now: datetime) -> float:

@@ -234,6 +234,17 @@ channel_briefings = Table(
     Column("made_at", Text, nullable=False),
 )
 
+# Alembic revision 0003: who polls each feed URL now.  A worker leases a canonical feed URL
+# (every feed row with that URL is one fetch) until `claimed_until`; a lease that ran out
+# (its worker died) may be taken by another (bot.workers.FeedClaims).  Not in the legacy steps.
+feed_claims = Table(
+    "feed_claims",
+    metadata,
+    Column("canonical_url", Text, primary_key=True),
+    Column("claimed_by", Text),
+    Column("claimed_until", Text, nullable=False),  # ISO-8601 UTC; "" = free
+)
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -427,7 +438,8 @@ def _migration_outlets(conn: Connection) -> None:
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, skipping any whose primary key is already there."""
+    """Insert rows, skipping any whose primary key is already there (INSERT OR IGNORE on
+    SQLite, ON CONFLICT DO NOTHING on PostgreSQL, through SQLAlchemy's dialect inserts)."""
     if not rows:
         return
     if conn.dialect.name in {"sqlite", "postgresql"}:
@@ -442,6 +454,9 @@ def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -
         condition = [table.c[k] == row[k] for k in keys]
         if conn.execute(select(literal(1)).where(*condition)).first() is None:
             conn.execute(table.insert().values(**row))
+
+
+insert_ignore = _insert_ignore  # for the modules that keep tables on the store's database
 
 
 def _migration_7(conn: Connection) -> None:
