@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
 import os
 import signal
 import threading
@@ -111,6 +112,10 @@ def run_worker(core: Core, settings: Settings) -> None:
             for p in PLATFORMS
             if adapter(p).configured(settings)
         }
+        logging.getLogger(__name__).info(
+            "Worker started: feed polls, digests posted via %s",
+            ", ".join(posters) or "no platform (no token set)",
+        )
         _run_loop(_serve_all(core, settings, [], "", posters))
     except (_Stopped, KeyboardInterrupt):
         return
@@ -132,6 +137,11 @@ async def _serve_all(
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no handlers
             loop.add_signal_handler(sig, stop.set)
     posters = {} if posters is None else posters
+    health = None
+    if settings.metrics_port is not None:
+        from bot.health import HealthServer
+
+        health = HealthServer(core.store, settings.metrics_port, host or "0.0.0.0").start()
     scheduler = Scheduler(core, posters)
     tasks = [
         asyncio.create_task(m.serve(core, settings, host=host, scheduler=scheduler, stop=stop))
@@ -151,6 +161,8 @@ async def _serve_all(
     for task in pending:
         task.cancel()
     await asyncio.gather(*tasks, ticker, poller, waiter, return_exceptions=True)
+    if health is not None:
+        health.stop()
     for task in done:
         if task is not waiter and not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]

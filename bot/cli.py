@@ -137,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(
             logging.DEBUG if args.debug else getattr(logging, settings.log_level, 30),
             settings.secrets(),
+            settings.log_format,
         )
         from .app import build_core
 

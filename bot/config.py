@@ -46,6 +46,9 @@ class Settings:
     feed_max_items: int = 200
     feed_max_pages: int = 20
     log_level: str = "WARNING"
+    log_format: str = "text"  # "json": one JSON object per line
+    # Port of /healthz and /metrics (bot.health); None: not served.
+    metrics_port: int | None = None
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_app_token: str = ""
@@ -80,6 +83,7 @@ def _flag(value: str) -> bool:
 MAX_BULLETS = 20  # the same cap chat commands apply (bot.commands.MAX_BULLETS)
 MAX_HTTP_TIMEOUT = 300.0  # seconds; longer would hold a command for minutes
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class _Reader:
@@ -153,6 +157,17 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             f"{', '.join(LOG_LEVELS)}."
         )
         log_level = "WARNING"
+    log_format = read.text("LOG_FORMAT", "text").lower()
+    if log_format not in LOG_FORMATS:
+        read.problems.append(
+            f"LOG_FORMAT={read.text('LOG_FORMAT')!r} is not a log format: use text or json."
+        )
+        log_format = "text"
+    metrics_port = None
+    if read.text("BRIEFBOT_METRICS_PORT"):
+        metrics_port = read.number(
+            "BRIEFBOT_METRICS_PORT", 0, int, 0, 65535, unit=" (0: any free port)"
+        )
     summarizer = read.text("BRIEFBOT_SUMMARIZER", "news")
     if summarizer.lower() not in summarizers.available():
         read.problems.append(
@@ -188,6 +203,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         feed_max_items=caps["BRIEFBOT_FEED_MAX_ITEMS"],
         feed_max_pages=caps["BRIEFBOT_FEED_MAX_PAGES"],
         log_level=log_level,
+        log_format=log_format,
+        metrics_port=metrics_port,
         slack_bot_token=read.text("SLACK_BOT_TOKEN"),
         slack_signing_secret=read.text("SLACK_SIGNING_SECRET"),
         slack_app_token=read.text("SLACK_APP_TOKEN"),

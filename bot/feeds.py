@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from . import metrics
 from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .feedformat import read_feed
@@ -386,6 +387,7 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
     now = now or core.clock.now()
     due = _due_groups(core, now, everything)
     claims = FeedClaims(core.store)
+    metrics.QUEUE_DEPTH.labels("feeds").set(len(due))
     if not everything:
         # Several workers may share the database: fetch only the URLs this one leased, and
         # only those still due once leased (another may have just polled and released one).
@@ -393,6 +395,10 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
         due = [g for g in _due_groups(core, now, False) if normalize_url(g[0].url) in mine]
         for url in mine - {normalize_url(g[0].url) for g in due}:
             claims.release(url, now)
+        for group in due:
+            waiting = [f.next_fetch_at for f in group if f.next_fetch_at is not None]
+            lag = (now - min(waiting)).total_seconds() if waiting else 0.0
+            metrics.CLAIM_LAG.observe(max(lag, 0.0))
     by_host: dict[str, list[list[Feed]]] = defaultdict(list)
     for group in due:
         by_host[(urlsplit(group[0].url).hostname or "").lower()].append(group)
@@ -420,6 +426,8 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
             list(pool.map(one_host, by_host.values()))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+    metrics.POLLS.inc(len(results))
+    metrics.FETCH_ERRORS.inc(sum(r.error is not None for r in results))
     return sorted(results, key=lambda r: r.feed_id)
 
 
