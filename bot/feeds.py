@@ -408,9 +408,11 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
     fetcher = core.fetcher  # built here, once, not racing in the worker threads
 
     def one_host(groups: list[list[Feed]]) -> None:
-        for group in groups:  # one request at a time per host
-            if fetcher.closed:
-                return  # briefbot is stopping
+        for index, group in enumerate(groups):  # one request at a time per host
+            if fetcher.closed:  # briefbot is stopping: hand back what this pass leased
+                for left in groups[index:] if not everything else ():
+                    claims.release(normalize_url(left[0].url), now)
+                return
             try:
                 done = poll_group(core, group, fetcher, now)
             finally:
