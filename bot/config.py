@@ -61,6 +61,10 @@ class Settings:
     discord_application_id: str = ""
     discord_api_url: str = ""
     discord_gateway_url: str = ""
+    # Discord shards (https://discord.com/developers/docs/events/gateway#sharding): how many
+    # the bot has in all, and which this process runs (empty: all of them).  None: unsharded.
+    discord_shard_count: int | None = None
+    discord_shard_ids: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         def show(name: str) -> str:
@@ -183,6 +187,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             ("BRIEFBOT_FEED_MAX_PAGES", 20, 0),
         )
     }
+    shard_count, shard_ids = _discord_shards(read)
     allow: tuple[str, ...] = ()
     try:
         allow = _fetch_allow(read.text("BRIEFBOT_FETCH_ALLOW"))
@@ -217,7 +222,36 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         discord_application_id=read.text("DISCORD_APPLICATION_ID"),
         discord_api_url=read.text("DISCORD_API_URL").rstrip("/"),
         discord_gateway_url=read.text("DISCORD_GATEWAY_URL"),
+        discord_shard_count=shard_count,
+        discord_shard_ids=shard_ids,
     )
+
+
+def _discord_shards(read: _Reader) -> tuple[int | None, tuple[int, ...]]:
+    """DISCORD_SHARD_COUNT (1 or more) and DISCORD_SHARD_IDS (comma-separated shard numbers,
+    each from 0 to count - 1); problems are added to `read.problems`."""
+    count = None
+    if read.text("DISCORD_SHARD_COUNT"):
+        count = read.number("DISCORD_SHARD_COUNT", None, int, 1, None)
+    raw = read.text("DISCORD_SHARD_IDS")
+    if not raw:
+        return count, ()
+    if count is None:
+        read.problems.append(
+            "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT: set how many shards the bot has."
+        )
+        return None, ()
+    ids: list[int] = []
+    for part in raw.split(","):
+        word = part.strip()
+        if not word.isdigit() or int(word) >= count:
+            read.problems.append(
+                f"DISCORD_SHARD_IDS={raw!r}: {word!r} is not a shard number; use numbers "
+                f"from 0 to {count - 1}, separated by commas."
+            )
+            return count, ()
+        ids.append(int(word))
+    return count, tuple(sorted(set(ids)))
 
 
 def database_url(url: str) -> str:
