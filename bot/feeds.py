@@ -448,11 +448,14 @@ def _due_groups(core: Core, now: datetime, everything: bool) -> list[list[Feed]]
 
 
 def seconds_to_next(core: Core, now: datetime) -> float:
-    """Seconds until a feed is due, at most MAX_WAIT."""
+    """Seconds until a feed is due, at most MAX_WAIT; a feed another worker is polling counts
+    as due when that worker's lease runs out (it records the next time itself)."""
     soonest = now + MAX_WAIT
+    leased = FeedClaims(core.store).leased(now)
     for feed in FeedRegistry(core.store).all():
         if not feed.paused and feed.next_fetch_at is not None:
-            soonest = min(soonest, feed.next_fetch_at)
+            held = leased.get(normalize_url(feed.url))
+            soonest = min(soonest, max(feed.next_fetch_at, held) if held else feed.next_fetch_at)
     return max((soonest - now).total_seconds(), 0.0)
 
 

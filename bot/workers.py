@@ -170,6 +170,17 @@ class FeedClaims:
             )
         return done.rowcount == 1
 
+    def leased(self, now: datetime) -> dict[str, datetime]:
+        """Canonical URLs other workers hold a live lease on at `now` -> when it runs out."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(feed_claims.c.canonical_url, feed_claims.c.claimed_until).where(
+                    feed_claims.c.claimed_until > to_iso(now),
+                    feed_claims.c.claimed_by != self.worker,
+                )
+            ).all()
+        return {r.canonical_url: datetime.fromisoformat(r.claimed_until) for r in rows}
+
     def holders(self) -> dict[str, tuple[str | None, str]]:
         """Every claim row: canonical URL -> (worker, lease end) (for tests and operators)."""
         with self.store.engine.connect() as conn:

@@ -23,7 +23,7 @@ from fakes.web import WebServer
 
 from bot.app import Core
 from bot.digests import Context
-from bot.feeds import FeedRegistry, poll
+from bot.feeds import FeedRegistry, poll, seconds_to_next
 from bot.ledger import Ledger
 from bot.urls import normalize_url
 from bot.workers import FEED_LEASE, FeedClaims
@@ -60,6 +60,8 @@ def test_a_feed_polled_by_another_worker_is_not_fetched_again(
     other = FeedClaims(bare_core.store, "another-worker")
     assert other.claim([normalize_url(url)], clock.now())
     assert poll(bare_core) == []  # leased elsewhere: skipped
+    # ... and not waited on before the other worker's lease runs out.
+    assert seconds_to_next(bare_core, clock.now()) == FEED_LEASE.total_seconds()
     assert web.requests_to("/one") == []
     assert other.release(normalize_url(url), clock.now())
     [result] = poll(bare_core)
