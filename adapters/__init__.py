@@ -148,7 +148,8 @@ async def _serve_all(
         for m in modules
     ]
     ticker = asyncio.create_task(scheduler.run())
-    poller = asyncio.create_task(Poller(core).run())
+    # What the feeds bring in wakes the scheduler, which posts live feeds' new articles.
+    poller = asyncio.create_task(Poller(core, after_pass=scheduler.poke).run())
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({*tasks, waiter}, return_when=asyncio.FIRST_COMPLETED)
     stop.set()

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import platform
 import re
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,12 +43,14 @@ from bot.config import Settings
 from bot.fetch import Fetcher, FetchPolicy
 from bot.ingest import draft_from_plain, ingest
 from bot.models import ArticleDraft
+from bot.scopes import OPERATOR
 from bot.store import Store
 from seeds import seed_files
 from summarizers.analysis import Analysis, analyze
 from summarizers.text import STOP_WORDS, split_sentences
 
 Base = tuple[str, str]  # title, text
+ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 31, tzinfo=UTC)
 
 
@@ -122,23 +126,92 @@ def pick_topic(bases: list[Base], share: float = 0.03) -> str:
     return min(sorted(df), key=lambda w: abs(df[w] - target))
 
 
-def latency(path: Path, command: str, runs: int) -> tuple[float, int]:
-    """Median ms for one command in a warm process, and the articles its briefing read."""
+def latency(path: Path, command: str, runs: int) -> tuple[list[float], list[float], int]:
+    """ms of one command in a warm process and ms of its floor, `runs` times each, back to
+    back, and the articles its briefing read.
+
+    The floor is reading and decoding the rows the briefing uses: raw sqlite3 fetching the
+    same articles' columns, text and analysis by id, and `Analysis.from_bytes` on each.
+    """
     core = build_core(
         Settings(database_url=f"sqlite:///{path}", load_seeds=False), clock=SystemClock()
     )
+    raw = sqlite3.connect(path)
     try:
         reply = answer(core, command)  # warm: store open, caches filled, model loaded
         if not isinstance(reply, BriefingReply):
             raise SystemExit(f"{command!r} did not give a briefing: {reply}")
-        times = []
+        topic = command.removeprefix("brief").strip() or None
+        used = reply.briefing.article_count
+        ids = [a.id for a in core.store.search(topic, limit=used, scope=OPERATOR)]
+        marks = ",".join("?" * len(ids))
+        query = (
+            "SELECT id, title, source, url, published_at, ingested_at, outlet, text, analysis "
+            f"FROM articles WHERE id IN ({marks})"
+        )
+
+        def floor() -> None:
+            for row in raw.execute(query, ids):
+                Analysis.from_bytes(row[8], row[7])
+
+        floor()
+        times, floors = [], []
         for _ in range(runs):
             start = time.perf_counter()
             answer(core, command)
             times.append(1000 * (time.perf_counter() - start))
-        return statistics.median(times), reply.briefing.article_count
+            start = time.perf_counter()
+            floor()
+            floors.append(1000 * (time.perf_counter() - start))
+        return times, floors, used
     finally:
+        raw.close()
         core.close()
+
+
+def store_ratio(path: Path) -> tuple[float, float]:
+    """Live store bytes (pages in use) over text bytes plus full-text index bytes, and MB."""
+    with sqlite3.connect(path) as conn:
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        used = page * (
+            conn.execute("PRAGMA page_count").fetchone()[0]
+            - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        )
+        text = conn.execute("SELECT SUM(LENGTH(CAST(text AS BLOB))) FROM articles").fetchone()[0]
+        index = sum(
+            conn.execute(f"SELECT COALESCE(SUM(LENGTH({column})), 0) FROM {table}").fetchone()[0]
+            for table, column in (("articles_fts_data", "block"), ("articles_fts_docsize", "sz"))
+        )
+    return used / (text + index), used / 1e6
+
+
+def cold(path: Path, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds of a fresh `briefbot brief` and of `briefbot --help`, back to back."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "BRIEFBOT_LOAD_SEEDS": "0"}
+    script = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+
+    def once(*args: str) -> float:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", script, *args],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        return time.perf_counter() - start
+
+    once("brief")
+    briefs, helps = [], []
+    for _ in range(runs):
+        briefs.append(once("brief"))
+        helps.append(once("--help"))
+    return briefs, helps
+
+
+def mm(values: list[float], digits: int = 1) -> str:
+    """ "min / median"."""
+    return f"{min(values):.{digits}f} / {statistics.median(values):.{digits}f}"
 
 
 def analysis_ratio(path: Path) -> float:
@@ -238,29 +311,41 @@ def main() -> None:
         f"Python {platform.python_version()}; {len(bases)} base texts; topic {topic!r}, "
         f"common topic {common!r}\n"
     )
-    busy_head = " `brief` busy ms | busy / quiet |" if args.busy else ""
     print(
-        f"| articles | store MB | analysis / text bytes | `brief` ms | `brief {topic}` ms "
-        f"| `brief {common}` ms | articles read |" + busy_head
+        "| articles | command | ms | floor ms | ms / floor | busy ms | busy / quiet "
+        "| articles read |"
     )
-    print("|---|---|---|---|---|---|---|" + ("---|---|" if args.busy else ""))
+    print("|---|---|---|---|---|---|---|---|")
+    sizes_done = []
     for size in args.sizes:
         path = args.workdir / f"store-{size}.db"
         if not path.exists() or Store(f"sqlite:///{path}").count() < size:
             build_store(path, bases, size)
-        plain, _ = latency(path, "brief", args.runs)
-        topical, read = latency(path, f"brief {topic}", args.runs)
-        usual, _ = latency(path, f"brief {common}", args.runs)
-        mb = path.stat().st_size / 1e6
-        row = (
-            f"| {size:,} | {mb:.0f} | {analysis_ratio(path):.2f} | {plain:.1f} | {topical:.1f} "
-            f"| {usual:.1f} | {read} |"
-        )
-        if args.busy:
-            with busy():
-                loaded, _ = latency(path, "brief", args.runs)
-            row += f" {loaded:.1f} | {loaded / plain:.2f} |"
-        print(row, flush=True)
+        sizes_done.append((size, path))
+        for command in ("brief", f"brief {topic}", f"brief {common}"):
+            times, floors, read = latency(path, command, args.runs)
+            ratios = [t / f for t, f in zip(times, floors, strict=True)]
+            row = f"| {size:,} | `{command}` | {mm(times)} | {mm(floors, 2)} | {mm(ratios)} |"
+            if args.busy:
+                with busy():
+                    loaded, _, _ = latency(path, command, args.runs)
+                ratio = statistics.median(loaded) / statistics.median(times)
+                row += f" {mm(loaded)} | {ratio:.2f} |"
+            else:
+                row += " | |"
+            print(row + f" {read} |", flush=True)
+    print("\n| articles | store MB (pages in use) | store / (text + full-text index) |")
+    print("|---|---|---|")
+    for size, path in sizes_done:
+        ratio, mb = store_ratio(path)
+        print(f"| {size:,} | {mb:.0f} | {ratio:.2f} |")
+    size, path = sizes_done[-1]
+    briefs, helps = cold(path, 5)
+    print(
+        f"\ncold `briefbot brief` on the {size:,} store: {mm(briefs, 2)} s, `briefbot --help` "
+        f"{mm(helps, 2)} s (min / median of 5); ratio of medians "
+        f"{statistics.median(briefs) / statistics.median(helps):.1f}"
+    )
     rate, words = throughput(bases, args.ingest)
     print(f"\ningest: {rate:.0f} articles/s ({args.ingest} articles, {words:.0f} words each)")
     first, again, summary = reingest(bases, args.ingest, 3)

@@ -1,6 +1,9 @@
-"""Per-article time of `news` against sumy's `lexrank`, splitting included, as a ratio.
+"""Per-article time of `news` against a vectorised TextRank and sumy's LexRank, as ratios.
 
-    python bench/speed.py [DATA.jsonl ...] [--sizes 500 2000 20000] [--runs 5]
+    python bench/speed.py [DATA.jsonl ...] [--sizes 2000 8000 20000] [--runs 5] [--busy]
+
+The vectorised TextRank (bench/textrank_peer.py) needs scikit-learn: `pip install -e
+'.[bench]'`.
 
 Articles of each size are built by joining real news texts (from the JSONL files given, else
 the shipped seed articles) paragraph by paragraph until the size is reached.  Both sides get
@@ -64,64 +67,94 @@ def article(source: Iterator[str], size: int) -> str:
     return "\n".join(parts)
 
 
-def median_seconds(work: Callable[[], object], runs: int) -> float:
-    """Median wall time of `runs` calls, after one warm-up call."""
+def seconds(work: Callable[[], object]) -> float:
+    """Wall time of one call."""
+    start = time.perf_counter()
     work()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return time.perf_counter() - start
 
 
 def main() -> None:
-    """Time both summarizers at every size and print the table."""
+    """Time the summarizers at every size and print the tables (quiet, then busy)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="*", type=Path, help="JSONL files of news texts")
-    parser.add_argument("--sizes", nargs="+", type=int, default=[500, 2000, 20000])
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per size (median)")
+    parser.add_argument("--sizes", nargs="+", type=int, default=[2000, 8000, 20000])
+    parser.add_argument("--runs", type=int, default=5, help="repeats per size (min/median)")
     parser.add_argument("--count", type=int, default=3, help="sentences per summary")
     parser.add_argument(
-        "--busy", action="store_true", help="time everything with another core busy"
+        "--busy",
+        action="store_true",
+        help="after the quiet table, the same with another core busy (bench/busy.py)",
     )
     args = parser.parse_args()
-    if args.busy:
-        with busy():
-            run(args)
-    else:
-        run(args)
-
-
-def run(args: argparse.Namespace) -> None:
-    """Print the table for the sizes asked."""
-    news = summarizers.get("news")
-    lexrank = summarizers.get("lexrank")
-    source = paragraphs(args.data)
     print(f"$ python bench/speed.py {' '.join(sys.argv[1:])}\n")
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print(f"median of {args.runs} runs after a warm-up; splitting included", end="")
-    print("; another core busy\n" if args.busy else "\n")
-    print("| words | sentences | news ms | lexrank ms | lexrank / news |")
-    print("|---|---|---|---|---|")
+    texts = [article(paragraphs(args.data), size) for size in args.sizes]
+    quiet = run(args, texts, "quiet")
+    if args.busy:
+        with busy():
+            loaded = run(args, texts, "another core busy")
+        print("\n| words | news busy / quiet (medians) |\n|---|---|")
+        for (words, q), (_, b) in zip(quiet, loaded, strict=True):
+            print(f"| {words:,} | {b / q:.2f} |")
+
+
+def run(args: argparse.Namespace, texts: list[str], label: str) -> list[tuple[int, float]]:
+    """Print one table; return (words, median news seconds) per text.
+
+    Each repeat times `news`, the vectorised TextRank and (once per size, it is quadratic)
+    sumy's LexRank back to back on the same text, so each ratio compares one moment's
+    machine; the table gives min / median over `--runs` repeats of each ratio.
+    """
+    from textrank_peer import textrank  # scikit-learn: pip install -e '.[bench]'
+    from threadpoolctl import threadpool_limits
+
+    news = summarizers.get("news")
+    lexrank = summarizers.get("lexrank")
+    print(f"\n{label}: {args.runs} repeats after a warm-up, splitting included; min / median\n")
+    print(
+        "| words | sentences | news ms | vectorised TextRank ms | TextRank / news "
+        "| LexRank ms | LexRank / news |"
+    )
+    print("|---|---|---|---|---|---|---|")
     timings: list[tuple[int, float]] = []
-    for size in args.sizes:
-        text = article(source, size)
+    for text in texts:
         words = len(text.split())
         sentences = len(split_sentences(text))
-        fast = median_seconds(lambda text=text: news.summarize(text, args.count), args.runs)
-        # LexRank is quadratic: a single run is plenty on long texts.
-        runs = args.runs if words <= 5000 else 1
-        slow = median_seconds(lambda text=text: lexrank.summarize(text, args.count), runs)
-        timings.append((words, fast))
+
+        def ours(text: str = text) -> object:
+            return news.summarize(text, args.count)  # one BLAS thread inside
+
+        def peer(text: str = text) -> object:
+            with threadpool_limits(1):  # the same per-request conditions as ours
+                return textrank(text, args.count)
+
+        ours(), peer()
+        fast, other, ratios = [], [], []
+        for _ in range(args.runs):
+            f, o = seconds(ours), seconds(peer)
+            fast.append(f)
+            other.append(o)
+            ratios.append(o / f)
+        f = seconds(ours)
+        slow = seconds(lambda text=text: lexrank.summarize(text, args.count))
+        f = min(f, seconds(ours))
+        timings.append((words, statistics.median(fast)))
         print(
-            f"| {words:,} | {sentences:,} | {1000 * fast:.1f} | {1000 * slow:.1f} "
-            f"| {slow / fast:.0f}x |"
+            f"| {words:,} | {sentences:,} | {_mm(fast, 1000)} | {_mm(other, 1000)} "
+            f"| {min(ratios):.1f}x / {statistics.median(ratios):.1f}x | {1000 * slow:.0f} "
+            f"| {slow / f:.0f}x |"
         )
     print()
     for (n1, t1), (n2, t2) in itertools.pairwise(timings):
         exponent = math.log(t2 / t1) / math.log(n2 / n1)
-        print(f"news growth {n1:,} -> {n2:,} words: time ~ n^{exponent:.2f}")
+        print(f"news growth {n1:,} -> {n2:,} words (medians): time ~ n^{exponent:.2f}")
+    return timings
+
+
+def _mm(values: list[float], scale: float) -> str:
+    """ "min / median" of `values` times `scale`."""
+    return f"{scale * min(values):.1f} / {scale * statistics.median(values):.1f}"
 
 
 if __name__ == "__main__":

@@ -11,6 +11,16 @@ only) it is measured the same way, as the accuracy and speed reference.
 
 Without data files (or with `--growth` only) it prints how splitting and analysis grow on one
 paragraph of 0.5, 1 and 2 MB: linear time means the 2 MB column is about twice the 1 MB one.
+
+    python bench/splitter.py --ud ../shared/ud [--langs de ru zh]
+
+scores sentence boundaries per language on Universal Dependencies gold sentences (one
+`<lang>.jsonl` a language, see that directory's README): each paragraph's sentences are joined
+as running text (with a space; with nothing for Chinese and Japanese, which put no space
+between sentences) and split again, ours with the language given, pysbd with its rules for the
+language (its English ones where it has none: marked "en*").  Only boundaries inside a
+paragraph are scored (a paragraph's end is given to both splitters).  pysbd comes with the
+`bench` extra: `pip install -e '.[bench]'`.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evaldata import documents, records
 
+from summarizers.languages import SUPPORTED
 from summarizers.text import split_sentences
 
 Splitter = Callable[[str], list[str]]
@@ -109,12 +120,99 @@ def growth() -> None:
     print(f"| 2 MB / 1 MB | {two[0] / one[0]:.2f} | {two[1] / one[1]:.2f} |")
 
 
+# pysbd 0.3.4's languages (pysbd/lang/*.py).
+_PYSBD = frozenset("en hi mr zh es am ar hy bg ur ru pl fa nl da fr my el it ja de kk sk".split())
+_UNSPACED = frozenset({"zh", "ja"})
+
+
+def ud_paragraphs(path: Path) -> list[list[str]]:
+    """Gold sentences of a UD file, one list a paragraph (records split at `paragraph_breaks`)."""
+    paragraphs = []
+    for record in records(path):
+        breaks = set(record.get("paragraph_breaks") or ())
+        current: list[str] = []
+        for i, sentence in enumerate(record["sentences"]):
+            if i in breaks and current:
+                paragraphs.append(current)
+                current = []
+            current.append(sentence)
+        if current:
+            paragraphs.append(current)
+    return paragraphs
+
+
+def _inner_ends(sentences: list[str]) -> set[int]:
+    """Offsets (spaces ignored) where a sentence ends, the last one left out."""
+    ends, position = set(), 0
+    for sentence in sentences[:-1]:
+        position += len("".join(sentence.split()))
+        ends.add(position)
+    return ends
+
+
+def ud_score(split: Splitter, paragraphs: list[list[str]], joiner: str) -> tuple[float, ...]:
+    """Boundary precision, recall and F1 (in %) over the paragraphs, and seconds spent."""
+    found = true = right = 0
+    seconds = 0.0
+    for sentences in paragraphs:
+        expected = _inner_ends(sentences)
+        text = joiner.join(sentences)
+        start = time.perf_counter()
+        pieces = split(text)
+        seconds += time.perf_counter() - start
+        got = _inner_ends(pieces)
+        found += len(got)
+        true += len(expected)
+        right += len(got & expected)
+    precision = right / found if found else 0.0
+    recall = right / true if true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return 100 * precision, 100 * recall, 100 * f1, seconds
+
+
+def ud(directory: Path, langs: list[str]) -> None:
+    """Print the per-language table of ours vs pysbd on the UD gold sentences."""
+    import pysbd
+
+    print("| lang | sentences | ours P | ours R | ours F1 | pysbd P | pysbd R | pysbd F1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    ours_s = theirs_s = 0.0
+    for lang in langs:
+        path = directory / f"{lang}.jsonl"
+        if not path.exists():
+            continue
+        paragraphs = ud_paragraphs(path)
+        joiner = "" if lang in _UNSPACED else " "
+        segmenter = pysbd.Segmenter(language=lang if lang in _PYSBD else "en", clean=False)
+
+        def theirs(text: str, segmenter: pysbd.Segmenter = segmenter) -> list[str]:
+            return [s.strip() for s in segmenter.segment(text) if s.strip()]
+
+        *ours, seconds = ud_score(
+            lambda text, lang=lang: split_sentences(text, lang), paragraphs, joiner
+        )
+        *pysbd_, pysbd_seconds = ud_score(theirs, paragraphs, joiner)
+        ours_s += seconds
+        theirs_s += pysbd_seconds
+        name = lang if lang in _PYSBD else f"{lang} (en*)"
+        count = sum(map(len, paragraphs))
+        cells = " | ".join(f"{v:.1f}" for v in (*ours, *pysbd_))
+        print(f"| {name} | {count} | {cells} |")
+    print(f"\nsplitting time, all languages: ours {ours_s:.3f} s, pysbd {theirs_s:.3f} s")
+
+
 def main() -> None:
     """Print accuracy and speed for our splitter (and pysbd when installed)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="*", type=Path)
     parser.add_argument("--growth", action="store_true", help="only the one-paragraph growth")
+    parser.add_argument("--ud", type=Path, help="directory of UD gold sentences per language")
+    parser.add_argument("--langs", nargs="*", default=list(SUPPORTED), help="with --ud")
     args = parser.parse_args()
+    if args.ud:
+        print(f"$ python bench/splitter.py {' '.join(sys.argv[1:])}\n")
+        ud(args.ud, args.langs)
+        return
     if args.growth or not args.data:
         print(f"$ python bench/splitter.py {' '.join(sys.argv[1:])}\n")
         growth()

@@ -11,7 +11,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import summarizers
-from summarizers.base import Summarizer
 
 from .clock import Clock, SystemClock
 from .config import Settings
@@ -19,6 +18,8 @@ from .errors import BadArgument
 from .store import Store
 
 if TYPE_CHECKING:
+    from summarizers.base import Summarizer
+
     from .fetch import Fetcher
 
 log = logging.getLogger(__name__)

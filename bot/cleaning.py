@@ -9,6 +9,7 @@ any one site, and work line by line because scraped text keeps one block per lin
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -54,7 +55,8 @@ _FURNITURE_LINES = frozenset(
     """.replace("\n", "").split("|")
 )
 # A line that closes like prose.  Anything else that is short is a heading or a label.
-_PROSE_END = re.compile(r"[.!?…:;\"”’)\]]$")
+# Chinese and Japanese (。！？」), Arabic (؟) and Devanagari (।) stops count (issue 18).
+_PROSE_END = re.compile(r"[.!?…:;\"”’)\]。！？」』؟।]$")
 HEADING_MAX_WORDS = 12
 # A link's URL may itself hold balanced parentheses (Wikipedia titles do).
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
@@ -74,11 +76,15 @@ class ParsedText:
     published_raw: str | None = None  # the front matter's date as written
 
 
+_NOT_WORD = re.compile(r"[^\w' ]+")
+
+
+@functools.lru_cache(maxsize=4096)  # cleaning asks it of one line up to three times
 def normalize_line(line: str) -> str:
     """Reduce a line to what identifies it: case, spacing and punctuation ignored."""
     folded = unicodedata.normalize("NFKC", line).casefold()
     folded = folded.replace("’", "'").replace("‘", "'")
-    folded = re.sub(r"[^\w' ]+", " ", folded)
+    folded = _NOT_WORD.sub(" ", folded)
     return _SPACES.sub(" ", folded).strip()
 
 

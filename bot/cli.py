@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_remove = feeds_sub.add_parser("remove", help="stop following a feed")
     feeds_remove.add_argument("id", type=int)
     feeds_sub.add_parser("poll", help="fetch every active feed once, now")
+    feeds_import = feeds_sub.add_parser(
+        "import", help="follow every feed of an OPML file (all or nothing)"
+    )
+    feeds_import.add_argument("file", metavar="FILE.opml")
+    feeds_sub.add_parser("export", help="print every followed feed as OPML: `> feeds.opml`")
 
     digest = sub.add_parser("digest", help="daily digests: `digest run-due [--now ISO-8601]`")
     digest.add_argument("action", choices=("run-due",), help="run-due: post every due digest once")
@@ -114,7 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PLATFORM:ID",
         help="answer as that workspace would be answered, e.g. slack:T0123 or discord:<guild "
         "id>: it then sees only its own and the shared articles (default: the operator, who "
-        "sees every article)",
+        "sees every article); with --platform, the bare ID",
+    )
+    chat.add_argument(
+        "--platform", choices=PLATFORMS, help="the workspace's platform (with --workspace ID)"
+    )
+    chat.add_argument(
+        "--channel",
+        metavar="ID",
+        help="answer in that channel of the workspace, e.g. C0123: its `digest` and `feeds` "
+        "commands (list, subscribe, unsubscribe, now, add, remove) run as a manager's there",
     )
     chat.add_argument("--format", choices=formats, default="text")
     return parser
@@ -260,18 +274,28 @@ def _ingest(core, args: argparse.Namespace) -> int:
 def _chat(core, args: argparse.Namespace) -> int:
     from .commands import answer
     from .digests import CLI, Context
+    from .errors import BadArgument
 
     context = CLI
+    if args.workspace is None and (args.platform or args.channel):
+        raise BadArgument("Name the workspace too: --platform slack --workspace T0123.")
     if args.workspace is not None:
-        from .errors import BadArgument
-
-        platform, _, workspace = args.workspace.partition(":")
+        platform, colon, workspace = args.workspace.rpartition(":")
+        if not colon:
+            platform = args.platform or ""
+        elif args.platform and platform != args.platform:
+            raise BadArgument(f"--workspace {args.workspace!r} is not on {args.platform}.")
         if platform not in PLATFORMS or not workspace.strip():
             raise BadArgument(
                 f"--workspace {args.workspace!r}: use PLATFORM:ID with a platform among "
-                f"{', '.join(PLATFORMS)}, e.g. slack:T0123."
+                f"{', '.join(PLATFORMS)}, e.g. slack:T0123 (or --platform slack "
+                "--workspace T0123)."
             )
-        context = Context(platform=platform, workspace=workspace.strip(), user="operator")
+        channel = (args.channel or "").strip()
+        # The operator acts as a manager of that channel (they own the database anyway).
+        context = Context(
+            platform=platform, workspace=workspace.strip(), channel=channel, user="operator"
+        )
     return _print_reply(answer(core, " ".join(args.text), context), args.format)
 
 
@@ -308,6 +332,8 @@ def _feeds(core, args: argparse.Namespace) -> int:
 
     from .commands import answer
 
+    if args.feeds_action in {"import", "export"}:
+        return _opml(core, args)
     words = ["feeds", args.feeds_action]
     if args.feeds_action == "add":
         words += [args.url, *args.name]
@@ -324,6 +350,41 @@ def _db(core, args: argparse.Namespace) -> int:
         print(f"The database schema is up to date (revision {after}).")
     else:
         print(f"The database schema was upgraded from {before or 'before Alembic'} to {after}.")
+
+
+def _opml(core, args: argparse.Namespace) -> int:
+    """`feeds import FILE.opml` (the operator's feeds, one transaction) and `feeds export`."""
+    from pathlib import Path
+
+    from .digests import CLI
+    from .errors import BadArgument
+    from .feeds import FeedRegistry
+    from .opml import read_opml, write_opml
+    from .scopes import workspace_key
+    from .urls import normalize_url
+
+    registry = FeedRegistry(core.store)
+    if args.feeds_action == "export":
+        sys.stdout.write(write_opml(registry.all(), core.clock.now()))
+        return EXIT_OK
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise BadArgument(f"Cannot read {args.file}: {exc.strerror or exc}.") from None
+    entries = read_opml(data)
+    added, skipped = registry.add_many(
+        [(e.url, e.name) for e in entries],
+        CLI,
+        core.clock.now(),
+        core.settings.feed_interval_minutes,
+    )
+    for feed in added:  # what another workspace's copy of a feed already stored is shared
+        core.store.grant_feed(normalize_url(feed.url), workspace_key(CLI.platform, ""))
+    print(
+        f"Imported {len(added)} feed{'' if len(added) == 1 else 's'}"
+        + (f" ({skipped} already followed)" if skipped else "")
+        + "; they are fetched on the next poll (`briefbot feeds poll` fetches them now)."
+    )
     return EXIT_OK
 
 
@@ -346,8 +407,8 @@ def _run(core, args: argparse.Namespace) -> int:
             from .errors import BadArgument
 
             raise BadArgument(
-                "No platform is configured: set SLACK_BOT_TOKEN and/or DISCORD_TOKEN "
-                "(see .env.example)."
+                "No platform is configured: set SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET) and/or DISCORD_TOKEN (see .env.example)."
             )
     else:
         platforms = [args.platform]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .app import Core
+from .buttons import DigestOptions
 from .digests import CLI, DIGEST_HELP, Context, DigestRequest, handle_digest, parse_digest
 from .digests import _Help as DigestHelp
 from .errors import BadArgument, UnknownArticle, UserError
@@ -88,8 +89,18 @@ class HelpRequest:
     command: str | None = None
 
 
+@dataclass(frozen=True)
+class SubscribeRequest:
+    """`digest subscribe …` with chat options (`threads`, `mention:<role id>`), read by
+    `parse_digest_options` before the digest parser sees the rest."""
+
+    digest: DigestRequest
+    options: DigestOptions
+
+
 Request = (
-    BriefRequest
+    SubscribeRequest
+    | BriefRequest
     | SummarizeRequest
     | ArticlesRequest
     | HelpRequest
@@ -103,10 +114,34 @@ Request = (
 
 
 @dataclass(frozen=True)
+class Actions:
+    """The buttons under a posted briefing or digest (`bot.buttons`): `ref` names the state
+    kept for it in the database (More, Sources); `subscription` is a digest's subscription id
+    (Unsubscribe, for managers)."""
+
+    ref: str
+    subscription: int | None = None
+
+
+@dataclass(frozen=True)
 class BriefingReply:
-    """A briefing (or a one-article summary) to post in the channel."""
+    """A briefing (or a one-article summary) to post in the channel; `actions`, when set,
+    puts More / Sources (/ Unsubscribe) buttons under it; `thread` (digests with the
+    `threads` option): post a short line, and the briefing in its thread."""
 
     briefing: Briefing
+    actions: Actions | None = None
+    thread: bool = False
+    mention: str | None = None  # a Discord role id a digest pings (`mention:@role`)
+
+
+@dataclass(frozen=True)
+class SourcesReply:
+    """Every source of a posted briefing, bullet by bullet, with the sentence of each that
+    states it (the Sources button); posted in the briefing's thread."""
+
+    title: str
+    bullets: tuple[Bullet, ...]
 
 
 @dataclass(frozen=True)
@@ -120,9 +155,15 @@ class ArticlesReply:
 
 @dataclass(frozen=True)
 class HelpReply:
-    """Help text, shown only to the person who asked."""
+    """Help, shown only to the person who asked: `text` for plain renderers, and the same
+    as a `title` and (usage, description) `entries` for chat renderers (Block Kit sections,
+    embed fields), whose code spans each renderer spells its way (`bot.hints`).  `menus`:
+    offer the bullets and window menus (a briefing from a click)."""
 
     text: str
+    title: str = ""
+    entries: tuple[tuple[str, str], ...] = ()
+    menus: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,38 +188,102 @@ class NoticeReply:
 
 @dataclass(frozen=True)
 class ErrorReply:
-    """A short message saying what went wrong and what to do; shown only to the asker."""
+    """A short message saying what went wrong and what to do; shown only to the asker.
+
+    `retry` (an empty briefing): the request, so chat renderers can offer the bullets and
+    window menus to ask again with a click."""
 
     message: str
+    retry: BriefRequest | None = None
 
 
-Reply = BriefingReply | ArticlesReply | HelpReply | ErrorReply | NoticeReply | WhyReply
+@dataclass(frozen=True)
+class UndoReply:
+    """A digest unsubscribed by a button: the public notice, with an Undo button valid
+    until `until` (UTC)."""
+
+    text: str
+    by: str
+    subscription: int
+    until: datetime
+
+
+Reply = (
+    BriefingReply
+    | ArticlesReply
+    | HelpReply
+    | ErrorReply
+    | NoticeReply
+    | WhyReply
+    | SourcesReply
+    | UndoReply
+)
 
 
 def is_public(reply: Reply) -> bool:
-    """Briefings and public notices go to the channel; help, errors and lists to the asker."""
-    return isinstance(reply, BriefingReply) or (isinstance(reply, NoticeReply) and reply.public)
+    """Briefings, sources and public notices go to the channel; help, errors and lists to
+    the asker."""
+    return isinstance(reply, BriefingReply | SourcesReply | UndoReply) or (
+        isinstance(reply, NoticeReply) and reply.public
+    )
 
 
-HELP = """\
-briefbot turns stored news articles into short, sourced bullet briefings.
+# Every command, as (usage, what it does); usage and the code spans in the description are
+# core words, which each renderer spells its platform's way (`bot.hints`).
+HELP_ENTRIES: tuple[tuple[str, str], ...] = (
+    (
+        "brief [topic] [N] [since]",
+        "A briefing of N bullets (default 5, at most 20), e.g.\n"
+        "`brief ukraine 3` or `brief nato 5 7d` (since: 24h, 7d, 2w, all).",
+    ),
+    (
+        "brief why N",
+        "Why bullet N of this channel's last briefing: each source's\n"
+        "sentence stating it, and the reports left out and why.",
+    ),
+    ("summarize <id|url> [N]", "The key sentences of one article, e.g. `summarize 2`."),
+    ("articles [query]", "The newest stored articles, e.g. `articles nato`."),
+    (
+        "digest subscribe HH:MM [time zone] [topic] [N] [quiet]",
+        "A daily digest in this channel, e.g.\n`digest subscribe 08:30 Europe/Paris ukraine 5`.",
+    ),
+    (
+        "digest list | unsubscribe <id|all> | now [id]",
+        "This channel's digests (`digest help` for more).",
+    ),
+    ("feeds add <url> [name] | list | remove <id>", "The RSS/Atom feeds new articles come from."),
+    ("help", "This text."),
+)
+HELP_TITLE = "briefbot turns stored news articles into short, sourced bullet briefings."
 
-Commands:
-  brief [topic] [N] [since]   A briefing of N bullets (default 5, at most 20), e.g.
-                              `brief ukraine 3` or `brief nato 5 7d` (since: 24h, 7d, 2w, all).
-  brief why N                 Why bullet N of this channel's last briefing: each source's
-                              sentence stating it, and the reports left out and why.
-  summarize <id|url> [N]      The key sentences of one article, e.g. `summarize 2`.
-  articles [query]            The newest stored articles, e.g. `articles nato`.
-  digest subscribe HH:MM [time zone] [topic] [N] [quiet]
-                              A daily digest in this channel, e.g.
-                              `digest subscribe 08:30 Europe/Paris ukraine 5`.
-  digest list | unsubscribe <id|all> | now [id]
-                              This channel's digests (`digest help` for more).
-  feeds add <url> [name] | list | remove <id>
-                              The RSS/Atom feeds new articles come from.
-  help                        This text.
-"""
+
+def help_text(title: str, entries: tuple[tuple[str, str], ...], heading: str = "Commands:") -> str:
+    """Help as aligned plain text: the usage left, what it does right (28 columns)."""
+    lines = [title, "", heading] if heading else [title, ""]
+    for usage, what in entries:
+        body = what.splitlines()
+        if len(usage) <= 26:
+            lines.append(f"  {usage:<26}  {body[0]}")
+            body = body[1:]
+        else:
+            lines.append(f"  {usage}")
+        lines.extend(f"{'':30}{line}" for line in body)
+    return "\n".join(lines) + "\n"
+
+
+HELP = help_text(HELP_TITLE, HELP_ENTRIES)
+DIGEST_TITLE = "Daily digests: every day at a local time, what was stored since the last one."
+DIGEST_ENTRIES: tuple[tuple[str, str], ...] = (
+    (
+        "digest subscribe HH:MM [time zone] [topic] [N] [quiet] [threads]",
+        "e.g. `digest subscribe 08:30 Europe/Paris ukraine 5`; time zone default UTC;\n"
+        "`quiet` posts nothing on days with nothing new; `threads` posts one short line and\n"
+        "the stories with their sources in its thread; on Discord `mention:@role` pings a role.",
+    ),
+    ("digest list", "This channel's digests: id, time, next run, last result."),
+    ("digest unsubscribe <id|all>", "Stop one (or all) of this channel's digests."),
+    ("digest now [id]", "Post a digest right now, to try it out."),
+)
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -243,18 +348,55 @@ def parse_command(text: str) -> Request:
     if verb in {"summarize", "summarise", "summary"}:
         return _parse_summarize(args)
     if verb in {"digest", "digests"}:
+        rest, options = parse_digest_options([_phrase(t) for t in tokens[1:]])
         try:
-            return parse_digest(args)
+            digest = parse_digest(rest)
         except DigestHelp:
             return HelpRequest("digest")
+        if options is not None:
+            if digest.action != "subscribe":
+                raise BadArgument("`threads` and `mention:` go with `digest subscribe`.")
+            return SubscribeRequest(digest, options)
+        return digest
     if verb in {"feeds", "feed"}:
-        return parse_feeds(args)
+        return parse_feeds([_phrase(t) for t in tokens[1:]])
     if verb in {"articles", "list", "search"}:
         query = " ".join(args).strip() or None
         if query and len(query) > MAX_TOPIC_CHARS:
             raise BadArgument(f"Keep the query under {MAX_TOPIC_CHARS} characters.")
         return ArticlesRequest(query)
     raise BadArgument(f"Unknown command {verb!r}. Try `help` to see the commands.")
+
+
+_ROLE = re.compile(r"^(?:<@&)?(\d{1,20})>?$")
+
+
+def parse_digest_options(args: list[str]) -> tuple[list[str], DigestOptions | None]:
+    """Take `threads` and `mention:<role>` out of `digest subscribe` words: (the other
+    words, the options, or None when neither was given).
+
+    A mention names a role by id (`mention:123`, or `<@&123>` as Discord writes a role);
+    `@everyone` and `@here` are refused (BadArgument): a digest never pings everyone.  Whether
+    the bot may ping that role is the adapter's check (it knows the server's roles).
+    """
+    if not args or args[0].lower() not in {"subscribe", "sub", "add"}:
+        return args, None
+    rest: list[str] = [args[0]]
+    threads, mention, given = False, None, False
+    for word in args[1:]:
+        key, _, value = word.partition(":")
+        if word.lower() in {"threads", "thread", "threads:true"}:
+            threads, given = True, True
+        elif key.lower() == "mention" and value:
+            if value.lstrip("@").lower() in {"everyone", "here"}:
+                raise BadArgument("A digest never pings @everyone or @here: name a role.")
+            role = _ROLE.match(value.strip())
+            if role is None:
+                raise BadArgument("Name the role to ping as `mention:@role` (Discord only).")
+            mention, given = role.group(1), True
+        else:
+            rest.append(word)
+    return rest, (DigestOptions(threads, mention) if given else None)
 
 
 def _parse_brief(args: list[Word]) -> Request:
@@ -273,7 +415,7 @@ def _parse_brief(args: list[Word]) -> Request:
         if word.quoted and not _WINDOW_LIKE.match(text):
             # A quoted phrase is topic, even "2024".  A quoted window stays a window: the
             # Discord adapter quotes a `since` such as "7 days" or "٧d" (shlex.quote).
-            topic_words.append(text)
+            topic_words.append(_phrase(word))
             continue
         if text.isascii() and text.isdigit() and i < len(args) and _is_unit(args[i]):
             text, i = f"{text} {args[i].text}", i + 1  # "7 d", "7 days": one window
@@ -299,6 +441,17 @@ def _parse_brief(args: list[Word]) -> Request:
     if topic and len(topic) > MAX_TOPIC_CHARS:
         raise BadArgument(f"Keep the topic under {MAX_TOPIC_CHARS} characters.")
     return BriefRequest(topic=topic, bullets=bullets, since=since)
+
+
+def _phrase(word: Word) -> str:
+    """A word as topic text: a phrase in double quotes keeps them, so the topic filter reads
+    it as one phrase (bot.filters); single quotes (shlex.quote, the Discord adapter's way to
+    pass an option whole) and named parts (`topic:…`) stay bare words."""
+    text = word.text
+    spaced = any(c.isspace() for c in text)
+    if word.phrase and spaced and '"' not in text and not re.match(r"^\w+:", text):
+        return f'"{text}"'
+    return text
 
 
 def _brief_count(text: str) -> int:
@@ -330,6 +483,8 @@ def handle(core: Core, request: Request, context: Context = CLI) -> Reply:
     """Answer a request; user mistakes come back as an `ErrorReply`, never as an exception."""
     try:
         return _dispatch(core, request, context)
+    except EmptyBriefing as exc:
+        return ErrorReply(str(exc), retry=exc.request)
     except UserError as exc:
         return ErrorReply(str(exc))
     except Exception:
@@ -361,9 +516,13 @@ def answer(core: Core, text: str, context: Context = CLI) -> Reply:
 
 def _dispatch(core: Core, request: Request, context: Context) -> Reply:
     if isinstance(request, HelpRequest):
-        return HelpReply(DIGEST_HELP if request.command == "digest" else HELP)
+        if request.command == "digest":
+            return HelpReply(DIGEST_HELP, DIGEST_TITLE, DIGEST_ENTRIES)
+        return HelpReply(HELP, HELP_TITLE, HELP_ENTRIES, menus=True)
     if isinstance(request, DigestRequest):
         return handle_digest(core, request, context)  # type: ignore[return-value]
+    if isinstance(request, SubscribeRequest):
+        return _subscribe_with_options(core, request, context)
     if isinstance(request, FeedsRequest):
         return handle_feeds(core, request, context)  # type: ignore[return-value]
     # Every read below sees only what this workspace may (bot.scopes); the CLI sees everything.
@@ -406,13 +565,63 @@ def _brief(core: Core, request: BriefRequest, context: Context) -> Reply:
     if not briefing.bullets:
         where = f" about {request.topic!r}" if request.topic else ""
         window = " in that time window" if request.since else ""
-        raise UserError(
-            f"No stored articles{where}{window}. Try another topic, a wider window (`all`), "
-            "or `articles` to see what is stored."
+        raise EmptyBriefing(
+            f"No stored articles{where}{window}. Try another topic, a wider window (`brief all`), "
+            "or `articles` to see what is stored.",
+            request,
         )
     # The channel's last briefing, for `brief why N`.
     remember(core.store, context.platform, context.workspace, context.channel, briefing)
-    return BriefingReply(briefing)
+    if context.platform == "cli" or not context.channel:
+        return BriefingReply(briefing)
+    from .buttons import BriefState, keep
+
+    state = BriefState(
+        topic=request.topic,
+        since=since,
+        stored_after=None,
+        stored_until=briefing.generated_at,
+        summarizer=request.summarizer,
+        page=len(briefing.bullets),
+    )
+    ref = keep(core, context, briefing, state)
+    return BriefingReply(briefing, Actions(ref) if ref else None)
+
+
+def _subscribe_with_options(core: Core, request: SubscribeRequest, context: Context) -> Reply:
+    from .buttons import save_options
+    from .ledger import Ledger
+
+    if request.options.mention and context.platform != "discord":
+        raise BadArgument("`mention:@role` is for Discord; Slack digests mention nobody.")
+    if request.options.mention and request.options.mention == context.workspace:
+        raise BadArgument("A digest never pings @everyone or @here: name a role.")
+    before = {s.id for s in Ledger(core.store).subscriptions(*_channel_of(context))}
+    reply = handle_digest(core, request.digest, context)
+    after = Ledger(core.store).subscriptions(*_channel_of(context))
+    new = [s.id for s in after if s.id not in before and s.created_by == context.user]
+    if new:
+        save_options(core, context, max(new), request.options)
+        extra = []
+        if request.options.threads:
+            extra.append("the stories go in a thread under a short line")
+        if request.options.mention:
+            extra.append("each digest pings the role")
+        if isinstance(reply, NoticeReply) and extra:
+            reply = NoticeReply(f"{reply.text}\nOptions: {'; '.join(extra)}.", by=reply.by)
+    return reply  # type: ignore[return-value]
+
+
+def _channel_of(context: Context) -> tuple[str, str, str]:
+    return context.platform, context.workspace, context.channel
+
+
+class EmptyBriefing(UserError):
+    """No bullets for a brief request; the request rides along for the retry menus."""
+
+    def __init__(self, message: str, request: BriefRequest) -> None:
+        super().__init__(message)
+        self.request = request
 
 
 def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Briefing:
@@ -424,7 +633,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
     """
     from summarizers.analysis import analyze
 
-    from .ingest import decode_file, draft_from_html, draft_from_plain, is_url
+    from .ingest import decode_file, draft_from_html, draft_from_plain, draft_language, is_url
 
     target = request.target.strip()
     count = request.sentences or core.settings.bullets
@@ -447,7 +656,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
 
         # The site's name (og:site_name), or the page's host.
         outlet = draft.source if draft.source != fetched.url else urlsplit(fetched.url).hostname
-        analysis = analyze(draft.text, draft.title)
+        analysis = analyze(draft.text, draft.title, draft_language(draft))
     elif request.allow_files:
         from pathlib import Path
 
@@ -465,7 +674,7 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
             draft = draft_from_plain(text, path.name, markdown=path.suffix.lower() != ".txt")
         title, url, source_id = draft.title, None, 0
         outlet = draft.source if draft.source != path.name else None
-        analysis = analyze(draft.text, draft.title)
+        analysis = analyze(draft.text, draft.title, draft_language(draft))
     else:
         raise BadArgument(
             f"{target!r} is not an article id or a URL. Try `articles` to find an id."

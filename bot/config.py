@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import summarizers
 
@@ -25,7 +27,17 @@ POSTGRES_DRIVER = "postgresql+psycopg://"
 PLATFORMS = ("slack", "discord")
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Fields whose values are credentials: hidden from repr and redacted from every log line.
-SECRET_FIELDS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "discord_token")
+SECRET_FIELDS = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "slack_client_secret",
+    "discord_token",
+)
+# A Slack app's Client ID (Basic Information → App Credentials): two runs of digits.
+_SLACK_CLIENT_ID = re.compile(r"^\d+\.\d+$", re.ASCII)
+# The path slack-bolt's OAuth flow serves the redirect on (AsyncOAuthSettings default).
+SLACK_REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,10 @@ class Settings:
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # Install into any workspace (Slack OAuth): both set means OAuth mode.
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    slack_redirect_uri: str = ""
     port: int = 3000
     digest_grace_hours: float = 12.0
     feed_interval_minutes: int = 30
@@ -73,6 +89,12 @@ class Settings:
 
         shown = ", ".join(f"{f.name}={show(f.name)}" for f in fields(self))
         return f"Settings({shown})"
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Whether Slack runs in OAuth mode (any workspace installs it through
+        /slack/install) rather than with one workspace's SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     def secrets(self) -> list[str]:
         """The credential values that are set, for log redaction."""
@@ -193,6 +215,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         allow = _fetch_allow(read.text("BRIEFBOT_FETCH_ALLOW"))
     except ValueError as exc:
         read.problems.append(f"BRIEFBOT_FETCH_ALLOW: {exc}. Use host names, IPs or CIDRs.")
+    read.problems.extend(_slack_oauth_problems(read))
     if read.problems:
         raise BadSettings(read.problems)
     return Settings(
@@ -214,6 +237,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         slack_signing_secret=read.text("SLACK_SIGNING_SECRET"),
         slack_app_token=read.text("SLACK_APP_TOKEN"),
         slack_api_url=_with_slash(read.text("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+        slack_client_id=read.text("SLACK_CLIENT_ID"),
+        slack_client_secret=read.text("SLACK_CLIENT_SECRET"),
+        slack_redirect_uri=read.text("SLACK_REDIRECT_URI"),
         port=port,
         digest_grace_hours=grace,
         feed_interval_minutes=interval,
@@ -263,6 +289,66 @@ def database_url(url: str) -> str:
         if url.startswith(scheme):
             return POSTGRES_DRIVER + url[len(scheme) :]
     return url
+
+
+def _slack_oauth_problems(read: _Reader) -> list[str]:
+    """One line per inconsistent Slack OAuth setting (README § Install into any workspace)."""
+    client_id, secret = read.text("SLACK_CLIENT_ID"), read.text("SLACK_CLIENT_SECRET")
+    redirect = read.text("SLACK_REDIRECT_URI")
+    where = "(your Slack app's Basic Information → App Credentials)"
+    problems: list[str] = []
+    if client_id and not _SLACK_CLIENT_ID.match(client_id):
+        problems.append(
+            f"SLACK_CLIENT_ID={client_id!r} is not a Slack Client ID: copy it from {where}; "
+            "it looks like 1234567890.1234567890."
+        )
+    if bool(client_id) != bool(secret):
+        have, missing = (
+            ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+            if client_id
+            else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+        )
+        problems.append(f"{have} is set but {missing} is not: set both {where}, or neither.")
+    if not (client_id and secret):
+        if redirect:
+            problems.append(
+                "SLACK_REDIRECT_URI is set but SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are not: "
+                "it is used only to install into any workspace."
+            )
+        return problems
+    if read.text("SLACK_BOT_TOKEN"):
+        problems.append(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: use SLACK_BOT_TOKEN for one "
+            "workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install into any, not both."
+        )
+    if read.text("SLACK_APP_TOKEN"):
+        problems.append(
+            "SLACK_APP_TOKEN is set with SLACK_CLIENT_ID: installing into any workspace serves "
+            "/slack/install over HTTP, so leave SLACK_APP_TOKEN (Socket Mode) empty."
+        )
+    if not read.text("SLACK_SIGNING_SECRET"):
+        problems.append(
+            f"SLACK_SIGNING_SECRET is not set: installing into any workspace needs it {where}."
+        )
+    if redirect:
+        parts = urlsplit(redirect)
+        local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+        if parts.scheme not in {"https", "http"} or not parts.hostname:
+            problems.append(
+                f"SLACK_REDIRECT_URI={redirect!r} is not a web address: use "
+                f"https://YOUR-HOST{SLACK_REDIRECT_PATH}."
+            )
+        elif parts.scheme == "http" and not local:
+            problems.append(
+                f"SLACK_REDIRECT_URI={redirect!r} must use https (Slack refuses http except "
+                "for localhost)."
+            )
+        elif parts.path != SLACK_REDIRECT_PATH:
+            problems.append(
+                f"SLACK_REDIRECT_URI={redirect!r} must end in {SLACK_REDIRECT_PATH}, the path "
+                "briefbot serves the OAuth redirect on."
+            )
+    return problems
 
 
 def _fetch_allow(text: str) -> tuple[str, ...]:

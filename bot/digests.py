@@ -15,16 +15,29 @@ import contextlib
 import dataclasses
 import difflib
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from . import metrics
 from .app import Core
+from .cadence import (
+    TIME_EXAMPLE,
+    Cadence,
+    Run,
+    daily,
+    parse_cadence,
+    parse_cadence_text,
+)
+from .cadence import moment as _moment
+from .cadence import next_run as _next_run
+from .cadence import (
+    parse_time as parse_time,  # re-exported: the time form belongs with cadences
+)
+from .cadence import runs_on as _runs_on
 from .errors import BadArgument, UserError
 from .ledger import Ledger
 from .models import Delivery, Subscription
@@ -40,11 +53,6 @@ RETRY_DELAYS = (
     timedelta(hours=1),
 )
 MAX_WAIT = timedelta(hours=1)  # the scheduler re-reads the ledger at least this often
-
-# ASCII digits only: other scripts' digits are read as ASCII first (bot.words.ascii_digits).
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$|^(\d{2})(\d{2})$", re.ASCII)
-_TIME_12H = re.compile(r"^(\d{1,2}):(\d{2})\s*([ap])\.?m\.?$", re.IGNORECASE | re.ASCII)
-TIME_EXAMPLE = "Use HH:MM in 24-hour time, e.g. `08:30` or `17:05` (or `8:30pm`)."
 
 
 @dataclass(frozen=True)
@@ -82,33 +90,10 @@ class DigestRequest:
     bullets: int | None = None
     quiet: bool = False
     target: str | None = None  # an id, or "all"
+    cadence: str | None = None  # Cadence.text unless once a day every day (then hour:minute)
 
 
 # -- parsing ----------------------------------------------------------------------------------
-
-
-def parse_time(value: str) -> tuple[int, int]:
-    """`08:30`, `8:30`, `0830`, `8:30pm` → (hour, minute); anything else is explained.
-
-    Digits of any script are read (`٠٨:٣٠`, `０８：３０`), as everywhere (bot.words).
-    """
-    from .words import ascii_digits
-
-    value = ascii_digits(value)
-    match = _TIME.match(value)
-    if match:
-        hour = int(match.group(1) or match.group(3))
-        minute = int(match.group(2) or match.group(4))
-    elif twelve := _TIME_12H.match(value):
-        hour, minute = int(twelve.group(1)), int(twelve.group(2))
-        if not 1 <= hour <= 12:
-            raise BadArgument(f"{value!r} is not a time. {TIME_EXAMPLE}")
-        hour = hour % 12 + (12 if twelve.group(3).lower() == "p" else 0)
-    else:
-        raise BadArgument(f"{value!r} is not a time I can read without guessing. {TIME_EXAMPLE}")
-    if hour > 23 or minute > 59:
-        raise BadArgument(f"{value!r} is not a time of day. {TIME_EXAMPLE}")
-    return hour, minute
 
 
 @cache
@@ -167,10 +152,14 @@ def parse_digest(args: list[str]) -> DigestRequest:
     if action in {"subscribe", "sub", "add"}:
         if not rest:
             raise BadArgument(
-                "Say when: `digest subscribe 08:30 Europe/Paris [topic] [bullets] [quiet]`."
+                "Say when: `digest subscribe [weekdays|weekly mon|mon,wed,fri] 08:30[,17:30] "
+                "Europe/Paris [topic] [bullets] [quiet]`."
             )
-        hour, minute = parse_time(rest[0])
-        rest = rest[1:]
+        # Discord's `time` option arrives as one quoted word: "weekdays 08:30" is two.
+        rest = [*rest[0].split(), *rest[1:]]
+        cadence, rest = parse_cadence(rest)
+        hour, minute = cadence.first.hour, cadence.first.minute
+        stored = None if cadence == daily(hour, minute) else cadence.text
         zone = None
         topic_words: list[str] = []
         bullets = None
@@ -208,7 +197,7 @@ def parse_digest(args: list[str]) -> DigestRequest:
             bullets = parse_count(rest[-1], "bullets")
             rest = rest[:-1]
         topic = " ".join([*topic_words, *rest]).strip() or None
-        return DigestRequest("subscribe", hour, minute, zone, topic, bullets, quiet)
+        return DigestRequest("subscribe", hour, minute, zone, topic, bullets, quiet, cadence=stored)
     if action in {"list", "ls"}:
         return DigestRequest("list")
     if action in {"unsubscribe", "unsub", "remove", "rm", "delete"}:
@@ -231,12 +220,15 @@ class _Help(Exception):
 
 
 DIGEST_HELP = """\
-Daily digests: every day at a local time, what was stored since the last one.
+Digests: at local times, what was stored since the last one.
 
-  digest subscribe HH:MM [time zone] [topic] [N] [quiet]
+  digest subscribe [WHEN] HH:MM[,HH:MM] [time zone] [topic] [N] [quiet]
         e.g. `digest subscribe 08:30 Europe/Paris ukraine 5`; time zone default UTC;
-        `quiet` posts nothing on days with nothing new.
-  digest list                  this channel's digests: id, time, next run, last result
+        WHEN: `weekdays`, `weekly mon`, `mon,wed,fri` (default: every day);
+        several times a day: `digest subscribe 08:00,17:30 UTC`;
+        topic: words, "quoted phrases", OR, -exclusions, from:outlet, -from:outlet;
+        `quiet` posts nothing when there is nothing new.
+  digest list                  this channel's digests: id, cadence, next run, last result
   digest unsubscribe <id|all>  stop one (or all) of this channel's digests
   digest now [id]              post a digest right now, to try it out
 """
@@ -245,13 +237,17 @@ Daily digests: every day at a local time, what was stored since the last one.
 # -- schedule arithmetic ----------------------------------------------------------------------
 
 
+def cadence_of(subscription: Subscription) -> Cadence:
+    """A subscription's cadence (one made before cadences existed runs daily at hour:minute)."""
+    if subscription.cadence:
+        return parse_cadence_text(subscription.cadence)
+    return daily(subscription.hour, subscription.minute)
+
+
 def scheduled_at(subscription: Subscription, local_date: date) -> datetime:
-    """The UTC moment of a subscription's digest on a local date (DST-safe, see module)."""
+    """The UTC moment of a subscription's (first) time on a local date (DST-safe, see module)."""
     zone = ZoneInfo(subscription.timezone)
-    local = datetime.combine(local_date, time(subscription.hour, subscription.minute), zone)
-    # A time inside a spring-forward gap does not exist; the round trip through UTC moves it
-    # to the first valid moment after the gap.  Ambiguous times take the first occurrence.
-    return local.astimezone(UTC)
+    return _moment(local_date, time(subscription.hour, subscription.minute), zone)
 
 
 def local_date_of(subscription: Subscription, moment: datetime) -> date:
@@ -261,28 +257,20 @@ def local_date_of(subscription: Subscription, moment: datetime) -> date:
 
 def next_run(subscription: Subscription, now: datetime) -> datetime:
     """The next scheduled moment strictly after `now`."""
-    day = local_date_of(subscription, now) - timedelta(days=1)
-    for _ in range(4):
-        at = scheduled_at(subscription, day)
-        if at > now:
-            return at
-        day += timedelta(days=1)
-    raise AssertionError("a daily time recurs within two days")  # pragma: no cover
+    return _next_run(cadence_of(subscription), ZoneInfo(subscription.timezone), now)
 
 
-def due_dates(
-    subscription: Subscription, now: datetime, grace: timedelta
-) -> list[tuple[date, datetime]]:
-    """Local dates whose digest time has passed, back as far as the grace period reaches
-    (plus one day, which is then recorded as missed)."""
+def due_runs(subscription: Subscription, now: datetime, grace: timedelta) -> list[Run]:
+    """Runs whose time has passed, on local dates back as far as the grace period reaches
+    (plus one day, whose runs are then recorded as missed), made after the subscription."""
     today = local_date_of(subscription, now)
-    out = []
-    for back in range(grace.days + 1, -1, -1):
-        day = today - timedelta(days=back)
-        at = scheduled_at(subscription, day)
-        if subscription.created_at < at <= now:
-            out.append((day, at))
-    return out
+    runs = _runs_on(
+        cadence_of(subscription),
+        ZoneInfo(subscription.timezone),
+        today - timedelta(days=grace.days + 1),
+        today,
+    )
+    return [r for r in runs if subscription.created_at < r.at <= now]
 
 
 def retry_at(attempts: int, now: datetime) -> datetime:
@@ -369,17 +357,17 @@ async def run_due(
     grace = grace if grace is not None else timedelta(hours=core.settings.digest_grace_hours)
     ledger = Ledger(core.store)
     due = [
-        (subscription, day, at)
+        (subscription, run)
         for subscription in await asyncio.to_thread(ledger.subscriptions)
-        for day, at in due_dates(subscription, now, grace)
+        for run in due_runs(subscription, now, grace)
     ]
-    recorded = await asyncio.to_thread(ledger.on_dates, {day.isoformat() for _, day, _ in due})
+    recorded = await asyncio.to_thread(ledger.on_dates, {run.key for _, run in due})
     outcomes: list[Outcome] = []
-    for subscription, day, at in due:
-        existing = recorded.get((subscription.id, day.isoformat()))
+    for subscription, run in due:
+        existing = recorded.get((subscription.id, run.key))
         if existing is not None and existing.status in {"delivered", "missed"}:
             continue
-        outcome = await _run_one(core, ledger, posters, subscription, day, at, now, grace)
+        outcome = await _run_one(core, ledger, posters, subscription, run, now, grace)
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
@@ -390,12 +378,11 @@ async def _run_one(
     ledger: Ledger,
     posters: Mapping[str, DigestPoster],
     subscription: Subscription,
-    day: date,
-    at: datetime,
+    run: Run,
     now: datetime,
     grace: timedelta,
 ) -> Outcome | None:
-    key = day.isoformat()
+    key, at = run.key, run.at
     if now - at > grace:
         await asyncio.to_thread(ledger.missed, subscription, key, at, now)
         return Outcome(subscription.id, key, "missed", f"due {at.isoformat()}")
@@ -424,10 +411,13 @@ async def _run_one(
                         found.message_id,
                     )
                 return Outcome(subscription.id, key, "delivered", found.message_id)
-        reply = await asyncio.to_thread(compose_digest, core, subscription, day, now)
+        reply = await asyncio.to_thread(
+            compose_digest, core, subscription, run.local_date, now, run
+        )
         if reply is None:
             await asyncio.to_thread(ledger.delivered, claim, "", now, now)
             return Outcome(subscription.id, key, "quiet", "nothing new")
+        reply = await asyncio.to_thread(_with_buttons, core, subscription, reply, now)
         message_id = await poster.post(subscription, reply, mark)
     except Exception as exc:  # any failure is recorded and retried, never lost
         detail = str(exc) or type(exc).__name__
@@ -464,26 +454,36 @@ def _remember(core: Core, subscription: Subscription, reply: object) -> None:
 
 
 def compose_digest(
-    core: Core, subscription: Subscription, day: date, now: datetime
+    core: Core, subscription: Subscription, day: date, now: datetime, run: Run | None = None
 ) -> object | None:
-    """The digest reply for a subscription: new articles since its window, or a short line."""
-    from .briefing import compose_briefing
+    """The digest reply for a subscription: new articles since its window, or a short line.
+
+    `run` (when the scheduler composes it) names its time when the cadence has several a day,
+    and the stories it carries are recorded under its key (`digest now` records nothing).
+    """
     from .commands import BriefingReply, NoticeReply
 
-    title = f"Daily digest · {day.strftime('%a %d %b %Y')}"
+    cadence = cadence_of(subscription)
+    title = f"{cadence.label} · {day.strftime('%a %d %b %Y')}"
+    if run is not None and len(cadence.times) > 1:
+        title += " " + run.at.astimezone(ZoneInfo(subscription.timezone)).strftime("%H:%M")
     if subscription.topic:
         title += f" · {subscription.topic}"
-    briefing = compose_briefing(
+    from .changes import compose_changes, record
+    from .feeds import channel_filter
+
+    # The channel's own feeds when it has any (bot.feeds), else what its workspace reads;
+    # stories marked New or Updated against what this subscription posted (bot.changes).
+    query = channel_filter(
         core.store,
-        core.summarizer(),
-        core.clock,
-        scope=scope_of(subscription.platform, subscription.workspace),
-        topic=subscription.topic,
-        bullets=subscription.bullets,
-        title=title,
-        stored_after=subscription.window_start,
-        stored_until=now,
+        subscription.platform,
+        subscription.workspace,
+        subscription.channel,
+        subscription.topic,
     )
+    briefing, stories = compose_changes(core, subscription, query, title, now)
+    if run is not None:
+        record(core, subscription, run.key, stories, now)
     from .feeds import failing, health_line
 
     health = health_line(failing(core, subscription.platform, subscription.workspace))
@@ -507,8 +507,9 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
 
     if context.platform == "cli" or not context.channel:
         raise UserError(
-            "Digests belong to a chat channel: use `/digest` in Slack or Discord. "
-            "Operators run due digests with `briefbot digest run-due`."
+            "Digests belong to a chat channel: use `/digest` in Slack or Discord, or name the "
+            'channel: `briefbot chat --platform slack --workspace T0123 --channel C0123 "digest '
+            'list"`. Operators run due digests with `briefbot digest run-due`.'
         )
     ledger = Ledger(core.store)
     mine = ledger.subscriptions(context.platform, context.workspace, context.channel)
@@ -522,6 +523,11 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
         )
     if request.action == "subscribe":
         zone = request.timezone or context.default_timezone
+        cadence = (
+            parse_cadence_text(request.cadence)
+            if request.cadence
+            else daily(request.hour, request.minute)
+        )
         subscription = ledger.subscribe(
             platform=context.platform,
             workspace=context.workspace,
@@ -534,13 +540,15 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
             quiet=request.quiet,
             created_by=context.user,
             created_at=now,
-            window_start=now - FIRST_WINDOW,
+            # A first digest looks back one period: a day, or the week of a weekly one.
+            window_start=now - max(FIRST_WINDOW, cadence.period),
+            cadence=cadence.text,
         )
         upcoming = next_run(subscription, now).astimezone(ZoneInfo(zone))
         about = f" about “{request.topic}”" if request.topic else ""
         lines = [
-            f"subscribed this channel to a daily digest{about} at "
-            f"{request.hour:02d}:{request.minute:02d} {zone} (#{subscription.id}, "
+            f"subscribed this channel to a digest{about}, {cadence.describe()} "
+            f"{zone} (#{subscription.id}, "
             f"{subscription.bullets} bullets{', quiet' if request.quiet else ''}). "
             f"First one: {upcoming.strftime('%a %d %b %H:%M %Z')}."
         ]
@@ -592,7 +600,14 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
             public=False,
         )
     _remember(core, subscription, reply)
-    return reply
+    return _with_buttons(core, subscription, reply, now)
+
+
+def _with_buttons(core: Core, subscription: Subscription, reply: object, now: datetime) -> object:
+    """The digest with its buttons and chat options (`bot.buttons.for_digest`)."""
+    from .buttons import for_digest
+
+    return for_digest(core, subscription, reply, now)
 
 
 def _done(context: Context, what: str) -> object:
@@ -614,7 +629,7 @@ def list_text(ledger: Ledger, mine: list[Subscription], now: datetime) -> str:
         about = s.topic or "everything"
         last = ledger.latest(s.id)
         lines.append(
-            f"#{s.id} · {s.hour:02d}:{s.minute:02d} {s.timezone} · {about} · {s.bullets} bullets"
+            f"#{s.id} · {cadence_of(s).describe()} {s.timezone} · {about} · {s.bullets} bullets"
             f"{' · quiet' if s.quiet else ''} · next {upcoming} · last: {describe(last, zone)}"
         )
     return "\n".join(lines)
@@ -624,7 +639,10 @@ def describe(delivery: Delivery | None, zone: ZoneInfo) -> str:
     """A ledger row in a few words."""
     if delivery is None:
         return "none yet"
-    day = date.fromisoformat(delivery.local_date).strftime("%d %b")
+    # A run key is a local date, or date and time for cadences of several times a day.
+    day = date.fromisoformat(delivery.local_date[:10]).strftime("%d %b")
+    if len(delivery.local_date) > 10:
+        day += " " + delivery.local_date[11:]
     if delivery.status == "delivered":
         return f"posted {day}" if delivery.message_id else f"nothing new {day} (quiet)"
     if delivery.status == "missed":
@@ -643,7 +661,8 @@ def describe(delivery: Delivery | None, zone: ZoneInfo) -> str:
 
 
 class Scheduler:
-    """Runs `run_due` whenever the next digest (or retry) is due, sleeping in between.
+    """Runs `run_due` whenever the next digest (or retry) is due, sleeping in between, and
+    then `bot.live.run_live` (the poller pokes it when feeds brought something in).
 
     It never polls: it computes when the next subscription or retry is due and waits until
     then, or until `poke()` says the subscriptions changed.  It re-reads the ledger at least
@@ -674,6 +693,10 @@ class Scheduler:
         for delivery in ledger.pending(now):
             if delivery.next_attempt_at is not None:
                 soonest = min(soonest, max(delivery.next_attempt_at, now))
+        from .live import next_retry
+
+        if (live := next_retry(self.core)) is not None:
+            soonest = min(soonest, max(live, now))
         return max((soonest - now).total_seconds(), 0.0)
 
     async def run(self) -> None:
@@ -696,6 +719,13 @@ class Scheduler:
                     )
             except Exception:
                 log.exception("The digest pass failed; trying again later")
+            try:
+                from .live import run_live
+
+                for live in await run_live(self.core, self.posters):
+                    log.info("Live post in %s: %s %s", live.channel, live.status, live.detail)
+            except Exception:
+                log.exception("The live pass failed; trying again later")
             self.idle.set()
             delay = await asyncio.to_thread(self.seconds_to_next, self.core.clock.now())
             # A second's margin: wake just after the minute, not a hair before it.

@@ -19,7 +19,7 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,11 +32,12 @@ from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .feedformat import read_feed
 from .fetch import Fetcher, Stopped
+from .filters import TopicFilter, as_filter
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
-from .models import Feed, copies_phrase
+from .models import ArticleDraft, Feed, copies_phrase
 from .plaintext import plain_title
 from .scopes import workspace_key
-from .store import Store, feeds, row_to, to_iso
+from .store import Store, channel_feeds, feeds, from_iso, row_to, to_iso
 from .urls import normalize_url
 from .workers import DaemonPool, FeedClaims
 
@@ -53,12 +54,17 @@ GONE = "gone (410): the publisher ended this feed"
 
 @dataclass(frozen=True)
 class FeedsRequest:
-    """`feeds add <url> [name] | list | remove <id> | poll`."""
+    """`feeds add <url> [name] [workspace|live] | list | remove <id> | poll | export`."""
 
     action: str
     url: str | None = None
     name: str | None = None
     target: int | None = None
+    # Where `add` puts a feed: "channel" (attached to the channel it is added in, which
+    # also follows it in the workspace) or "workspace" (the workspace's pool only).
+    where: str = "channel"
+    live: bool = False  # `add … live`: post each new article in the channel as it arrives
+    topic: str | None = None  # `add <url> [name] live TOPIC`: only live articles matching it
 
 
 @dataclass(frozen=True)
@@ -80,9 +86,14 @@ class PollResult:
 FEEDS_HELP = """\
 Feeds: where fresh articles come from. Each is fetched every 30 minutes.
 
-  feeds add <url> [name]   follow an RSS, Atom or JSON feed: `feeds add https://example.com/rss`
+  feeds add <url> [name]   follow a feed in this channel: its digests draw from the
+                           channel's own feeds when it has any, else from the workspace's
+  feeds add <url> live [topic]  also post each new article here as it arrives (only
+                           those matching the topic: `live ukraine -opinion from:reuters`)
+  feeds add <url> workspace  follow a feed for the whole workspace (no channel attachment)
   feeds list               every feed: last fetched, articles stored, last error
-  feeds remove <id>        stop following a feed (its articles stay)
+  feeds remove <id>        detach a feed from this channel, or (if not attached here) stop
+                           following it in the workspace (its articles stay)
 """
 
 
@@ -103,7 +114,23 @@ def parse_feeds(args: list[str]) -> FeedsRequest:
             raise BadArgument(
                 f"{url!r} is not a web address. Example: `feeds add https://example.com/rss`."
             )
-        return FeedsRequest("add", url=url, name=" ".join(rest[1:]).strip() or None)
+        # `feeds add <url> [name] [workspace]` or `feeds add <url> [name] live [topic]`.
+        lowered = [w.lower() for w in rest[1:]]
+        live = "live" in lowered
+        cut = lowered.index("live") + 1 if live else len(rest)
+        words, topic_words = rest[1:cut], rest[cut + 1 :] if live else []
+        everywhere = any(w.lower() == "workspace" for w in words)
+        if live and everywhere:
+            raise BadArgument("A live feed posts in a channel: use `live` or `workspace`.")
+        words = [w for w in words if w.lower() not in {"workspace", "live"}]
+        return FeedsRequest(
+            "add",
+            url=url,
+            name=" ".join(words).strip() or None,
+            where="workspace" if everywhere else "channel",
+            live=live,
+            topic=" ".join(topic_words).strip() or None,
+        )
     if action in {"list", "ls"}:
         return FeedsRequest("list")
     if action in {"remove", "rm", "delete", "unfollow"}:
@@ -156,6 +183,50 @@ class FeedRegistry:
         assert feed is not None
         return feed
 
+    def add_many(
+        self,
+        entries: Iterable[tuple[str, str]],
+        where: Any,
+        now: datetime,
+        interval_minutes: int = int(INTERVAL.total_seconds() // 60),
+    ) -> tuple[list[Feed], int]:
+        """Follow many feeds ((url, name) pairs) in one transaction, skipping those `where`
+        follows already; return the new feeds and how many were skipped.  All or nothing: a
+        failure stores none.  The poller fetches them (next_fetch_at is now)."""
+        known = {normalize_url(f.url) for f in self.all(where.platform, where.workspace)}
+        rows = []
+        skipped = 0
+        for url, name in entries:
+            canonical = normalize_url(url)
+            if canonical in known:
+                skipped += 1
+                continue
+            known.add(canonical)
+            rows.append(
+                {
+                    "url": url,
+                    "canonical_url": canonical,
+                    "name": name,
+                    "platform": where.platform,
+                    "workspace": where.workspace,
+                    "channel": where.channel,
+                    "created_at": to_iso(now),
+                    "interval_minutes": interval_minutes,
+                    "next_fetch_at": to_iso(now),
+                    "failures": 0,
+                    "paused": 0,
+                    "articles_stored": 0,
+                    "articles_copied": 0,
+                    "active": 1,
+                }
+            )
+        ids = []
+        with self.store.transaction() as conn:
+            for row in rows:
+                ids.append(conn.execute(feeds.insert().values(**row)).inserted_primary_key[0])
+        added = [f for f in (self.get(i) for i in ids) if f is not None]
+        return added, skipped
+
     def get(self, feed_id: int) -> Feed | None:
         """One active feed by id."""
         if not 0 < feed_id < 2**63:
@@ -202,9 +273,10 @@ class FeedRegistry:
         return [_feed(r) for r in rows]
 
     def remove(self, feed_id: int) -> None:
-        """Stop following a feed; its articles stay."""
+        """Stop following a feed (in every channel it is attached to); its articles stay."""
         with self.store.transaction() as conn:
             conn.execute(feeds.update().where(feeds.c.id == feed_id).values(active=0))
+            conn.execute(channel_feeds.delete().where(channel_feeds.c.feed_id == feed_id))
 
     def move(self, group: list[Feed], url: str) -> list[Feed]:
         """Follow the feed of `group` (rows sharing one canonical URL) at `url` from now on,
@@ -231,6 +303,133 @@ class FeedRegistry:
             values["paused"] = int(values["paused"])
         with self.store.transaction() as conn:
             conn.execute(feeds.update().where(feeds.c.id == feed.id).values(**values))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A workspace's feed attached to one of its channels (table channel_feeds)."""
+
+    feed: Feed
+    platform: str
+    workspace: str
+    channel: str
+    live: bool
+    added_at: datetime
+    topic: str | None = None  # a live feed's topic filter (bot.filters)
+
+
+class Attachments:
+    """Which channels follow which of their workspace's feeds, on the store's database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def attach(
+        self, feed: Feed, where: Any, live: bool, now: datetime, topic: str | None = None
+    ) -> bool:
+        """Attach `feed` to the channel of `where` (a digests.Context), or change whether it
+        is live there; False if it was attached just so already."""
+        channel = where.channel
+        key = (channel_feeds.c.feed_id == feed.id) & (channel_feeds.c.channel == channel)
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                select(channel_feeds.c.live, channel_feeds.c.topic).where(key)
+            ).first()
+            if row is None:
+                conn.execute(
+                    channel_feeds.insert().values(
+                        feed_id=feed.id,
+                        channel=channel,
+                        platform=where.platform,
+                        workspace=where.workspace,
+                        live=int(live),
+                        topic=topic,
+                        added_by=where.user,
+                        added_at=to_iso(now),
+                    )
+                )
+                return True
+            if bool(row.live) == live and row.topic == topic:
+                return False
+            conn.execute(channel_feeds.update().where(key).values(live=int(live), topic=topic))
+            return True
+
+    def detach(self, feed_id: int, channel: str) -> bool:
+        """Detach a feed from a channel; False if it was not attached there."""
+        with self.store.transaction() as conn:
+            gone = conn.execute(
+                channel_feeds.delete().where(
+                    channel_feeds.c.feed_id == feed_id, channel_feeds.c.channel == channel
+                )
+            )
+        return gone.rowcount > 0
+
+    def of_channel(self, platform: str, workspace: str, channel: str) -> list[Attachment]:
+        """The active feeds attached to one channel, oldest attachment first."""
+        return self._select(
+            (channel_feeds.c.platform == platform)
+            & (channel_feeds.c.workspace == workspace)
+            & (channel_feeds.c.channel == channel)
+        )
+
+    def channels_of(self, feed_id: int) -> list[str]:
+        """The channels a feed is attached to."""
+        with self.store.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(channel_feeds.c.channel).where(channel_feeds.c.feed_id == feed_id)
+                ).scalars()
+            )
+
+    def live(self) -> list[Attachment]:
+        """Every live attachment of an active feed (what bot.live posts)."""
+        return self._select(channel_feeds.c.live == 1)
+
+    def _select(self, condition: Any) -> list[Attachment]:
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    feeds,
+                    channel_feeds.c.channel.label("attached_channel"),
+                    channel_feeds.c.platform.label("attached_platform"),
+                    channel_feeds.c.workspace.label("attached_workspace"),
+                    channel_feeds.c.live,
+                    channel_feeds.c.topic,
+                    channel_feeds.c.added_at.label("attached_at"),
+                )
+                .join(channel_feeds, channel_feeds.c.feed_id == feeds.c.id)
+                .where(condition, feeds.c.active == 1)
+                .order_by(channel_feeds.c.added_at, feeds.c.id)
+            ).all()
+        return [
+            Attachment(
+                _feed(r),
+                r.attached_platform,
+                r.attached_workspace,
+                r.attached_channel,
+                bool(r.live),
+                from_iso(r.attached_at),
+                r.topic,
+            )
+            for r in rows
+        ]
+
+
+def channel_filter(
+    store: Store, platform: str, workspace: str, channel: str, topic: str | None
+) -> TopicFilter | None:
+    """What a channel's digest draws: its topic (bot.filters), limited to the channel's own
+    feeds when it has any (else everything its workspace reads)."""
+    parsed = as_filter(topic)
+    own = tuple(
+        dict.fromkeys(
+            normalize_url(a.feed.url)
+            for a in Attachments(store).of_channel(platform, workspace, channel)
+        )
+    )
+    if not own:
+        return parsed
+    return replace(parsed or TopicFilter(text=""), feeds=own)
 
 
 def _feed(row: Any) -> Feed:
@@ -316,8 +515,13 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
         stored = duplicates = copies = failed = 0
         failure: str | None = None
 
+        unknown: set[str] = set()  # GUIDs `known` looked up and did not find
+
         def known(link: str | None, guid: str | None) -> bool:
-            return core.store.share_known(link, guid, scopes, canonical)
+            found = core.store.share_known(link, guid, scopes, canonical)
+            if not found and guid:
+                unknown.add(guid)
+            return found
 
         for label, outcome in drafts_from_feed(
             fetched.content,
@@ -328,7 +532,13 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
             content_type=fetched.content_type,
         ):
             result = store_draft(
-                core.store, label, outcome, core.clock, scopes=scopes, feed=canonical
+                core.store,
+                label,
+                outcome,
+                core.clock,
+                scopes=scopes,
+                feed=canonical,
+                guid_checked=isinstance(outcome, ArticleDraft) and outcome.guid in unknown,
             )
             stored += result.status == "stored"
             duplicates += result.status == "duplicate"
@@ -462,8 +672,10 @@ def seconds_to_next(core: Core, now: datetime) -> float:
 class Poller:
     """Polls feeds when they are due, inside `briefbot run`; `poke()` wakes it at once."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, after_pass: Callable[[], None] | None = None) -> None:
         self.core = core
+        # Called after a pass that stored something (the scheduler's poke: live feeds post).
+        self.after_pass = after_pass
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.idle = asyncio.Event()
@@ -489,6 +701,8 @@ class Poller:
                             r.copies,
                             r.error,
                         )
+                if self.after_pass is not None and any(r.stored or r.copies for r in results):
+                    self.after_pass()
             except Exception:
                 log.exception("The feed pass failed; trying again later")
             self.idle.set()
@@ -546,9 +760,18 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         return HelpReply(FEEDS_HELP)
     registry = FeedRegistry(core.store)
     scoped = context.platform != "cli"
+    attachments = Attachments(core.store)
+    here = (
+        {
+            a.feed.id: a.live
+            for a in attachments.of_channel(context.platform, context.workspace, context.channel)
+        }
+        if scoped and context.channel
+        else {}
+    )
     if request.action == "list":
         shown = registry.all(context.platform, context.workspace) if scoped else registry.all()
-        return NoticeReply(list_text(shown), public=False)
+        return NoticeReply(list_text(shown, here), public=False)
     if request.action == "poll":
         if scoped:
             raise UserError(
@@ -576,6 +799,14 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         raise UserError(f"Changing the feeds needs the {context.manage_permission}.")
     if request.action == "remove":
         feed = registry.get(request.target or 0)
+        if feed is not None and feed.id in here:
+            attachments.detach(feed.id, context.channel)
+            # Added here and followed by no other channel: stop following it altogether.
+            if feed.channel != context.channel or attachments.channels_of(feed.id):
+                return NoticeReply(
+                    f"Detached feed #{feed.id} ({feed.name}) from this channel; the workspace "
+                    "still follows it (`feeds remove` it again to stop that)."
+                )
         # Chat users remove their workspace's feeds; command-line feeds belong to the operator.
         visible = feed is not None and (
             not scoped or (feed.platform, feed.workspace) == (context.platform, context.workspace)
@@ -586,9 +817,24 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         return NoticeReply(f"Stopped following feed #{feed.id} ({feed.name}); its articles stay.")
     # add
     assert request.url is not None
+    # In a channel, `feeds add` attaches the feed to it (bot.store.channel_feeds).
+    attach = scoped and bool(context.channel) and request.where == "channel"
+    by = getattr(context, "user", "") if scoped else ""
+    now = core.clock.now()
     existing = registry.find(request.url, context.platform, context.workspace)
     if existing is not None:
-        raise UserError(f"Already following that feed as #{existing.id} ({existing.name}).")
+        if attach and attachments.attach(
+            existing, context, request.live, core.clock.now(), request.topic
+        ):
+            return NoticeReply(
+                f"{'attached' if by else 'Attached'} feed #{existing.id} ({existing.name}) "
+                f"to this channel{_attached_note(request.live)}",
+                by=by,
+            )
+        raise UserError(
+            f"Already following that feed as #{existing.id} ({existing.name})"
+            + (" in this channel." if existing.id in here else ".")
+        )
     fetcher = core.fetcher
     try:
         fetched = fetcher.get(request.url, max_bytes=fetcher.policy.feed_bytes)
@@ -604,10 +850,18 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         # Moved for good: follow the new address (and it may be followed here already).
         url = fetched.permanent_url
         existing = registry.find(url, context.platform, context.workspace)
-        if existing is not None:
+        if existing is not None and not (
+            attach and attachments.attach(existing, context, request.live, now, request.topic)
+        ):
             raise UserError(
                 f"Already following that feed as #{existing.id} ({existing.name}): "
                 f"it has moved to {url}."
+            )
+        if existing is not None:
+            return NoticeReply(
+                f"{'attached' if by else 'Attached'} feed #{existing.id} ({existing.name}, "
+                f"moved to {url}) to this channel{_attached_note(request.live)}",
+                by=by,
             )
     try:
         title = _feed_title(fetched.content, fetched.content_type)
@@ -622,8 +876,11 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
         normalize_url(url), workspace_key(context.platform, context.workspace)
     )
     result = poll_feed(core, feed, fetcher, core.clock.now())
+    # Attached after the first fetch: a live feed posts what arrives from now on, not the
+    # backlog that fetch stored.
+    if attach:
+        attachments.attach(feed, context, request.live, core.clock.now(), request.topic)
     # A chat user is named by the adapter (a mention); the command line has no user.
-    by = getattr(context, "user", "") if scoped else ""
     ready = result.stored + earlier
     text = (
         f"{'added' if by else 'Added'} feed #{feed.id} ({name}): {ready} "
@@ -635,7 +892,14 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     )
     if result.error:
         text += f" First fetch failed: {result.error}."
+    if attach:
+        text += f" Attached to this channel{_attached_note(request.live)}"
     return NoticeReply(text, by=by)
+
+
+def _attached_note(live: bool) -> str:
+    note = ": its digests draw from this channel's own feeds."
+    return note + (" Live: each new article is posted here as it arrives." if live else "")
 
 
 def _feed_title(content: bytes, content_type: str | None = None) -> str | None:
@@ -645,8 +909,10 @@ def _feed_title(content: bytes, content_type: str | None = None) -> str | None:
     return (read_feed(content, content_type).feed.get("title") or "").strip() or None
 
 
-def list_text(shown: list[Feed]) -> str:
-    """Every feed on one line: id, name, URL, last fetched, stored, health."""
+def list_text(shown: list[Feed], here: dict[int, bool] | None = None) -> str:
+    """Every feed on one line: id, name, URL, last fetched, stored, health; `here` (feed id →
+    live) marks the feeds attached to the asking channel."""
+    here = here or {}
     if not shown:
         return "No feeds yet. Add one: `feeds add https://example.com/rss`."
     lines = []
@@ -658,5 +924,6 @@ def list_text(shown: list[Feed]) -> str:
         lines.append(
             f"#{f.id} · {f.name} · {f.url} · last fetched {fetched} · "
             f"{f.articles_stored} stored{copied} · {state}{error}"
+            + ("" if f.id not in here else " · live here" if here[f.id] else " · this channel")
         )
     return "\n".join(lines)

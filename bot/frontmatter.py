@@ -2,7 +2,8 @@
 
 The block follows the convention of static site generators (Jekyll, Hugo): a first line of
 `---`, flat `key: value` lines, and a closing `---` line.  briefbot reads only flat string
-fields (`title`, `source`/`publisher`, `url`/`link`, `published`/`date`), so the block is read
+fields (`title`, `source`/`publisher`, `url`/`link`, `published`/`date`, `lang`/`language`:
+an ISO 639-1 code such as `de` or a tag such as `de-AT`), so the block is read
 line by line rather than as YAML: YAML would turn `title: No` into a boolean and `published:
 2024-05-01` into a date object, and it adds a dependency for three fields.
 

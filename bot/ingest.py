@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from summarizers.analysis import analyze
+from summarizers.languages import code as language_code
+from summarizers.languages import detect as detect_language
 from summarizers.text import split_sentences
 
 from .charsets import decode_text
@@ -34,6 +35,9 @@ from .scopes import SHARED
 from .store import Store, to_iso
 from .urls import normalize_url
 from .walls import REASONS, page_reason, trim_walls, wall_reason
+
+if TYPE_CHECKING:
+    from summarizers.analysis import Analysis
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -100,6 +104,7 @@ def draft_from_plain(text: str, source: str, *, markdown: bool = False) -> Artic
         published_at=parsed.published_at,
         notes=tuple(notes),
         published_raw=parsed.published_raw,
+        lang=language_code(front.fields.get("lang") or front.fields.get("language")),
     )
 
 
@@ -226,6 +231,7 @@ def drafts_from_feed(
     feed_title = plain_title(parsed.feed.get("title"))
     source = plain_title(source_name) or feed_title or (_host(feed_url) if feed_url else "feed")
     feed_outlet = feed_title or plain_title(source_name) or (_host(feed_url) if feed_url else None)
+    feed_lang = language_code(parsed.feed.get("language"))  # RSS <language>, Atom xml:lang
     pages = _PageBudget(fetcher.policy.feed_pages)
     entries = parsed.entries[: fetcher.policy.feed_items]
     # A link several entries share (an event listing, a live blog) is no one entry's page.
@@ -247,7 +253,8 @@ def drafts_from_feed(
         try:
             shared = links[entry.get("link") or ""] > 1
             draft = _draft_from_entry(entry, source, fetcher, guid, pages, fetch_page=not shared)
-            yield label, replace(draft, outlet=plain_title(entry_outlet(entry)) or feed_outlet)
+            outlet = plain_title(entry_outlet(entry)) or feed_outlet
+            yield label, replace(draft, outlet=outlet, lang=draft.lang or feed_lang)
         except Stopped:
             raise  # shutting down: the rest of the feed is read next time, not failed now
         except FetchFailed as exc:
@@ -464,13 +471,21 @@ def ingest(
     fetcher = fetcher or Fetcher()
     results: list[IngestResult] = []
 
+    unknown: set[str] = set()  # GUIDs `known` looked up and did not find
+
     def known(link: str | None, guid: str | None) -> Article | None:
-        return store.shared_known(link, guid, (scope,))
+        found = store.shared_known(link, guid, (scope,))
+        if found is None and guid:
+            unknown.add(guid)
+        return found
 
     try:
         for item in items:
             for label, outcome in iter_drafts(item, fetcher, known):
-                result = store_draft(store, label, outcome, clock, scopes=(scope,))
+                checked = isinstance(outcome, ArticleDraft) and outcome.guid in unknown
+                result = store_draft(
+                    store, label, outcome, clock, scopes=(scope,), guid_checked=checked
+                )
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
@@ -499,9 +514,12 @@ def store_draft(
     *,
     scopes: Iterable[str] = (SHARED,),
     feed: str | None = None,
+    guid_checked: bool = False,
 ) -> IngestResult:
     """Analyse and store one draft; failures become a result, not an exception.  A draft
-    already stored (`Store.put_known`) is recognised before the analysis, which it skips.
+    already stored is recognised (one lookup, `Store.put`) before the analysis, which it
+    skips.  `guid_checked`: the draft's GUID was looked up already (`Store.shared_known`
+    with the same scopes and feed), so the lookup skips it.
 
     The result's status is "stored", "copy" (another outlet's copy of a stored article),
     "duplicate" or "failed" (see `Store.put` and bot.dedupe).
@@ -515,15 +533,35 @@ def store_draft(
         return IngestResult(label, "failed", reason=str(outcome))
     now = clock.now()
     outcome = finish_draft(outcome, now)
-    known = store.put_known(outcome, now, scopes=scopes, feed=feed)
-    if known is not None:  # stored already: no analysis
-        return IngestResult(label, known[1], article=known[0])
-    analysis = analyze(outcome.text, outcome.title)
-    if len(analysis) == 0:
+    try:
+        # One lookup: the analysis runs only when the draft is new (see `Store.put`).
+        article, status = store.put(
+            outcome, _analysed, now, scopes=scopes, feed=feed, guid_checked=guid_checked
+        )
+    except _NoSentences:
         return IngestResult(label, "failed", reason="no sentences found")
-    article, status = store.put(outcome, analysis, now, scopes=scopes, feed=feed)
     notes = outcome.notes if status == "stored" else ()
     return IngestResult(label, status, article=article, notes=notes)
+
+
+class _NoSentences(Exception):
+    """A new draft's text holds no sentence: nothing is stored."""
+
+
+def _analysed(draft: ArticleDraft) -> Analysis:
+    """The draft's analysis; raises _NoSentences when it has no sentence."""
+    from summarizers.analysis import analyze  # numpy: only when something is stored
+
+    analysis = analyze(draft.text, draft.title, draft_language(draft))
+    if len(analysis) == 0:
+        raise _NoSentences
+    return analysis
+
+
+def draft_language(draft: ArticleDraft) -> str:
+    """The draft's language (ISO 639-1): front matter `lang:` or the feed's language when
+    given, else detected from its title and text (summarizers.languages.detect)."""
+    return draft.lang or detect_language(f"{draft.title}\n{draft.text}")
 
 
 def finish_draft(draft: ArticleDraft, now: datetime) -> ArticleDraft:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .models import Delivery, Subscription
-from .store import Store, deliveries, row_to, subscriptions, to_iso
+from .store import Store, deliveries, paused_workspaces, row_to, subscriptions, to_iso
 
 # A claim not settled within this long is presumed dead (a crash between claim and post)
 # and may be claimed again.  Far longer than any post takes, retries on 429 included.
@@ -52,8 +52,9 @@ class Ledger:
         workspace: str | None = None,
         channel: str | None = None,
     ) -> list[Subscription]:
-        """Active subscriptions, optionally of one platform / workspace / channel."""
-        statement = select(subscriptions).where(subscriptions.c.active == 1)
+        """Active subscriptions, optionally of one platform / workspace / channel; those of a
+        paused workspace (`pause`) are left out."""
+        statement = select(subscriptions).where(subscriptions.c.active == 1, _not_paused())
         if platform is not None:
             statement = statement.where(subscriptions.c.platform == platform)
         if workspace is not None:
@@ -85,6 +86,54 @@ class Ledger:
                 .values(active=0)
             )
         return result.rowcount
+
+    def pause(self, platform: str, workspace: str, reason: str, now: datetime) -> int:
+        """Pause every digest of a workspace (the app was uninstalled there, or its token
+        revoked) until `resume`; return how many active subscriptions it holds.  Nothing is
+        deleted, so a reinstall brings them all back.  Pausing twice keeps the first reason."""
+        with self.store.transaction() as conn:
+            already = conn.execute(
+                select(paused_workspaces.c.reason).where(
+                    paused_workspaces.c.platform == platform,
+                    paused_workspaces.c.workspace == workspace,
+                )
+            ).first()
+            if already is None:
+                conn.execute(
+                    paused_workspaces.insert().values(
+                        platform=platform, workspace=workspace, reason=reason, paused_at=to_iso(now)
+                    )
+                )
+            return len(
+                conn.execute(
+                    select(subscriptions.c.id).where(
+                        subscriptions.c.platform == platform,
+                        subscriptions.c.workspace == workspace,
+                        subscriptions.c.active == 1,
+                    )
+                ).all()
+            )
+
+    def resume(self, platform: str, workspace: str) -> bool:
+        """Let a paused workspace's digests run again; True if it was paused."""
+        with self.store.transaction() as conn:
+            result = conn.execute(
+                paused_workspaces.delete().where(
+                    paused_workspaces.c.platform == platform,
+                    paused_workspaces.c.workspace == workspace,
+                )
+            )
+        return bool(result.rowcount)
+
+    def paused(self, platform: str, workspace: str) -> str | None:
+        """Why a workspace's digests are paused, or None if they run."""
+        with self.store.engine.connect() as conn:
+            return conn.execute(
+                select(paused_workspaces.c.reason).where(
+                    paused_workspaces.c.platform == platform,
+                    paused_workspaces.c.workspace == workspace,
+                )
+            ).scalar()
 
     # -- deliveries -------------------------------------------------------------------------
 
@@ -129,6 +178,7 @@ class Ledger:
                 .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
                 .where(
                     subscriptions.c.active == 1,
+                    _not_paused(),
                     deliveries.c.status.in_(("claimed", "failed")),
                     deliveries.c.next_attempt_at.is_not(None),
                 )
@@ -288,6 +338,14 @@ def _still_ours(delivery: Delivery) -> Any:
         deliveries.c.id == delivery.id,
         deliveries.c.status == "claimed",
         deliveries.c.attempts == delivery.attempts,
+    )
+
+
+def _not_paused() -> Any:
+    """The subscription's workspace is not paused (see `Ledger.pause`)."""
+    return ~exists().where(
+        paused_workspaces.c.platform == subscriptions.c.platform,
+        paused_workspaces.c.workspace == subscriptions.c.workspace,
     )
 
 

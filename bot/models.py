@@ -23,6 +23,9 @@ class ArticleDraft:
     published_raw: str | None = None
     # Who published it ("Reuters"), or None when nothing says (a bare file).
     outlet: str | None = None
+    # The language (ISO 639-1: "de"); None until ingest detects it, unless front matter
+    # `lang:` or the feed's <language> gave it (see summarizers.languages).
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Article:
     ingested_at: datetime
     content_hash: str
     outlet: str | None = None  # who published it; None when unknown
+    lang: str = "en"  # ISO 639-1 language code (summarizers.languages)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class Bullet:
     story: str | None = None
     # Every report of the story that is not a source of this bullet, with why (`brief why N`).
     left_out: tuple[LeftOut, ...] = ()
+    # The bullet's language (ISO 639-1), set only when a briefing's articles mix languages.
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class Subscription:
-    """A channel's daily digest: when (local time), about what, and from where on."""
+    """A channel's digest: when (a cadence of local times), about what, and from where on."""
 
     id: int
     platform: str
@@ -167,6 +173,8 @@ class Subscription:
     created_at: datetime
     window_start: datetime
     active: bool = True
+    # bot.cadence.Cadence.text ("weekdays 08:30"); None in rows made before cadences: daily.
+    cadence: str | None = None
 
 
 @dataclass(frozen=True)

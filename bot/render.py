@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
+from .hints import CLI, Spelling, name_hints
 from .models import Article, Briefing, Bullet, Source
 from .textfragment import source_url
 from .why import WhyReply
@@ -39,6 +40,7 @@ def briefing_to_dict(briefing: Briefing) -> dict[str, Any]:
                 "sources": [_source_dict(s) for s in bullet.sources],
                 "coverage": [_source_dict(s) for s in bullet.coverage],
                 "story": bullet.story,
+                **({"lang": bullet.lang} if bullet.lang else {}),
             }
             for bullet in briefing.bullets
         ],
@@ -105,16 +107,41 @@ def _sources_lines(bullet: Bullet) -> list[str]:
     return lines
 
 
-def briefing_text(briefing: Briefing) -> str:
-    """Plain text: a title, then each bullet on its own line with its sources under it."""
+def lang_mark(bullet: Bullet) -> str:
+    """ "(de) " before a bullet of a briefing that mixes languages; "" otherwise."""
+    return f"({bullet.lang}) " if bullet.lang else ""
+
+
+def shared_sources(briefing: Briefing) -> Bullet | None:
+    """When two or more bullets all have the same sources and coverage (a one-article
+    summary), a bullet carrying just those, so renderers show them once, under the last
+    bullet, instead of under every sentence; else None."""
+    bullets = briefing.bullets
+    if len(bullets) < 2:
+        return None
+    first = bullets[0]
+    if not first.sources or any(
+        b.sources != first.sources or b.coverage != first.coverage for b in bullets[1:]
+    ):
+        return None
+    return Bullet("", first.sources, coverage=first.coverage)
+
+
+def briefing_text(briefing: Briefing, spelling: Spelling = CLI) -> str:
+    """Plain text: a title, then each bullet on its own line with its sources under it (once,
+    after the bullets, when they all share them: see `shared_sources`)."""
     lines = [briefing.title, briefing_stamp(briefing), ""]
+    shared = shared_sources(briefing)
     for bullet in briefing.bullets:
         if bullet.story:
             lines.extend(["", bullet.story] if lines[-1] else [bullet.story])
-        lines.append(f"{BULLET} {bullet.text}")
-        lines.extend(_sources_lines(bullet))
+        lines.append(f"{BULLET} {lang_mark(bullet)}{bullet.text}")
+        if shared is None:
+            lines.extend(_sources_lines(bullet))
+    if shared is not None:
+        lines.extend(_sources_lines(shared))
     if briefing.notes:
-        lines.extend(["", *briefing.notes])
+        lines.extend(["", *(name_hints(n, spelling) for n in briefing.notes)])
     return "\n".join(lines)
 
 
@@ -136,16 +163,26 @@ def _md_url(url: str) -> str:
 def briefing_markdown(briefing: Briefing) -> str:
     """Markdown: a heading and a list whose items end with linked sources."""
     lines = [f"## {_md_escape(briefing.title)}", "", f"_{briefing_stamp(briefing)}_", ""]
+    shared = shared_sources(briefing)
     for bullet in briefing.bullets:
         if bullet.story:
             heading = f"### {_md_escape(bullet.story)}"
             lines.extend(["", heading] if lines[-1] else [heading])
+        if shared is not None:
+            lines.append(f"- {_md_escape(bullet.text)}")
+            continue
         sources = ", ".join(_source_markdown(s) for s in bullet.sources)
-        line = f"- {_md_escape(bullet.text)} — {sources}"
+        line = f"- {lang_mark(bullet)}{_md_escape(bullet.text)} — {sources}"
         if bullet.coverage:
             covered = ", ".join(_source_markdown(s) for s in bullet.coverage)
             line += f" _({COVERED}: {covered})_"
         lines.append(line)
+    if shared is not None:
+        label = "Source" if len(shared.sources) == 1 else "Sources"
+        lines.extend(["", f"{label}: " + ", ".join(_source_markdown(s) for s in shared.sources)])
+        if shared.coverage:
+            covered = ", ".join(_source_markdown(s) for s in shared.coverage)
+            lines.append(f"_{COVERED}: {covered}_")
     if briefing.notes:
         lines.extend(["", *(f"_{_md_escape(n)}_" for n in briefing.notes)])
     return "\n".join(lines)
@@ -214,9 +251,10 @@ def why_markdown(reply: WhyReply) -> str:
 
 
 def article_line(article: Article) -> str:
-    """One article as `id  date  outlet  title`."""
+    """One article as `id  date  lang  outlet  title` (lang: ISO 639-1, e.g. "de")."""
     when = (article.published_at or article.ingested_at).strftime("%Y-%m-%d")
-    return f"{article.id:>5}  {when}  {outlet_label(article)[:24]:<24}  {article.title}"
+    lang = f"{article.lang[:4]:<4}"
+    return f"{article.id:>5}  {when}  {lang}  {outlet_label(article)[:24]:<24}  {article.title}"
 
 
 def articles_text(reply: ArticlesReply) -> str:
@@ -224,21 +262,22 @@ def articles_text(reply: ArticlesReply) -> str:
     if not reply.articles:
         return "No articles stored yet. Add some with `briefbot ingest PATH|URL`."
     shown = len(reply.articles)
-    head = f"{'id':>5}  {'date':<10}  {'outlet':<24}  title"
+    head = f"{'id':>5}  {'date':<10}  {'lang':<4}  {'outlet':<24}  title"
     lines = [head, *(article_line(a) for a in reply.articles)]
     if not reply.query and reply.total > shown:
         lines.append(f"(newest {shown} of {reply.total}; add a query to search them)")
     return "\n".join(lines)
 
 
-def render(reply: Reply, fmt: str = "text") -> str:
-    """Render any reply as text, markdown or json."""
+def render(reply: Reply, fmt: str = "text", spelling: Spelling = CLI) -> str:
+    """Render any reply as text, markdown or json; command hints are spelled with `spelling`
+    (the command line's by default, see `bot.hints`)."""
     if isinstance(reply, BriefingReply):
         if fmt == "json":
             return json.dumps(briefing_to_dict(reply.briefing), ensure_ascii=False, indent=2)
         if fmt == "markdown":
             return briefing_markdown(reply.briefing)
-        return briefing_text(reply.briefing)
+        return briefing_text(reply.briefing, spelling)
     if isinstance(reply, ArticlesReply):
         if fmt == "json":
             return json.dumps(
@@ -252,6 +291,7 @@ def render(reply: Reply, fmt: str = "text") -> str:
                         "url": a.url,
                         "published_at": a.published_at.isoformat() if a.published_at else None,
                         "ingested_at": a.ingested_at.isoformat(),
+                        "lang": a.lang,
                     }
                     for a in reply.articles
                 ],
@@ -264,9 +304,9 @@ def render(reply: Reply, fmt: str = "text") -> str:
             return json.dumps(why_to_dict(reply), ensure_ascii=False, indent=2)
         return why_markdown(reply) if fmt == "markdown" else why_text(reply)
     if isinstance(reply, HelpReply):
-        return reply.text
+        return name_hints(reply.text, spelling)
     if isinstance(reply, NoticeReply):
-        return reply.plain()
+        return name_hints(reply.plain(), spelling)
     if isinstance(reply, ErrorReply):
-        return reply.message
+        return name_hints(reply.message, spelling)
     raise TypeError(f"cannot render {type(reply).__name__}")

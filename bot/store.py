@@ -13,6 +13,7 @@ roll back together: on SQLite an FTS5 index kept by triggers, on PostgreSQL a ge
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,8 @@ from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -43,22 +45,32 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    literal_column,
+    or_,
     select,
+    table,
     text,
     true,
 )
+from sqlalchemy import column as sql_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
-from summarizers.analysis import FORMAT as ANALYSIS_FORMAT
-from summarizers.analysis import Analysis, analyze
+# numpy (through summarizers.analysis) and the language model (summarizers.languages) are
+# imported only where an analysis is made or read or a language detected, so commands that
+# list or count articles start without them.
+from summarizers.analysis_format import FORMAT as ANALYSIS_FORMAT
 
 from .config import database_url
 from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
+from .filters import Term, TopicFilter, as_filter, cjk_terms, fts_queries
 from .models import Article, ArticleDraft, Source
 from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
+
+if TYPE_CHECKING:
+    from summarizers.analysis import Analysis
 
 T = TypeVar("T")
 
@@ -92,6 +104,8 @@ articles = Table(
     Column("published_raw", Text),
     # Added by `_migration_outlets`: who published it (see bot.dedupe); NULL when unknown.
     Column("outlet", Text),
+    # Added by `_migration_lang`: ISO 639-1 language (summarizers.languages); NULL read as en.
+    Column("lang", Text),
     sqlite_autoincrement=True,
 )
 
@@ -140,6 +154,8 @@ subscriptions = Table(
     Column("created_at", Text, nullable=False),
     Column("window_start", Text, nullable=False),
     Column("active", Integer, nullable=False, default=1),
+    # Added by `_migration_cadences`: bot.cadence.Cadence.text, e.g. "weekly mon 09:00".
+    Column("cadence", Text),
     Index("ix_subscriptions_channel", "platform", "workspace", "channel"),
     sqlite_autoincrement=True,
 )
@@ -243,6 +259,78 @@ feed_claims = Table(
     Column("canonical_url", Text, primary_key=True),
     Column("claimed_by", Text),
     Column("claimed_until", Text, nullable=False),  # ISO-8601 UTC; "" = free
+)
+
+# `_migration_channel_feeds`: a workspace's feed (a `feeds` row) attached to one of its
+# channels: that channel's digests draw from its own feeds (bot.feeds); `live` posts each new
+# article there as it arrives (bot.live), from `added_at` on.
+channel_feeds = Table(
+    "channel_feeds",
+    metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id"), primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("workspace", Text, nullable=False),
+    Column("live", Integer, nullable=False, default=0),
+    Column("topic", Text),  # a live feed's topic filter (bot.filters); None: every article
+    Column("added_by", Text, nullable=False),
+    Column("added_at", Text, nullable=False),
+    Index("ix_channel_feeds_channel", "platform", "workspace", "channel"),
+)
+
+# `_migration_live`: live feeds' posts (bot.live), claimed like digests (bot.ledger): one row
+# per post, and one per item it carries, unique per channel, so an item is posted once.
+live_posts = Table(
+    "live_posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", Text, nullable=False),
+    Column("workspace", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("status", Text, nullable=False),  # claimed -> delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_at", Text, nullable=False),
+    Column("next_attempt_at", Text),
+    Column("message_id", Text),
+    Column("error", Text),
+    Column("delivered_at", Text),
+    Index("ix_live_posts_channel", "platform", "workspace", "channel", "status"),
+    sqlite_autoincrement=True,
+)
+live_items = Table(
+    "live_items",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace", Text, primary_key=True),
+    Column("channel", Text, primary_key=True),
+    Column("item", Text, primary_key=True),  # "a:<article id>" | "c:<article id>:<outlet key>"
+    Column("post_id", Integer, ForeignKey("live_posts.id"), nullable=False, index=True),
+    Column("article_id", Integer, nullable=False),
+    Column("story_id", Integer, nullable=False),  # the article that opened the story here
+)
+
+# `_migration_digest_stories`: which article each scheduled digest carried under which story
+# (bot.changes), so the next digest can tell New stories from Updated ones.
+digest_stories = Table(
+    "digest_stories",
+    metadata,
+    Column("subscription_id", Integer, ForeignKey("subscriptions.id"), primary_key=True),
+    Column("run_key", Text, primary_key=True),  # the ledger's deliveries.local_date
+    Column("article_id", Integer, primary_key=True),
+    Column("story_id", Integer, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+)
+
+# `_migration_paused_workspaces`: workspaces whose digests are paused because the app was
+# uninstalled there (or its token revoked); the scheduler skips their subscriptions until a
+# reinstall removes the row (bot.ledger.Ledger.pause / resume).
+paused_workspaces = Table(
+    "paused_workspaces",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("paused_at", Text, nullable=False),
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -437,17 +525,23 @@ def _migration_outlets(conn: Connection) -> None:
         conn.execute(update, found[start : start + 1000])
 
 
+@functools.cache
+def _insert_ignoring(dialect: str, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING into `table`, built once per dialect."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(table).on_conflict_do_nothing()
+
+
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows, skipping any whose primary key is already there (INSERT OR IGNORE on
     SQLite, ON CONFLICT DO NOTHING on PostgreSQL, through SQLAlchemy's dialect inserts)."""
     if not rows:
         return
     if conn.dialect.name in {"sqlite", "postgresql"}:
-        if conn.dialect.name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        conn.execute(insert(table).on_conflict_do_nothing(), rows)
+        conn.execute(_insert_ignoring(conn.dialect.name, table), rows)
         return
     keys = [c.name for c in table.primary_key.columns]
     for row in rows:
@@ -470,6 +564,124 @@ def _migration_channel_briefings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[channel_briefings])
 
 
+# `_migration_fts_by_when`: the full-text index keys each article by when it was published
+# (first seen when undated) to the minute, then by id, so the newest matches of a topic are
+# the index's highest rowids: a search walks the index from the top and stops at its limit
+# instead of visiting every match.  rowid = minute * 2**32 + id (ids below 2**32; minutes
+# since 1970 of years up to 10000 below 2**28, so the key fits SQLite's 64 bits).
+FTS_ID_BITS = 32
+_FTS_ID_MASK = (1 << FTS_ID_BITS) - 1
+
+
+def _fts_key_sql(row: str) -> str:
+    """SQL for the full-text rowid of `row` ("new", "old" or a table name): see above."""
+    moment = f"substr(coalesce({row}.published_at, {row}.ingested_at), 1, 19)"
+    minute = f"coalesce(CAST(strftime('%s', {moment}) AS INTEGER), 0) / 60"
+    return f"(({minute}) * {1 << FTS_ID_BITS} + {row}.id)"
+
+
+def _migration_fts_by_when(conn: Connection) -> None:
+    # SQLite only: the index is rebuilt from the articles (nothing else is stored in it).
+    if conn.dialect.name != "sqlite":
+        return
+    for trigger in ("articles_ai", "articles_ad", "articles_au"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS articles_fts")
+    conn.exec_driver_sql("DROP VIEW IF EXISTS articles_fts_content")
+    # External content through a view, so FTS5 can rebuild itself from the articles.
+    conn.exec_driver_sql(
+        "CREATE VIEW articles_fts_content AS SELECT "
+        f"{_fts_key_sql('articles')} AS fts_key, title, text FROM articles"
+    )
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, "
+        "content='articles_fts_content', content_rowid='fts_key', "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    new, old = _fts_key_sql("new"), _fts_key_sql("old")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN "
+        f"INSERT INTO articles_fts(rowid, title, text) VALUES ({new}, new.title, new.text); "
+        "END"
+    )
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+        f"VALUES ('delete', {old}, old.title, old.text); END"
+    )
+    conn.exec_driver_sql(
+        "CREATE TRIGGER articles_au AFTER UPDATE OF title, text, published_at, ingested_at "
+        "ON articles BEGIN "
+        "INSERT INTO articles_fts(articles_fts, rowid, title, text) "
+        f"VALUES ('delete', {old}, old.title, old.text); "
+        f"INSERT INTO articles_fts(rowid, title, text) VALUES ({new}, new.title, new.text); "
+        "END"
+    )
+    conn.exec_driver_sql("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+
+
+def _migration_paused_workspaces(conn: Connection) -> None:
+    # Idempotent (create_all checks first), like _migration_channel_briefings.
+    metadata.create_all(conn, tables=[paused_workspaces])
+
+
+def _migration_cadences(conn: Connection) -> None:
+    # Idempotent: a store created after this has the column.  Every existing subscription
+    # becomes the daily cadence at its hour and minute (bot.cadence), so none changes.
+    if "cadence" not in {c["name"] for c in inspect(conn).get_columns("subscriptions")}:
+        conn.exec_driver_sql("ALTER TABLE subscriptions ADD COLUMN cadence TEXT")
+    rows = conn.execute(
+        select(subscriptions.c.id, subscriptions.c.hour, subscriptions.c.minute).where(
+            subscriptions.c.cadence.is_(None)
+        )
+    ).all()
+    for row in rows:
+        conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == row.id)
+            .values(cadence=f"daily {row.hour:02d}:{row.minute:02d}")
+        )
+
+
+def _migration_channel_feeds(conn: Connection) -> None:
+    # Idempotent (create_all checks first).  No feed is attached to a channel before: every
+    # channel keeps drawing from its workspace's feeds, as it did.
+    metadata.create_all(conn, tables=[channel_feeds])
+
+
+def _migration_live(conn: Connection) -> None:
+    # Idempotent (create_all checks first).
+    metadata.create_all(conn, tables=[live_posts, live_items])
+
+
+def _migration_digest_stories(conn: Connection) -> None:
+    # Idempotent (create_all checks first).  Digests posted before it mark every story New.
+    metadata.create_all(conn, tables=[digest_stories])
+
+
+def _migration_lang(conn: Connection) -> None:
+    # Each article's language, detected from its text (issue 18); non-English ones are
+    # re-analysed with their language's splitting rules and terms.
+    from summarizers.analysis import analyze
+    from summarizers.languages import detect as detect_language
+
+    if "lang" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
+        conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN lang TEXT")
+    ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
+    for start in range(0, len(ids), 500):  # in batches: a big store's text never all in memory
+        rows = conn.execute(
+            select(articles.c.id, articles.c.title, articles.c.text).where(
+                articles.c.id.in_(ids[start : start + 500])
+            )
+        ).all()
+        for r in rows:
+            lang = detect_language(f"{r.title}\n{r.text}")
+            values: dict[str, Any] = {"lang": lang}
+            if lang != "en":
+                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text)
+            conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
+
+
 # The legacy migrations, frozen: the Alembic baseline (`bot/migrations`).  Each function moved
 # the schema one `meta.schema_version` forward; they still run, in order, for a store older
 # than the baseline, before Alembic's revisions.  New schema changes are Alembic revisions
@@ -484,6 +696,13 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_7,
     _migration_outlets,
     _migration_channel_briefings,
+    _migration_fts_by_when,
+    _migration_paused_workspaces,
+    _migration_cadences,
+    _migration_channel_feeds,
+    _migration_live,
+    _migration_digest_stories,
+    _migration_lang,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -566,6 +785,7 @@ class Store:
         """
         self.url = database_url(url)
         self.engine = _engine_for(self.url)
+        self._languages: frozenset[str] | None = None  # see `languages`
         try:
             if migrate:
                 self._migrate()
@@ -654,16 +874,18 @@ class Store:
         ).first()
         if row is not None and row[0] == str(ANALYSIS_FORMAT):
             return
+        from summarizers.analysis import analyze
+
         ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
             rows = conn.execute(
-                select(articles.c.id, articles.c.title, articles.c.text).where(
+                select(articles.c.id, articles.c.title, articles.c.text, articles.c.lang).where(
                     articles.c.id.in_(batch)
                 )
             ).all()
             for r in rows:
-                blob = analyze(r.text, r.title).to_bytes(r.text)
+                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text)
                 conn.execute(articles.update().where(articles.c.id == r.id).values(analysis=blob))
         self._set_meta(conn, "analysis_format", str(ANALYSIS_FORMAT))
 
@@ -742,11 +964,12 @@ class Store:
     def put(
         self,
         draft: ArticleDraft,
-        analysis: Analysis,
+        analysis: Analysis | Callable[[ArticleDraft], Analysis],
         now: datetime,
         *,
         scopes: Iterable[str] = (SHARED,),
         feed: str | None = None,
+        guid_checked: bool = False,
     ) -> tuple[Article, str]:
         """Store an article, or recognise it; return the stored article and what happened.
 
@@ -757,14 +980,25 @@ class Store:
         brought in by `feed` (a canonical feed URL), if any.  NUL characters and lone
         surrogates (invalid UTF-8 decoded leniently) are removed first, and the analysis
         redone on the cleaned text, so neither ever reaches the database.
+
+        `analysis` may be a function of the (cleaned) draft instead: it is then called only
+        when the draft is new, inside the write transaction after the one lookup, so a known
+        draft costs no analysis and a new one a single lookup.  Whatever it raises rolls the
+        transaction back and propagates (nothing is written).  `guid_checked`: the caller
+        looked the draft's GUID up already (`shared_known`, same `scopes` and `feed`), so
+        the lookup skips rule 1.
         """
         cleaned = storable_draft(draft)
         if cleaned != draft:
-            draft, analysis = cleaned, analyze(cleaned.text, cleaned.title)
+            from summarizers.analysis import analyze
+
+            draft = cleaned
+            if not callable(analysis):
+                analysis = analyze(cleaned.text, cleaned.title, cleaned.lang)
         digest = content_hash(draft.title, draft.text)
         scopes = tuple(scopes)
         try:
-            return self._put(draft, analysis, now, digest, scopes, feed)
+            return self._put(draft, analysis, now, digest, scopes, feed, guid_checked)
         except IntegrityError:
             # Another writer stored the same words between our check and our insert
             # (possible on PostgreSQL, where the check takes no lock): that copy wins.
@@ -774,46 +1008,31 @@ class Store:
                     raise
                 return self._settle(conn, found, draft, now, scopes, feed)
 
-    def put_known(
-        self,
-        draft: ArticleDraft,
-        now: datetime,
-        *,
-        scopes: Iterable[str] = (SHARED,),
-        feed: str | None = None,
-    ) -> tuple[Article, str] | None:
-        """Recognise an already stored article without analysing the draft.
-
-        Returns what `put` would (the stored article and "copy" or "duplicate", after granting
-        it to `scopes` and linking it to `feed`) when bot.dedupe's rule finds `draft` stored;
-        None when it is new, and then nothing is written.  Ingest calls this before the
-        analysis, so re-reading known items costs a few index lookups each.
-        """
-        cleaned = storable_draft(draft)
-        digest = content_hash(cleaned.title, cleaned.text)
-        scopes = tuple(scopes)
-        with self.engine.connect() as conn:  # a read: a new article takes no write lock here
-            if self._find_same(conn, digest, cleaned, scopes, feed) is None:
-                return None
-        with self.transaction() as conn:
-            found = self._find_same(conn, digest, cleaned, scopes, feed)
-            if found is None:
-                return None
-            return self._settle(conn, found, cleaned, now, scopes, feed)
-
     def _put(
         self,
         draft: ArticleDraft,
-        analysis: Analysis,
+        analysis: Analysis | Callable[[ArticleDraft], Analysis],
         now: datetime,
         digest: str,
         scopes: tuple[str, ...],
         feed: str | None,
+        guid_checked: bool = False,
     ) -> tuple[Article, str]:
         with self.transaction() as conn:
-            found = self._find_same(conn, digest, draft, scopes, feed)
+            found = self._find_same(conn, digest, draft, scopes, feed, guid_checked)
             if found is not None:
                 return self._settle(conn, found, draft, now, scopes, feed)
+            if draft.lang is None:  # neither front matter nor feed said: detect it (issue 18)
+                from summarizers.analysis import analyze
+                from summarizers.languages import detect as detect_language
+
+                draft = dataclasses.replace(
+                    draft, lang=detect_language(f"{draft.title}\n{draft.text}")
+                )
+                if not callable(analysis) and draft.lang != "en":
+                    analysis = analyze(draft.text, draft.title, draft.lang)
+            if callable(analysis):
+                analysis = analysis(draft)
             values = {
                 "title": draft.title,
                 "url": draft.url,
@@ -827,11 +1046,14 @@ class Store:
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
                 "published_raw": draft.published_raw,
                 "outlet": _folded(draft.outlet),
+                "lang": draft.lang or "en",
             }
-            new_id = conn.execute(articles.insert().values(**values)).inserted_primary_key[0]
+            new_id = conn.execute(_INSERT_ARTICLE, values).inserted_primary_key[0]
+            if self._languages is not None:
+                self._languages |= {values["lang"]}
             self._grant(conn, new_id, scopes, feed)
-            row = conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == new_id)).one()
-        return _article(row), "stored"
+        # The row as stored, without reading it back (`_article` of the same values).
+        return _article(SimpleNamespace(id=new_id, **values)), "stored"
 
     def _settle(
         self,
@@ -888,31 +1110,31 @@ class Store:
         draft: ArticleDraft,
         scopes: Iterable[str] = (SHARED,),
         feed: str | None = None,
+        guid_checked: bool = False,
     ) -> tuple[Article, bool] | None:
         """The stored article `draft` is (bot.dedupe's rule), and whether by its words.
 
         The same words are the same article for anyone who brings them.  A GUID or link is
         only a claim (a feed writes whatever it likes), so it finds only an article `scopes`
-        may be given (`_entitled`): another workspace's article is never theirs by a link.
+        may be given (`_entitled_by`): another workspace's article is never theirs by a link.
+        `guid_checked`: rule 1 (the GUID) was looked up already by the caller.
+        Statements are built once per shape (`_lookup`) and take their values as parameters.
         """
-        mine = _entitled(articles.c.id, scopes, feed)
-        my_copy = _entitled(article_copies.c.article_id, scopes, feed)
-        if draft.guid:
-            row = conn.execute(
-                select(*_ARTICLE_COLUMNS).where((articles.c.guid == draft.guid) & mine).limit(1)
-            ).first()
+        keys = sorted(set(scopes))
+        entitled = {f"scope{i}": key for i, key in enumerate(keys)}
+        if feed:
+            entitled["feed"] = feed
+        shape = (len(keys), bool(feed))
+        if draft.guid and not guid_checked:
+            row = conn.execute(_lookup("guid", *shape), {"guid": draft.guid, **entitled}).first()
             if row is not None:
                 return _article(row), False
             copy = conn.execute(
-                select(article_copies.c.article_id)
-                .where((article_copies.c.guid == draft.guid) & my_copy)
-                .limit(1)
+                _lookup("copy_guid", *shape), {"guid": draft.guid, **entitled}
             ).first()
             if copy is not None:
                 return self._by_id(conn, copy.article_id), False
-        row = conn.execute(
-            select(*_ARTICLE_COLUMNS).where(articles.c.content_hash == digest).limit(1)
-        ).first()
+        row = conn.execute(_lookup("hash", 0, False), {"digest": digest}).first()
         if row is not None:
             return _article(row), True
         wire = self._same_text_elsewhere(conn, draft)
@@ -921,16 +1143,13 @@ class Store:
         if not draft.url:
             return None
         canonical = normalize_url(draft.url)
-        same_link = (articles.c.url == draft.url) | (articles.c.canonical_url == canonical)
+        link = {"url": draft.url, "canonical": canonical, **entitled}
         # One link is one article unless one feed gave the entries different GUIDs and texts.
-        for row in conn.execute(
-            select(*_ARTICLE_COLUMNS).where(same_link & mine).order_by(articles.c.id).limit(100)
-        ):
+        for row in conn.execute(_lookup("link", *shape), link):
             if not same_feed_guids(row.guid, draft.guid) or near_same(row.text, draft.text):
                 return _article(row), False
         # A copy's canonical link is normalize_url(its url): the raw link needs no test.
-        copy_link = article_copies.c.canonical_url == canonical
-        for copy in conn.execute(select(article_copies).where(copy_link & my_copy).limit(100)):
+        for copy in conn.execute(_lookup("copy_link", *shape), link):
             if not same_feed_guids(copy.guid, draft.guid):
                 return self._by_id(conn, copy.article_id), False
         return None
@@ -964,9 +1183,7 @@ class Store:
 
     @staticmethod
     def _by_id(conn: Connection, article_id: int) -> Article:
-        return _article(
-            conn.execute(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id)).one()
-        )
+        return _article(conn.execute(_lookup("id", 0, False), {"id": article_id}).one())
 
     @staticmethod
     def _known(
@@ -979,34 +1196,30 @@ class Store:
         """(article id, the copy row it was found by or None) of a stored article a feed
         entry with this link and GUID is, by bot.dedupe's rules 1 and 3 without the text:
         the same GUID, or the same link unless the stored GUID is another of the same feed.
-        With `scopes`, only an article they may be given (`_entitled`; `feed`: the entry's)."""
-        mine: Any = true() if scopes is None else _entitled(articles.c.id, scopes, feed)
-        my_copy: Any = (
-            true() if scopes is None else _entitled(article_copies.c.article_id, scopes, feed)
-        )
+        With `scopes`, only an article they may be given (`_entitled_by`; `feed`: the entry's)."""
+        keys = None if scopes is None else sorted(set(scopes))
+        values: dict[str, Any] = {}
+        if keys is not None:
+            values = {f"scope{i}": key for i, key in enumerate(keys)}
+            if feed:
+                values["feed"] = feed
+        shape = (None if keys is None else len(keys), bool(feed) and keys is not None)
         if guid:
-            found = conn.execute(
-                select(articles.c.id).where((articles.c.guid == guid) & mine).limit(1)
-            ).first()
+            found = conn.execute(_claim("guid", *shape), {"guid": guid, **values}).first()
             if found is not None:
                 return found.id, None
-            copy = conn.execute(
-                select(article_copies).where((article_copies.c.guid == guid) & my_copy).limit(1)
-            ).first()
+            copy = conn.execute(_claim("copy_guid", *shape), {"guid": guid, **values}).first()
             if copy is not None:
                 return copy.article_id, copy
         if url:
-            canonical = normalize_url(url)
-            same_link = (articles.c.url == url) | (articles.c.canonical_url == canonical)
+            link = {"url": url, "canonical": normalize_url(url), **values}
             if guid:
-                same_link = same_link & _not_of_feed(articles.c.guid, guid)
-            found = conn.execute(select(articles.c.id).where(same_link & mine).limit(1)).first()
+                link["feed_prefix"] = guid_feed(guid) + " "
+                link["feed_prefix_length"] = len(link["feed_prefix"])
+            found = conn.execute(_claim("link", *shape, bool(guid)), link).first()
             if found is not None:
                 return found.id, None
-            copy_link = article_copies.c.canonical_url == canonical
-            if guid:
-                copy_link = copy_link & _not_of_feed(article_copies.c.guid, guid)
-            copy = conn.execute(select(article_copies).where(copy_link & my_copy).limit(1)).first()
+            copy = conn.execute(_claim("copy_link", *shape, bool(guid)), link).first()
             if copy is not None:
                 return copy.article_id, copy
         return None
@@ -1164,57 +1377,119 @@ class Store:
 
     def search(
         self,
-        query: str | None = None,
+        query: str | TopicFilter | None = None,
         since: datetime | None = None,
         limit: int = 50,
         *,
         scope: Scope,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
+        with_text: bool = True,
     ) -> list[Article]:
         """Return the newest articles `scope` may read matching a topic query, published (or
-        stored) since.
+        stored) since: newest first (publication time, else first-seen time; then id).
+
+        `query` is a parsed `bot.filters.TopicFilter`, or a topic string parsed into one.
 
         `stored_after`/`stored_until` select by first-seen time instead (digests use it: an
-        item a feed back-dates is still new to the channel).
+        item a feed back-dates is still new to the channel).  `with_text=False` leaves each
+        article's `text` empty and does not read it (a briefing reads its sentences through
+        `analyses`).  A topic search visits about `limit` matches however many there are.
         """
-        statement = self._newest(
-            select(*_ARTICLE_COLUMNS), query, scope, since, stored_after, stored_until
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(statement.limit(limit)).all()
-        return [_article(r) for r in rows]
+        columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS_NO_TEXT
+        rows = self._newest_rows(columns, query, scope, limit, since, stored_after, stored_until)
+        return [_article(r) if with_text else _article(r, text="") for r in rows]
 
     def titles(
-        self, query: str | None = None, limit: int = 25, *, scope: Scope
+        self,
+        query: str | TopicFilter | None = None,
+        limit: int = 25,
+        *,
+        scope: Scope,
+        prefix: bool = False,
     ) -> list[tuple[int, str]]:
         """(id, title) of the newest matching articles `scope` may read: what autocomplete
-        needs, and no text."""
-        statement = self._newest(select(articles.c.id, articles.c.title), query, scope)
-        with self.engine.connect() as conn:
-            return [(r.id, r.title) for r in conn.execute(statement.limit(limit))]
+        needs, and no text.  `prefix`: each word of `query` matches words it begins
+        (`meri` finds "Meridian"), as someone still typing means."""
+        rows = self._newest_rows(
+            (articles.c.id, articles.c.title), query, scope, limit, prefix=prefix
+        )
+        return [(r.id, r.title) for r in rows]
 
     def _newest(
         self,
         statement: Select,
-        query: str | None,
+        query: str | TopicFilter | None,
         scope: Scope,
         since: datetime | None = None,
         stored_after: datetime | None = None,
         stored_until: datetime | None = None,
+        prefix: bool = False,
     ) -> Select:
-        """Order newest first and filter by scope, topic words and time windows."""
+        """Order newest first and filter by scope, topic filter (bot.filters) and time
+        windows, as one statement (on SQLite through the full-text index, every match visited:
+        `_newest_rows` walks the index instead; `prefix`: words match the words they begin,
+        FTS5 prefix queries)."""
+        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+        statement = self._filtered(statement, scope, since, stored_after, stored_until)
+        statement = statement.order_by(when.desc(), articles.c.id.desc())
+        topic = as_filter(query)
+        if topic is not None:
+            langs = self.languages() if self.is_sqlite else ()
+            statement = statement.where(
+                *_matching(
+                    topic,
+                    self.is_sqlite,
+                    prefix=prefix,
+                    langs=langs,
+                    postgres=self.dialect == "postgresql",
+                )
+            )
+        return statement
+
+    def _newest_rows(
+        self,
+        columns: Iterable[Any],
+        query: str | TopicFilter | None,
+        scope: Scope,
+        limit: int,
+        since: datetime | None = None,
+        stored_after: datetime | None = None,
+        stored_until: datetime | None = None,
+        *,
+        prefix: bool = False,
+    ) -> list[Any]:
+        """The newest `limit` rows of `columns` as `_newest` orders and filters them; on
+        SQLite a topic walks the full-text index from its newest entries (`_fts_newest`)."""
+        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+        statement = select(*columns, when.label("when_"))
+        topic = as_filter(query)
+        with self.engine.connect() as conn:
+            langs = self.languages() if topic and self.is_sqlite else frozenset()
+            must = fts_queries(topic, prefix=prefix, langs=langs)[0] if langs else None
+            if topic is not None and must:
+                filtered = self._filtered(statement, scope, since, stored_after, stored_until)
+                filtered = filtered.where(
+                    *_matching(topic, True, prefix=prefix, must=False, langs=langs)
+                )
+                return _fts_newest(conn, filtered, must, limit)
+            ordered = self._newest(
+                statement, topic, scope, since, stored_after, stored_until, prefix=prefix
+            )
+            return list(conn.execute(ordered.limit(limit)))
+
+    @staticmethod
+    def _filtered(
+        statement: Select,
+        scope: Scope,
+        since: datetime | None,
+        stored_after: datetime | None,
+        stored_until: datetime | None,
+    ) -> Select:
+        """Keep what `scope` may read, published (or stored) since `since`, first stored in
+        (`stored_after`, `stored_until`]."""
         when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
         statement = _visible_to(statement, scope)
-        statement = statement.order_by(when.desc(), articles.c.id.desc())
-        words = _WORD.findall(query or "")
-        if words:
-            if self.dialect == "sqlite":
-                statement = statement.where(_sqlite_topic(words))
-            elif self.dialect == "postgresql":
-                statement = statement.where(_postgres_topic(words))
-            else:
-                statement = statement.where(_portable_topic(words))
         if since is not None:
             statement = statement.where(when >= to_iso(since))
         if stored_after is not None:
@@ -1222,6 +1497,14 @@ class Store:
         if stored_until is not None:
             statement = statement.where(articles.c.ingested_at <= to_iso(stored_until))
         return statement
+
+    def languages(self) -> frozenset[str]:
+        """The languages of the stored articles (read once, then kept up to date by `put`)."""
+        if self._languages is None:
+            with self.engine.connect() as conn:
+                found = conn.execute(select(articles.c.lang).distinct()).scalars().all()
+            self._languages = frozenset(lang or "en" for lang in found)
+        return self._languages
 
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
         """Load the stored analysis of each article."""
@@ -1234,32 +1517,205 @@ class Store:
                     articles.c.id.in_(wanted)
                 )
             ).all()
+        from summarizers.analysis import Analysis
+
         # The analysis keeps sentence positions, so its sentences are sliced from the text.
         return {row.id: Analysis.from_bytes(row.analysis, row.text) for row in rows}
 
 
-def _entitled(article_id: Any, scopes: Iterable[str], feed: str | None) -> Any:
-    """SQL condition on an article id column: an article every one of `scopes` (scope keys)
-    reads already, or one `feed` (a canonical feed URL) brought in, whose followers are all
-    entitled to it.  What a link or GUID may find (see `Store._find_same`)."""
+def _matching(
+    topic: TopicFilter,
+    sqlite: bool,
+    *,
+    prefix: bool = False,
+    must: bool = True,
+    langs: Iterable[str] = (),
+    postgres: bool = False,
+) -> list[Any]:
+    """SQL conditions on `articles` for a topic filter (grammar: bot.filters).
+
+    SQLite asks its FTS5 index (query strings from `bot.filters.fts_queries`; `prefix`: each
+    term matches the words it begins; `must=False` leaves out what must match, for a caller
+    that walks the index with it, `_fts_newest`); other backends match each word
+    case-insensitively anywhere in title or text.  `langs`: the store's languages (see
+    `fts_queries`); Chinese and Japanese terms are matched as substrings (`cjk_terms`).
+    `postgres`: each term through the `search` tsvector and its GIN index (a phrase as
+    phraseto_tsquery; a prefix, for autocomplete, as a substring of the title or text)."""
+    conditions: list[Any] = []
+    if topic.words and sqlite:
+        wanted, must_not = fts_queries(topic, prefix=prefix, langs=langs)
+        must = wanted if must else None
+        cjk_groups, cjk_excluded = cjk_terms(topic)
+
+        def contains(term: Term) -> Any:
+            return and_(
+                *(articles.c.title.contains(w) | articles.c.text.contains(w) for w in term.words)
+            )
+
+        conditions += [or_(*(contains(t) for t in group)) for group in cjk_groups]
+        conditions += [~contains(t) for t in cjk_excluded]
+        fts = f"SELECT rowid & {_FTS_ID_MASK} AS rowid FROM articles_fts WHERE articles_fts MATCH :"
+        if must:
+            ids = text(fts + "must").bindparams(must=must).columns(rowid=Integer)
+            conditions.append(articles.c.id.in_(ids))
+        if must_not:
+            ids = text(fts + "must_not").bindparams(must_not=must_not).columns(rowid=Integer)
+            conditions.append(articles.c.id.not_in(ids))
+    elif topic.words:
+
+        def has(term: Term) -> Any:
+            if postgres and not prefix:
+                return _postgres_term(term.words)
+            return and_(
+                *(
+                    articles.c.title.ilike(f"%{w}%") | articles.c.text.ilike(f"%{w}%")
+                    for w in term.words
+                )
+            )
+
+        conditions += [or_(*(has(t) for t in group)) for group in topic.groups]
+        conditions += [~has(t) for t in topic.excluded]
+    # An article's outlet, or its source when no outlet is known (older rows, files).
+    outlet = func.lower(func.coalesce(articles.c.outlet, articles.c.source))
+    if topic.outlets:
+        conditions.append(or_(*(outlet.contains(o, autoescape=True) for o in topic.outlets)))
+    conditions += [~outlet.contains(o, autoescape=True) for o in topic.excluded_outlets]
+    if topic.feeds:
+        conditions.append(
+            exists().where(
+                article_feeds.c.article_id == articles.c.id,
+                article_feeds.c.feed_url.in_(topic.feeds),
+            )
+        )
+    return conditions
+
+
+def _entitled_by(article_id: Any, scope_count: int, feed: bool) -> Any:
+    """SQL condition on an article id column: an article every one of the scopes reads
+    already, or one the feed brought in, whose followers are all entitled to it.  What a link
+    or GUID may find (see `Store._find_same`).  The values are parameters: scope keys
+    `scope0`, `scope1`… (distinct, sorted) and, when `feed` is true, `feed` (a canonical feed
+    URL); no scopes and no feed: nothing."""
     readers = [
         exists()
         .where(article_scopes.c.article_id == article_id)
-        .where(article_scopes.c.scope.in_(sorted({key, SHARED})))
-        for key in set(scopes)
+        .where(article_scopes.c.scope.in_([bindparam(f"scope{i}"), literal(SHARED)]))
+        for i in range(scope_count)
     ]
     condition = and_(*readers) if readers else false()
     if feed:
         condition = condition | exists().where(
-            article_feeds.c.article_id == article_id, article_feeds.c.feed_url == feed
+            article_feeds.c.article_id == article_id,
+            article_feeds.c.feed_url == bindparam("feed"),
         )
     return condition
 
 
-def _not_of_feed(column: Any, guid: str) -> Any:
-    """SQL: `column` holds no GUID of `guid`'s feed (see bot.dedupe.guid_feed)."""
-    prefix = guid_feed(guid) + " "
-    return column.is_(None) | (func.substr(column, 1, len(prefix)) != prefix)
+@functools.cache
+def _lookup(kind: str, scope_count: int, feed: bool) -> Select:
+    """A lookup statement of `Store._find_same` (bot.dedupe's rule), built once per shape:
+    "guid", "copy_guid", "hash", "link", "copy_link" or "id".  Parameters: `guid`, `digest`,
+    `url` and `canonical`, `id`, and `_entitled_by`'s scope keys and feed."""
+    mine = _entitled_by(articles.c.id, scope_count, feed)
+    my_copy = _entitled_by(article_copies.c.article_id, scope_count, feed)
+    if kind == "guid":
+        return (
+            select(*_ARTICLE_COLUMNS).where((articles.c.guid == bindparam("guid")) & mine).limit(1)
+        )
+    if kind == "copy_guid":
+        return (
+            select(article_copies.c.article_id)
+            .where((article_copies.c.guid == bindparam("guid")) & my_copy)
+            .limit(1)
+        )
+    if kind == "hash":
+        return (
+            select(*_ARTICLE_COLUMNS).where(articles.c.content_hash == bindparam("digest")).limit(1)
+        )
+    if kind == "link":
+        same_link = (articles.c.url == bindparam("url")) | (
+            articles.c.canonical_url == bindparam("canonical")
+        )
+        return select(*_ARTICLE_COLUMNS).where(same_link & mine).order_by(articles.c.id).limit(100)
+    if kind == "copy_link":
+        copy_link = article_copies.c.canonical_url == bindparam("canonical")
+        return select(article_copies).where(copy_link & my_copy).limit(100)
+    if kind == "id":
+        return select(*_ARTICLE_COLUMNS).where(articles.c.id == bindparam("id"))
+    raise ValueError(kind)
+
+
+@functools.cache
+def _claim(kind: str, scope_count: int | None, feed: bool, guid: bool = False) -> Select:
+    """A lookup statement of `Store._known` (a feed entry by its GUID or link), built once per
+    shape: "guid", "copy_guid", "link" or "copy_link"; `scope_count` None: any scope.
+    Parameters: `guid`, `url`, `canonical`, `feed_prefix` (with `guid`: links of the GUID's
+    feed's other entries do not count) and `_entitled_by`'s."""
+    mine: Any = true()
+    my_copy: Any = true()
+    if scope_count is not None:
+        mine = _entitled_by(articles.c.id, scope_count, feed)
+        my_copy = _entitled_by(article_copies.c.article_id, scope_count, feed)
+    prefix = bindparam("feed_prefix", type_=Text)
+    if kind == "guid":
+        return select(articles.c.id).where((articles.c.guid == bindparam("guid")) & mine).limit(1)
+    if kind == "copy_guid":
+        return (
+            select(article_copies)
+            .where((article_copies.c.guid == bindparam("guid")) & my_copy)
+            .limit(1)
+        )
+    if kind == "link":
+        same_link = (articles.c.url == bindparam("url")) | (
+            articles.c.canonical_url == bindparam("canonical")
+        )
+        if guid:
+            same_link = same_link & _not_of_feed_by(articles.c.guid, prefix)
+        return select(articles.c.id).where(same_link & mine).limit(1)
+    if kind == "copy_link":
+        copy_link = article_copies.c.canonical_url == bindparam("canonical")
+        if guid:
+            copy_link = copy_link & _not_of_feed_by(article_copies.c.guid, prefix)
+        return select(article_copies).where(copy_link & my_copy).limit(1)
+    raise ValueError(kind)
+
+
+def _not_of_feed_by(column: Any, prefix: Any) -> Any:
+    """SQL: `column` holds no GUID starting with `prefix` (a bound "<feed> "; its length in
+    characters is the bound `feed_prefix_length`, so no backend has to type the parameter)."""
+    length = bindparam("feed_prefix_length", type_=Integer)
+    return column.is_(None) | (func.substr(column, 1, length) != prefix)
+
+
+_FTS = table("articles_fts", sql_column("rowid", Integer))
+_FTS_MATCH = text("articles_fts MATCH :match")
+
+
+def _fts_newest(conn: Connection, statement: Select, match: str, limit: int) -> list[Any]:
+    """SQLite: the newest `limit` rows of `statement` (a select of articles with `when_`,
+    filtered) among the articles matching `match` (FTS5 syntax), newest first, exactly as
+    ordering every match by (when, id) would give, visiting about `limit` matches.
+
+    The full-text rowid orders matches by minute, then id (`_migration_fts_by_when`), so the
+    index is walked from its top: the first `limit` rows found, plus the rest of the last
+    one's minute, hold the newest `limit`; they are then ordered by exact time.
+    """
+    key = _FTS.c.rowid
+    joined = statement.select_from(
+        _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
+    ).where(_FTS_MATCH.bindparams(match=match))
+    rows = list(
+        conn.execute(joined.add_columns(key.label("fts_key")).order_by(key.desc()).limit(limit))
+    )
+    if len(rows) == limit and rows:
+        minute_start = (rows[-1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
+        rows += conn.execute(
+            joined.add_columns(key.label("fts_key")).where(
+                key >= minute_start, key < rows[-1].fts_key
+            )
+        )
+    rows.sort(key=lambda r: (r.when_, r.id), reverse=True)
+    return rows[:limit]
 
 
 def _folded(name: str | None) -> str | None:
@@ -1281,6 +1737,8 @@ def _visible_to(statement: Select, scope: Scope) -> Select:
     return statement.where(allowed)
 
 
+_INSERT_ARTICLE = articles.insert()
+
 _ARTICLE_COLUMNS = (
     articles.c.id,
     articles.c.title,
@@ -1292,20 +1750,25 @@ _ARTICLE_COLUMNS = (
     articles.c.content_hash,
     articles.c.outlet,
     articles.c.guid,
+    articles.c.lang,
 )
+_ARTICLE_COLUMNS_NO_TEXT = tuple(c for c in _ARTICLE_COLUMNS if c.key != "text")
 
 
-def _article(row: Any) -> Article:
+def _article(row: Any, text: str | None = None) -> Article:
+    """An Article from a row of `_ARTICLE_COLUMNS` (or, given `text`, of the columns
+    without it)."""
     return Article(
         id=row.id,
         title=row.title,
-        text=row.text,
+        text=row.text if text is None else text,
         source=row.source,
         url=row.url,
         published_at=from_iso(row.published_at),
         ingested_at=from_iso(row.ingested_at) or datetime.now(UTC),
         content_hash=row.content_hash,
         outlet=row.outlet,
+        lang=row.lang or "en",
     )
 
 
@@ -1323,28 +1786,22 @@ POSTGRES_SEARCH_CONFIG = "briefbot_english"
 POSTGRES_SEARCH_CHARS = 200_000
 
 
-def _sqlite_topic(words: list[str]) -> Any:
-    """SQLite: articles whose title or text has every word (FTS5, porter stems)."""
-    # Quote every word so user input can never be FTS5 syntax; words are ANDed.
-    match = " ".join('"' + w.replace('"', "") + '"' for w in words)
-    ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match")
-    return articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
-
-
 def _sqlite_phrase_candidates(runs: Iterable[list[str]]) -> Any:
     """SQLite: at most 20 articles whose text holds one of `runs` (word lists) as a phrase."""
     match = " OR ".join('text : "' + " ".join(run) + '"' for run in runs)
-    ids = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20")
+    ids = text(
+        f"SELECT rowid & {_FTS_ID_MASK} FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20"
+    )
     return articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
 
 
-def _postgres_topic(words: list[str]) -> Any:
-    """PostgreSQL: articles whose `search` tsvector has every word (English stems); the GIN
-    index `ix_articles_search` answers it.  plainto_tsquery reads its input as plain words,
-    so user input is never query syntax."""
-    return text(
-        f"articles.search @@ plainto_tsquery('{POSTGRES_SEARCH_CONFIG}', :topic_words)"
-    ).bindparams(topic_words=" ".join(words))
+def _postgres_term(words: Iterable[str]) -> Any:
+    """PostgreSQL: articles whose `search` tsvector holds `words` as a phrase (English stems;
+    one word: that word); phraseto_tsquery reads its input as plain words, so user input is
+    never query syntax.  The configuration name is ours, never user input."""
+    config = literal_column(f"'{POSTGRES_SEARCH_CONFIG}'")
+    query = func.phraseto_tsquery(config, " ".join(words))
+    return literal_column("articles.search").op("@@")(query)
 
 
 def _postgres_phrase_candidates(runs: Iterable[list[str]]) -> Any:
@@ -1356,13 +1813,6 @@ def _postgres_phrase_candidates(runs: Iterable[list[str]]) -> Any:
         **{f"run_{i}": phrase for i, phrase in enumerate(phrases)}
     )
     return articles.c.id.in_(ids.columns(id=Integer))
-
-
-def _portable_topic(words: list[str]) -> Any:
-    """Any other database: every word somewhere in the title or text (no index, no stems)."""
-    return and_(
-        *(articles.c.title.ilike(f"%{w}%") | articles.c.text.ilike(f"%{w}%") for w in words)
-    )
 
 
 def _postgres_migration_lock(conn: Connection) -> None:

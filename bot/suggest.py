@@ -21,8 +21,8 @@ RECENT = 200
 def article_choices(
     store: Store, typed: str, scope: Scope, limit: int = 25
 ) -> list[tuple[str, str]]:
-    """(label, value) pairs: articles `scope` may read whose id starts with, or whose text
-    matches, `typed`."""
+    """(label, value) pairs: articles `scope` may read whose id starts with `typed`, or
+    whose words begin with the words of `typed` (`meri` finds "Meridian")."""
     typed = typed.strip()
     if typed.isascii() and typed.isdigit():
         recent = store.titles(None, limit=RECENT, scope=scope)
@@ -31,7 +31,8 @@ def article_choices(
         if exact is not None and all(i != exact.id for i, _ in found):
             found.insert(0, (exact.id, exact.title))
     else:
-        found = store.titles(typed or None, limit=limit, scope=scope)
+        # Word prefixes: someone typing `meri` means "Meridian".
+        found = store.titles(typed or None, limit=limit, scope=scope, prefix=True)
     return [(f"{i} · {title}", str(i)) for i, title in found[:limit]]
 
 

@@ -48,12 +48,8 @@ class WhyReply:
     bullet: Bullet
 
 
-# How each platform spells the commands, for the one-line errors.
-_SPELLING = {
-    "slack": ("/brief", "/brief why {n}"),
-    "discord": ("/brief", "/brief why:{n}"),
-}
-_DEFAULT_SPELLING = ("brief", "brief why {n}")
+# The commands in the core's words; each renderer spells them its platform's way (bot.hints).
+_SPELLING = ("brief", "brief why {n}")
 
 
 def parse_why(words: list[str]) -> WhyRequest:
@@ -102,7 +98,7 @@ def explain(
     Raises UserError in one line when the channel has had no briefing (naming the command
     the platform's way) or the number is not one of its bullets (giving the range).
     """
-    brief, example = _SPELLING.get(platform, _DEFAULT_SPELLING)
+    brief, example = _SPELLING
     saved = store.channel_briefing(platform, workspace, channel)
     briefing = _from_saved(saved) if saved is not None else None
     if briefing is None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # `<https://example.com/a>` or Slack's `<https://example.com/a|example.com/a>`.
 _WRAPPED_LINK = re.compile(r"<(https?://[^\s<>|]+)(?:\|[^<>]*)?>", re.IGNORECASE)
@@ -52,6 +52,9 @@ class Word:
 
     text: str
     quoted: bool = False
+    # Opened by a double quote of any kind ("…", “…”, «…»): a phrase the user typed, where a
+    # single quote ('…', as shlex.quote writes the Discord adapter's options) is not.
+    phrase: bool = field(default=False, compare=False)
 
 
 def split_words(text: str) -> list[Word]:
@@ -62,7 +65,7 @@ def split_words(text: str) -> list[Word]:
     text = _WRAPPED_LINK.sub(r"\1", text).translate(_INVISIBLE)
     words: list[Word] = []
     parts: list[str] = []
-    quoted = False
+    quoted = phrase = False
     just_closed = False  # the last character closed a quote: another may open right here
     unclosed: set[str] = set()  # openers with no closer ahead: later ones have none either
     i, n = 0, len(text)
@@ -70,8 +73,8 @@ def split_words(text: str) -> list[Word]:
         char = text[i]
         if char.isspace():
             if parts:
-                words.append(Word(ascii_digits("".join(parts)), quoted))
-                parts, quoted = [], False
+                words.append(Word(ascii_digits("".join(parts)), quoted, phrase))
+                parts, quoted, phrase = [], False, False
             just_closed = False
             i += 1
             continue
@@ -80,6 +83,7 @@ def split_words(text: str) -> list[Word]:
             if end is None:
                 unclosed.add(char)
             else:
+                phrase = phrase or (not parts and char not in "'‘")
                 parts.append(text[i + 1 : end])
                 quoted, just_closed = True, True
                 i = end + 1
@@ -88,7 +92,7 @@ def split_words(text: str) -> list[Word]:
         just_closed = False
         i += 1
     if parts:
-        words.append(Word(ascii_digits("".join(parts)), quoted))
+        words.append(Word(ascii_digits("".join(parts)), quoted, phrase))
     return [w for w in words if w.text or w.quoted]
 
 

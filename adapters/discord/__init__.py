@@ -101,8 +101,15 @@ def apply_endpoints(settings: Settings) -> None:
 
 
 # Read Message History: a retried digest reads the channel back to see if it already landed.
+# Create Public Threads and Send Messages in Threads: More, Sources and threaded digests
+# answer in a thread under the message.
 PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    read_message_history=True,
+    create_public_threads=True,
+    send_messages_in_threads=True,
 )
 
 

@@ -20,18 +20,21 @@ import re
 import shlex
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import Literal
 
 import discord
 from discord import app_commands
 
+from bot import buttons
 from bot.app import Core
-from bot.commands import ErrorReply, Reply, answer, is_public
+from bot.commands import BriefingReply, ErrorReply, Reply, answer, is_public
 from bot.config import Settings
 from bot.digests import Context, DigestMark, Landed, Scheduler
+from bot.errors import UserError
 from bot.models import Subscription
 from bot.suggest import article_choices, topic_choices
 
-from .embeds import Message, error_messages, nobody, render
+from .embeds import CUSTOM_ID, Message, error_messages, nobody, render, thread_head
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,10 @@ class BriefBot(discord.Client):
         self.synced: list[app_commands.AppCommand] = []
 
     async def setup_hook(self) -> None:
-        """Register the slash commands: instantly in one server, or globally (slower)."""
+        """Register the buttons and menus (persistent: they match any message's custom ids,
+        so a press after a restart is answered) and the slash commands: instantly in one
+        server, or globally (slower)."""
+        self.add_dynamic_items(Press, Pick)
         try:
             if self.settings.discord_guild_id:
                 guild = discord.Object(id=int(self.settings.discord_guild_id))
@@ -161,6 +167,219 @@ class BriefBot(discord.Client):
                     error_messages(f"I couldn't post that reply ({_describe(exc)}). {hint}"),
                     ephemeral=True,
                 )
+
+    async def refuse(self, interaction: discord.Interaction, text: str) -> None:
+        """Answer only the asker with one line, at once (nothing to compose)."""
+        if not self.first_time(interaction):
+            return
+        [message] = error_messages(text)
+        with _suppress_http():
+            await interaction.response.send_message(
+                message.content, ephemeral=True, allowed_mentions=message.allowed_mentions
+            )
+
+    async def press(self, interaction: discord.Interaction, kind: str, argument: str) -> None:
+        """A button: acked at once (a deferred update, nothing shown), then More and Sources
+        post in the message's thread (made on first use; the channel itself where threads
+        cannot be made), Unsubscribe posts a notice with Undo, Undo edits that notice.
+        Refusals and errors go to the presser only."""
+        if not self.first_time(interaction):
+            return
+        try:
+            await interaction.response.defer()
+        except discord.HTTPException as exc:
+            log.error("Could not ack button %s: %s", interaction.id, _describe(exc))
+            return
+        context = context_of(interaction)
+        reply = await asyncio.to_thread(_press, self.core, context, kind, argument)
+        if kind in {"unsub", "undo"} and self.scheduler is not None:
+            self.scheduler.poke()
+        with _suppress_http():
+            if isinstance(reply, ErrorReply):
+                await send(interaction, render(reply), ephemeral=True)
+            elif kind == "undo" and interaction.message is not None:
+                [message] = render(reply)
+                await interaction.edit_original_response(
+                    content=message.content, view=None, allowed_mentions=message.allowed_mentions
+                )
+            elif kind in {"more", "src"}:
+                await self._in_thread(interaction, reply)
+            else:
+                await send(interaction, render(reply), ephemeral=False)
+
+    async def _in_thread(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """Post `reply` in the thread of the pressed message (made if it has none)."""
+        message = interaction.message
+        thread_id: int | None = None
+        if message is not None and interaction.guild_id:
+            thread_id = await open_thread(self.http, message.channel.id, message.id, reply)
+        if thread_id is None:
+            await send(interaction, render(reply), ephemeral=False)
+            return
+        for part in render(reply):
+            await send_to(self.http, thread_id, part)
+
+    async def pick(self, interaction: discord.Interaction, topic: str, chosen: str) -> None:
+        """A menu choice (bullets or window): a briefing in the channel."""
+        await self.respond(interaction, _pick_command(topic, chosen), private=False)
+
+
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
+
+
+async def open_thread(
+    http: discord.http.HTTPClient, channel_id: int, message_id: int, reply: object
+) -> int | None:
+    """The id of the thread under a message, made now if it has none (a thread started from a
+    message has that message's id); None if threads cannot be made there (a DM, no
+    permission), so the caller posts in the channel instead."""
+    title = getattr(getattr(reply, "briefing", None), "title", None) or getattr(
+        reply, "title", "briefbot"
+    )
+    try:
+        await http.start_thread_with_message(
+            channel_id, message_id, name=str(title)[:100] or "briefbot", auto_archive_duration=1440
+        )
+    except discord.HTTPException as exc:
+        if exc.code == THREAD_EXISTS:
+            return message_id
+        log.warning("Could not open a thread (%s); answering in the channel", _describe(exc))
+        return None
+    return message_id
+
+
+async def send_to(http: discord.http.HTTPClient, channel_id: int, message: Message) -> str:
+    """Send one rendered message to a channel or thread over REST; its id."""
+    view = view_of(message)
+    params = discord.http.handle_message_parameters(
+        content=message.content or discord.utils.MISSING,
+        embeds=message.embeds or discord.utils.MISSING,
+        allowed_mentions=message.allowed_mentions,
+        view=view if view is not None else discord.utils.MISSING,
+    )
+    with params:
+        data = await http.send_message(channel_id, params=params)
+    return str(data["id"])
+
+
+def _pick_command(topic: str, chosen: str) -> str:
+    words = ["brief"]
+    if topic:
+        words.append(shlex.quote(topic))
+    if chosen.isdigit() or chosen in {"24h", "7d", "2w", "all"}:
+        words.append(chosen)
+    return " ".join(words)
+
+
+def _press(core: Core, context: Context, kind: str, argument: str) -> Reply:
+    """What a button does, as a core reply (a user mistake as an ErrorReply)."""
+    from datetime import UTC, datetime
+
+    try:
+        if kind == "more":
+            return buttons.more(core, context, argument)  # type: ignore[return-value]
+        if kind == "src":
+            return buttons.sources(core, context, argument)  # type: ignore[return-value]
+        if kind == "unsub" and argument.isdigit():
+            return buttons.unsubscribe(core, context, int(argument))  # type: ignore[return-value]
+        if kind == "undo":
+            sub, _, until = argument.partition(":")
+            if sub.isdigit() and until.isdigit():
+                moment = datetime.fromtimestamp(int(until), UTC)
+                return buttons.undo(core, context, int(sub), moment)  # type: ignore[return-value]
+    except UserError as exc:
+        return ErrorReply(str(exc))
+    except Exception:
+        log.exception("A button press failed")
+        return ErrorReply("Sorry, something went wrong on our side. Please try again.")
+    return ErrorReply("I don't know that button.")
+
+
+_STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "secondary": discord.ButtonStyle.secondary,
+    "danger": discord.ButtonStyle.danger,
+}
+
+
+class Press(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=CUSTOM_ID.pattern.strip("^$"),
+):
+    """A briefbot button (More, Sources, Unsubscribe, Undo), matched by its custom id
+    (`bb:<kind>:<argument>`), so it is answered whenever it was posted: a dynamic item
+    survives restarts with no view kept in memory."""
+
+    def __init__(self, kind: str, argument: str, label: str = "", style: str = "secondary"):
+        super().__init__(
+            discord.ui.Button(
+                label=label or kind,
+                custom_id=f"bb:{kind}:{argument}",
+                style=_STYLES.get(style, discord.ButtonStyle.secondary),
+            )
+        )
+        self.kind = kind
+        self.argument = argument
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> Press:
+        return cls(match["kind"], match["arg"], item.label or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        if isinstance(client, BriefBot):
+            await client.press(interaction, self.kind, self.argument)
+
+
+PICK_ID = re.compile(r"^bb:pick:(?P<kind>b|w):(?P<topic>.{0,88})$", re.DOTALL)
+PICK_CHOICES = {"b": ("3", "5", "10"), "w": ("24h", "7d", "2w", "all")}
+
+
+class Pick(discord.ui.DynamicItem[discord.ui.Select], template=PICK_ID.pattern.strip("^$")):
+    """A menu of bullets (`b`) or windows (`w`) for a briefing with a click; the topic rides
+    in the custom id (so a topic over 88 characters gets no menu)."""
+
+    def __init__(self, kind: str, topic: str) -> None:
+        label = "Brief me: bullets" if kind == "b" else "Brief me: window"
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"bb:pick:{kind}:{topic}",
+                placeholder=label,
+                options=[discord.SelectOption(label=v, value=v) for v in PICK_CHOICES[kind]],
+            )
+        )
+        self.kind = kind
+        self.topic = topic
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str]
+    ) -> Pick:
+        return cls(match["kind"], match["topic"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        chosen = (self.item.values or [""])[0]
+        if isinstance(client, BriefBot):
+            await client.pick(interaction, self.topic, chosen)
+
+
+def view_of(message: Message) -> discord.ui.View | None:
+    """The message's buttons and menus as a persistent view of dynamic items (None if it
+    has none)."""
+    if not message.buttons and message.menus is None:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in message.buttons:
+        match = CUSTOM_ID.match(button.custom_id)
+        if match:
+            view.add_item(Press(match["kind"], match["arg"], button.label, button.style))
+    if message.menus is not None and len(message.menus) <= 88:
+        view.add_item(Pick("b", message.menus))
+        view.add_item(Pick("w", message.menus))
+    return view
 
 
 def context_of(interaction: discord.Interaction) -> Context:
@@ -271,12 +490,16 @@ class DigestPoster:
         """
         http = await self._http_client()
         ids: list[str] = []
-        for part, message in enumerate(_marked(render(reply), mark), 1):
+        threaded = isinstance(reply, BriefingReply) and reply.thread and reply.briefing.bullets
+        messages = thread_head(reply) if threaded else render(reply)  # type: ignore[arg-type]
+        for part, message in enumerate(_marked(messages, mark), 1):
+            view = view_of(message)
             params = discord.http.handle_message_parameters(
                 nonce=digest_nonce(mark, part),  # discord.py adds enforce_nonce=True
                 content=message.content or discord.utils.MISSING,
                 embeds=message.embeds or discord.utils.MISSING,
                 allowed_mentions=message.allowed_mentions,
+                view=view if view is not None else discord.utils.MISSING,
             )
             try:
                 with params:
@@ -293,6 +516,15 @@ class DigestPoster:
                 )
                 break
             ids.append(str(data["id"]))
+        if threaded and ids:
+            # The line is posted (and counts as the digest); its stories follow in its thread.
+            body = BriefingReply(reply.briefing)  # type: ignore[union-attr]
+            try:
+                thread = await open_thread(http, int(subscription.channel), int(ids[0]), body)
+                for message in render(body):
+                    await send_to(http, thread or int(subscription.channel), message)
+            except discord.HTTPException as exc:
+                log.error("Digest %s: thread post failed: %s", subscription.id, _describe(exc))
         return ids[0] if ids else ""
 
     def _my_id(self) -> str | None:
@@ -380,6 +612,9 @@ async def send(
             kwargs["content"] = message.content
         if message.embeds:
             kwargs["embeds"] = message.embeds
+        view = view_of(message)
+        if view is not None:
+            kwargs["view"] = view
         await interaction.followup.send(**kwargs)  # type: ignore[arg-type]
 
 
@@ -401,6 +636,22 @@ async def _quietly(call: object) -> None:
 def _describe(exc: discord.HTTPException) -> str:
     text = exc.text or exc.response.reason or ""
     return f"HTTP {exc.status}{f' {text}' if text else ''}"
+
+
+def role_refusal(interaction: discord.Interaction, role: discord.Role) -> str | None:
+    """Why a digest may not ping `role` (None if it may): never @everyone (nor @here), and
+    only a role that is mentionable or that the bot may ping anyway (Mention @everyone,
+    @here and All Roles).  Answered as a `help`-like private line, as core text."""
+    if role.is_default():
+        return "A digest never pings @everyone or @here: name a role."
+    allowed = interaction.app_permissions.mention_everyone
+    if not (role.mentionable or allowed):
+        return (
+            "I may not ping that role: make it mentionable (Server Settings → "
+            "Roles → Allow anyone to @mention this role), or give me Mention @everyone, "
+            "@here and All Roles."
+        )
+    return None
 
 
 @functools.cache
@@ -481,8 +732,11 @@ def add_commands(client: BriefBot) -> None:
         await client.respond(interaction, "articles " + (query or ""), private=True)
 
     @tree.command(name="help", description="How to use briefbot")
-    async def help_(interaction: discord.Interaction) -> None:
-        await client.respond(interaction, "help", private=True)
+    @app_commands.describe(command="Help on one command (default: all of them)")
+    async def help_(
+        interaction: discord.Interaction, command: Literal["digest"] | None = None
+    ) -> None:
+        await client.respond(interaction, f"help {command or ''}".strip(), private=True)
 
     digest = app_commands.Group(name="digest", description="This channel's daily digests")
 
@@ -493,6 +747,8 @@ def add_commands(client: BriefBot) -> None:
         topic="Only articles about this (default: everything)",
         bullets=f"Bullets per digest (1-{MAX_BULLETS})",
         quiet="Post nothing on days with nothing new",
+        threads="Post one short line; the stories and their sources go in its thread",
+        mention="A role to ping with each digest (one the bot may mention)",
     )
     async def digest_subscribe(
         interaction: discord.Interaction,
@@ -501,7 +757,12 @@ def add_commands(client: BriefBot) -> None:
         topic: str | None = None,
         bullets: app_commands.Range[int, 1, MAX_BULLETS] | None = None,
         quiet: bool = False,
+        threads: bool = False,
+        mention: discord.Role | None = None,
     ) -> None:
+        if mention is not None and (refusal := role_refusal(interaction, mention)):
+            await client.refuse(interaction, refusal)
+            return
         # The time zone is passed as its own word; the topic, quoted, stays one topic.
         # Named parts: each option is taken exactly as given (a topic "Iran" stays a topic).
         text = "digest subscribe " + _words(
@@ -510,6 +771,8 @@ def add_commands(client: BriefBot) -> None:
             f"topic:{topic.strip()}" if topic else None,
             f"bullets:{bullets}" if bullets else None,
             "quiet" if quiet else None,
+            "threads" if threads else None,
+            f"mention:{mention.id}" if mention is not None else None,
         )
         await client.respond(interaction, text, private=False)
 

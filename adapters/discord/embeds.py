@@ -14,20 +14,34 @@ space, the way `discord.utils.escape_mentions` does it, but for any id length.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
 import discord
 from discord.utils import escape_markdown
 
-from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
+from bot.commands import (
+    Actions,
+    ArticlesReply,
+    BriefingReply,
+    ErrorReply,
+    HelpReply,
+    NoticeReply,
+    Reply,
+    SourcesReply,
+    UndoReply,
+)
+from bot.hints import Spelling, name_hints, spell
 from bot.models import Briefing, Bullet, Source
 from bot.render import (
     COVERED,
     NO_EVIDENCE,
     WHY_NONE_LEFT,
     briefing_stamp,
+    lang_mark,
     outlet_label,
+    shared_sources,
     shorten,
     source_label,
     why_stamp,
@@ -50,6 +64,37 @@ _ZWSP = "\u200b"
 _MENTION_START = re.compile(r"@|<(?=[#/:])")
 _ESCAPED_BACKTICK = re.compile(r"\\`")
 _WEB_URL = re.compile(r"https?://", re.IGNORECASE)
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+# How Discord users type the commands (bot.hints): `/articles query:nato`.
+SPELLING = Spelling(prefix="/", named=True)
+# Button custom ids (at most 100 characters): `bb:<kind>:<argument>`; answered by
+# `adapters.discord.client.Press`, a persistent dynamic item (works after a restart).
+CUSTOM_ID = re.compile(r"^bb:(?P<kind>more|src|unsub|undo):(?P<arg>[A-Za-z0-9_:-]{1,80})$")
+
+
+def hints(text: str) -> str:
+    """Core text with its command hints spelled as Discord users type them."""
+    return name_hints(text, SPELLING)
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a message: its label, custom id and style name (discord.ButtonStyle)."""
+
+    label: str
+    custom_id: str
+    style: str = "secondary"
+
+
+def buttons_for(actions: Actions | None) -> list[Button]:
+    """More and Sources (and Unsubscribe on a digest) for a posted briefing."""
+    if actions is None:
+        return []
+    found = [Button("More", f"bb:more:{actions.ref}"), Button("Sources", f"bb:src:{actions.ref}")]
+    if actions.subscription is not None:
+        found.append(Button("Unsubscribe", f"bb:unsub:{actions.subscription}", "danger"))
+    return found
 
 
 def nobody() -> discord.AllowedMentions:
@@ -73,6 +118,9 @@ class Message:
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
     allowed_mentions: discord.AllowedMentions = field(default_factory=nobody)
+    buttons: list[Button] = field(default_factory=list)
+    # The bullets/window menus for a briefing with a click, for this topic ("" for none).
+    menus: str | None = None
 
 
 def no_mentions(text: str) -> str:
@@ -90,6 +138,21 @@ def notice_md(text: str) -> str:
     its backtick code spans (the core writes its command hints that way)."""
     lines = (escape_markdown(line, as_needed=False) for line in text.splitlines())
     return no_mentions(_ESCAPED_BACKTICK.sub("`", "\n".join(lines)))
+
+
+def _cut_lines(escaped: str, limit: int) -> str:
+    """Like `_cut`, but line breaks are kept (spaces inside each line collapsed)."""
+    lines = [" ".join(line.split()) for line in escaped.splitlines()]
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + 1 > limit:
+            room = limit - used - 1
+            kept.append(_cut(line, room) if room > 20 else "…")
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
 
 
 def _cut(escaped: str, limit: int) -> str:
@@ -129,7 +192,7 @@ def _links(sources: tuple[Source, ...], room: int) -> str:
 def bullet_text(bullet: Bullet) -> str:
     """A bullet line, with its sources as markdown links on the line below, the story's
     other reports ("Also covered by") under them, and its story line above when it has one."""
-    text = f"• {md_shortened(bullet.text, _SAFE_BULLET - 1200)}"
+    text = f"• {lang_mark(bullet)}{md_shortened(bullet.text, _SAFE_BULLET - 1200)}"
     if bullet.story:
         text = f"**{md_shortened(bullet.story, 200)}**\n{text}"
     if bullet.sources:
@@ -147,8 +210,18 @@ def _embed(title: str | None, description: str) -> discord.Embed:
     )
 
 
-def briefing_messages(briefing: Briefing) -> list[Message]:
-    """A briefing as the fewest messages that respect every limit."""
+def briefing_messages(briefing: Briefing, actions: Actions | None = None) -> list[Message]:
+    """A briefing as the fewest messages that respect every limit; sources shared by every
+    bullet (a one-article summary) shown once after them; buttons on the last message."""
+    shared = shared_sources(briefing)
+    if shared is not None:
+        briefing = dataclasses.replace(
+            briefing,
+            bullets=(
+                *(dataclasses.replace(b, sources=(), coverage=()) for b in briefing.bullets),
+                dataclasses.replace(shared, text=""),
+            ),
+        )
     footer = shorten(f"{briefing_stamp(briefing)} · {FOOTER}", FOOTER_MAX)
     messages: list[Message] = []
     embeds: list[discord.Embed] = []
@@ -176,6 +249,8 @@ def briefing_messages(briefing: Briefing) -> list[Message]:
 
     for bullet in briefing.bullets:
         text = bullet_text(bullet)
+        if not bullet.text:  # the shared sources line
+            text = text.removeprefix("• ").lstrip("\n ").replace("↳", "Source:", 1)
         description = len("\n".join([*lines, text]))
         if lines and description > DESCRIPTION_MAX:
             close_embed()
@@ -193,7 +268,8 @@ def briefing_messages(briefing: Briefing) -> list[Message]:
     if briefing.notes:
         # Notes (e.g. feed health) go in the last message's plain content: always visible,
         # and outside the 6,000-character embed budget.
-        messages[-1].content = _cut(notice_md("\n".join(briefing.notes)), CONTENT_MAX)
+        messages[-1].content = _cut_lines(notice_md(hints("\n".join(briefing.notes))), CONTENT_MAX)
+    messages[-1].buttons = buttons_for(actions)
     return messages
 
 
@@ -264,53 +340,126 @@ def articles_messages(reply: ArticlesReply) -> list[Message]:
     embed = _embed(heading, "\n".join(lines))
     shown = len(lines)
     if not reply.query and reply.total > shown:
-        embed.set_footer(text=f"Newest {shown} of {reply.total} · /articles query:… searches them")
+        embed.set_footer(
+            text=f"Newest {shown} of {reply.total} · "
+            + (spell("articles [query]", SPELLING) or "")
+            + " searches them"
+        )
     else:
-        embed.set_footer(text="/summarize article:ID summarizes one")
+        embed.set_footer(text=(spell("summarize <id|url>", SPELLING) or "") + " summarizes one")
     return [Message(embeds=[embed])]
 
 
-DISCORD_USAGE = (
-    "`/brief [topic] [bullets] [since]` · `/brief why:N` · "
-    "`/summarize article:<id|url> [sentences]` · "
-    "`/articles [query]` · `/help`"
-)
+def help_messages(reply: HelpReply) -> list[Message]:
+    """Help as an embed: one field per command (usage spelled as typed in Discord, what it
+    does with its line breaks)."""
+    if not reply.entries:
+        body = _cut_lines(notice_md(hints(reply.text)), DESCRIPTION_MAX - 200)
+        return [Message(embeds=[_embed("briefbot help", body)])]
+    embed = _embed("briefbot help", md_shortened(reply.title, DESCRIPTION_MAX))
+    for usage, what in reply.entries[:25]:
+        spelled = spell(usage, SPELLING) or usage
+        embed.add_field(
+            name=shorten(spelled, FIELD_NAME_MAX),
+            value=_cut_lines(notice_md(hints(what)), FIELD_VALUE_MAX),
+            inline=False,
+        )
+    return [Message(embeds=[embed], menus="" if reply.menus else None)]
 
 
-def help_messages(text: str) -> list[Message]:
-    """Help: the Discord spellings, then the core's help text in a code block."""
-    body = shorten(text, DESCRIPTION_MAX - 200).replace("```", "'''")
-    return [Message(embeds=[_embed("briefbot help", f"{DISCORD_USAGE}\n```{body}```")])]
+def sources_messages(reply: SourcesReply) -> list[Message]:
+    """Every source of a briefing, one field per bullet (each source linked, with the
+    sentence stating it), cut to Discord's limits."""
+    embed = _embed(f"Sources · {reply.title}", "")
+    total = len(embed.title or "")
+    for number, bullet in enumerate(reply.bullets[:25], 1):
+        lines = []
+        for source in (*bullet.sources, *bullet.coverage):
+            said = f" — “{md_shortened(source.evidence, 300)}”" if source.evidence else ""
+            lines.append(f"↳ {source_link(source)}{said}")
+        value = _cut_lines("\n".join(lines) or "(no source recorded)", FIELD_VALUE_MAX)
+        name = shorten(f"{number}. {bullet.text}", FIELD_NAME_MAX)
+        if total + len(name) + len(value) > MESSAGE_CHARS - 100:
+            break
+        total += len(name) + len(value)
+        embed.add_field(name=name, value=value, inline=False)
+    return [Message(embeds=[embed])]
+
+
+def undo_messages(reply: UndoReply) -> list[Message]:
+    """The unsubscribe notice with an Undo button (custom id `bb:undo:ID:DEADLINE`)."""
+    message = notice_messages(reply.text, reply.by)[0]
+    until = int(reply.until.timestamp())
+    message.buttons = [Button("Undo", f"bb:undo:{reply.subscription}:{until}", "primary")]
+    return [message]
 
 
 def notice_messages(text: str, by: str = "") -> list[Message]:
     """A notice; `by`, a user id, is mentioned in front of it and is all it may notify."""
+    text = hints(text)
     if by.isdigit():
         return [
             Message(
-                content=_cut(f"<@{by}> {notice_md(text)}", CONTENT_MAX), allowed_mentions=only(by)
+                content=_cut_lines(f"<@{by}> {notice_md(text)}", CONTENT_MAX),
+                allowed_mentions=only(by),
             )
         ]
-    return [Message(content=_cut(notice_md(f"{by} {text}" if by else text), CONTENT_MAX))]
+    return [Message(content=_cut_lines(notice_md(f"{by} {text}" if by else text), CONTENT_MAX))]
 
 
 def error_messages(message: str) -> list[Message]:
     """A user error: one short plain line."""
-    return [Message(content=_cut(f"⚠️ {notice_md(message)}", CONTENT_MAX))]
+    return [Message(content=_cut_lines(f"⚠️ {notice_md(hints(message))}", CONTENT_MAX))]
 
 
 def render(reply: Reply) -> list[Message]:
     """Render any core reply as Discord messages."""
     if isinstance(reply, BriefingReply):
-        return briefing_messages(reply.briefing)
+        messages = briefing_messages(reply.briefing, reply.actions)
+        if reply.mention and reply.mention.isdigit():
+            # The one role a digest may ping (`mention:@role`): named, and allowed alone.
+            first = messages[0]
+            first.content = f"<@&{reply.mention}>" + (f"\n{first.content}" if first.content else "")
+            first.allowed_mentions = discord.AllowedMentions(
+                everyone=False,
+                users=False,
+                roles=[discord.Object(id=int(reply.mention))],
+                replied_user=False,
+            )
+        return messages
+    if isinstance(reply, SourcesReply):
+        return sources_messages(reply)
+    if isinstance(reply, UndoReply):
+        return undo_messages(reply)
     if isinstance(reply, ArticlesReply):
         return articles_messages(reply)
     if isinstance(reply, WhyReply):
         return why_messages(reply)
     if isinstance(reply, HelpReply):
-        return help_messages(reply.text)
+        return help_messages(reply)
     if isinstance(reply, NoticeReply):
         return notice_messages(reply.text, reply.by)
     if isinstance(reply, ErrorReply):
-        return error_messages(reply.message)
+        messages = error_messages(reply.message)
+        if reply.retry is not None:
+            messages[0].menus = reply.retry.topic or ""
+        return messages
     raise TypeError(f"cannot render {type(reply).__name__}")
+
+
+def thread_head(reply: BriefingReply) -> list[Message]:
+    """A threaded digest's top-level line: its title, how many stories (they follow in the
+    thread), its buttons, and the role it pings if any."""
+    count = len(reply.briefing.bullets)
+    noun = "story" if count == 1 else "stories"
+    embed = _embed(reply.briefing.title, f"{count} {noun}, with their sources, in the thread.")
+    messages = render(dataclasses.replace(reply, thread=False))
+    head = Message(
+        content=messages[0].content if reply.mention else None,
+        embeds=[embed],
+        allowed_mentions=messages[0].allowed_mentions if reply.mention else nobody(),
+        buttons=buttons_for(reply.actions),
+    )
+    if head.content:
+        head.content = head.content.split("\n", 1)[0]  # the mention alone, no notes
+    return [head]

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
@@ -14,8 +14,12 @@ from bot.app import Core
 from bot.config import Settings
 from bot.digests import Scheduler
 from bot.errors import BadArgument
+from bot.store import Store
 
 from .app import EVENTS_PATH, DigestPoster, build_app
+
+if TYPE_CHECKING:
+    from .oauth import TeamDigestPoster
 
 __all__ = [
     "EVENTS_PATH",
@@ -36,7 +40,17 @@ _WHERE = "See README § Add to Slack."
 
 
 def check_settings(settings: Settings) -> bool:
-    """Say in one line which setting is missing and where to get it; return Socket Mode?"""
+    """Say in one line which setting is missing and where to get it; return Socket Mode?
+
+    With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth mode, any workspace) no bot token is
+    needed: HTTP mode, with the signing secret (bot.config checks the combination)."""
+    if settings.slack_oauth:
+        if not settings.slack_signing_secret:
+            raise BadArgument(
+                "SLACK_SIGNING_SECRET is not set: installing into any workspace needs the "
+                f"Signing Secret from your Slack app's Basic Information page. {_WHERE}"
+            )
+        return False
     if not settings.slack_bot_token:
         raise BadArgument(
             "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
@@ -108,6 +122,8 @@ async def verify_tokens(settings: Settings, socket_mode: bool) -> str | None:
             ) from None
 
     client = web_client(settings)
+    if settings.slack_oauth:
+        return None  # each workspace's token is checked as its requests arrive
     await call("SLACK_BOT_TOKEN", client.auth_test)
     if not socket_mode:
         return None
@@ -165,6 +181,10 @@ async def serve_http(
         await site.start()
         bound = runner.addresses[0][1] if runner.addresses else port
         print(f"briefbot: Slack HTTP mode listening on {host}:{bound}{EVENTS_PATH}", flush=True)
+        if app.oauth_flow is not None:
+            print(
+                f"briefbot: install into a workspace at {app.oauth_flow.install_path}", flush=True
+            )
         if on_ready is not None:
             on_ready(bound)
         await asyncio.Event().wait()
@@ -174,11 +194,18 @@ async def serve_http(
 
 def configured(settings: Settings) -> bool:
     """Whether Slack settings are present (digests can be posted)."""
-    return bool(settings.slack_bot_token)
+    return bool(settings.slack_bot_token) or settings.slack_oauth
 
 
-def digest_poster(settings: Settings) -> DigestPoster:
-    """Post digests through the Web API alone."""
+def digest_poster(
+    settings: Settings, store: Store | None = None
+) -> DigestPoster | TeamDigestPoster:
+    """Post digests through the Web API alone: with SLACK_BOT_TOKEN, or in OAuth mode with
+    each workspace's token from the installation store (on `store`, else its own)."""
+    if settings.slack_oauth:
+        from .oauth import TeamDigestPoster
+
+        return TeamDigestPoster(settings, store)
     return DigestPoster(settings)
 
 
@@ -196,7 +223,7 @@ async def serve(
     app = build_app(core, settings, socket_mode=socket_mode, scheduler=scheduler)
     _warn_once_on_signature_failures()
     if scheduler is not None:
-        scheduler.posters["slack"] = DigestPoster(settings)
+        scheduler.posters["slack"] = digest_poster(settings, core.store)
     if socket_mode:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

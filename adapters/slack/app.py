@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,12 +28,15 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import buttons
 from bot.app import Core
-from bot.commands import ArticlesReply, BriefingReply, Reply, answer, is_public
+from bot.commands import ArticlesReply, BriefingReply, ErrorReply, Reply, answer, is_public
 from bot.config import Settings
 from bot.digests import Context, DigestMark, Landed, Scheduler
+from bot.errors import UserError
 from bot.models import Subscription
 
+from . import blocks
 from .blocks import Message, error_message, render
 
 log = logging.getLogger(__name__)
@@ -70,7 +74,7 @@ class _QuietTokenNotice(logging.Filter):
 def web_client(settings: Settings) -> AsyncWebClient:
     """A Web API client on SLACK_API_URL that retries 429s and dropped connections."""
     return AsyncWebClient(
-        token=settings.slack_bot_token,
+        token=settings.slack_bot_token or None,  # None in OAuth mode: each workspace's token
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(),
         logger=logging.getLogger("slack_sdk.web"),
@@ -88,6 +92,8 @@ def build_app(
     bolt_log = logging.getLogger("slack_bolt.AsyncApp")
     if not any(isinstance(f, _QuietTokenNotice) for f in bolt_log.filters):
         bolt_log.addFilter(_QuietTokenNotice())
+    from . import home, oauth
+
     client = web_client(settings)
     app = AsyncApp(
         client=client,
@@ -96,14 +102,33 @@ def build_app(
         request_verification_enabled=not socket_mode,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        # OAuth mode (any workspace): installations in our database, not one token.
+        **oauth.app_options(core, settings),
     )
-    poster = Poster(client)
+    register_commands(app, core, scheduler)
+    # Before the catch-all `message` listener of register_events: DMs to the bot are commands.
+    home.register(app, core, scheduler)
+    oauth.register(app, core, scheduler)
+    register_events(app, core, scheduler)
+    register_actions(app, core, scheduler)
+    return app
 
+
+def register_commands(app: AsyncApp, core: Core, scheduler: Scheduler | None) -> None:
+    """The slash commands (each answered with the token of the workspace it came from)."""
     for command, verb in COMMANDS.items():
-        app.command(command)(_command_handler(core, poster, verb, scheduler))
+        app.command(command)(_command_handler(core, verb, scheduler))
+
+
+def register_events(app: AsyncApp, core: Core, scheduler: Scheduler | None) -> None:
+    """Mentions (answered in their thread), other messages (ignored), and errors (logged)."""
 
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        # `client` carries the token of the workspace the event came from (Bolt's authorize).
+        poster = Poster(client)
         if event.get("bot_id"):
             return
         text = slack_text(_MENTION.sub(" ", event.get("text", ""))).strip()
@@ -128,7 +153,94 @@ def build_app(
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("Slack handler failed: %s (%s)", type(error).__name__, error)
 
-    return app
+
+_ACTION = re.compile(r"^bb_")
+
+
+def register_actions(app: AsyncApp, core: Core, scheduler: Scheduler | None) -> None:
+    """Buttons and menus (`block_actions`): acked at once, then answered off the loop.
+
+    More and Sources post in the briefing's thread; Unsubscribe (same rule as `digest
+    unsubscribe`) posts a notice with Undo; Undo updates that notice (`chat.update`); the
+    menus post a briefing in the channel.  All state is in the value or the database
+    (`bot.buttons`), so a press after a restart works.
+    """
+
+    @app.action(_ACTION)
+    async def on_action(
+        ack: Callable[[], Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        poster = Poster(client)  # the token of the workspace the press came from
+        action = (body.get("actions") or [{}])[0]
+        channel = str((body.get("channel") or {}).get("id") or "")
+        user = str((body.get("user") or {}).get("id") or "")
+        team = str(
+            (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+        )
+        message = body.get("message") or {}
+        context = _context(team, channel, user)
+        thread = str(message.get("thread_ts") or message.get("ts") or "") or None
+        where = Where(channel, user, response_url=body.get("response_url"), thread_ts=thread)
+        action_id = str(action.get("action_id") or "")
+        reply = await asyncio.to_thread(_press, core, context, action, action_id)
+        if action_id in {blocks.BULLETS, blocks.WINDOW}:
+            where = Where(channel, user, response_url=body.get("response_url"))
+        if action_id == blocks.UNSUBSCRIBE and scheduler is not None:
+            scheduler.poke()
+        if action_id == blocks.UNDO and not isinstance(reply, ErrorReply) and message.get("ts"):
+            if scheduler is not None:
+                scheduler.poke()
+            try:
+                await poster.client.chat_update(
+                    channel=channel, ts=str(message["ts"]), **render(reply)
+                )
+                return
+            except SlackApiError as exc:
+                log.warning("Could not update the undone notice: %s", _describe(exc))
+        await poster.deliver(reply, where)
+
+
+def _press(core: Core, context: Context, action: dict[str, Any], action_id: str) -> Reply:
+    """What a press does, as a core reply (user mistakes as an ErrorReply)."""
+    value = str(action.get("value") or "")
+    try:
+        if action_id == blocks.MORE:
+            return buttons.more(core, context, value)  # type: ignore[return-value]
+        if action_id == blocks.SOURCES:
+            return buttons.sources(core, context, value)  # type: ignore[return-value]
+        if action_id == blocks.UNSUBSCRIBE and value.isdigit():
+            return buttons.unsubscribe(core, context, int(value))  # type: ignore[return-value]
+        if action_id == blocks.UNDO:
+            sub, _, until = value.partition(":")
+            if sub.isdigit() and until.isdigit():
+                moment = datetime.fromtimestamp(int(until), UTC)
+                return buttons.undo(core, context, int(sub), moment)  # type: ignore[return-value]
+        if action_id in {blocks.BULLETS, blocks.WINDOW}:
+            chosen = str((action.get("selected_option") or {}).get("value") or "")
+            topic = str(action.get("block_id") or "").removeprefix(blocks.PICK_BLOCK)
+            return answer(core, pick_command(topic, chosen), context)
+    except UserError as exc:
+        return ErrorReply(str(exc))
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("Button press failed (error %s)", error_id)
+        return ErrorReply(
+            f"Sorry, something went wrong on our side (error {error_id}). Please try again."
+        )
+    return ErrorReply("I don't know that button.")
+
+
+def pick_command(topic: str, chosen: str) -> str:
+    """The `brief` command a menu choice means: `5` bullets or a window such as `7d`."""
+    import shlex
+
+    words = ["brief"]
+    if topic:
+        words.append(shlex.quote(topic))
+    if chosen.isdigit() or chosen in blocks.WINDOW_CHOICES:
+        words.append(chosen)
+    return " ".join(words)
 
 
 def slack_text(text: str) -> str:
@@ -147,10 +259,13 @@ def _context(team: str, channel: str, user: str) -> Context:
 
 
 def _command_handler(
-    core: Core, poster: Poster, verb: str, scheduler: Scheduler | None
+    core: Core, verb: str, scheduler: Scheduler | None
 ) -> Callable[..., Awaitable[None]]:
-    async def handle(ack: Callable[[], Awaitable[None]], command: dict[str, Any]) -> None:
+    async def handle(
+        ack: Callable[[], Awaitable[None]], command: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
+        poster = Poster(client)  # the token of the workspace the command came from
         text = f"{verb} {slack_text(command.get('text', ''))}".strip()
         context = _context(
             command.get("team_id", ""), command.get("channel_id", ""), command.get("user_id", "")
@@ -236,7 +351,19 @@ class DigestPoster:
         self._warned: set[tuple[str, str]] = set()  # (channel, error) already warned about
 
     async def post(self, subscription: Subscription, reply: Reply, mark: DigestMark) -> str:
-        """Post to the subscription's channel with the mark as metadata; return the ts."""
+        """Post to the subscription's channel with the mark as metadata; return the ts.
+
+        A digest with `threads` posts a short line (title, count, buttons) with the mark,
+        then the stories with their sources in that line's thread."""
+        if isinstance(reply, BriefingReply) and reply.thread and reply.briefing.bullets:
+            top = {**blocks.thread_head(reply), "metadata": digest_metadata(mark)}
+            ts = await post_message(self.client, subscription.channel, top)
+            body = render(BriefingReply(reply.briefing))
+            try:
+                await post_message(self.client, subscription.channel, body, thread_ts=ts)
+            except SlackApiError as exc:  # the line is posted: never repeated for its thread
+                log.error("Digest %s: thread post failed: %s", subscription.id, _describe(exc))
+            return ts
         message = {**render(reply), "metadata": digest_metadata(mark)}
         return await post_message(self.client, subscription.channel, message)
 
@@ -367,6 +494,7 @@ class Poster:
             text=message["text"],
             blocks=message["blocks"],
             response_type=response_type,
+            replace_original=False,
             unfurl_links=False,
             unfurl_media=False,
         )

@@ -25,7 +25,19 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply, Reply
+from bot.commands import (
+    Actions,
+    ArticlesReply,
+    BriefingReply,
+    BriefRequest,
+    ErrorReply,
+    HelpReply,
+    NoticeReply,
+    Reply,
+    SourcesReply,
+    UndoReply,
+)
+from bot.hints import Spelling, name_hints, spell
 from bot.models import Briefing, Bullet, Source
 from bot.render import (
     COVERED,
@@ -33,7 +45,9 @@ from bot.render import (
     NO_EVIDENCE,
     WHY_NONE_LEFT,
     briefing_stamp,
+    lang_mark,
     outlet_label,
+    shared_sources,
     shorten,
     source_label,
     why_heading,
@@ -60,6 +74,25 @@ _LOOKALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
 _QUOTE = re.compile(r"^&gt;", re.MULTILINE)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _WEB_URL = re.compile(r"https?://", re.IGNORECASE)
+# How Slack users type the commands (bot.hints): `/articles nato`.
+SPELLING = Spelling(prefix="/")
+# Button and menu action ids (adapters.slack.app answers them).
+MORE, SOURCES, UNSUBSCRIBE, UNDO, BULLETS, WINDOW = (
+    "bb_more",
+    "bb_sources",
+    "bb_unsub",
+    "bb_undo",
+    "bb_bullets",
+    "bb_window",
+)
+PICK_BLOCK = "bb_pick:"  # + the topic, in the menus' block_id (at most 255 characters)
+BULLET_CHOICES = (3, 5, 10)
+WINDOW_CHOICES = ("24h", "7d", "2w", "all")
+
+
+def hints(text: str) -> str:
+    """Core text with its command hints spelled as Slack users type them."""
+    return name_hints(text, SPELLING)
 
 
 def escape(text: str) -> str:
@@ -137,9 +170,9 @@ def _bullet_blocks(bullet: Bullet) -> list[Block]:
     if bullet.story:
         story = "*" + _shorten_escaped(bullet.story, SECTION_MAX - 2) + "*"
         blocks.append({"type": "section", "text": _mrkdwn(story)})
-    blocks.append(
-        {"type": "section", "text": _mrkdwn("• " + _shorten_escaped(bullet.text, SECTION_MAX - 2))}
-    )
+    mark = lang_mark(bullet)
+    text = "• " + mark + _shorten_escaped(bullet.text, SECTION_MAX - 2 - len(mark))
+    blocks.append({"type": "section", "text": _mrkdwn(text)})
     lines = []
     if bullet.sources:
         lines.append(_mrkdwn(_sources_line(bullet.sources)))
@@ -167,8 +200,11 @@ def _fallback(title: str, lines: list[str]) -> str:
     return _cut(text, FALLBACK_MAX)
 
 
-def briefing_message(briefing: Briefing) -> Message:
-    """A briefing as header, stamp, and a section plus a sources line per bullet."""
+def briefing_message(briefing: Briefing, actions: Actions | None = None) -> Message:
+    """A briefing as header, stamp, and a section plus a sources line per bullet (one line
+    after the bullets when they share their sources, `shared_sources`), then its buttons."""
+    shared = shared_sources(briefing)
+    buttons = action_blocks(actions)
     head = [
         {
             "type": "header",
@@ -181,17 +217,23 @@ def briefing_message(briefing: Briefing) -> Message:
         {"type": "context", "elements": [_mrkdwn(escape(briefing_stamp(briefing)))]},
     ]
     notes = [
-        {"type": "context", "elements": [_mrkdwn(_shorten_escaped(n, CONTEXT_MAX, notice_literal))]}
+        {
+            "type": "context",
+            "elements": [_mrkdwn(_shorten_escaped(hints(n), CONTEXT_MAX, notice_literal))],
+        }
         for n in briefing.notes[:2]
     ]
     blocks = list(head)
     shown = 0
+    tail = _bullet_blocks(shared)[1:] if shared is not None else []
     for bullet in briefing.bullets:
         more = _bullet_blocks(bullet)
+        if shared is not None:
+            more = more[:-1]  # the shared sources line comes once, after the bullets
         left_after = len(briefing.bullets) - shown - 1
         # Keep room for the "left out" note whenever bullets would remain.
-        note_room = (1 if left_after else 0) + len(notes)
-        note_chars = (80 if left_after else 0) + _block_chars(notes)
+        note_room = (1 if left_after else 0) + len(notes) + len(buttons) + len(tail)
+        note_chars = (80 if left_after else 0) + _block_chars(notes) + _block_chars(tail)
         if (
             len(blocks) + len(more) + note_room > MAX_BLOCKS
             or _block_chars(blocks) + _block_chars(more) + note_chars > TEXT_BUDGET
@@ -212,9 +254,112 @@ def briefing_message(briefing: Briefing) -> Message:
         )
     if not briefing.bullets:
         blocks.append({"type": "section", "text": _mrkdwn("Nothing to report.")})
+    blocks.extend(tail)
     blocks.extend(notes)
+    blocks.extend(buttons)
     lines = [f"• {b.text}" for b in briefing.bullets[:shown]]
     return {"text": _fallback(briefing.title, lines), "blocks": blocks}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def action_blocks(actions: Actions | None) -> list[Block]:
+    """More and Sources (and, on a digest, Unsubscribe) buttons; values are the briefing's
+    ref or the subscription id (state lives in the database, `bot.buttons`)."""
+    if actions is None:
+        return []
+    elements = [_button("More", MORE, actions.ref), _button("Sources", SOURCES, actions.ref)]
+    if actions.subscription is not None:
+        unsubscribe = _button("Unsubscribe", UNSUBSCRIBE, str(actions.subscription), "danger")
+        unsubscribe["confirm"] = {
+            "title": {"type": "plain_text", "text": "Stop this digest?"},
+            "text": {"type": "plain_text", "text": "You can undo it for a minute."},
+            "confirm": {"type": "plain_text", "text": "Unsubscribe"},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+        }
+        elements.append(unsubscribe)
+    return [{"type": "actions", "block_id": "bb_actions", "elements": elements}]
+
+
+def menu_blocks(request: BriefRequest | None) -> list[Block]:
+    """Menus for a briefing with a click: how many bullets, and which window (the topic, if
+    any, rides in the block_id; none if it does not fit)."""
+    topic = (request.topic if request else None) or ""
+    if len(PICK_BLOCK) + len(topic) > 255:
+        return []
+
+    def select(action_id: str, placeholder: str, values: tuple[object, ...]) -> Block:
+        return {
+            "type": "static_select",
+            "action_id": action_id,
+            "placeholder": {"type": "plain_text", "text": placeholder},
+            "options": [
+                {"text": {"type": "plain_text", "text": str(v)}, "value": str(v)} for v in values
+            ],
+        }
+
+    return [
+        {
+            "type": "actions",
+            "block_id": PICK_BLOCK + topic,
+            "elements": [
+                select(BULLETS, "Brief me: bullets", BULLET_CHOICES),
+                select(WINDOW, "Brief me: window", WINDOW_CHOICES),
+            ],
+        }
+    ]
+
+
+def sources_message(reply: SourcesReply) -> Message:
+    """Every source of a briefing, bullet by bullet, each linked with the sentence that
+    states the bullet; cut (saying how many) to fit one message."""
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": shorten(plain(f"Sources · {reply.title}"), HEADER_MAX),
+            },
+        }
+    ]
+    for number, bullet in enumerate(reply.bullets, 1):
+        lines = [f"*{number}.* " + _shorten_escaped(bullet.text, 600)]
+        for source in (*bullet.sources, *bullet.coverage):
+            said = " — “" + _shorten_escaped(source.evidence, 400) + "”" if source.evidence else ""
+            lines.append(f"↳ {source_link(source)}{said}")
+        text = _cut("\n".join(lines), SECTION_MAX)
+        if len(blocks) + 2 > MAX_BLOCKS or _block_chars(blocks) + len(text) > TEXT_BUDGET:
+            left = len(reply.bullets) - number + 1
+            note = f"_and {left} more, left out to fit one message._"
+            blocks.append({"type": "context", "elements": [_mrkdwn(note)]})
+            break
+        blocks.append({"type": "section", "text": _mrkdwn(text)})
+    return {"text": _fallback(f"Sources · {reply.title}", []), "blocks": blocks}
+
+
+def undo_message(reply: UndoReply) -> Message:
+    """The unsubscribe notice with an Undo button (value `id:deadline`, Unix seconds)."""
+    message = notice_message(reply.text, reply.by)
+    value = f"{reply.subscription}:{int(reply.until.timestamp())}"
+    button = _button("Undo", UNDO, value)
+    message["blocks"].append(
+        {
+            "type": "actions",
+            "block_id": "bb_undo",
+            "elements": [button],
+        }
+    )
+    return message
 
 
 # Characters of one source's sentence, or one left-out report's reason, shown in `brief why`.
@@ -314,8 +459,10 @@ def articles_message(reply: ArticlesReply) -> Message:
                 "type": "context",
                 "elements": [
                     _mrkdwn(
-                        f"Newest {shown} of {reply.total}. `/articles QUERY` searches them; "
-                        "`/summarize ID` summarizes one."
+                        hints(
+                            f"Newest {shown} of {reply.total}. `articles [query]` searches "
+                            "them; `summarize <id|url>` summarizes one."
+                        )
                     )
                 ],
             }
@@ -325,7 +472,12 @@ def articles_message(reply: ArticlesReply) -> Message:
             {
                 "type": "context",
                 "elements": [
-                    _mrkdwn("`/summarize ID` summarizes one; `/brief TOPIC` briefs on a topic.")
+                    _mrkdwn(
+                        hints(
+                            "`summarize <id|url>` summarizes one; `brief [topic]` briefs on a "
+                            "topic."
+                        )
+                    )
                 ],
             }
         )
@@ -333,22 +485,58 @@ def articles_message(reply: ArticlesReply) -> Message:
     return {"text": _fallback(title, lines), "blocks": blocks[:MAX_BLOCKS]}
 
 
-SLACK_USAGE = (
-    "In Slack: `/brief [topic] [N] [since]`, `/brief why N`, `/summarize <id|url> [N]`, "
-    "`/articles [query]`, `/brief help`, or mention me: `@briefbot brief ukraine 3`."
-)
+def help_message(reply: HelpReply) -> Message:
+    """Help as a header and one section per command (usage, then what it does, line breaks
+    kept), every command spelled as typed in Slack; menus for a briefing with a click."""
+    blocks: list[Block] = []
+    if reply.title:
+        blocks.append(
+            {"type": "section", "text": _mrkdwn(_shorten_escaped(reply.title, SECTION_MAX))}
+        )
+    for usage, what in reply.entries:
+        spelled = spell(usage, SPELLING) or usage
+        body = _lines(hints(what), SECTION_MAX - len(spelled) - 8, notice_literal)
+        blocks.append({"type": "section", "text": _mrkdwn(f"`{escape(spelled)}`\n{body}")})
+    if reply.entries:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    _mrkdwn("Or mention me with the same words: `@briefbot brief ukraine 3`.")
+                ],
+            }
+        )
+    else:  # help text without entries: its lines, as they are
+        body = _lines(reply.text, SECTION_MAX - 8, escape)
+        blocks.append({"type": "section", "text": _mrkdwn(f"```{body}```")})
+    if reply.menus:
+        blocks.extend(menu_blocks(None))
+    return {"text": _cut(escape(hints(reply.text)), FALLBACK_MAX), "blocks": blocks[:MAX_BLOCKS]}
 
 
-def help_message(text: str) -> Message:
-    """Help text in a code block (it is aligned), with the Slack spellings first."""
-    body = _shorten_escaped(text, SECTION_MAX - 8, escape)
-    return {
-        "text": _cut(escape(text), FALLBACK_MAX),
-        "blocks": [
-            {"type": "section", "text": _mrkdwn(SLACK_USAGE)},
-            {"type": "section", "text": _mrkdwn(f"```{body}```")},
-        ],
-    }
+def _lines(text: str, limit: int, clean: Callable[[str], str] = literal) -> str:
+    """Clean each line (spaces inside a line collapsed, line breaks kept), then cut the
+    whole to `limit` escaped characters."""
+    cleaned = "\n".join(clean(" ".join(line.split())) for line in text.splitlines())
+    return _cut_keeping_lines(cleaned, limit)
+
+
+def _cut_keeping_lines(escaped: str, limit: int) -> str:
+    if len(escaped) <= limit:
+        return escaped
+    kept: list[str] = []
+    used = 0
+    for line in escaped.splitlines():
+        if used + len(line) + 1 > limit - 1:
+            room = limit - used - 1
+            if room > 20:
+                kept.append(_cut(line, room))
+            else:
+                kept.append(ELLIPSIS)
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
 
 
 def mention(user: str) -> str:
@@ -363,34 +551,63 @@ def notice_message(text: str, by: str = "") -> Message:
     the text itself is escaped, so nothing in it can mention anyone.
     """
     who = f"{mention(by)} " if by else ""
-    body = who + _shorten_escaped(text, SECTION_MAX - len(who), notice_literal)
+    text = hints(text)
+    lines = _lines(text, MAX_BLOCKS * SECTION_MAX, notice_literal).splitlines() or [""]
+    # Line breaks kept: as many sections as the lines need, each under Slack's limit.
+    sections: list[str] = []
+    for line in lines:
+        line = _cut(line, SECTION_MAX - len(who) - 1)
+        if sections and len(sections[-1]) + len(line) + 1 <= SECTION_MAX - len(who):
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line)
+    sections[0] = who + sections[0]
     return {
         "text": _cut(who + notice_literal(text), FALLBACK_MAX),
-        "blocks": [{"type": "section", "text": _mrkdwn(body)}],
+        "blocks": [{"type": "section", "text": _mrkdwn(t)} for t in sections[: MAX_BLOCKS - 1]],
     }
 
 
-def error_message(message: str) -> Message:
-    """A user error: one short section."""
-    body = _shorten_escaped(message, SECTION_MAX - 12, notice_literal)
-    return {
-        "text": _cut(notice_literal(message), FALLBACK_MAX),
-        "blocks": [{"type": "section", "text": _mrkdwn(f":warning: {body}")}],
-    }
+def error_message(message: str, retry: BriefRequest | None = None) -> Message:
+    """A user error: one short section (line breaks kept, hints spelled for Slack), and for
+    an empty briefing the menus to try other bullets or another window."""
+    message = hints(message)
+    body = _lines(message, SECTION_MAX - 12, notice_literal)
+    blocks: list[Block] = [{"type": "section", "text": _mrkdwn(f":warning: {body}")}]
+    if retry is not None:
+        blocks.extend(menu_blocks(retry))
+    return {"text": _cut(notice_literal(message), FALLBACK_MAX), "blocks": blocks}
 
 
 def render(reply: Reply) -> Message:
     """Render any core reply as a Slack message."""
     if isinstance(reply, BriefingReply):
-        return briefing_message(reply.briefing)
+        return briefing_message(reply.briefing, reply.actions)
     if isinstance(reply, ArticlesReply):
         return articles_message(reply)
     if isinstance(reply, WhyReply):
         return why_message(reply)
     if isinstance(reply, HelpReply):
-        return help_message(reply.text)
+        return help_message(reply)
     if isinstance(reply, NoticeReply):
         return notice_message(reply.text, reply.by)
     if isinstance(reply, ErrorReply):
-        return error_message(reply.message)
+        return error_message(reply.message, reply.retry)
+    if isinstance(reply, SourcesReply):
+        return sources_message(reply)
+    if isinstance(reply, UndoReply):
+        return undo_message(reply)
     raise TypeError(f"cannot render {type(reply).__name__}")
+
+
+def thread_head(reply: BriefingReply) -> Message:
+    """A threaded digest's top-level line: its title, how many stories, and its buttons
+    (the stories and their sources follow in the thread)."""
+    briefing = reply.briefing
+    count = len(briefing.bullets)
+    noun = "story" if count == 1 else "stories"
+    line = f"*{_shorten_escaped(briefing.title, 300)}* · {count} {noun}, in the thread"
+    return {
+        "text": _fallback(briefing.title, []),
+        "blocks": [{"type": "section", "text": _mrkdwn(line)}, *action_blocks(reply.actions)],
+    }

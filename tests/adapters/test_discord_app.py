@@ -58,7 +58,10 @@ def followups(fake: FakeDiscord, interaction: str) -> list:
 
 def embed_text(call) -> str:
     return "\n".join(
-        (e.get("title") or "") + "\n" + (e.get("description") or "")
+        (e.get("title") or "")
+        + "\n"
+        + (e.get("description") or "")
+        + "".join(f"\n{f['name']}\n{f['value']}" for f in e.get("fields") or [])
         for e in call.payload.get("embeds", [])
     )
 
@@ -213,7 +216,8 @@ def test_invite_link_has_both_scopes_and_only_the_permissions_used(settings: Set
     assert "client_id=100000000000000000" in url
     assert "scope=bot+applications.commands" in url
     # View Channel + Send Messages + Embed Links + Read Message History (digest read-backs)
-    assert "permissions=84992" in url
+    # + Create Public Threads + Send Messages in Threads (More, Sources, threaded digests)
+    assert "permissions=309237730304" in url
 
 
 async def test_briefbot_run_discord_registers_and_answers(

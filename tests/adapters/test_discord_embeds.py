@@ -20,7 +20,16 @@ from adapters.discord.embeds import (
     render,
     source_link,
 )
-from bot.commands import ArticlesReply, BriefingReply, ErrorReply, HelpReply, NoticeReply
+from bot.commands import (
+    HELP,
+    HELP_ENTRIES,
+    HELP_TITLE,
+    ArticlesReply,
+    BriefingReply,
+    ErrorReply,
+    HelpReply,
+    NoticeReply,
+)
 from bot.models import Article, Bullet, Source
 
 
@@ -106,8 +115,13 @@ def test_other_replies() -> None:
     )
     [listing] = render(ArticlesReply((article,), None, 1))
     assert "`7` [Harbour reopens](https://news.test/h)" in listing.embeds[0].description
-    [help_] = render(HelpReply("brief [topic]"))
-    assert "/brief" in help_.embeds[0].description
+    [help_] = render(HelpReply(HELP, HELP_TITLE, HELP_ENTRIES))
+    names = [f.name for f in help_.embeds[0].fields]
+    for command in ("/brief", "/summarize", "/articles", "/digest", "/feeds", "/help"):
+        assert any(n.startswith(command) for n in names)
+    assert "/brief why:N" in names
+    values = "\n".join(f.value for f in help_.embeds[0].fields)
+    assert "`/brief topic:ukraine bullets:3`" in values and "\n" in values
     [error] = render(ErrorReply("No article with id 99999."))
     assert "99999" in error.content and not error.embeds
     [long_error] = render(ErrorReply("x " * 5000))

@@ -469,3 +469,49 @@ def test_a_long_lede_past_the_briefings_word_budget_gives_way(bare_core: Core) -
     # One bullet has a 30-word budget: a shorter sentence of the report instead.
     (bullet,) = brief(bare_core, bullets=1).bullets
     assert bullet.text != LONG_LEDE and len(bullet.text.split()) <= 45
+
+
+QUARRY_EVENT = (
+    "Glenmore county planners on Monday rejected the application to reopen the old Glenmore "
+    "limestone quarry north of the village after a long hearing."
+)
+QUARRY_BUT = (
+    "But the quarry company said on Monday evening that it would appeal the Glenmore planning "
+    "decision to the state land court within the next month."
+)
+QUARRY = [
+    QUARRY_EVENT,
+    QUARRY_BUT,
+    "Residents had collected signatures against the limestone quarry for two years.",
+]
+QUARRY_OTHER = [
+    "Planners in Glenmore county rejected a bid on Monday to reopen the limestone quarry "
+    "north of Glenmore village.",
+    "The Glenmore limestone quarry closed in 1998 after a landslide.",
+]
+
+
+def test_a_lone_report_may_join_a_dangling_sentence_past_the_cap(bare_core: Core) -> None:
+    assert 45 < len(f"{QUARRY_EVENT} {QUARRY_BUT}".split()) <= 60
+    _council(bare_core, "Herald", "Glenmore quarry plan rejected", QUARRY)
+    texts = [b.text for b in brief(bare_core, bullets=3).bullets]
+    assert f"{QUARRY_EVENT} {QUARRY_BUT}" in texts, texts
+
+
+def test_a_story_several_reports_tell_keeps_joined_bullets_within_the_cap(
+    bare_core: Core,
+) -> None:
+    herald = _council(bare_core, "Herald", "Glenmore quarry plan rejected", QUARRY)
+    courier = _council(bare_core, "Courier", "Glenmore quarry bid turned down", QUARRY_OTHER)
+    briefing = brief(bare_core, bullets=3)
+    # One story: its first bullet credits both reports or says why one is left out; the
+    # joined pair (over the cap) is not a bullet, though the lone report gives it (above).
+    first = briefing.bullets[0]
+    assert {s.id for s in first.sources} | {o.source.id for o in first.left_out} == {
+        herald,
+        courier,
+    }
+    assert f"{QUARRY_EVENT} {QUARRY_BUT}" not in [b.text for b in briefing.bullets]
+    assert all(len(b.text.split()) <= 45 for b in briefing.bullets), [
+        b.text for b in briefing.bullets
+    ]

@@ -128,6 +128,27 @@ def test_brief_json_matches_the_documented_schema(briefbot: Runner) -> None:
     assert not any(f in b["text"] for b in data["bullets"] for f in FURNITURE)
 
 
+def test_a_fresh_install_credits_no_seed_for_a_sentence_it_does_not_contain(
+    briefbot: Runner,
+) -> None:
+    """Every source of every seed bullet shows evidence that its own seed file contains."""
+    from seeds import seed_files
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    texts = [flat(p.read_text(encoding="utf-8")) for p in seed_files()]
+    data = json.loads(ok(briefbot("brief", "--bullets", "20", "--format", "json")))
+    assert len(data["bullets"]) >= 5
+    for bullet in data["bullets"]:
+        first = bullet["sources"][0]
+        assert flat(bullet["text"]).startswith(flat(first["evidence"]))
+        for source in bullet["sources"]:
+            [own] = [t for t in texts if flat(source["title"]).rstrip(".") in t]
+            assert source["evidence"], source
+            assert flat(source["evidence"]) in own, (bullet["text"], source)
+
+
 def test_brief_json_with_a_topic(briefbot: Runner) -> None:
     data = json.loads(ok(briefbot("brief", "ukraine", "-n", "3", "--format", "json")))
     assert isinstance(data["topic"], str)
@@ -182,15 +203,15 @@ def test_brief_with_a_window_and_a_summarizer(briefbot: Runner) -> None:
 # -- articles, summarize, ingest -------------------------------------------------------------
 
 
-def test_articles_lists_id_date_outlet_and_title(briefbot: Runner) -> None:
+def test_articles_lists_id_date_lang_outlet_and_title(briefbot: Runner) -> None:
     out = ok(briefbot("articles"))
     lines = out.splitlines()
-    assert re.match(r"^\s*id\s+date\s+outlet\s+title$", lines[0]), lines[0]
+    assert re.match(r"^\s*id\s+date\s+lang\s+outlet\s+title$", lines[0]), lines[0]
     rows = lines[1:]
     assert len(rows) == 2
     titles = set()
     for row in rows:
-        match = re.match(r"^\s*(\d+)  (\d{4}-\d{2}-\d{2})  (.{24})  (.+)$", row)
+        match = re.match(r"^\s*(\d+)  (\d{4}-\d{2}-\d{2})  en    (.{24})  (.+)$", row)
         assert match, row
         datetime.strptime(match.group(2), "%Y-%m-%d")
         # The seeds name no outlet: the column is blank, never their file names.
@@ -211,8 +232,10 @@ def test_articles_json(briefbot: Runner) -> None:
             "url",
             "published_at",
             "ingested_at",
+            "lang",
         }
         datetime.fromisoformat(item["ingested_at"])
+        assert item["lang"] == "en"
 
 
 def test_summarize_a_stored_article_and_a_file(briefbot: Runner) -> None:
@@ -373,3 +396,56 @@ def test_output_into_a_closed_pipe_ends_quietly(briefbot: Runner) -> None:
     error = reader.stderr.read().decode()
     reader.wait(timeout=120)
     assert "Traceback" not in error and "BrokenPipe" not in error, error
+
+
+def test_chat_runs_digest_and_feeds_commands_in_a_named_channel(briefbot: Runner, web) -> None:
+    """An operator inspects and fixes any channel's digests and feeds (issue 16)."""
+    body = "".join(f"<p>{p}</p>" for p in VOLCANO.paragraphs)
+    entry = FeedEntry(VOLCANO.title, web.url("/story/1"), content_html=body)
+    feed = web.serve("/rss", make_rss("Loopback", web.url("/"), [entry]), "application/rss+xml")
+    there = ("chat", "--platform", "slack", "--workspace", "T1", "--channel", "C1")
+    refused = briefbot("chat", "digest list")
+    assert refused.returncode != 0 and "--channel" in refused.stdout + refused.stderr
+    added = ok(briefbot(*there, f"feeds add {feed}", BRIEFBOT_FETCH_ALLOW="127.0.0.1"))
+    assert "Attached to this channel" in added
+    assert "this channel" in ok(briefbot(*there, "feeds list"))
+    subscribed = ok(briefbot(*there, "digest subscribe weekdays 08:30 Europe/Paris magma"))
+    assert "weekdays at 08:30 Europe/Paris" in subscribed
+    listed = ok(briefbot(*there, "digest list"))
+    assert listed.startswith("#1 · weekdays at 08:30 Europe/Paris · magma")
+    assert "#1" not in ok(
+        briefbot("chat", "--workspace", "slack:T1", "--channel", "C2", "digest list")
+    )
+    assert VOLCANO.title in ok(briefbot(*there, "digest now"))
+    assert "removed 1 digest" in ok(briefbot(*there, "digest unsubscribe 1"))
+    lonely = briefbot("chat", "--channel", "C1", "digest list")
+    assert lonely.returncode == 2 and "--workspace" in lonely.stderr
+    assert "Traceback" not in lonely.stderr
+
+
+def test_feeds_import_and_export_opml(briefbot: Runner, tmp_path: Path) -> None:
+    """`feeds export > feeds.opml` then `feeds import` into an empty store: the same feeds;
+    a broken file: one line, nothing imported."""
+    listing = tmp_path / "mine.opml"
+    listing.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="News">'
+        '<outline type="rss" text="One" xmlUrl="https://one.test/rss"/>'
+        '<outline type="rss" text="Two" xmlUrl="https://two.test/atom"/>'
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
+    assert "Imported 2 feeds" in ok(briefbot("feeds", "import", str(listing)))
+    exported = ok(briefbot("feeds", "export"))
+    assert 'xmlUrl="https://one.test/rss"' in exported
+    broken = tmp_path / "broken.opml"
+    broken.write_text(exported[: len(exported) // 2], encoding="utf-8")
+    other = briefbot("feeds", "import", str(broken), DATABASE_URL="sqlite:///b.db")
+    assert other.returncode == 2 and "nothing imported" in other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1 and "Traceback" not in other.stderr
+    again = tmp_path / "again.opml"
+    again.write_text(exported, encoding="utf-8")
+    empty = {"DATABASE_URL": "sqlite:///b.db"}
+    assert "Imported 2 feeds" in ok(briefbot("feeds", "import", str(again), **empty))
+    listed = ok(briefbot("feeds", "list", **empty))
+    assert "One · https://one.test/rss" in listed and "Two · https://two.test/atom" in listed
+    assert ok(briefbot("feeds", "export", **empty)).count("<outline") == 2

@@ -52,7 +52,8 @@ from bot.scopes import OPERATOR
         ("brief 90m", BriefRequest(since=timedelta(minutes=90))),
         ("brief nato all", BriefRequest(topic="nato")),
         ("brief peace talks 4", BriefRequest(topic="peace talks", bullets=4)),
-        ('brief "peace talks" 4', BriefRequest(topic="peace talks", bullets=4)),
+        # A phrase in double quotes stays a phrase for the topic filter (bot.filters).
+        ('brief "peace talks" 4', BriefRequest(topic='"peace talks"', bullets=4)),
         ("brief 20", BriefRequest(bullets=20)),
         ("brief 1", BriefRequest(bullets=1)),
         ("briefing china", BriefRequest(topic="china")),
@@ -411,16 +412,18 @@ def test_a_summary_of_an_article_by_a_full_width_id(core: Core) -> None:
     assert len(reply.briefing.bullets) == 2
 
 
-@pytest.mark.parametrize("quote", ['"{}"', "“{}”", "„{}“", "‘{}’", "«{}»"])
+@pytest.mark.parametrize("quote", ['"{}"', "“{}”", "„{}“", "«{}»"])
 def test_curly_quotes_group_a_topic_like_straight_ones(quote: str) -> None:
+    # Double quotes of any kind make a phrase (bot.filters); single ones group words only.
     assert parse_command(f"brief {quote.format('peace talks')} 4") == BriefRequest(
-        topic="peace talks", bullets=4
+        topic='"peace talks"', bullets=4
     )
+    assert parse_command("brief ‘peace talks’ 4") == BriefRequest(topic="peace talks", bullets=4)
 
 
 def test_a_quoted_number_is_a_topic_not_a_count() -> None:
     assert parse_command('brief "2024" 3') == BriefRequest(topic="2024", bullets=3)
-    assert parse_command("brief “g7 summit” ٣") == BriefRequest(topic="g7 summit", bullets=3)
+    assert parse_command("brief “g7 summit” ٣") == BriefRequest(topic='"g7 summit"', bullets=3)
 
 
 @pytest.mark.parametrize("since", ["7 days", "٧d", "７ｄ", "7d"])

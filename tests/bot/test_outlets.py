@@ -492,7 +492,7 @@ def test_each_kind_of_input_knows_its_outlet(
     assert isinstance(listing, ArticlesReply)
     shown = render(listing)
     assert "notes.txt" not in shown and "Northern Wire" in shown and "Mountain Post" in shown
-    assert shown.splitlines()[0].split()[:3] == ["id", "date", "outlet"]
+    assert shown.splitlines()[0].split()[:4] == ["id", "date", "lang", "outlet"]
     rows = json.loads(render(listing, "json"))
     assert {r["outlet"] for r in rows} >= {"Northern Wire", None}
     assert all(r["source"] != "notes.txt" for r in rows)

@@ -197,8 +197,13 @@ def test_command_line_ingests_and_feeds_are_shared(core: Core, web: WebServer, t
     follow(core, feed(web, "/ops", [entry(VOLCANO, web, 3)]), Context())
     for context in (A, B, GUILD):
         assert {CHESS.title, VOLCANO.title} <= titles(core, context)
-    # A workspace that follows the operator's feed too is told it already does.
+    # A workspace that follows the operator's feed too is told it already does: in a
+    # channel, `feeds add` attaches it to the channel once (issue 16), then says so.
+    attached = answer(core, f"feeds add {web.url('/ops')}", A)
+    assert isinstance(attached, NoticeReply) and "to this channel" in attached.text
     again = answer(core, f"feeds add {web.url('/ops')}", A)
+    assert isinstance(again, ErrorReply) and "Already following" in again.message
+    again = answer(core, f"feeds add {web.url('/ops')} workspace", A)
     assert isinstance(again, ErrorReply) and "Already following" in again.message
 
 
@@ -232,8 +237,10 @@ def test_digests_carry_only_their_workspaces_and_shared_articles(
     for context in (A, B):
         reply = answer(core, "digest subscribe 10:00 UTC", context)
         assert isinstance(reply, NoticeReply), reply
-    follow(core, feed(web, "/a", [entry(HARBOUR, web, 1)]), A)
-    follow(core, feed(web, "/b", [entry(VOLCANO, web, 2)]), B)
+    # The workspaces' pools (a feed added in the channel would be the channel's own, and its
+    # digest would then draw from it alone: tests/bot/test_channel_feeds.py).
+    follow(core, feed(web, "/a", [entry(HARBOUR, web, 1)]) + " workspace", A)
+    follow(core, feed(web, "/b", [entry(VOLCANO, web, 2)]) + " workspace", B)
     chess = tmp_path / "chess.txt"
     chess.write_text(story_text(CHESS), encoding="utf-8")
     ingest(core.store, [str(chess)], core.clock)  # the operator's: shared

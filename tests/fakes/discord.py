@@ -100,10 +100,19 @@ AUTOCOMPLETE_INTERACTION = 4
 CALLBACK_CHANNEL_MESSAGE = 4  # reply now: payload {"type": 4, "data": {message}}
 CALLBACK_DEFERRED_CHANNEL_MESSAGE = 5  # "Bot is thinking...": {"type": 5[, "data": {"flags"}]}
 CALLBACK_AUTOCOMPLETE_RESULT = 8  # {"type": 8, "data": {"choices": [...]}}
+COMPONENT_INTERACTION = 3  # a button press or a menu choice on a message
+CALLBACK_DEFERRED_UPDATE = 6  # ack a component, nothing shown
+CALLBACK_UPDATE_MESSAGE = 7  # edit the component's message now
 _ALLOWED_CALLBACKS = {
     APPLICATION_COMMAND_INTERACTION: {4, 5, 9, 12},  # message, deferred, modal, activity
     AUTOCOMPLETE_INTERACTION: {CALLBACK_AUTOCOMPLETE_RESULT},
+    COMPONENT_INTERACTION: {4, 5, 6, 7, 9},
 }
+# Roles of the fake guild besides @everyone: one anybody may mention, one nobody may.
+NEWS_ROLE_ID = "500000000000000001"
+QUIET_ROLE_ID = "500000000000000002"
+ROLE = 8
+THREAD_EXISTS = 160004
 
 # Application command option types.
 SUB_COMMAND = 1
@@ -197,7 +206,120 @@ class _Request:
 _Handler = Callable[[_Request], Awaitable[tuple[int, Any]]]
 
 
-class FakeDiscord:
+# -- components and threads (issue 15) -------------------------------------------------------
+
+
+def _flat(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Options with subcommand (group) nesting flattened."""
+    out: list[dict[str, Any]] = []
+    for option in options:
+        out.append(option)
+        out.extend(_flat(option.get("options") or []))
+    return out
+
+
+def _component(message: dict[str, Any], custom_id: str) -> dict[str, Any] | None:
+    for row in message.get("components") or []:
+        for component in row.get("components") or []:
+            if component.get("custom_id") == custom_id:
+                return component
+    return None
+
+
+class _ComponentsMixin:
+    """Methods FakeDiscord gains for components and threads (kept apart for reading)."""
+
+    @staticmethod
+    def role(role_id: str) -> dict[str, Any]:
+        """A role of the fake guild: NEWS_ROLE_ID may be mentioned by anyone, others not."""
+        return {
+            "id": role_id,
+            "name": "news" if role_id == NEWS_ROLE_ID else f"role-{role_id[-4:]}",
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": 1,
+            "permissions": "0",
+            "managed": False,
+            "mentionable": role_id == NEWS_ROLE_ID,
+            "flags": 0,
+        }
+
+    def followup_messages(self: Any, interaction_id: str) -> list[dict[str, Any]]:
+        """The messages an interaction's follow-ups created, oldest first."""
+        interaction = self._interactions[interaction_id]
+        return sorted(interaction.followups.values(), key=lambda m: int(m["id"]))
+
+    def posted(self: Any) -> list[dict[str, Any]]:
+        """Every message the bot has posted anywhere (channels, threads, follow-ups), oldest
+        first."""
+        found = [m for ms in self.channel_messages.values() for m in ms]
+        for interaction in self._interactions.values():
+            if interaction.original is not None and interaction.type != COMPONENT_INTERACTION:
+                found.append(interaction.original)
+            found.extend(interaction.followups.values())
+        unique = {m["id"]: m for m in found}
+        return sorted(unique.values(), key=lambda m: int(m["id"]))
+
+    async def inject_component(
+        self: Any,
+        message: dict[str, Any],
+        custom_id: str,
+        *,
+        values: list[str] | None = None,
+        guild_id: str | None = GUILD_ID,
+        user_id: str = USER_ID,
+    ) -> str:
+        """Dispatch a component interaction (type 3): `user_id` pressed the button (or chose
+        `values` in the menu) `custom_id` on `message` (as the fake stored it); return the
+        interaction id.  What the member may do is `member_permissions`, as for commands."""
+        component = _component(message, custom_id)
+        if component is None:
+            raise LookupError(f"no component {custom_id!r} on message {message['id']}")
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
+        if component["type"] != 2:
+            data["values"] = list(values or [])
+        shown = copy.deepcopy(message) | {"author": self.bot_user()}
+        channel_id = str(message.get("channel_id") or CHANNEL_ID)
+        return await self._interaction(
+            COMPONENT_INTERACTION,
+            data,
+            guild_id,
+            channel_id,
+            user_id,
+            extra={"message": shown},
+            original=message,
+        )
+
+    async def _start_thread(self: Any, req: Any) -> tuple[int, Any]:
+        """POST /channels/{id}/messages/{id}/threads: a public thread whose id is the
+        message's; a second one is refused with 160004, as on Discord."""
+        channel_id, message_id = req.match["channel"], req.match["mid"]
+        self._known_channel(channel_id)
+        if message_id in self.threads:
+            raise _error(400, THREAD_EXISTS, "A thread has already been created for this message")
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        thread = self.channel(message_id) | {
+            "type": 11,
+            "parent_id": channel_id,
+            "name": str(payload.get("name") or "thread"),
+            "owner_id": BOT_USER_ID,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": int(payload.get("auto_archive_duration") or 1440),
+                "archive_timestamp": _now_iso(),
+                "locked": False,
+            },
+            "message_count": 0,
+            "member_count": 1,
+        }
+        self.threads[message_id] = thread
+        return 201, copy.deepcopy(thread)
+
+
+class FakeDiscord(_ComponentsMixin):
     """The fake Discord: one bot, one guild with one text channel, one human user.
 
     `callback_deadline`, if set, is how many seconds an interaction may wait for its callback
@@ -243,6 +365,8 @@ class FakeDiscord:
         self._open: set[_Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = []
+        # threads started from a message: thread id (= the message's id) -> the thread
+        self.threads: dict[str, dict[str, Any]] = {}
         self._add_routes()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -578,7 +702,8 @@ class FakeDiscord:
                     "managed": False,
                     "mentionable": False,
                     "flags": 0,
-                }
+                },
+                *(self.role(r) for r in (NEWS_ROLE_ID, QUIET_ROLE_ID)),
             ],
             "emojis": [],
             "stickers": [],
@@ -710,6 +835,8 @@ class FakeDiscord:
             if isinstance(value, str):
                 return value.lower() in ("true", "1", "yes")
             return bool(value)
+        if kind == ROLE:
+            return str(value)  # a role id; its object goes in data.resolved.roles
         raise NotImplementedError(f"{label}: option type {kind} is not supported by the fake")
 
     def _build_options(
@@ -773,7 +900,21 @@ class FakeDiscord:
         }
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
+        roles = [o["value"] for o in _flat(nested) if o.get("type") == ROLE]
+        if roles:
+            data["resolved"] = {"roles": {r: self.role(r) for r in roles}}
+        return await self._interaction(interaction_type, data, guild_id, channel_id, user_id)
 
+    async def _interaction(
+        self,
+        interaction_type: int,
+        data: dict[str, Any],
+        guild_id: str | None,
+        channel_id: str,
+        user_id: str,
+        extra: dict[str, Any] | None = None,
+        original: dict[str, Any] | None = None,
+    ) -> str:
         interaction_id = self._snowflake()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
         user = self.user(user_id)
@@ -810,9 +951,11 @@ class FakeDiscord:
                 "authorizing_integration_owners": {"0": user_id},
                 "context": 1,
             }
+        payload |= extra or {}
         interaction = _Interaction(
             interaction_id, token, interaction_type, channel_id, guild_id, time.monotonic()
         )
+        interaction.original = original  # a component's message: what @original edits
         self._interactions[interaction_id] = interaction
         self._by_token[token] = interaction
         await self.dispatch("INTERACTION_CREATE", payload)
@@ -873,6 +1016,12 @@ class FakeDiscord:
             ("GET", r"/channels/(?P<channel>\d+)", self._get_channel, True),
             ("POST", r"/channels/(?P<channel>\d+)/messages", self._create_message, True),
             ("GET", r"/channels/(?P<channel>\d+)/messages", self._get_messages, True),
+            (
+                "POST",
+                r"/channels/(?P<channel>\d+)/messages/(?P<mid>\d+)/threads",
+                self._start_thread,
+                True,
+            ),
         ]
         self._routes = [(m, re.compile(f"^{p}$"), h, auth) for m, p, h, auth in routes]
 
@@ -1077,6 +1226,8 @@ class FakeDiscord:
             if kind == CALLBACK_DEFERRED_CHANNEL_MESSAGE:
                 message["content"], message["embeds"] = "", []
             interaction.original = message
+        if kind == CALLBACK_UPDATE_MESSAGE and interaction.original is not None:
+            self._edit(interaction.original, data)
         if req.query.get("with_response", "").lower() not in ("1", "true"):
             return 204, None
         answer: dict[str, Any] = {"id": interaction.id, "type": interaction.type}
@@ -1128,6 +1279,7 @@ class FakeDiscord:
 
     def _known_channel(self, channel_id: str) -> None:
         known = {CHANNEL_ID} | {i.channel_id for i in self._interactions.values()}
+        known |= set(self.threads)
         if channel_id not in known:
             raise _error(404, 10003, "Unknown Channel")
 

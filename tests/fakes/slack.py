@@ -96,8 +96,16 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        self._add_routes(app)
         self._runner, self.port = await serve_app(app)
         return self
+
+    def _add_routes(self, app: web.Application) -> None:
+        """More routes for a subclass (tests/fakes/slack_oauth.py: Slack's authorize page)."""
+
+    def _authorized(self, request: web.Request) -> bool:
+        """Whether a Web API call carries an accepted token (subclasses accept more)."""
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
 
     async def stop(self) -> None:
         for socket in list(self.sockets):
@@ -188,7 +196,7 @@ class FakeSlack:
             if not ok:
                 return web.json_response({"ok": False, "error": "invalid_auth"})
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if not self._authorized(request):
             await self._record(Call(method, payload, 401))
             return web.json_response({"ok": False, "error": "invalid_auth"})
         failure = self._next_failure(method)
@@ -238,6 +246,8 @@ class FakeSlack:
                 metadata = json.loads(metadata)
             if metadata:
                 message["metadata"] = metadata
+            if payload.get("thread_ts"):
+                message["thread_ts"] = str(payload["thread_ts"])
             if method == "chat.postMessage":
                 self.messages.setdefault(channel, []).append(message)
                 if self.on_post is not None:
@@ -247,7 +257,46 @@ class FakeSlack:
             )
         if method == "conversations.history":
             return web.json_response(self._history(payload))
+        if method in self._interactive:
+            return web.json_response(self._interactive[method](self, payload))
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    # -- interactivity (issue 15): chat.update, conversations.replies --------------------
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies posted in the thread of message `ts` (not the parent), oldest first."""
+        return [m for m in self.messages.get(channel, []) if m.get("thread_ts") == ts]
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """A posted message by its ts."""
+        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    def _update(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """chat.update: replace a posted message's text and blocks (message_not_found else)."""
+        channel, ts = str(payload.get("channel") or ""), str(payload.get("ts") or "")
+        message = self.message(channel, ts)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        message["text"] = payload.get("text") or message["text"]
+        if "blocks" in payload:
+            message["blocks"] = payload.get("blocks") or []
+        message["edited"] = {"user": "U0BOT", "ts": ts}
+        return {"ok": True, "channel": channel, "ts": ts, "text": message["text"]}
+
+    def _replies(self, query: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies: the parent, then its thread's replies, oldest first."""
+        channel, ts = str(query.get("channel") or ""), str(query.get("ts") or "")
+        parent = self.message(channel, ts)
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": [parent, *self.thread(channel, ts)], "has_more": False}
+
+    _interactive: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = field(
+        default_factory=lambda: {
+            "chat.update": FakeSlack._update,
+            "conversations.replies": FakeSlack._replies,
+        }
+    )
 
     def _history(self, query: dict[str, Any]) -> dict[str, Any]:
         """conversations.history: newest first, `oldest`/`latest` exclusive, cursor paging."""
@@ -365,3 +414,62 @@ def mention_body(
             },
         }
     ).encode()
+
+
+# -- interactivity (issue 15) ----------------------------------------------------------------
+
+
+def action_body(
+    message: dict[str, Any],
+    action_id: str,
+    *,
+    value: str | None = None,
+    selected: str | None = None,
+    block_id: str | None = None,
+    response_url: str,
+    channel: str = "C0NEWS",
+    user: str = "U0ASKER",
+    team: str = "T0FAKE",
+) -> bytes:
+    """A `block_actions` interaction as Slack posts it (form field `payload`, JSON), for a
+    press of the element `action_id` on `message` (as the fake stored it).  The button's
+    value (or the menu's block_id) is read from the message unless given."""
+    element, found_block = None, None
+    for block in message.get("blocks") or []:
+        for candidate in block.get("elements") or []:
+            if isinstance(candidate, dict) and candidate.get("action_id") == action_id:
+                element, found_block = candidate, block
+    assert element is not None, f"no {action_id} in the message"
+    action: dict[str, Any] = {
+        "type": element["type"],
+        "action_id": action_id,
+        "block_id": block_id or found_block.get("block_id", "b1"),
+        "action_ts": f"{time.time():.6f}",
+    }
+    if element["type"] == "button":
+        action["value"] = value if value is not None else element.get("value")
+        action["text"] = element["text"]
+    else:
+        option = next(o for o in element["options"] if o["value"] == selected)
+        action["selected_option"] = option
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "asker", "name": "asker", "team_id": team},
+        "api_app_id": "A0BRIEF",
+        "token": "deprecated-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "trigger_id": "1.2.3",
+        "team": {"id": team, "domain": "fake"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel, "name": "news"},
+        "message": message,
+        "response_url": response_url,
+        "actions": [action],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()

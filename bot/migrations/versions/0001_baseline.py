@@ -1,4 +1,4 @@
-"""Baseline: the schema the legacy steps build (bot.store.MIGRATIONS, meta.schema_version 9).
+"""Baseline: the schema the legacy steps build (bot.store.MIGRATIONS, meta.schema_version 16).
 
 `Store` runs the legacy steps before Alembic, so this revision only marks a store, new or
 created by an earlier briefbot, as being at the baseline; its data is untouched.

@@ -1,0 +1,7 @@
+"""The stored analysis format's version, importable without numpy (the store checks it on
+every open; `summarizers.analysis` writes and reads the format)."""
+
+# The stored form's version: bump it whenever analyze() or the layout changes, and stores
+# re-analyze their articles on next open (the text is kept, so nothing is lost).
+# 6: sentences stored as (start, end) spans into the stored text instead of their text.
+FORMAT = 6

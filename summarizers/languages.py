@@ -1,0 +1,330 @@
+"""What the splitter and the term extractor know about each supported language.
+
+Languages are ISO 639-1 codes ("en", "de", "zh").  `SUPPORTED` lists those whose sentences and
+terms briefbot handles; any other code (or None) falls back to the English rules for
+abbreviations, while the script rules (。！？, ؟, ।, caseless scripts) hold for every text.
+
+The abbreviation lists are ordinary dictionary knowledge of each language's news copy (style
+guides and the abbreviation tables of Wiktionary and the Duden/Larousse/RAE/Treccani/Priberam/
+Van Dale/Rosental/Słownik/TDK dictionaries), not fitted to any test corpus.  Each entry is the
+word before the final period, lower-case; inner periods stay ("z.b", "m.in").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import stopwordsiso
+
+SUPPORTED = "en de fr es it pt nl ru uk pl tr ar hi zh ja".split()  # the issue's fifteen languages
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+@dataclass(frozen=True)
+class SplitRules:
+    """Sentence-boundary knowledge of one language.
+
+    - `abbreviations`: words that end in a period but never end a sentence (titles, "z.B.",
+      street and place prefixes: what comes before a name or noun).
+    - `before_number`: abbreviations that hold only when a number follows ("Nr. 5").
+    - `months`: month names (lower-case) a period after a day number does not end a sentence
+      before ("am 1. Juni"), for languages that write ordinals with a period.
+    - `ordinal_nouns`: nouns that follow an ordinal number with a period ("im 19. Jahrhundert",
+      "2. Bundesliga"), lower-case.
+    - `ordinal_before`: words that govern an ordinal, so "am 3." cannot end a sentence.
+    - `after_number`: one-letter abbreviations that follow a year and may end a sentence
+      ("в 1991 г.", "w 2020 r."); other one-letter abbreviations never end one ("z. B.").
+    """
+
+    abbreviations: frozenset[str] = frozenset()
+    before_number: frozenset[str] = frozenset()
+    months: frozenset[str] = frozenset()
+    ordinal_nouns: frozenset[str] = frozenset()
+    ordinal_before: frozenset[str] = frozenset()
+    after_number: frozenset[str] = frozenset()
+    lang: str = ""
+
+    @property
+    def ordinal_dots(self) -> bool:
+        """True when the language writes ordinals as a number and a period ("1. Juni")."""
+        return bool(self.months)
+
+
+_GERMAN_MONTHS = _words(
+    "januar jänner februar feber märz april mai juni juli august september oktober november "
+    "dezember jan feb mär märz apr jun jul aug sep sept okt nov dez"
+)
+_TURKISH_MONTHS = _words(
+    "ocak şubat mart nisan mayıs haziran temmuz ağustos eylül ekim kasım aralık"
+)
+_POLISH_MONTHS = _words(
+    "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października "
+    "listopada grudnia styczeń luty marzec kwiecień maj czerwiec lipiec sierpień wrzesień "
+    "październik listopad grudzień"
+)
+
+RULES: dict[str, SplitRules] = {
+    "de": SplitRules(
+        abbreviations=_words(
+            "hr hrn fr frl dr prof dipl ing mag dkfm rer nat med phil jur habil hon st sankt "
+            "str bzw ca vgl sog evtl ggf inkl exkl zzgl abzgl gem lt usf ebd bspw insb "
+            "allg bzgl mind max min jh jhd jhs geb gest verh ehem verst urspr hl hll "
+            "z.b d.h u.a v.a o.ä u.ä s.o s.u z.t i.d.r u.u z.zt zz zzt v.chr n.chr "
+            "mio mrd tsd abb kap bd bde hrsg aufl tel fa co gebr erg bsp u.v.m "
+            "mo di mi do fr sa so"
+        ),
+        before_number=_words(
+            "nr no abs art s bd ziff kap abschn anm jan feb mär apr jun jul aug sep sept okt "
+            "nov dez seite tab"
+        ),
+        months=_GERMAN_MONTHS,
+        ordinal_nouns=_words(
+            "jahrhundert jahrtausend jahrestag geburtstag todestag mal platz rang runde liga "
+            "bundesliga spieltag etappe klasse stock stockwerk etage weltkrieg auflage sitzung "
+            "legislaturperiode amendment parteitag kongress lauf minute quartal halbjahr "
+            "kalenderwoche woche tag fc"
+        ),
+        ordinal_before=_words(
+            "am vom zum beim im dem den der die das des jedem jeden einem einer eines ihrem seinem"
+        ),
+    ),
+    "fr": SplitRules(
+        abbreviations=_words(
+            "m mm mme mmes mlle mlles dr drs pr me mgr st ste sts stes vve cie ets "
+            "av bd boul fg pl r rte imp chap cf env ex hab resp c.-à-d c-à-d p.-s sq "
+            "éd trad coll dir vol t j.-c apr"
+        ),
+        before_number=_words(
+            "n no nos p pp art al fig tab chap vol t janv févr avr juil sept oct nov déc"
+        ),
+        after_number=_words("h m g s"),
+    ),
+    "es": SplitRules(
+        abbreviations=_words(
+            "sr sra sres sras srta srtas d dña dn dr dra dres ud uds vd vds lic lda ing arq "
+            "prof gral cnel cap tte sgto mons fr sto sta sto pdte pte excmo excma ilmo ilma "
+            "av avda c cía dpto dept depto ee.uu pza ctra gob admón "
+            "ej p.ej aprox etc vid cf pág págs núm vol ed eds op ss a.c d.c"
+        ),
+        before_number=_words(
+            "n no nº núm art arts cap fig p pp vol t ene feb mar abr may jun jul ago sep sept "
+            "oct nov dic"
+        ),
+    ),
+    "it": SplitRules(
+        abbreviations=_words(
+            "sig sigg sig.ra sig.na dott dott.ssa dr prof prof.ssa avv ing geom rag arch on "
+            "sen dep mons fr padre suor s ss sant spett egr gent gent.mo ill.mo "
+            "ecc es ca cfr p.es c.a c.so v.le p.za p.zza vol cap pag pagg fig sez"
+        ),
+        before_number=_words(
+            "n nn art artt p pp pag comma c lett gen feb mar apr mag giu lug ago set sett ott "
+            "nov dic"
+        ),
+    ),
+    "pt": SplitRules(
+        abbreviations=_words(
+            "sr sra srs sras srta dr dra drs dras prof profa profs exmo exma exmos ilmo ilma "
+            "v.exa v.sa eng arq gen cel maj cap ten sgt pe fr d dom sto sta s "
+            "av r pç lda ltda cia s.a dep sen gov pres min "
+            "ex p.ex aprox etc cf pág págs vol ed a.c d.c séc"
+        ),
+        before_number=_words(
+            "n nº no nos art arts cap fig p pp vol jan fev mar abr mai jun jul ago set out nov dez"
+        ),
+    ),
+    "nl": SplitRules(
+        abbreviations=_words(
+            "dhr mevr mw mej mr dr drs ir ing prof ds st sr jr "
+            "bijv bv d.w.z o.a m.b.t i.p.v t.o.v n.a.v m.n a.s z.g zgn zg e.d ca evt "
+            "incl excl resp vs resp i.v.m m.u.v"
+        ),
+        before_number=_words(
+            "nr no art blz p pag hfst jan feb mrt apr jun jul aug sep sept okt nov dec"
+        ),
+    ),
+    "ru": SplitRules(
+        abbreviations=_words(
+            "им ул пр просп пер пл бул наб ш обл р-н пос дер с-з св проф акад доц ген "
+            "адм полк подполк капт лейт тов гр г-н г-жа тт т.е т.к т.н т.о напр см ср "
+            "др.-греч лат англ нем франц букв ок"
+        ),
+        before_number=_words("№ стр ст ч гл рис табл п пп т тт д кв корп"),
+        after_number=_words("г в р"),
+    ),
+    "uk": SplitRules(
+        abbreviations=_words(
+            "ім вул просп пров пл бульв наб обл р-н смт сел проф акад доц ген полк тов гр "
+            "п-ні т.зв т.б т.я напр див пор англ нім лат букв бл св"
+        ),
+        before_number=_words("№ стор ст ч гл рис табл п пп т тт буд кв корп"),
+        after_number=_words("р в м"),
+    ),
+    "pl": SplitRules(
+        abbreviations=_words(
+            "prof dr hab inż mgr lek ks bp abp kard gen płk ppłk mjr kpt por ppor sierż "
+            "św pp p ob red dyr prez min wicemin tzw tj np m.in ok wg ws ul al pl os "
+            "woj pow gm m gm. wsch zach płn płd im jw zob por godz dn"
+        ),
+        before_number=_words("nr s str art ust pkt poz rozdz t tab rys"),
+        months=_POLISH_MONTHS,
+        after_number=_words("r w"),
+    ),
+    "tr": SplitRules(
+        abbreviations=_words(
+            "dr prof doç av yrd op uzm müh öğr gör sn sayın bkz hz alb gen org kur yzb tğm "
+            "ütğm bnb bşk cad sok mah bul apt ltd şti a.ş t.c m.ö m.s vb vs vd"
+        ),
+        before_number=_words("no nr s sf md"),
+        months=_TURKISH_MONTHS,
+        ordinal_nouns=_words(
+            "dünya lig yüzyıl kat sınıf yıl ordu kolordu tümen cumhurbaşkanı köprü baskı "
+            "dönem madde maddesi tur hafta"
+        ),
+    ),
+    "ar": SplitRules(abbreviations=_words("د أ م.م ص.ب"), after_number=_words("م ه هـ ق")),
+    "hi": SplitRules(abbreviations=_words("डॉ प्रो श्री श्रीमती सुश्री कु")),
+}
+
+
+RULES = {lang: replace(r, lang=lang) for lang, r in RULES.items()}
+
+
+def code(lang: str | None) -> str | None:
+    """Normalise a language tag ("de-AT", "PT_br", "zh-Hans") to its ISO 639-1 code, or None."""
+    if not lang:
+        return None
+    base = lang.replace("_", "-").split("-")[0].strip().lower()
+    return base if len(base) in (2, 3) and base.isalpha() else None
+
+
+def rules(lang: str | None) -> SplitRules | None:
+    """The splitting rules of `lang` (a language tag), None for English or unknown codes."""
+    base = code(lang)
+    return RULES.get(base) if base else None
+
+
+@lru_cache(maxsize=64)
+def stop_words(lang: str) -> frozenset[str]:
+    """Lower-case stop words of a non-English language, from stopwords-iso (empty if none).
+
+    stopwords-iso (github.com/stopwords-iso, MIT) collects the maintained lists of each
+    language (Snowball's, Ranks NL's and others) in one package with its data inside.
+    """
+    try:
+        return frozenset(w.lower() for w in stopwordsiso.stopwords(lang))
+    except Exception:  # an unknown code: stopwordsiso raises for languages it lacks
+        return frozenset()
+
+
+_identifier = None
+_ENGLISH_CUES = _words(
+    "the of and to in a is that for on with was said by as at from it his her be has have "
+    "are were an will not this which they but their its after who been"
+)
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_A-Za-z]")
+# A text this long is enough to tell its language; longer ones are cut (detection is linear).
+_DETECT_CHARS = 2000
+
+
+def detect(text: str) -> str:
+    """The language of `text` as one of SUPPORTED (ISO 639-1), by py3langid's model.
+
+    py3langid (Lui & Baldwin's langid.py, BSD) ships its trained model inside the package:
+    nothing is downloaded.  The model is loaded on first use (about a second).  Text whose
+    letters are all ASCII is taken as English without it when English function words are at
+    least 15% of its words (1% of English news articles fall below that), and whenever the
+    model is less than 90% sure of another language: short English snippets must not turn
+    into Dutch.  Never raises; "en" for text with no letters.
+    """
+    sample = text[:_DETECT_CHARS]
+    latin = _NON_ASCII_LETTER.search(sample) is None
+    if latin:
+        tokens = sample.lower().split()
+        if not tokens or 100 * sum(t in _ENGLISH_CUES for t in tokens) >= 15 * len(tokens):
+            return "en"
+    global _identifier
+    if _identifier is None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        identifier.set_languages(list(SUPPORTED))
+        _identifier = identifier
+    lang, probability = _identifier.classify(sample)
+    if latin and lang != "en" and probability < 0.9:
+        return "en"
+    return str(lang)
+
+
+# The Snowball stemmer (PyStemmer name) of each supported language that has one; Ukrainian,
+# Chinese and Japanese have none.
+SNOWBALL = {
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "ru": "russian",
+    "pl": "polish",
+    "tr": "turkish",
+    "ar": "arabic",
+    "hi": "hindi",
+}
+# A stem shorter than this is not searched as a prefix: "ma*" would find everything.
+_MIN_PREFIX = 4
+
+
+def is_cjk(word: str) -> bool:
+    """True when `word` holds Chinese or Japanese characters (which FTS cannot split)."""
+    return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" for c in word)
+
+
+def search_forms(word: str, langs: Iterable[str]) -> list[str]:
+    """The forms a topic word is searched as: the word itself, then the Snowball stem of it
+    in each of `langs` (the store's languages, English aside) that has one, as a prefix, so
+    "мосты" finds "мостом" and "Streiks" finds "Streik".  Lower-case; quotes removed.
+
+    Case and accents are the full-text tokenizer's part (SQLite FTS5 `unicode61
+    remove_diacritics 2`); English inflection its `porter` stemmer's.  A prefix form ends
+    in "*".
+    """
+    import Stemmer
+
+    lower = word.lower().replace('"', "")
+    forms = [lower]
+    for lang in sorted(set(langs)):
+        name = SNOWBALL.get(lang)
+        if name is None:
+            continue
+        stem = Stemmer.Stemmer(name).stemWord(lower)
+        if len(stem) >= _MIN_PREFIX and stem != lower and f"{stem}*" not in forms:
+            forms.append(f"{stem}*")
+    return forms
+
+
+def fts_match(words: Iterable[str], langs: Iterable[str]) -> tuple[str, list[str]]:
+    """An FTS5 MATCH expression for topic `words` (ANDed; each word or any of its
+    `search_forms`), and the Chinese/Japanese words, which the caller matches as substrings
+    (FTS5's unicode61 tokenizer keeps a run of CJK characters as one token).  Every form is
+    quoted, so user input is never FTS5 syntax.  ("", [...]) when no word is for FTS.
+    """
+    langs = [lang for lang in langs if lang and lang != "en"]
+    parts: list[str] = []
+    substrings: list[str] = []
+    for word in words:
+        if is_cjk(word):
+            substrings.append(word)
+            continue
+        quoted = [
+            f'"{form[:-1]}"*' if form.endswith("*") else f'"{form}"'
+            for form in search_forms(word, langs)
+        ]
+        parts.append(quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")")
+    return " ".join(parts), substrings

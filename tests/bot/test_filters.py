@@ -1,0 +1,165 @@
+"""The topic filter grammar (bot.filters): one parser and one meaning in `brief`, digests and
+the store's search (real SQLite FTS5)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
+
+from bot.app import Core
+from bot.commands import BriefingReply, BriefRequest, ErrorReply, NoticeReply, answer, parse_command
+from bot.digests import Context, DigestMark, Landed, run_due
+from bot.filters import Term, TopicFilter, describe, fts_queries, parse_filter
+from bot.ingest import store_draft
+from bot.models import ArticleDraft, Subscription
+from bot.scopes import OPERATOR
+
+HERE = Context(platform="slack", workspace="T1", channel="C1", user="U1")
+OUTLETS = {CHESS: "Reuters", VOLCANO: "Reuters UK", HARBOUR: "Daily Tabloid", HARVEST: "BBC News"}
+
+
+def t(*words: str) -> Term:
+    return Term(words)
+
+
+# -- the grammar -----------------------------------------------------------------------------
+
+
+def test_words_phrases_or_and_exclusions() -> None:
+    f = parse_filter('ukraine "peace talks" -opinion -"op ed" wheat OR maize')
+    assert f is not None
+    assert f.groups == ((t("ukraine"),), (t("peace", "talks"),), (t("wheat"), t("maize")))
+    assert f.excluded == (t("opinion"), t("op", "ed"))
+    assert fts_queries(f) == (
+        '("ukraine") AND ("peace talks") AND ("wheat" OR "maize")',
+        '"opinion" OR "op ed"',
+    )
+
+
+def test_outlets_and_what_is_not_syntax() -> None:
+    f = parse_filter('harbour from:Reuters -from:"Daily Tabloid" covid-19 “smart quotes”')
+    assert f is not None
+    assert f.outlets == ("reuters",) and f.excluded_outlets == ("daily tabloid",)
+    assert f.groups == ((t("harbour"),), (t("covid", "19"),), (t("smart", "quotes"),))
+    assert describe(f) == 'harbour "covid 19" "smart quotes" from:reuters -from:"daily tabloid"'
+    # Lower-case "or" is a word; OR at an edge, or before an exclusion, joins nothing.
+    assert parse_filter("war or peace").groups == ((t("war"),), (t("or"),), (t("peace"),))
+    assert parse_filter("OR peace OR").groups == ((t("peace"),),)
+    assert parse_filter("a OR -b").groups == ((t("a"),),)
+    # Nothing but operators and punctuation says nothing; exclusions alone are a filter.
+    for empty in ["", "  ", "OR", "-", '""', "'); --"]:
+        assert parse_filter(empty) is None, empty
+    assert parse_filter("-sport") == TopicFilter(excluded=(t("sport"),), text="-sport")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"unclosed', "-", "from:", '-from:"', "((", "NEAR(a b)", "a*", "^x", "\x00", "北京 -上海"],
+)
+def test_the_parser_never_fails_and_fts_never_sees_syntax(core: Core, text: str) -> None:
+    f = parse_filter(text)
+    for query in fts_queries(f) if f else ():
+        if query is not None:  # user text only inside "…", as words; outside only our syntax
+            assert all(
+                re.fullmatch(r"[^\W_]+( [^\W_]+)*", p) for p in re.findall(r'"([^"]*)"', query)
+            )
+            assert set(re.sub(r'"[^"]*"|[()]', " ", query).split()) <= {"AND", "OR"}
+    assert isinstance(core.store.search(text, scope=OPERATOR), list)
+
+
+def test_brief_and_digest_keep_quoted_phrases() -> None:
+    assert parse_command('brief "peace talks" -opinion 3') == BriefRequest(
+        topic='"peace talks" -opinion', bullets=3
+    )
+    request = parse_command('digest subscribe 08:30 UTC "peace talks" -from:"daily tabloid"')
+    assert request.topic == '"peace talks" -from:"daily tabloid"'
+
+
+# -- on briefings ------------------------------------------------------------------------------
+
+
+def store(core: Core, story: Story) -> None:
+    outlet = OUTLETS.get(story, "Reuters")
+    draft = ArticleDraft(story.title, "\n".join(story.paragraphs), outlet, outlet=outlet)
+    assert store_draft(core.store, "x", draft, core.clock).status == "stored"
+
+
+@pytest.fixture
+def four(core: Core) -> None:
+    for story in (CHESS, VOLCANO, HARBOUR, HARVEST):
+        store(core, story)
+
+
+def titles(reply: object) -> set[str]:
+    if isinstance(reply, NoticeReply | ErrorReply):
+        return set()
+    assert isinstance(reply, BriefingReply), reply
+    return {s.title for b in reply.briefing.bullets for s in b.sources}
+
+
+@pytest.mark.parametrize(
+    "topic, expected",
+    [
+        ('"harbour bridge"', {HARBOUR}),
+        ('"bridge harbour"', set()),  # a phrase keeps its word order
+        ("chess OR volcano", {CHESS, VOLCANO}),
+        ("chess OR volcano -seismic", {CHESS}),
+        ('chess OR volcano -"seismic stations"', {CHESS}),
+        ("from:reuters", {CHESS, VOLCANO}),
+        ("-from:reuters", {HARBOUR, HARVEST}),
+        ("from:tabloid OR from:bbc", {HARBOUR, HARVEST}),  # OR between outlets: both kept
+        ("from:reuters -from:uk", {CHESS}),
+        ("wheat OR chess from:reuters", {CHESS}),
+    ],
+)
+def test_filters_on_briefings(core: Core, four: None, topic: str, expected: set[Story]) -> None:
+    ours = {s.title for s in OUTLETS}  # the seeds are stored too
+    assert titles(answer(core, f"brief {topic} 10", HERE)) & ours == {s.title for s in expected}
+
+
+# -- on digests --------------------------------------------------------------------------------
+
+
+class RecordingPoster:
+    def __init__(self) -> None:
+        self.posts: list[object] = []
+
+    async def post(self, subscription: Subscription, reply: object, mark: DigestMark) -> str:
+        self.posts.append(reply)
+        return f"ts-{len(self.posts)}"
+
+    async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
+        return None
+
+
+def test_filters_on_digests(bare_core: Core, clock) -> None:
+    core = bare_core
+    clock._now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    for topic in ['chess OR volcano -"seismic stations"', "-from:reuters -harvest"]:
+        assert isinstance(answer(core, f"digest subscribe 08:30 UTC {topic} 10", HERE), NoticeReply)
+    clock._now = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    for story in (CHESS, VOLCANO, HARBOUR, HARVEST):
+        store(core, story)
+    poster = RecordingPoster()
+    now = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
+    clock._now = now
+    asyncio.run(run_due(core, {"slack": poster}, now=now))
+    assert [titles(p) for p in poster.posts] == [{CHESS.title}, {HARBOUR.title}]
+    assert poster.posts[0].briefing.title.endswith('chess OR volcano -"seismic stations"')
+    # The next day, nothing new matches: one line, naming the filter.
+    clock._now = now + timedelta(hours=12)
+    club = Story(
+        "Chess club opens in Northport library",
+        (
+            "A chess club opened in the Northport library on Tuesday, with forty members.",
+            "The club meets every evening and lends boards to anyone who asks for one.",
+        ),
+    )
+    store(core, club)
+    asyncio.run(run_due(core, {"slack": poster}, now=now + timedelta(days=1)))
+    assert titles(poster.posts[2]) == {club.title}
+    assert isinstance(poster.posts[3], NoticeReply) and "nothing new" in poster.posts[3].text
