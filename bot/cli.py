@@ -350,6 +350,7 @@ def _db(core, args: argparse.Namespace) -> int:
         print(f"The database schema is up to date (revision {after}).")
     else:
         print(f"The database schema was upgraded from {before or 'before Alembic'} to {after}.")
+    return EXIT_OK
 
 
 def _opml(core, args: argparse.Namespace) -> int:
