@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
 import os
 import signal
 import threading
@@ -96,13 +97,51 @@ async def _cancel_leftovers() -> None:
     await asyncio.gather(*leftovers, return_exceptions=True)
 
 
-async def _serve_all(core: Core, settings: Settings, modules: list[ModuleType], host: str) -> None:
+def run_worker(core: Core, settings: Settings) -> None:
+    """`briefbot run worker`: feed polls and scheduled digests only, no chat connection, until
+    SIGTERM or Ctrl-C.  Digests are posted through the web API of each platform whose token
+    is set (`digest_poster`); with none set it only polls.  Any number of workers (and
+    `briefbot run` front ends) may share one database: feeds are claimed with a lease
+    (`bot.workers.FeedClaims`) and each digest is claimed in the ledger (`bot.ledger`)."""
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_stopped) if in_main else None
+    try:
+        core.store  # open (and migrate) the store before the first pass  # noqa: B018
+        posters = {
+            p: adapter(p).digest_poster(settings)
+            for p in PLATFORMS
+            if adapter(p).configured(settings)
+        }
+        logging.getLogger(__name__).info(
+            "Worker started: feed polls, digests posted via %s",
+            ", ".join(posters) or "no platform (no token set)",
+        )
+        _run_loop(_serve_all(core, settings, [], "", posters))
+    except (_Stopped, KeyboardInterrupt):
+        return
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+
+
+async def _serve_all(
+    core: Core,
+    settings: Settings,
+    modules: list[ModuleType],
+    host: str,
+    posters: dict[str, DigestPoster] | None = None,
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no handlers
             loop.add_signal_handler(sig, stop.set)
-    posters: dict[str, DigestPoster] = {}
+    posters = {} if posters is None else posters
+    health = None
+    if settings.metrics_port is not None:
+        from bot.health import HealthServer
+
+        health = HealthServer(core.store, settings.metrics_port, host or "0.0.0.0").start()
     scheduler = Scheduler(core, posters)
     tasks = [
         asyncio.create_task(m.serve(core, settings, host=host, scheduler=scheduler, stop=stop))
@@ -123,6 +162,8 @@ async def _serve_all(core: Core, settings: Settings, modules: list[ModuleType], 
     for task in pending:
         task.cancel()
     await asyncio.gather(*tasks, ticker, poller, waiter, return_exceptions=True)
+    if health is not None:
+        health.stop()
     for task in done:
         if task is not waiter and not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]

@@ -35,7 +35,7 @@ class Core:
     @cached_property
     def store(self) -> Store:
         """Open the store; on first use, load the shipped seed articles into it."""
-        store = Store(self.settings.database_url)
+        store = Store(self.settings.database_url, migrate=self.settings.auto_migrate)
         if self.settings.load_seeds:
             load_seeds(store, self.clock)
         return store

@@ -71,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot on a chat platform, e.g. `run slack`")
     run.add_argument(
-        "platform", choices=(*PLATFORMS, "all"), help="where to run (all: every one configured)"
+        "platform",
+        choices=(*PLATFORMS, "all", "worker"),
+        help="where to run (all: every one configured; worker: feed polls and scheduled "
+        "digests only, no chat connection)",
     )
     run.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to bind (0.0.0.0)")
 
@@ -97,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--now",
         help="pretend it is this moment, e.g. 2026-11-25T08:31+01:00 (default: the real time; "
         "a time without an offset is UTC)",
+    )
+
+    db = sub.add_parser("db", help="the database: `db upgrade` applies schema migrations")
+    db.add_argument(
+        "action", choices=("upgrade",), help="upgrade: bring the schema up to date (Alembic)"
     )
 
     discord = sub.add_parser("discord", help="Discord helpers, e.g. `discord invite`")
@@ -143,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(
             logging.DEBUG if args.debug else getattr(logging, settings.log_level, 30),
             settings.secrets(),
+            settings.log_format,
         )
         from .app import build_core
 
@@ -335,6 +344,17 @@ def _feeds(core, args: argparse.Namespace) -> int:
     return _print_reply(answer(core, shlex.join(words)), "text")
 
 
+def _db(core, args: argparse.Namespace) -> int:
+    from .store import upgrade_schema
+
+    before, after = upgrade_schema(core.settings.database_url)
+    if before == after:
+        print(f"The database schema is up to date (revision {after}).")
+    else:
+        print(f"The database schema was upgraded from {before or 'before Alembic'} to {after}.")
+    return EXIT_OK
+
+
 def _opml(core, args: argparse.Namespace) -> int:
     """`feeds import FILE.opml` (the operator's feeds, one transaction) and `feeds export`."""
     from pathlib import Path
@@ -381,6 +401,9 @@ def _discord(core, args: argparse.Namespace) -> int:
 def _run(core, args: argparse.Namespace) -> int:
     import adapters
 
+    if args.platform == "worker":
+        adapters.run_worker(core, core.settings)
+        return EXIT_OK
     if args.platform == "all":
         platforms = [p for p in PLATFORMS if adapters.adapter(p).configured(core.settings)]
         if not platforms:
@@ -399,6 +422,7 @@ def _run(core, args: argparse.Namespace) -> int:
 _COMMANDS = {
     "run": _run,
     "discord": _discord,
+    "db": _db,
     "digest": _digest,
     "feeds": _feeds,
     "brief": _brief,

@@ -19,6 +19,10 @@ import summarizers
 from .errors import BadSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///briefbot.db"
+# PostgreSQL URLs without a driver (and Heroku-style `postgres://`) mean psycopg 3, the one
+# PostgreSQL driver briefbot ships (`pip install 'briefbot[postgres]'`).
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_DRIVER = "postgresql+psycopg://"
 # The chat platforms, each an adapter package `adapters.<name>` with its settings below.
 PLATFORMS = ("slack", "discord")
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -41,6 +45,8 @@ class Settings:
     """Every setting briefbot reads; `.env.example` documents each one."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    # Apply schema migrations on start; 0: operators run `briefbot db upgrade` themselves.
+    auto_migrate: bool = True
     summarizer: str = "news"
     bullets: int = 5
     load_seeds: bool = True
@@ -52,6 +58,9 @@ class Settings:
     feed_max_items: int = 200
     feed_max_pages: int = 20
     log_level: str = "WARNING"
+    log_format: str = "text"  # "json": one JSON object per line
+    # Port of /healthz and /metrics (bot.health); None: not served.
+    metrics_port: int | None = None
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_app_token: str = ""
@@ -68,6 +77,10 @@ class Settings:
     discord_application_id: str = ""
     discord_api_url: str = ""
     discord_gateway_url: str = ""
+    # Discord shards (https://discord.com/developers/docs/events/gateway#sharding): how many
+    # the bot has in all, and which this process runs (empty: all of them).  None: unsharded.
+    discord_shard_count: int | None = None
+    discord_shard_ids: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         def show(name: str) -> str:
@@ -96,6 +109,7 @@ def _flag(value: str) -> bool:
 MAX_BULLETS = 20  # the same cap chat commands apply (bot.commands.MAX_BULLETS)
 MAX_HTTP_TIMEOUT = 300.0  # seconds; longer would hold a command for minutes
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class _Reader:
@@ -169,6 +183,17 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             f"{', '.join(LOG_LEVELS)}."
         )
         log_level = "WARNING"
+    log_format = read.text("LOG_FORMAT", "text").lower()
+    if log_format not in LOG_FORMATS:
+        read.problems.append(
+            f"LOG_FORMAT={read.text('LOG_FORMAT')!r} is not a log format: use text or json."
+        )
+        log_format = "text"
+    metrics_port = None
+    if read.text("BRIEFBOT_METRICS_PORT"):
+        metrics_port = read.number(
+            "BRIEFBOT_METRICS_PORT", 0, int, 0, 65535, unit=" (0: any free port)"
+        )
     summarizer = read.text("BRIEFBOT_SUMMARIZER", "news")
     if summarizer.lower() not in summarizers.available():
         read.problems.append(
@@ -184,6 +209,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             ("BRIEFBOT_FEED_MAX_PAGES", 20, 0),
         )
     }
+    shard_count, shard_ids = _discord_shards(read)
     allow: tuple[str, ...] = ()
     try:
         allow = _fetch_allow(read.text("BRIEFBOT_FETCH_ALLOW"))
@@ -193,7 +219,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     if read.problems:
         raise BadSettings(read.problems)
     return Settings(
-        database_url=read.text("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        database_url=database_url(read.text("DATABASE_URL")),
+        auto_migrate=_flag(read.get("BRIEFBOT_AUTO_MIGRATE", "1")),
         summarizer=summarizer,
         bullets=bullets,
         load_seeds=_flag(read.get("BRIEFBOT_LOAD_SEEDS", "1")),
@@ -204,6 +231,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         feed_max_items=caps["BRIEFBOT_FEED_MAX_ITEMS"],
         feed_max_pages=caps["BRIEFBOT_FEED_MAX_PAGES"],
         log_level=log_level,
+        log_format=log_format,
+        metrics_port=metrics_port,
         slack_bot_token=read.text("SLACK_BOT_TOKEN"),
         slack_signing_secret=read.text("SLACK_SIGNING_SECRET"),
         slack_app_token=read.text("SLACK_APP_TOKEN"),
@@ -219,7 +248,47 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         discord_application_id=read.text("DISCORD_APPLICATION_ID"),
         discord_api_url=read.text("DISCORD_API_URL").rstrip("/"),
         discord_gateway_url=read.text("DISCORD_GATEWAY_URL"),
+        discord_shard_count=shard_count,
+        discord_shard_ids=shard_ids,
     )
+
+
+def _discord_shards(read: _Reader) -> tuple[int | None, tuple[int, ...]]:
+    """DISCORD_SHARD_COUNT (1 or more) and DISCORD_SHARD_IDS (comma-separated shard numbers,
+    each from 0 to count - 1); problems are added to `read.problems`."""
+    count = None
+    if read.text("DISCORD_SHARD_COUNT"):
+        count = read.number("DISCORD_SHARD_COUNT", None, int, 1, None)
+    raw = read.text("DISCORD_SHARD_IDS")
+    if not raw:
+        return count, ()
+    if count is None:
+        read.problems.append(
+            "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT: set how many shards the bot has."
+        )
+        return None, ()
+    ids: list[int] = []
+    for part in raw.split(","):
+        word = part.strip()
+        if not word.isdigit() or int(word) >= count:
+            read.problems.append(
+                f"DISCORD_SHARD_IDS={raw!r}: {word!r} is not a shard number; use numbers "
+                f"from 0 to {count - 1}, separated by commas."
+            )
+            return count, ()
+        ids.append(int(word))
+    return count, tuple(sorted(set(ids)))
+
+
+def database_url(url: str) -> str:
+    """`url` (an SQLAlchemy database URL) with a driverless PostgreSQL scheme
+    (`postgresql://`, `postgres://`) mapped to psycopg 3 (`postgresql+psycopg://`); any other
+    URL unchanged.  Surrounding spaces are removed; an empty URL means the SQLite default."""
+    url = url.strip() or DEFAULT_DATABASE_URL
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return POSTGRES_DRIVER + url[len(scheme) :]
+    return url
 
 
 def _slack_oauth_problems(read: _Reader) -> list[str]:

@@ -22,6 +22,7 @@ from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from . import metrics
 from .app import Core
 from .cadence import (
     TIME_EXAMPLE,
@@ -706,7 +707,9 @@ class Scheduler:
             self._wake.clear()
             try:
                 outcomes = await run_due(self.core, self.posters, grace=self.grace)
+                metrics.QUEUE_DEPTH.labels("digests").set(len(outcomes))
                 for outcome in outcomes:
+                    metrics.POSTS.labels(outcome.status).inc()
                     log.info(
                         "Digest #%s %s: %s %s",
                         outcome.subscription_id,

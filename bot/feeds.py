@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from . import metrics
 from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .feedformat import read_feed
@@ -38,7 +39,7 @@ from .plaintext import plain_title
 from .scopes import workspace_key
 from .store import Store, channel_feeds, feeds, from_iso, row_to, to_iso
 from .urls import normalize_url
-from .workers import DaemonPool
+from .workers import DaemonPool, FeedClaims
 
 log = logging.getLogger(__name__)
 
@@ -594,15 +595,20 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
     fixed feed comes back.
     """
     now = now or core.clock.now()
-    by_url: dict[str, list[Feed]] = defaultdict(list)
-    for feed in FeedRegistry(core.store).all():
-        by_url[normalize_url(feed.url)].append(feed)
-    due = [
-        group
-        for group in by_url.values()
-        if everything
-        or any(not f.paused and (f.next_fetch_at is None or f.next_fetch_at <= now) for f in group)
-    ]
+    due = _due_groups(core, now, everything)
+    claims = FeedClaims(core.store)
+    metrics.QUEUE_DEPTH.labels("feeds").set(len(due))
+    if not everything:
+        # Several workers may share the database: fetch only the URLs this one leased, and
+        # only those still due once leased (another may have just polled and released one).
+        mine = claims.claim([normalize_url(g[0].url) for g in due], now)
+        due = [g for g in _due_groups(core, now, False) if normalize_url(g[0].url) in mine]
+        for url in mine - {normalize_url(g[0].url) for g in due}:
+            claims.release(url, now)
+        for group in due:
+            waiting = [f.next_fetch_at for f in group if f.next_fetch_at is not None]
+            lag = (now - min(waiting)).total_seconds() if waiting else 0.0
+            metrics.CLAIM_LAG.observe(max(lag, 0.0))
     by_host: dict[str, list[list[Feed]]] = defaultdict(list)
     for group in due:
         by_host[(urlsplit(group[0].url).hostname or "").lower()].append(group)
@@ -612,10 +618,16 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
     fetcher = core.fetcher  # built here, once, not racing in the worker threads
 
     def one_host(groups: list[list[Feed]]) -> None:
-        for group in groups:  # one request at a time per host
-            if fetcher.closed:
-                return  # briefbot is stopping
-            done = poll_group(core, group, fetcher, now)
+        for index, group in enumerate(groups):  # one request at a time per host
+            if fetcher.closed:  # briefbot is stopping: hand back what this pass leased
+                for left in groups[index:] if not everything else ():
+                    claims.release(normalize_url(left[0].url), now)
+                return
+            try:
+                done = poll_group(core, group, fetcher, now)
+            finally:
+                if not everything:
+                    claims.release(normalize_url(group[0].url), now)
             with lock:
                 results.extend(done)
 
@@ -626,15 +638,34 @@ def poll(core: Core, *, now: datetime | None = None, everything: bool = False) -
             list(pool.map(one_host, by_host.values()))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+    metrics.POLLS.inc(len(results))
+    metrics.FETCH_ERRORS.inc(sum(r.error is not None for r in results))
     return sorted(results, key=lambda r: r.feed_id)
 
 
+def _due_groups(core: Core, now: datetime, everything: bool) -> list[list[Feed]]:
+    """Active feed rows grouped by canonical URL, oldest row first: the groups with a row
+    due at `now` (not paused), or every group with `everything`."""
+    by_url: dict[str, list[Feed]] = defaultdict(list)
+    for feed in FeedRegistry(core.store).all():
+        by_url[normalize_url(feed.url)].append(feed)
+    return [
+        group
+        for group in by_url.values()
+        if everything
+        or any(not f.paused and (f.next_fetch_at is None or f.next_fetch_at <= now) for f in group)
+    ]
+
+
 def seconds_to_next(core: Core, now: datetime) -> float:
-    """Seconds until a feed is due, at most MAX_WAIT."""
+    """Seconds until a feed is due, at most MAX_WAIT; a feed another worker is polling counts
+    as due when that worker's lease runs out (it records the next time itself)."""
     soonest = now + MAX_WAIT
+    leased = FeedClaims(core.store).leased(now)
     for feed in FeedRegistry(core.store).all():
         if not feed.paused and feed.next_fetch_at is not None:
-            soonest = min(soonest, feed.next_fetch_at)
+            held = leased.get(normalize_url(feed.url))
+            soonest = min(soonest, max(feed.next_fetch_at, held) if held else feed.next_fetch_at)
     return max((soonest - now).total_seconds(), 0.0)
 
 

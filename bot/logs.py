@@ -8,8 +8,10 @@ are never shown above DEBUG.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
 from collections.abc import Iterable
 
 # Slack tokens of every family: bot xoxb-, user xoxp-, workspace xoxa-, refresh xoxr-, legacy
@@ -75,9 +77,36 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(level: int | str, secrets: Iterable[str] = ()) -> RedactSecrets:
-    """Log to stderr at `level`, with every handler redacting secrets."""
+class JsonLines(logging.Formatter):
+    """One JSON object per record (LOG_FORMAT=json): time (ISO-8601 UTC), level, logger,
+    message, and the traceback as `exc` when there is one; redacted like text lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        line = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exc"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False)
+
+    converter = time.gmtime  # times in UTC, whatever the host's zone
+
+
+def setup_logging(
+    level: int | str, secrets: Iterable[str] = (), log_format: str = "text"
+) -> RedactSecrets:
+    """Log to stderr at `level`, with every handler redacting secrets; `log_format` "json"
+    writes one JSON object per line (`JsonLines`)."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonLines())
     redactor = RedactSecrets(secrets)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactSecrets) for f in handler.filters):

@@ -1,9 +1,13 @@
 """The article store: the one module that talks to the database.
 
-It is reached through an SQLAlchemy URL (`DATABASE_URL`), SQLite in a local file by default.
-The schema is versioned in a `meta` table and migrated forward on first use.  On SQLite, topic
-search uses an FTS5 index kept in step with the articles by triggers, so a write and its index
-entry commit or roll back together.
+It is reached through an SQLAlchemy URL (`DATABASE_URL`): SQLite in a local file by default,
+or PostgreSQL through psycopg 3 (`pip install 'briefbot[postgres]'`).  The schema is migrated
+forward on first use: the legacy steps below (versioned in the `meta` table, frozen as the
+baseline), then Alembic revisions (`bot/migrations/versions/`).  Topic search is the
+database's own full-text search, kept by the database so a write and its index entry commit or
+roll back together: on SQLite an FTS5 index kept by triggers, on PostgreSQL a generated
+`tsvector` column with a GIN index.  Dialect-specific SQL lives in the `_sqlite_*` and
+`_postgres_*` functions near the end of this module.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 # list or count articles start without them.
 from summarizers.analysis_format import FORMAT as ANALYSIS_FORMAT
 
+from .config import database_url
 from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_feed_guids
 from .errors import BadArgument
 from .filters import Term, TopicFilter, as_filter, cjk_terms, fts_queries
@@ -243,6 +248,17 @@ channel_briefings = Table(
     Column("channel", Text, primary_key=True),
     Column("briefing", Text, nullable=False),
     Column("made_at", Text, nullable=False),
+)
+
+# Alembic revision 0003: who polls each feed URL now.  A worker leases a canonical feed URL
+# (every feed row with that URL is one fetch) until `claimed_until`; a lease that ran out
+# (its worker died) may be taken by another (bot.workers.FeedClaims).  Not in the legacy steps.
+feed_claims = Table(
+    "feed_claims",
+    metadata,
+    Column("canonical_url", Text, primary_key=True),
+    Column("claimed_by", Text),
+    Column("claimed_until", Text, nullable=False),  # ISO-8601 UTC; "" = free
 )
 
 # `_migration_channel_feeds`: a workspace's feed (a `feeds` row) attached to one of its
@@ -520,7 +536,8 @@ def _insert_ignoring(dialect: str, table: Table) -> Any:
 
 
 def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, skipping any whose primary key is already there."""
+    """Insert rows, skipping any whose primary key is already there (INSERT OR IGNORE on
+    SQLite, ON CONFLICT DO NOTHING on PostgreSQL, through SQLAlchemy's dialect inserts)."""
     if not rows:
         return
     if conn.dialect.name in {"sqlite", "postgresql"}:
@@ -531,6 +548,9 @@ def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -
         condition = [table.c[k] == row[k] for k in keys]
         if conn.execute(select(literal(1)).where(*condition)).first() is None:
             conn.execute(table.insert().values(**row))
+
+
+insert_ignore = _insert_ignore  # for the modules that keep tables on the store's database
 
 
 def _migration_7(conn: Connection) -> None:
@@ -662,7 +682,10 @@ def _migration_lang(conn: Connection) -> None:
             conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
 
 
-# Append only: each function moves the schema one version forward.
+# The legacy migrations, frozen: the Alembic baseline (`bot/migrations`).  Each function moved
+# the schema one `meta.schema_version` forward; they still run, in order, for a store older
+# than the baseline, before Alembic's revisions.  New schema changes are Alembic revisions
+# (docs/architecture.md, "Schema versions", says how to turn a `_migration_*` into one).
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_1,
     _migration_2,
@@ -685,6 +708,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _engine_for(url: str) -> Engine:
+    url = database_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -726,30 +750,66 @@ def _engine_for(url: str) -> Engine:
         missing = getattr(exc, "name", None) or parsed.drivername
         raise BadArgument(
             f"DATABASE_URL {parsed.render_as_string()} needs the database driver {missing!r}, "
-            "which is unknown or not installed (e.g. `pip install psycopg` for "
-            "postgresql+psycopg://)."
+            "which is unknown or not installed (for PostgreSQL: "
+            "`pip install 'briefbot[postgres]'`)."
         ) from None
+
+
+def upgrade_schema(url: str) -> tuple[str | None, str]:
+    """Bring the store at `url` up to date now (`briefbot db upgrade`); return its Alembic
+    revision before and after (None: not under Alembic yet).  Raises BadArgument as `Store`."""
+    from . import migrations
+
+    engine = _engine_for(url)
+    try:
+        with engine.connect() as conn:
+            before = migrations.current(conn)
+    except OperationalError as exc:
+        raise BadArgument(f"Cannot open the database: {exc.orig}. Check DATABASE_URL.") from None
+    finally:
+        engine.dispose()
+    Store(url).close()
+    return before, migrations.head()
 
 
 class Store:
     """Articles and their stored analysis, behind one small API."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine = _engine_for(url)
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        """Open the store at `url` (an SQLAlchemy URL; `postgresql://` means psycopg 3) and,
+        with `migrate`, bring its schema up to date (legacy steps, then Alembic to head).
+
+        Without `migrate` (operators who run `briefbot db upgrade` themselves) a store whose
+        schema is behind is refused.  Raises BadArgument for a bad URL, a database that does
+        not answer, or one written by a newer briefbot.
+        """
+        self.url = database_url(url)
+        self.engine = _engine_for(self.url)
         self._languages: frozenset[str] | None = None  # see `languages`
         try:
-            self._migrate()
+            if migrate:
+                self._migrate()
+            else:
+                self._check_current()
         except OperationalError as exc:
+            self.engine.dispose()
             raise BadArgument(
-                f"Cannot open the database at {make_url(url).render_as_string()}: "
+                f"Cannot open the database at {make_url(self.url).render_as_string()}: "
                 f"{exc.orig}. Check DATABASE_URL."
             ) from None
+        except BadArgument:
+            self.engine.dispose()
+            raise
 
     @property
     def is_sqlite(self) -> bool:
         """Tell whether full-text search can use FTS5."""
         return self.engine.dialect.name == "sqlite"
+
+    @property
+    def dialect(self) -> str:
+        """The database's SQLAlchemy dialect name: "sqlite" or "postgresql"."""
+        return self.engine.dialect.name
 
     def close(self) -> None:
         """Release database connections."""
@@ -764,22 +824,44 @@ class Store:
                 yield conn
 
     def _migrate(self) -> None:
+        from . import migrations
+
         with self.transaction() as conn:
-            metadata.create_all(conn, tables=[meta_table])
-            row = conn.execute(
-                select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-            ).first()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise BadArgument(
-                    f"The database was written by a newer briefbot (schema {version}); "
-                    "upgrade briefbot."
-                )
-            for step in MIGRATIONS[version:]:
-                step(conn)
-            if version != SCHEMA_VERSION:
-                self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+            if conn.dialect.name == "postgresql":
+                _postgres_migration_lock(conn)  # several workers starting at once
+            self._legacy_migrate(conn)
+            migrations.upgrade(conn)
             self._refresh_analyses(conn)
+
+    def _check_current(self) -> None:
+        """Refuse a store whose schema is not at this briefbot's head (`migrate=False`)."""
+        from . import migrations
+
+        with self.engine.connect() as conn:
+            revision = migrations.current(conn)
+        if revision != migrations.head():
+            migrations.known(revision)  # raises BadArgument for a newer briefbot's revision
+            raise BadArgument(
+                f"The database schema is at {revision or 'no revision'}, this briefbot needs "
+                f"{migrations.head()}: run `briefbot db upgrade`."
+            )
+
+    def _legacy_migrate(self, conn: Connection) -> None:
+        """The frozen legacy steps (`MIGRATIONS`) a store older than the baseline lacks."""
+        metadata.create_all(conn, tables=[meta_table])
+        row = conn.execute(
+            select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+        ).first()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise BadArgument(
+                f"The database was written by a newer briefbot (schema {version}); "
+                "upgrade briefbot."
+            )
+        for step in MIGRATIONS[version:]:
+            step(conn)
+        if version != SCHEMA_VERSION:
+            self._set_meta(conn, "schema_version", str(SCHEMA_VERSION))
 
     def _refresh_analyses(self, conn: Connection) -> None:
         """Re-analyze every article when the stored analysis format is not the current one.
@@ -1079,24 +1161,21 @@ class Store:
 
         Only texts of at least COPY_MIN_WORDS words count, so short boilerplate shared by
         distinct entries ("Details to follow.") never merges them.  Candidates come from the
-        FTS5 index (a run of the text's opening words, or of its middle ones, as a phrase), so
-        only SQLite looks.
+        full-text index (a run of the text's opening words, or of its middle ones, as a phrase:
+        FTS5 on SQLite, the tsvector column on PostgreSQL); another database does not look.
         """
         words = _WORD.findall(draft.text)
-        if not self.is_sqlite or outlet_key(draft.outlet) is None or len(words) < COPY_MIN_WORDS:
+        if outlet_key(draft.outlet) is None or len(words) < COPY_MIN_WORDS:
             return None
         middle = len(words) // 2
         runs = (words[:COPY_PHRASE_WORDS], words[middle : middle + COPY_PHRASE_WORDS])
-        match = " OR ".join('text : "' + " ".join(run) + '"' for run in runs)
-        ids = text(
-            f"SELECT rowid & {_FTS_ID_MASK} FROM articles_fts WHERE articles_fts MATCH :match "
-            "LIMIT 20"
-        )
-        for row in conn.execute(
-            select(*_ARTICLE_COLUMNS).where(
-                articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
-            )
-        ):
+        if conn.dialect.name == "sqlite":
+            candidates = _sqlite_phrase_candidates(runs)
+        elif conn.dialect.name == "postgresql":
+            candidates = _postgres_phrase_candidates(runs)
+        else:
+            return None  # no full-text index to find candidates with
+        for row in conn.execute(select(*_ARTICLE_COLUMNS).where(candidates)):
             theirs = outlet_key(row.outlet)
             if theirs not in (None, outlet_key(draft.outlet)) and near_same(row.text, draft.text):
                 return _article(row)
@@ -1358,7 +1437,13 @@ class Store:
         if topic is not None:
             langs = self.languages() if self.is_sqlite else ()
             statement = statement.where(
-                *_matching(topic, self.is_sqlite, prefix=prefix, langs=langs)
+                *_matching(
+                    topic,
+                    self.is_sqlite,
+                    prefix=prefix,
+                    langs=langs,
+                    postgres=self.dialect == "postgresql",
+                )
             )
         return statement
 
@@ -1445,6 +1530,7 @@ def _matching(
     prefix: bool = False,
     must: bool = True,
     langs: Iterable[str] = (),
+    postgres: bool = False,
 ) -> list[Any]:
     """SQL conditions on `articles` for a topic filter (grammar: bot.filters).
 
@@ -1452,7 +1538,9 @@ def _matching(
     term matches the words it begins; `must=False` leaves out what must match, for a caller
     that walks the index with it, `_fts_newest`); other backends match each word
     case-insensitively anywhere in title or text.  `langs`: the store's languages (see
-    `fts_queries`); Chinese and Japanese terms are matched as substrings (`cjk_terms`)."""
+    `fts_queries`); Chinese and Japanese terms are matched as substrings (`cjk_terms`).
+    `postgres`: each term through the `search` tsvector and its GIN index (a phrase as
+    phraseto_tsquery; a prefix, for autocomplete, as a substring of the title or text)."""
     conditions: list[Any] = []
     if topic.words and sqlite:
         wanted, must_not = fts_queries(topic, prefix=prefix, langs=langs)
@@ -1476,6 +1564,8 @@ def _matching(
     elif topic.words:
 
         def has(term: Term) -> Any:
+            if postgres and not prefix:
+                return _postgres_term(term.words)
             return and_(
                 *(
                     articles.c.title.ilike(f"%{w}%") | articles.c.text.ilike(f"%{w}%")
@@ -1680,3 +1770,53 @@ def _article(row: Any, text: str | None = None) -> Article:
         outlet=row.outlet,
         lang=row.lang or "en",
     )
+
+
+# -- dialect-specific SQL ----------------------------------------------------------------------
+# Each database's own full-text search, behind `Store._newest` (topics) and
+# `Store._same_text_elsewhere` (wire copies).  Every function returns an SQL condition on
+# `articles`; the SQLite and PostgreSQL versions must find the same articles for the same words
+# (tests/bot/test_store.py, full-text parity).
+
+# PostgreSQL's text search configuration (created by the 0002 revision in the store's schema):
+# Snowball's English stemmer without a stop list, as close as PostgreSQL comes to FTS5's
+# `porter unicode61` tokenizer.  Unlike FTS5 it keeps diacritics ("café" is not "cafe").
+POSTGRES_SEARCH_CONFIG = "briefbot_english"
+# What the generated tsvector column indexes of each article (a tsvector holds at most 1 MB).
+POSTGRES_SEARCH_CHARS = 200_000
+
+
+def _sqlite_phrase_candidates(runs: Iterable[list[str]]) -> Any:
+    """SQLite: at most 20 articles whose text holds one of `runs` (word lists) as a phrase."""
+    match = " OR ".join('text : "' + " ".join(run) + '"' for run in runs)
+    ids = text(
+        f"SELECT rowid & {_FTS_ID_MASK} FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20"
+    )
+    return articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
+
+
+def _postgres_term(words: Iterable[str]) -> Any:
+    """PostgreSQL: articles whose `search` tsvector holds `words` as a phrase (English stems;
+    one word: that word); phraseto_tsquery reads its input as plain words, so user input is
+    never query syntax.  The configuration name is ours, never user input."""
+    config = literal_column(f"'{POSTGRES_SEARCH_CONFIG}'")
+    query = func.phraseto_tsquery(config, " ".join(words))
+    return literal_column("articles.search").op("@@")(query)
+
+
+def _postgres_phrase_candidates(runs: Iterable[list[str]]) -> Any:
+    """PostgreSQL: at most 20 articles that hold one of `runs` (word lists) as a phrase."""
+    phrases = [" ".join(run) for run in runs]
+    config = POSTGRES_SEARCH_CONFIG
+    query = " || ".join(f"phraseto_tsquery('{config}', :run_{i})" for i in range(len(phrases)))
+    ids = text(f"SELECT id FROM articles WHERE search @@ ({query}) LIMIT 20").bindparams(
+        **{f"run_{i}": phrase for i, phrase in enumerate(phrases)}
+    )
+    return articles.c.id.in_(ids.columns(id=Integer))
+
+
+def _postgres_migration_lock(conn: Connection) -> None:
+    """PostgreSQL: hold a transaction-scoped advisory lock, so of several processes starting
+    at once one migrates and the others wait, then find the schema current.  (SQLite's
+    `BEGIN IMMEDIATE` serialises them already.)"""
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727265) -- briefbot schema")

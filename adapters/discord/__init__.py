@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.digests import Scheduler
 from bot.errors import BadArgument
 
-from .client import BriefBot, DigestPoster, intents
+from .client import BriefBot, DigestPoster, intents, make_client
 
 __all__ = [
     "BriefBot",
@@ -181,7 +181,7 @@ async def serve(
     check_settings(settings)
     apply_endpoints(settings)
     _quiet_voice_notice()
-    client = BriefBot(core, settings, scheduler)
+    client = make_client(core, settings, scheduler)
     if scheduler is not None:
         # Scheduled digests go through the running bot's session and rate limits.
         scheduler.posters["discord"] = DigestPoster(settings, client)

@@ -42,6 +42,28 @@ MAX_BULLETS = 20
 _REMEMBERED = 2048  # interaction ids kept to drop replays
 
 
+def shard_options(settings: Settings) -> dict[str, object]:
+    """discord.py's shard arguments for this process: none (unsharded), `shard_id` and
+    `shard_count` for one shard, `shard_ids` and `shard_count` for several (or all, when
+    DISCORD_SHARD_IDS is empty: `ShardedBriefBot`)."""
+    count, ids = settings.discord_shard_count, settings.discord_shard_ids
+    if count is None:
+        return {}
+    if len(ids) == 1:
+        return {"shard_id": ids[0], "shard_count": count}
+    return {"shard_ids": list(ids) or list(range(count)), "shard_count": count}
+
+
+def make_client(core: Core, settings: Settings, scheduler: Scheduler | None = None) -> BriefBot:
+    """The bot client for these settings: `BriefBot` (one connection, perhaps one shard of
+    several) or `ShardedBriefBot` (several shards in this process).  Discord sends each guild's
+    interactions to its shard (guild_id >> 22 % shard_count), so each process answers only its
+    guilds; digests are claimed in the ledger, so each is posted once whoever posts it."""
+    options = shard_options(settings)
+    cls = ShardedBriefBot if "shard_ids" in options else BriefBot
+    return cls(core, settings, scheduler)
+
+
 def intents() -> discord.Intents:
     """Only what slash commands need: guild and channel data, nothing privileged."""
     chosen = discord.Intents.none()
@@ -54,7 +76,7 @@ class BriefBot(discord.Client):
 
     def __init__(self, core: Core, settings: Settings, scheduler: Scheduler | None = None) -> None:
         # Mentions nobody unless a send names whom: a safety net under every message.
-        super().__init__(intents=intents(), allowed_mentions=nobody())
+        super().__init__(intents=intents(), allowed_mentions=nobody(), **shard_options(settings))
         self.core = core
         self.settings = settings
         self.scheduler = scheduler
@@ -437,6 +459,11 @@ def _marker_of(data: dict[str, object]) -> tuple[str, int, int] | None:
         for match in _MARKER.finditer(text):
             return match.group(1), int(match.group(2)), int(match.group(3))
     return None
+
+
+class ShardedBriefBot(BriefBot, discord.AutoShardedClient):
+    """`BriefBot` running several shards in one process (discord.py's AutoShardedClient:
+    one gateway connection per shard, one REST session and rate limiter for all)."""
 
 
 class DigestPoster:

@@ -40,8 +40,8 @@ def add(store: Store, d: ArticleDraft, clock) -> tuple[int, bool]:
 
 
 @pytest.fixture
-def store(db_path: Path):
-    opened = Store(f"sqlite:///{db_path}")
+def store(database_url: str):
+    opened = Store(database_url)
     try:
         yield opened
     finally:

@@ -231,7 +231,7 @@ class Recorder:
 
 
 def test_digests_carry_only_their_workspaces_and_shared_articles(
-    bare_core: Core, web: WebServer, clock
+    bare_core: Core, web: WebServer, clock, tmp_path: Path
 ) -> None:
     core = bare_core  # no seeds: the digest's few bullets are all about these stories
     for context in (A, B):
@@ -241,7 +241,7 @@ def test_digests_carry_only_their_workspaces_and_shared_articles(
     # digest would then draw from it alone: tests/bot/test_channel_feeds.py).
     follow(core, feed(web, "/a", [entry(HARBOUR, web, 1)]) + " workspace", A)
     follow(core, feed(web, "/b", [entry(VOLCANO, web, 2)]) + " workspace", B)
-    chess = Path(core.settings.database_url.removeprefix("sqlite:///")).parent / "chess.txt"
+    chess = tmp_path / "chess.txt"
     chess.write_text(story_text(CHESS), encoding="utf-8")
     ingest(core.store, [str(chess)], core.clock)  # the operator's: shared
     now = clock.advance(timedelta(hours=2))

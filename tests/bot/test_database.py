@@ -1,0 +1,210 @@
+"""The store on either database: PostgreSQL URLs, Alembic upgrades of stores written before
+Alembic, and full-text search that finds the same articles on SQLite and PostgreSQL.
+
+Runs on SQLite, and on PostgreSQL too when BRIEFBOT_TEST_DATABASE_URL is set (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
+from fakes.walls import COOKIE_STORY, PAYWALL_STORY
+from sqlalchemy import inspect, text
+
+from bot import migrations
+from bot.config import database_url as with_driver
+from bot.errors import BadArgument
+from bot.models import ArticleDraft
+from bot.scopes import OPERATOR
+from bot.store import SCHEMA_VERSION, Store, upgrade_schema
+from summarizers.analysis import analyze
+
+STORIES = (HARBOUR, HARVEST, CHESS, VOLCANO, COOKIE_STORY, PAYWALL_STORY)
+# Topics: plain words, stems ("repairs" finds "repair"), several words (ANDed), stop words
+# (FTS5 indexes every word, and so does briefbot's PostgreSQL configuration), query syntax.
+TOPICS = (
+    "harbour",
+    "repair",
+    "bridge storm",
+    "wheat harvest farmers",
+    "chess",
+    "volcano monitoring",
+    "the",
+    "not",
+    "it",
+    "harbour NOT bridge",
+    '"storm" OR chess',
+    "nothing-matches-this",
+    "",
+)
+
+
+def fill(store: Store, clock) -> dict[str, int]:
+    ids = {}
+    for story in STORIES:
+        draft = ArticleDraft(story.title, "\n".join(story.paragraphs), "Test Herald")
+        article, _ = store.add(draft, analyze(draft.text, draft.title), clock.now())
+        ids[story.title] = article.id
+    return ids
+
+
+def found(store: Store, topic: str) -> list[str]:
+    return sorted(a.title for a in store.search(topic, scope=OPERATOR, limit=100))
+
+
+def test_postgresql_urls_without_a_driver_mean_psycopg() -> None:
+    assert with_driver("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert with_driver("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert with_driver(" postgresql+psycopg://u@h/db ") == "postgresql+psycopg://u@h/db"
+    assert with_driver("sqlite:///x.db") == "sqlite:///x.db"
+    assert with_driver("") == "sqlite:///briefbot.db"
+
+
+def test_the_legacy_migrations_are_frozen_at_the_alembic_baseline() -> None:
+    # A new schema change is an Alembic revision in bot/migrations/versions, not a new
+    # `_migration_*` in bot.store.MIGRATIONS: docs/architecture.md, "Schema versions".
+    assert SCHEMA_VERSION == 16
+
+
+def test_a_new_store_is_at_the_newest_revision(database_url: str) -> None:
+    store = Store(database_url)
+    try:
+        with store.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.head()
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
+    finally:
+        store.close()
+
+
+def test_full_text_search_finds_the_same_articles_on_both_databases(
+    database_url: str, tmp_path: Path, clock
+) -> None:
+    reference = Store(f"sqlite:///{tmp_path / 'reference.db'}")
+    store = Store(database_url)
+    try:
+        fill(reference, clock)
+        fill(store, clock)
+        for topic in TOPICS:
+            assert found(store, topic) == found(reference, topic), topic
+        assert found(store, "northport") == [HARBOUR.title]
+        assert len(found(store, "the")) == len(STORIES)
+        titles = [t for _, t in store.titles("storm repairs", scope=OPERATOR)]
+        assert titles == [HARBOUR.title]
+    finally:
+        store.close()
+        reference.close()
+
+
+def test_an_edited_article_is_found_by_its_new_words(database_url: str, clock) -> None:
+    # The index is the database's (FTS5 triggers, a generated tsvector): a changed text is
+    # searchable at once, and its old words are gone.
+    from bot.store import articles
+
+    store = Store(database_url)
+    try:
+        ids = fill(store, clock)
+        with store.transaction() as conn:
+            conn.execute(
+                articles.update()
+                .where(articles.c.id == ids[CHESS.title])
+                .values(text="A quiet tournament of draughts.")
+            )
+        assert found(store, "draughts") == [CHESS.title]
+        assert CHESS.title not in found(store, "okonkwo")
+    finally:
+        store.close()
+
+
+def _wire(story: Story, outlet: str, title: str) -> ArticleDraft:
+    body = "\n".join(story.paragraphs)
+    return ArticleDraft(title, f"{outlet} wire report.\n{body}", outlet, outlet=outlet)
+
+
+def test_another_outlets_wire_copy_is_recognised_on_both_databases(
+    database_url: str, clock
+) -> None:
+    store = Store(database_url)
+    try:
+        first = _wire(VOLCANO, "Northern Post", VOLCANO.title)
+        article, status = store.put(first, analyze(first.text, first.title), clock.now())
+        assert status == "stored"
+        copy = _wire(VOLCANO, "Southern Times", "Kesra volcano watched more closely")
+        again, status = store.put(copy, analyze(copy.text, copy.title), clock.now())
+        assert (again.id, status) == (article.id, "copy")
+        assert store.count() == 1
+    finally:
+        store.close()
+
+
+def test_a_store_from_before_alembic_is_stamped_with_its_data_intact(
+    database_url: str, clock
+) -> None:
+    # What briefbot wrote before Alembic: the legacy steps' schema, no alembic_version table
+    # (and on PostgreSQL none of the search machinery the 0002 revision adds).
+    store = Store(database_url)
+    ids = fill(store, clock)
+    with store.transaction() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP INDEX ix_articles_search"))
+            conn.execute(text("ALTER TABLE articles DROP COLUMN search"))
+            conn.execute(text("DROP TEXT SEARCH CONFIGURATION briefbot_english"))
+            conn.execute(text("DROP TEXT SEARCH DICTIONARY briefbot_english_stem"))
+    store.close()
+
+    again = Store(database_url)
+    try:
+        with again.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.head()
+            assert "alembic_version" in inspect(conn).get_table_names()
+        assert again.count() == len(STORIES)
+        assert found(again, "northport") == [HARBOUR.title]
+        got = again.get(ids[CHESS.title], scope=OPERATOR)
+        assert got is not None and got.title == CHESS.title
+    finally:
+        again.close()
+
+
+def test_a_store_at_an_unknown_revision_is_refused(database_url: str) -> None:
+    store = Store(database_url)
+    with store.transaction() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    store.close()
+    with pytest.raises(BadArgument, match="newer briefbot"):
+        Store(database_url)
+
+
+def test_without_migrate_a_store_behind_is_refused_until_upgraded(database_url: str) -> None:
+    store = Store(database_url)
+    with store.transaction() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0001_baseline'"))
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP INDEX ix_articles_search"))
+            conn.execute(text("ALTER TABLE articles DROP COLUMN search"))
+            conn.execute(text("DROP TEXT SEARCH CONFIGURATION briefbot_english"))
+            conn.execute(text("DROP TEXT SEARCH DICTIONARY briefbot_english_stem"))
+    store.close()
+    with pytest.raises(BadArgument, match="briefbot db upgrade"):
+        Store(database_url, migrate=False)
+    assert upgrade_schema(database_url) == ("0001_baseline", migrations.head())
+    assert upgrade_schema(database_url) == (migrations.head(), migrations.head())
+    upgraded = Store(database_url, migrate=False)
+    upgraded.close()
+
+
+def test_db_upgrade_on_the_command_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BRIEFBOT_AUTO_MIGRATE", "0")
+    monkeypatch.setenv("BRIEFBOT_LOAD_SEEDS", "0")
+    assert main(["db", "upgrade"]) == 0
+    assert f"upgraded from before Alembic to {migrations.head()}" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["articles"]) == 0  # BRIEFBOT_AUTO_MIGRATE=0 opens a current store
