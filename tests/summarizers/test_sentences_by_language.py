@@ -164,3 +164,17 @@ def test_terms_per_language() -> None:
     assert lang_terms("мостом", "ru") == lang_terms("мосты", "ru")
     assert lang_terms("长江大桥", "zh") == ["长江", "江大", "大桥"]
     assert lang_terms("The bridges", None) == lang_terms("the bridge", "en")
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("ru", "Снегопад начался 5 дек. 2023 г. Город встал."),
+        ("ru", "Договор подписали 12 янв. 1992 г. в Минске. Он действует."),
+        ("uk", "Зустріч відбулася 5 груд. 2023 р. Усі прийшли."),
+    ],
+)
+def test_abbreviated_month_before_a_year_is_not_a_sentence_end(lang: str, text: str) -> None:
+    from summarizers.text import split_sentences
+
+    assert len(split_sentences(text, lang)) == 2
