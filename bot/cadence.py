@@ -213,12 +213,16 @@ def parse_cadence(words: list[str]) -> tuple[Cadence, list[str]]:
         days, rest = chosen, rest[1:]
     if not rest:
         raise BadArgument(f"Say when: {CADENCE_EXAMPLE}.")
-    times = sorted({time(*parse_time(t)) for t in rest[0].split(",") if t})
+    # Times may be typed with a space after each comma (`08:00, 17:30`): one list all the same.
+    spec, used = rest[0], 1
+    while spec.endswith(",") and used < len(rest):
+        spec, used = spec + rest[used], used + 1
+    times = sorted({time(*parse_time(t)) for t in spec.split(",") if t})
     if not times:
         raise BadArgument(f"Say when: {CADENCE_EXAMPLE}.")
     if len(times) > MAX_TIMES_A_DAY:
         raise BadArgument(f"At most {MAX_TIMES_A_DAY} times a day.")
-    return Cadence(days, tuple(times)), rest[1:]
+    return Cadence(days, tuple(times)), rest[used:]
 
 
 def parse_cadence_text(text: str) -> Cadence:

@@ -83,6 +83,8 @@ def run(core: Core, poster: RecordingPoster, now: datetime) -> list:
         ("sat-mon 10:00", {5, 6, 0}, ["10:00"]),
         ("17:30,08:00", ALL_DAYS, ["08:00", "17:30"]),
         ("weekdays 08:00,17:30", WEEKDAYS, ["08:00", "17:30"]),
+        ("08:00, 17:30", ALL_DAYS, ["08:00", "17:30"]),
+        ("mon,fri 08:00, 12:00, 17:30", {0, 4}, ["08:00", "12:00", "17:30"]),
     ],
 )
 def test_cadence_forms_and_their_canonical_text(words: str, days: set[int], times: list) -> None:
