@@ -18,7 +18,7 @@ from datetime import datetime
 
 import numpy as np
 
-from summarizers.analysis import Analysis
+from summarizers.analysis import Analysis, word_count
 from summarizers.base import Summarizer, concatenate
 from summarizers.facts import dangles, same_fact
 from summarizers.threads import single_threaded
@@ -48,6 +48,9 @@ JOIN_WORDS = 60
 # Sentences longer than this are used only when a story has nothing shorter (a sentence joined
 # to its antecedent is bounded by JOIN_WORDS instead).
 MAX_BULLET_WORDS = 45
+# Beyond this a "sentence" is text nothing could split (a paragraph without stops, a page of
+# unpunctuated Chinese): never a bullet, even when a story has nothing shorter.
+MAX_SENTENCE_WORDS = 4 * MAX_BULLET_WORDS
 # A briefing of n bullets reads in about n * BULLET_WORDS words (issue 13: "mean bullet <= 30
 # words"; not fitted).  The one exception to MAX_BULLET_WORDS spends from this budget: the lede
 # of a story only one report tells.  A news report states its event in its first sentence
@@ -298,7 +301,7 @@ class _Composer:
             usable.append((sentence, text))
         if not usable:
             return None
-        spent = sum(len(d.text.split()) for d in drafts)
+        spent = sum(word_count(d.text) for d in drafts)
         short = [
             u
             for u in usable
@@ -310,7 +313,9 @@ class _Composer:
             for sentence, _ in usable:
                 if sentence not in kept:
                     self.passed[sentence] = ("long", None)
-        usable = short or usable
+        usable = short or [u for u in usable if self.merged.word_counts[u[0]] <= MAX_SENTENCE_WORDS]
+        if not usable:
+            return None
         if first and len(members) > 1:
             # The event: of the first few candidates, the one the most reports state.
             window = usable[:EVENT_CANDIDATES]
@@ -330,7 +335,7 @@ class _Composer:
         word budget after `spent` words?  (See BULLET_WORDS.)"""
         words, start = text
         lede = start == int(self.offsets[self.owner[start]])
-        return lede and spent + len(words.split()) <= self.budget
+        return lede and spent + word_count(words) <= self.budget
 
     def continues(
         self, sentence: int, story: int, drafts: Sequence[_Draft], limit: int = JOIN_WORDS

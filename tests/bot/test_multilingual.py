@@ -254,3 +254,18 @@ def test_reports_of_one_story_group_in_their_language_only(bare_core: Core) -> N
     assert russian in stories  # the Russian one: its own, though it tells the same
     for bullet in briefing.bullets:
         assert bullet.lang == ("de" if {s.id for s in bullet.sources} <= german else "ru")
+
+
+def test_unsplittable_chinese_text_never_becomes_a_bullet(bare_core: Core) -> None:
+    # Words are counted per two CJK characters (summarizers.analysis.word_count), so a page of
+    # Chinese with no stop but the last is far over any length cap: never a bullet.
+    wall = "".join("国家统计局周一公布的数据显示三季度经济增长"[i % 20] for i in range(5000))
+    draft = ArticleDraft("大文章", wall + "。", "x")
+    assert store_draft(bare_core.store, "wall", draft, bare_core.clock).status == "stored"
+    stored = _store_language(bare_core, "zh")
+    briefing = compose_briefing(
+        bare_core.store, summarizers.get("news"), bare_core.clock, scope=OPERATOR, bullets=5
+    )
+    assert briefing.bullets
+    assert all(len(b.text) < 500 for b in briefing.bullets)
+    assert {b.sources[0].id for b in briefing.bullets} <= set(stored)
