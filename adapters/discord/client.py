@@ -34,7 +34,15 @@ from bot.errors import UserError
 from bot.models import Subscription
 from bot.suggest import article_choices, topic_choices
 
-from .embeds import CUSTOM_ID, Message, error_messages, nobody, render, thread_head
+from .embeds import (
+    CUSTOM_ID,
+    Message,
+    error_messages,
+    nobody,
+    render,
+    thread_head,
+    thread_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +253,7 @@ async def open_thread(
     )
     try:
         await http.start_thread_with_message(
-            channel_id, message_id, name=str(title)[:100] or "briefbot", auto_archive_duration=1440
+            channel_id, message_id, name=thread_name(str(title)), auto_archive_duration=1440
         )
     except discord.HTTPException as exc:
         if exc.code == THREAD_EXISTS:

@@ -66,6 +66,7 @@ _ESCAPED_BACKTICK = re.compile(r"\\`")
 _WEB_URL = re.compile(r"https?://", re.IGNORECASE)
 FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
+THREAD_NAME_MAX = 100
 # How Discord users type the commands (bot.hints): `/articles query:nato`.
 SPELLING = Spelling(prefix="/", named=True)
 # Button custom ids (at most 100 characters): `bb:<kind>:<argument>`; answered by
@@ -121,6 +122,13 @@ class Message:
     buttons: list[Button] = field(default_factory=list)
     # The bullets/window menus for a briefing with a click, for this topic ("" for none).
     menus: str | None = None
+
+
+def thread_name(title: str | None) -> str:
+    """A thread's name (at most THREAD_NAME_MAX characters, one line) from a briefing's
+    title: mention syntax broken like everywhere else ("briefbot" when there is none)."""
+    name = no_mentions(" ".join((title or "").split()))
+    return shorten(name, THREAD_NAME_MAX) or "briefbot"
 
 
 def no_mentions(text: str) -> str:
@@ -378,7 +386,8 @@ def sources_messages(reply: SourcesReply) -> list[Message]:
             said = f" — “{md_shortened(source.evidence, 300)}”" if source.evidence else ""
             lines.append(f"↳ {source_link(source)}{said}")
         value = _cut_lines("\n".join(lines) or "(no source recorded)", FIELD_VALUE_MAX)
-        name = shorten(f"{number}. {bullet.text}", FIELD_NAME_MAX)
+        # Field names show markdown and mention syntax like any text: escaped as bullets are.
+        name = _cut(f"{number}. {md(bullet.text)}", FIELD_NAME_MAX)
         if total + len(name) + len(value) > MESSAGE_CHARS - 100:
             break
         total += len(name) + len(value)
