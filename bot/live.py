@@ -452,14 +452,25 @@ async def _deliver(
         reply = await asyncio.to_thread(compose_live, core, new, inline)
         message_id = await poster.post(address, reply, mark)
     for story_id in dict.fromkeys(i.story_id for i in replies):
-        from .commands import NoticeReply
-
         these = [i for i in replies if i.story_id == story_id]
-        lines = [f"+{len(these)} outlet{'' if len(these) == 1 else 's'}:"]
-        lines += [f"{_outlet(i)}: {_title(i)} {_url(i) or ''}".rstrip() for i in these]
-        answer = await follow_up(address, threads[story_id], NoticeReply("\n".join(lines)), mark)
+        answer = await follow_up(address, threads[story_id], follow_up_reply(core, these), mark)
         message_id = message_id or answer
     return message_id
+
+
+def follow_up_reply(core: Core, items: list[Item]) -> object:
+    """A "+N outlets" thread reply: a briefing of one line whose sources are the new reports.
+
+    Feed text (outlets, headlines, links) goes only into `Source`s, never into the line
+    itself, so each renderer escapes it as it escapes every briefing's sources (no mention,
+    link or formatting from a feed; a notice's text would keep code spans as command hints).
+    """
+    from .commands import BriefingReply
+
+    n = len(items)
+    line = f"+{n} outlet{'' if n == 1 else 's'} on this story"
+    bullet = Bullet(line, tuple(_source(i) for i in items))
+    return BriefingReply(Briefing(line, core.clock.now(), None, (bullet,), article_count=n))
 
 
 def _story_messages(core: Core, where: tuple[str, str, str], stories: set[int]) -> dict[int, str]:

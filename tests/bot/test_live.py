@@ -160,8 +160,11 @@ def test_a_second_outlets_report_is_a_plus_one_reply(
     assert outcome.status == "delivered"
     assert len(channel.posts) == 1  # no second post
     [(thread, reply)] = channel.replies
-    assert thread == "ts-1" and isinstance(reply, NoticeReply)
-    assert reply.text.startswith("+1 outlet") and "Harbour bridge open again" in reply.text
+    assert thread == "ts-1" and isinstance(reply, BriefingReply)
+    [bullet] = reply.briefing.bullets
+    assert bullet.text == "+1 outlet on this story"  # feed text only in the sources
+    assert [s.title for s in bullet.sources] == ["Harbour bridge open again, city says"]
+    assert bullet.sources[0].url == web.url("/story/2")
     assert live(core, channel) == []
 
 
