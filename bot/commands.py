@@ -19,6 +19,7 @@ from .digests import CLI, DIGEST_HELP, Context, DigestRequest, handle_digest, pa
 from .digests import _Help as DigestHelp
 from .errors import BadArgument, UnknownArticle, UserError
 from .feeds import FeedsRequest, handle_feeds, parse_feeds
+from .filters import read_topic
 from .models import Article, Briefing, Bullet, Source
 from .scopes import Scope
 from .why import WhyReply, WhyRequest, explain, parse_why, remember
@@ -514,7 +515,21 @@ def answer(core: Core, text: str, context: Context = CLI) -> Reply:
     return handle(core, request, context)
 
 
+def _check_topic(request: Request) -> None:
+    """Refuse a topic with no word in it (`filters.read_topic`), before anything is read or
+    changed; every way in (chat text, the CLI's own requests) comes through here."""
+    if isinstance(request, BriefRequest):
+        read_topic(request.topic)
+    elif isinstance(request, ArticlesRequest):
+        read_topic(request.query)
+    elif isinstance(request, SubscribeRequest):
+        read_topic(request.digest.topic)
+    elif isinstance(request, DigestRequest | FeedsRequest):
+        read_topic(request.topic)
+
+
 def _dispatch(core: Core, request: Request, context: Context) -> Reply:
+    _check_topic(request)
     if isinstance(request, HelpRequest):
         if request.command == "digest":
             return HelpReply(DIGEST_HELP, DIGEST_TITLE, DIGEST_ENTRIES)

@@ -12,8 +12,10 @@ of its parts, as the full-text index splits it.  Words are what `[^\\W_]+` finds
 can never be full-text query syntax.
 
 The parser never fails: what it cannot read is read as words (an unclosed quote runs to the
-end).  `Store.search` takes a `TopicFilter` (or a string it parses here); the SQLite FTS5
-query strings are built in one place, `fts_queries`.
+end).  What a user types as a topic is read by `read_topic`, which refuses text with no word
+in it (only quotes, brackets, `*`, `OR`, `-`) rather than reading it as "everything".
+`Store.search` takes a `TopicFilter` (or a string it parses here); the SQLite FTS5 query
+strings are built in one place, `fts_queries`.
 """
 
 from __future__ import annotations
@@ -115,6 +117,28 @@ def parse_filter(text: str | None) -> TopicFilter | None:
         text=" ".join(text.split()),
     )
     return parsed or None
+
+
+def read_topic(text: str | None) -> TopicFilter | None:
+    """A topic the user typed, read for `brief`, `articles`, `digest subscribe` and
+    `feeds add … live`: None when there is none (everything), else its filter.
+
+    Raises BadArgument (one line, naming what was typed) when there is text but no word in
+    it (`"" ( ) * OR -`, a lone `-`, `from:`, emoji): read as nothing, it would silently
+    become "everything" under a title quoting the syntax.
+    """
+    if not text or not text.strip():
+        return None
+    parsed = parse_filter(text)
+    if parsed is None:
+        from .errors import BadArgument
+
+        shown = " ".join(text.split())
+        raise BadArgument(
+            f"The topic {shown!r} has no word to search for (quotes, brackets, *, OR and a "
+            "lone - are not words): give at least one word, or none for everything."
+        )
+    return parsed
 
 
 def as_filter(topic: str | TopicFilter | None) -> TopicFilter | None:

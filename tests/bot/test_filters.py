@@ -13,8 +13,11 @@ from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
 from bot.app import Core
 from bot.commands import BriefingReply, BriefRequest, ErrorReply, NoticeReply, answer, parse_command
 from bot.digests import Context, DigestMark, Landed, run_due
-from bot.filters import Term, TopicFilter, describe, fts_queries, parse_filter
+from bot.errors import BadArgument
+from bot.feeds import FeedRegistry
+from bot.filters import Term, TopicFilter, describe, fts_queries, parse_filter, read_topic
 from bot.ingest import store_draft
+from bot.ledger import Ledger
 from bot.models import ArticleDraft, Subscription
 from bot.scopes import OPERATOR
 
@@ -163,3 +166,46 @@ def test_filters_on_digests(bare_core: Core, clock) -> None:
     asyncio.run(run_due(core, {"slack": poster}, now=now + timedelta(days=1)))
     assert titles(poster.posts[2]) == {club.title}
     assert isinstance(poster.posts[3], NoticeReply) and "nothing new" in poster.posts[3].text
+
+
+# -- a topic that says nothing ---------------------------------------------------------------
+
+SYNTAX_ONLY = ['"" ( ) * OR -', "OR", "-", '""', "( )", "*", "- OR -", "🔥"]
+
+
+@pytest.mark.parametrize("topic", SYNTAX_ONLY)
+def test_read_topic_refuses_a_topic_with_no_word_in_one_line(topic: str) -> None:
+    with pytest.raises(BadArgument) as refused:
+        read_topic(topic)
+    message = str(refused.value)
+    assert "\n" not in message and "no word" in message
+    assert read_topic(None) is None and read_topic("   ") is None  # no topic: everything
+    assert read_topic("ukraine -opinion") == parse_filter("ukraine -opinion")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'brief "" ( ) * OR -',
+        'brief "" ( ) * OR - 3 7d',
+        'articles "" ( ) * OR -',
+        'digest subscribe 08:30 UTC "" ( ) * OR -',
+        'digest subscribe 08:30 UTC "" ( ) * OR - threads',
+        'feeds add https://example.com/feed.xml live "" ( ) * OR -',
+    ],
+)
+def test_a_topic_of_search_syntax_alone_is_refused_everywhere(core: Core, command: str) -> None:
+    reply = answer(core, command, HERE)
+    assert isinstance(reply, ErrorReply), reply
+    assert "no word to search for" in reply.message and "\n" not in reply.message
+    assert "( ) * OR -" in reply.message  # names what was typed
+    assert not Ledger(core.store).subscriptions("slack")  # nothing was changed
+    assert not FeedRegistry(core.store).all("slack", "T1")
+
+
+def test_the_command_line_refuses_it_too(core: Core) -> None:
+    from bot.commands import ArticlesRequest, handle
+
+    for request in (BriefRequest(topic="( ) *"), ArticlesRequest(query="OR -")):
+        reply = handle(core, request)
+        assert isinstance(reply, ErrorReply) and "no word to search for" in reply.message
