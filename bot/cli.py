@@ -374,7 +374,7 @@ def _opml(core, args: argparse.Namespace) -> int:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise BadArgument(f"Cannot read {args.file}: {exc.strerror or exc}.") from None
-    entries = read_opml(data)
+    entries = read_opml(data, allow=core.fetcher.policy.allow)
     added, skipped = registry.add_many(
         [(e.url, e.name) for e in entries],
         CLI,
