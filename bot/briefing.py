@@ -284,16 +284,11 @@ class _Composer:
 
     def retold(self, story: int, queue: Sequence[int], drafts: Sequence[_Draft]) -> _Draft | None:
         """The bullet of another story whose fact (or a source's) the story's best candidate
-        states, if any: then the two are one story that grouping kept apart."""
+        states, if any (that report is then credited as `repeats` does): the two are one
+        story that grouping kept apart."""
         best = next((s for s in queue if s not in self.used), None)
-        if best is None:
-            return None
-        for draft in drafts:
-            if draft.story != story and any(
-                stated == best or self.states(stated, best) for _, stated in draft.credits
-            ):
-                return draft
-        return None
+        others = [d for d in drafts if d.story != story]
+        return None if best is None else self.repeats(best, others)
 
     def next_bullet(
         self, story: int, members: Sequence[int], queue: list[int], drafts: Sequence[_Draft]
