@@ -179,6 +179,10 @@ def condense(
             chosen = summarizer.select_many([analyses[m] for m in members], wanted)
             queues[story] = [int(offsets[members[d]] + i) for d, i in chosen]
             picks[story] = list(queues[story])
+            if composer.retold(story, queues[story], drafts) is not None:
+                # Its event is a chosen bullet's fact: reports of a story grouping split off.
+                # It waits for the next round, so the spread goes to stories not yet told.
+                continue
         draft = composer.next_bullet(story, members, queues[story], drafts)
         if draft is not None:
             drafts.append(draft)
@@ -277,6 +281,14 @@ class _Composer:
                         draft.credits.append((article, sentence))
                     return draft
         return None
+
+    def retold(self, story: int, queue: Sequence[int], drafts: Sequence[_Draft]) -> _Draft | None:
+        """The bullet of another story whose fact (or a source's) the story's best candidate
+        states, if any (that report is then credited as `repeats` does): the two are one
+        story that grouping kept apart."""
+        best = next((s for s in queue if s not in self.used), None)
+        others = [d for d in drafts if d.story != story]
+        return None if best is None else self.repeats(best, others)
 
     def next_bullet(
         self, story: int, members: Sequence[int], queue: list[int], drafts: Sequence[_Draft]

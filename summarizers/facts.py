@@ -80,6 +80,28 @@ class Anchors:
 
     numbers: frozenset[str]
     names: frozenset[str]
+    # Each written quantity as the set of its values: "$5 billion" is one quantity, {5, 5e9}.
+    quantities: frozenset[frozenset[str]] = frozenset()
+
+    def shared_quantities(self, other: Anchors) -> int:
+        """How many quantities both state: a quantity is shared when any of its values is the
+        other's, and one amount ("$5 billion": 5 and 5e9) counts once, not once per value."""
+        mine = sum(1 for q in self.quantities if q & other.numbers)
+        theirs = sum(1 for q in other.quantities if q & self.numbers)
+        return min(mine, theirs)
+
+    def shares_amount(self, other: Anchors) -> bool:
+        """Do both state one specific amount: a scaled or fractional figure ("6.6 million",
+        "$5 billion", "3.7"), or a count of 1,000 or more that is not a year ("250,000")?
+        Like a name, such a figure is rarely stated by a sentence about something else."""
+        return any(q & other.numbers and _specific(q) for q in self.quantities)
+
+
+def _specific(quantity: frozenset[str]) -> bool:
+    if len(quantity) > 1:  # "6.6 million": 6.6 and 6.6e6
+        return True
+    value = float(next(iter(quantity)))
+    return not value.is_integer() or (value >= 1000 and not 1900 <= value <= 2100)
 
 
 def _normal(number: str) -> str:
@@ -96,9 +118,11 @@ def anchors(sentence: str) -> Anchors:
     to twenty as digits.  Names: capitalised words other than the sentence's first (unless it
     is an acronym), titles and stop words, stemmed and lower-cased.
     """
-    numbers = {_normal(n) for n in _NUMBER.findall(sentence)}
-    for value, scale in _SCALED.findall(sentence):
-        numbers.add(f"{float(value.replace(',', '')) * _SCALE[scale.lower()]:g}")
+    quantities = {m.start(): {_normal(m.group())} for m in _NUMBER.finditer(sentence)}
+    for match in _SCALED.finditer(sentence):
+        value, scale = match.groups()
+        scaled = f"{float(value.replace(',', '')) * _SCALE[scale.lower()]:g}"
+        quantities.setdefault(match.start(), {_normal(value)}).add(scaled)
     names = set()
     for i, match in enumerate(_CAPITALISED.finditer(sentence)):
         word = match.group(1)
@@ -112,10 +136,11 @@ def anchors(sentence: str) -> Anchors:
         if lower in _NOT_NAMES or (at_start and not (len(word) > 1 and word.isupper())):
             continue
         names.add(stem(lower))
-    for word in _WORD.findall(sentence.lower()):
-        if word in _NUMBER_WORDS:
-            numbers.add(_NUMBER_WORDS[word])
-    return Anchors(frozenset(numbers), frozenset(names))
+    for match in _WORD.finditer(sentence.lower()):
+        if match.group() in _NUMBER_WORDS:
+            quantities[match.start()] = {_NUMBER_WORDS[match.group()]}
+    numbers = frozenset(v for q in quantities.values() for v in q)
+    return Anchors(numbers, frozenset(names), frozenset(frozenset(q) for q in quantities.values()))
 
 
 def dangles(sentence: str) -> bool:
@@ -141,13 +166,14 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
     """Do sentences `a` and `b`, whose TF-IDF cosine is `overlap`, state the same fact?
 
     Same fact: high word overlap with no conflicting numbers; or some word overlap with two
-    shared numbers ("31–17" and "31 votes to 17"), or one shared number and a shared name, or
-    (no numbers on either side: numbers one side lacks are facts it does not state)
-    NAMES_SHARED of each sentence's names shared.
+    shared quantities ("31–17" and "31 votes to 17"; one amount such as "$5 billion" counts
+    once, not once per value), or one shared quantity and either a shared name or a specific
+    amount (`Anchors.shares_amount`), or (no numbers on either side: numbers one side lacks
+    are facts it does not state) NAMES_SHARED of each sentence's names shared.
     Different fact: both state numbers and share none ("31–17" vs "50–48").
     """
     x, y = anchors(a), anchors(b)
-    shared_numbers = len(x.numbers & y.numbers)
+    shared_numbers = x.shared_quantities(y)
     if x.numbers and y.numbers and not shared_numbers and overlap < 0.6:
         return False
     if overlap >= SAME_WORDS:
@@ -157,7 +183,7 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
     shared_names = len(x.names & y.names)
     if shared_numbers >= 2:
         return True
-    if shared_numbers == 1 and shared_names >= 1 and overlap >= 0.2:
+    if shared_numbers == 1 and (shared_names >= 1 or x.shares_amount(y)) and overlap >= 0.2:
         return True
     if not x.numbers and not y.numbers and shared_names >= 2 and overlap >= 0.2:
         # The same people and places and no one else: names a sentence adds are its subject.

@@ -6,6 +6,7 @@ import itertools
 import json
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
@@ -515,3 +516,59 @@ def test_a_story_several_reports_tell_keeps_joined_bullets_within_the_cap(
     assert all(len(b.text.split()) <= 45 for b in briefing.bullets), [
         b.text for b in briefing.bullets
     ]
+
+
+# A report of the council vote that shares few words with the other two: grouped apart from
+# them, its lede still states their fact (the same vote, in other words and numbers).
+TOLL_FROM_THE_ROAD = Story(
+    "Commuters brace for charges at the crossing",
+    (
+        "Motorists face a new charge at the crossing after councillors backed it by 31 votes "
+        "to 17.",
+        "Hauliers warned that lorry firms would pass the extra cost on to shops in the town.",
+        "A taxi drivers' association said its members would consider a protest convoy.",
+    ),
+)
+
+
+def test_a_report_grouped_apart_from_its_story_does_not_take_another_storys_bullet(
+    bare_core: Core,
+) -> None:
+    ids = {outlet: _council(bare_core, outlet, t, p) for outlet, t, p in COUNCIL_TOLL[:2]}
+    apart = store_story(bare_core, TOLL_FROM_THE_ROAD, source="Road News").id
+    others = {store_story(bare_core, s, source="Wire").id for s in (HARVEST, CHESS)}
+    briefing = brief(bare_core, bullets=3)
+    firsts = [b.sources[0].id for b in briefing.bullets]
+    # One bullet for the vote and one for each other story, not a second for the vote's story.
+    assert apart not in firsts, [b.text for b in briefing.bullets]
+    assert others <= set(firsts)
+    [vote] = [b for b in briefing.bullets if b.sources[0].id in ids.values()]
+    # The report that states the vote in its own words is one of that bullet's sources.
+    assert apart in {s.id for s in vote.sources}
+
+
+ALLSIDES = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "eval" / "allsides-neus-dev.jsonl"
+)
+
+
+def test_multi_outlet_news_credits_each_source_with_a_sentence_of_its_own(bare_core: Core) -> None:
+    # Twelve real stories, each told by three outlets in their own words (AllSides dev split).
+    records = [json.loads(line) for line in ALLSIDES.read_text(encoding="utf-8").splitlines()[:12]]
+    story_of = {}
+    for number, record in enumerate(records):
+        for outlet, document in zip("ABC", record["documents"], strict=False):
+            title = document["title"].strip() or f"Story {number} report {outlet}"
+            draft = ArticleDraft(title, document["text"], f"Outlet {outlet}")
+            result = store_draft(bare_core.store, f"Outlet {outlet}", draft, bare_core.clock)
+            assert result.article is not None, result.reason
+            story_of[result.article.id] = number
+    sentences = all_sentences(bare_core.store)
+    briefing = brief(bare_core, bullets=12)
+    assert len(briefing.bullets) == 12
+    for bullet in briefing.bullets:
+        # Every credited source holds its evidence sentence, and the bullet starts with the
+        # first source's; no source comes from another story.
+        assert all(s.evidence in sentences[s.id] for s in bullet.sources), bullet
+        assert bullet.text.startswith(bullet.sources[0].evidence)
+        assert len({story_of[s.id] for s in bullet.sources}) == 1, bullet

@@ -35,6 +35,36 @@ def test_a_paraphrased_vote_is_the_same_fact_and_a_different_vote_is_not() -> No
     assert not same_fact(a, c, overlap=0.5)
 
 
+def test_an_amount_counts_once_among_shared_numbers() -> None:
+    a = anchors("Trump demanded $5 billion for a border wall.")
+    b = anchors("The White House asked for less than $5 billion for the wall.")
+    assert {"5", "5e+09"} <= a.numbers
+    assert a.shared_quantities(b) == 1
+    assert anchors("The council voted 31–17.").shared_quantities(anchors("31 votes to 17")) == 2
+
+
+def test_one_shared_amount_with_little_else_in_common_is_not_the_same_fact() -> None:
+    a = (
+        "The White House and Republicans awaited a Democratic response to their counteroffer "
+        "over Trump's demand for $5 billion for a border wall."
+    )
+    b = "The White House indicated it was requesting less than $5 billion for border wall funding."
+    assert not same_fact(a, b, overlap=0.19)
+
+
+def test_a_specific_amount_anchors_a_paraphrase_like_a_name() -> None:
+    a = (
+        "The Labor Department reported Thursday that another 6.6 million people submitted "
+        "applications for unemployment benefits."
+    )
+    b = "Another 6.6 million people applied for unemployment benefits last week."
+    assert same_fact(a, b, overlap=0.28)
+    # A small bare number is no such anchor: "5 people" and "5 people" about different things.
+    c = "Five people were hurt when a bus overturned on the coast road on Thursday."
+    d = "Five people were arrested after a protest outside the town hall on Thursday."
+    assert not same_fact(c, d, overlap=0.25)
+
+
 def test_sharing_names_is_not_stating_the_fact() -> None:
     a = "Lt. Gov. Kathy Hochul vowed to uphold integrity after Andrew Cuomo resigned."
     b = "Former Gov. David Paterson said Kathy Hochul will be well suited to replace Andrew Cuomo."
