@@ -296,7 +296,11 @@ def _chat(core, args: argparse.Namespace) -> int:
         channel = (args.channel or "").strip()
         # The operator acts as a manager of that channel (they own the database anyway).
         context = Context(
-            platform=platform, workspace=workspace.strip(), channel=channel, user="operator"
+            platform=platform,
+            workspace=workspace.strip(),
+            channel=channel,
+            user="operator",
+            everyone_role=workspace.strip() if platform == "discord" else None,
         )
     return _print_reply(answer(core, " ".join(args.text), context), args.format)
 

@@ -369,16 +369,18 @@ def parse_command(text: str) -> Request:
     raise BadArgument(f"Unknown command {verb!r}. Try `help` to see the commands.")
 
 
-_ROLE = re.compile(r"^(?:<@&)?(\d{1,20})>?$")
+_ROLE_ID = re.compile(r"[0-9]{1,20}")
 
 
 def parse_digest_options(args: list[str]) -> tuple[list[str], DigestOptions | None]:
     """Take `threads` and `mention:<role>` out of `digest subscribe` words: (the other
     words, the options, or None when neither was given).
 
-    A mention names a role by id (`mention:123`, or `<@&123>` as Discord writes a role);
-    `@everyone` and `@here` are refused (BadArgument): a digest never pings everyone.  Whether
-    the bot may ping that role is the adapter's check (it knows the server's roles).
+    A mention names a role by its id (`mention:123`): how a platform writes a role is its
+    adapter's to read, and it passes the id.  `@everyone` and `@here` are refused
+    (BadArgument): a digest never pings everyone.  Whether roles may be pinged here at all,
+    and which one names everyone, the context says (`Context.everyone_role`); whether the bot
+    may ping that role is the adapter's check (it knows the server's roles).
     """
     if not args or args[0].lower() not in {"subscribe", "sub", "add"}:
         return args, None
@@ -391,10 +393,9 @@ def parse_digest_options(args: list[str]) -> tuple[list[str], DigestOptions | No
         elif key.lower() == "mention" and value:
             if value.lstrip("@").lower() in {"everyone", "here"}:
                 raise BadArgument("A digest never pings @everyone or @here: name a role.")
-            role = _ROLE.match(value.strip())
-            if role is None:
-                raise BadArgument("Name the role to ping as `mention:@role` (Discord only).")
-            mention, given = role.group(1), True
+            if not _ROLE_ID.fullmatch(value.strip()):
+                raise BadArgument("Name the role to ping by its id: `mention:123456789012345678`.")
+            mention, given = value.strip(), True
         else:
             rest.append(word)
     return rest, (DigestOptions(threads, mention) if given else None)
@@ -607,9 +608,11 @@ def _subscribe_with_options(core: Core, request: SubscribeRequest, context: Cont
     from .buttons import save_options
     from .ledger import Ledger
 
-    if request.options.mention and context.platform != "discord":
-        raise BadArgument("`mention:@role` is for Discord; Slack digests mention nobody.")
-    if request.options.mention and request.options.mention == context.workspace:
+    # The context says whether roles may be pinged here, and which one names everyone.
+    mention = request.options.mention
+    if mention and context.everyone_role is None:
+        raise BadArgument("Digests here mention nobody: `mention:` pings a role of a server.")
+    if mention and mention == context.everyone_role:
         raise BadArgument("A digest never pings @everyone or @here: name a role.")
     before = {s.id for s in Ledger(core.store).subscriptions(*_channel_of(context))}
     reply = handle_digest(core, request.digest, context)

@@ -67,6 +67,9 @@ class Context:
     # What changing them takes, named the platform's way (for the refusal).
     manage_permission: str = "permission to manage this channel"
     default_timezone: str = "UTC"
+    # Where digests may ping a role (`mention:<role id>`): the id of the role that names
+    # everyone there, which is refused (the adapter knows it); None: they ping no role.
+    everyone_role: str | None = None
 
     @property
     def scope(self) -> Scope:

@@ -31,7 +31,7 @@ from . import metrics
 from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .feedformat import read_feed
-from .fetch import Fetcher, Stopped
+from .fetch import Fetcher, Stopped, form_refusal, hide_credentials
 from .filters import TopicFilter, as_filter
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import ArticleDraft, Feed, copies_phrase
@@ -106,13 +106,12 @@ def parse_feeds(args: list[str]) -> FeedsRequest:
         if not rest:
             raise BadArgument("Say which feed: `feeds add https://example.com/rss [name]`.")
         url = rest[0].strip("<>")
-        try:
-            scheme, host = urlsplit(url).scheme, urlsplit(url).hostname
-        except ValueError:
-            scheme, host = "", None
-        if scheme not in {"http", "https"} or not host:
+        # The guard's own rule (not http(s), a user name or password), before anything is
+        # fetched or stored; the host is judged when it is fetched.
+        why = form_refusal(url)
+        if why is not None:
             raise BadArgument(
-                f"{url!r} is not a web address. Example: `feeds add https://example.com/rss`."
+                f"{hide_credentials(url)!r} {why}. Example: `feeds add https://example.com/rss`."
             )
         # `feeds add <url> [name] [workspace]` or `feeds add <url> [name] live [topic]`.
         lowered = [w.lower() for w in rest[1:]]
@@ -291,7 +290,9 @@ class FeedRegistry:
                 .where(feeds.c.id.in_([f.id for f in group]))
                 .values(url=url, canonical_url=new)
             )
-        log.info("Feed %s moved for good: %s -> %s", group[0].id, group[0].url, url)
+        log.info(
+            "Feed %s moved for good: %s -> %s", group[0].id, hide_credentials(group[0].url), url
+        )
         return [replace(f, url=url) for f in group]
 
     def record(self, feed: Feed, **values: Any) -> None:
@@ -579,7 +580,7 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
         )
         if paused and not all(f.paused for f in group):
             why = "its publisher ended it (410 Gone)" if gone else f"{failures} failures: {error}"
-            log.warning("Feed %s (%s) paused: %s", lead.id, lead.url, why)
+            log.warning("Feed %s (%s) paused: %s", lead.id, hide_credentials(lead.url), why)
         return results(error=error, paused=paused)
     except Exception as exc:  # a bug must not stop the other feeds
         log.exception("Polling feed %s failed unexpectedly", lead.id)
@@ -732,7 +733,8 @@ def health_line(feeds_: Iterable[Feed]) -> str | None:
         parts.append(f"{feed.name} ({_short(feed.last_error)}, {state})")
     more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
     noun = "feed" if len(bad) == 1 else "feeds"
-    return f"⚠️ {len(bad)} {noun} failing: {'; '.join(parts)}{more}. See `feeds list`."
+    line = f"⚠️ {len(bad)} {noun} failing: {'; '.join(parts)}{more}. See `feeds list`."
+    return hide_credentials(line)
 
 
 def _state(feed: Feed) -> str:
@@ -921,9 +923,11 @@ def list_text(shown: list[Feed], here: dict[int, bool] | None = None) -> str:
         state = _state(f) if f.paused else ("ok" if not f.failures else f"failing ×{f.failures}")
         error = f" · last error: {f.last_error}" if f.last_error else ""
         copied = f", {copies_phrase(f.articles_copied)}" if f.articles_copied else ""
-        lines.append(
+        line = (
             f"#{f.id} · {f.name} · {f.url} · last fetched {fetched} · "
             f"{f.articles_stored} stored{copied} · {state}{error}"
             + ("" if f.id not in here else " · live here" if here[f.id] else " · this channel")
         )
+        # A feed stored with a password (before the guard refused them) is shown without it.
+        lines.append(hide_credentials(line))
     return "\n".join(lines)

@@ -3,7 +3,9 @@
 A chat user, a feed publisher or a redirect decides which URL is fetched, so the fetcher trusts
 none of them:
 
-- only `http` and `https`; the host is resolved here (getaddrinfo) and refused when ANY of its
+- only `http` and `https`, and no user name or password in the address (`form_refusal`: they
+  would be stored and shown; a message shows such an address as `https://***@host/…`,
+  `hide_credentials`); the host is resolved here (getaddrinfo) and refused when ANY of its
   addresses is not globally reachable (loopback, private, link-local, unique-local, shared,
   multicast, reserved, unspecified), judged by the standard library's `ipaddress` module, with
   IPv4 embedded in IPv6 (mapped, NAT64, 6to4, Teredo) judged as the IPv4 address it carries;
@@ -186,6 +188,87 @@ def check_addresses(host: str, addresses: list[IPAddress], allow: AllowList) -> 
     for address in addresses:
         if not (is_public(address) or allow.allows_address(address)):
             raise Blocked(host)
+
+
+# -- what an address may look like (judged from the address alone, no DNS) -----------------
+
+# Phrases that follow an address in a message: "<url> is not a web address".
+NOT_WEB = "is not a web address"
+CREDENTIALS = "has a user name or password in it (briefbot never sends or stores them)"
+# A host IPv4's resolver may read as a number: digits, dots, hex (`0x7f.1`).
+_NUMERIC = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}\.?", re.I)
+# `scheme://userinfo@`: everything up to the authority's last `@` (as urlsplit reads it).
+_USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@", re.I)
+
+
+def form_refusal(url: str) -> str | None:
+    """Why the guard refuses `url` whatever its host resolves to, as a phrase to follow the
+    address (`NOT_WEB`: not http(s) with a host, or unreadable; `CREDENTIALS`: a user name or
+    password in it, which would be stored and shown); None when its form is fine.
+
+    The guard applies it to every address it is given and every redirect; `parse_feeds` to
+    `feeds add`; `refusal` (OPML import) builds on it.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number is no address
+    except ValueError:
+        return NOT_WEB
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return NOT_WEB
+    if parts.username is not None:  # `user@`, `user:password@`, even a bare `@`
+        return CREDENTIALS
+    return None
+
+
+def refusal(url: str, allow: AllowList) -> str | None:
+    """Why the guard would refuse `url`, judged from the address alone (no DNS: a name is
+    checked when it is fetched), as a phrase to follow the address; None if it may be followed.
+
+    Refused: what `form_refusal` refuses (not http(s), credentials); an IP literal that is not
+    public (`is_public`: loopback, private, link-local such as cloud metadata 169.254.169.254,
+    unspecified…), in any spelling the resolver reads (`127.1`, `2130706433`, `0x7f.0.0.1`,
+    `[::ffff:127.0.0.1]`); and `localhost` or a `*.localhost` name, which always mean this
+    machine (RFC 6761 §6.3).  What the operator allowed (`allow`, by name or network) passes,
+    as it does when fetched.
+    """
+    why = form_refusal(url)
+    if why is not None:
+        return why
+    host = urlsplit(url).hostname or ""
+    if allow.allows_name(host):
+        return None
+    address = _ip_literal(host)
+    if address is not None:
+        if is_public(address) or allow.allows_address(address):
+            return None
+        return f"{NOT_ALLOWED} (not a public address)"
+    if host.rstrip(".") == "localhost" or host.rstrip(".").endswith(".localhost"):
+        return f"{NOT_ALLOWED} (this machine)"
+    return None
+
+
+def hide_credentials(text: str) -> str:
+    """`text` with the user name and password of every address in it masked:
+    `https://user:secret@host/rss` -> `https://***@host/rss` (for messages, lists and logs;
+    what is stored is never changed)."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    """`host` as an IP address if it is written as one, as the resolver would read it
+    (inet_aton takes IPv4's shorthand, octal and hex forms); None for a name."""
+    if ":" in host:
+        try:
+            return ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return None
+    if not _NUMERIC.fullmatch(host):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host.rstrip(".")))
+    except OSError:
+        return None
 
 
 def resolve(host: str, port: int, allow: AllowList, attempt: _Attempt | None = None) -> list[Any]:
@@ -536,8 +619,13 @@ class Fetcher:
         `max_bytes` defaults to the page cap (`policy.page_bytes`); pass `policy.feed_bytes` for
         feeds. With `etag`/`last_modified` the request is conditional, and an unchanged resource
         comes back as status 304 with no content. Raises FetchFailed with one line on any
-        failure: a refused target (not allowed, or not resolving) always gets the same line.
+        failure: a refused target (not allowed, or not resolving) always gets the same line; an
+        address (or redirect) with a user name or password is refused before any request, in a
+        line that masks them (`form_refusal`, `hide_credentials`).
         """
+        why = form_refusal(url)
+        if why is not None:  # before anything else repeats the address
+            raise FetchFailed(f"{hide_credentials(url)} {why}")
         cap = max_bytes or self.policy.page_bytes
         attempt = _Attempt(self.policy.timeout)
         with self._lock:
@@ -603,8 +691,12 @@ class Fetcher:
         redirects: list[str] = []
         permanent = True
         for _hop in range(self.policy.max_redirects + 1):
-            if current.scheme not in {"http", "https"} or not current.raw_host:
-                raise FetchFailed(f"{url} is not an http or https address")
+            why = form_refusal(str(current)) or (None if current.raw_host else NOT_WEB)
+            if why is not None:
+                if not redirects:
+                    raise FetchFailed(f"{url} {why}")
+                hop = hide_credentials(str(current))[:200]
+                raise FetchFailed(f"{url} redirected to {hop}, which {why}")
             target = httpcore.URL(
                 scheme=current.raw_scheme,
                 host=current.raw_host,

@@ -410,6 +410,8 @@ def context_of(interaction: discord.Interaction) -> Context:
         user=str(interaction.user.id),
         can_manage=bool(permissions.manage_channels) if interaction.guild_id else True,
         manage_permission="Manage Channels permission",
+        # A server's roles may be pinged by id; its @everyone role has the server's id.
+        everyone_role=str(interaction.guild_id) if interaction.guild_id else None,
     )
 
 
