@@ -309,15 +309,29 @@ def term_id(term: str) -> int:
     return zlib.crc32(term.encode("utf-8"))
 
 
-@lru_cache(maxsize=200_000)
+# Token -> term id (-1: not a term), filled as tokens are met.  A plain dict read through
+# `map(dict.get, ...)` costs a fraction of an lru_cache call per token, and term ids are the
+# hot path of analysis (ingest and `news` on raw text).  Emptied when it grows past the bound.
+_TOKEN_IDS: dict[str, int] = {}
+_TOKEN_IDS_MAX = 200_000
+
+
 def _token_id(token: str) -> int:
     term = _term_of(token)
-    return -1 if term is None else term_id(term)
+    found = -1 if term is None else term_id(term)
+    if len(_TOKEN_IDS) >= _TOKEN_IDS_MAX:
+        _TOKEN_IDS.clear()
+    _TOKEN_IDS[token] = found
+    return found
 
 
 def term_ids(sentence: str) -> list[int]:
     """Return `term_id` of each of `terms(sentence)`: the hot path of ingest, cached per token."""
-    return [i for i in map(_token_id, _tokens(sentence)) if i >= 0]
+    tokens = _tokens(sentence)
+    ids = list(map(_TOKEN_IDS.get, tokens))
+    if None in ids:  # tokens not met before
+        ids = [_token_id(t) if i is None else i for t, i in zip(tokens, ids, strict=True)]
+    return [i for i in ids if i >= 0]
 
 
 _stemmers: dict[str, Stemmer.Stemmer] = {}
