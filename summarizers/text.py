@@ -46,13 +46,15 @@ _SPEECH_VERBS = frozenset(
 # whitespace, and a next sentence that opens (after optional opening quotes/brackets, Spanish
 # ¿ and ¡, a dialogue dash, Dutch ",," for „) with a letter or a digit; a lower-case letter
 # is ruled out in `_ends_sentence`, so caseless scripts (Arabic, Devanagari, Chinese) pass.
-# A run of stops is tried once, from its start, and never given back (possessive), so a long
-# run such as "......" costs linear time.
+# A run of stops is tried once, from its start (its first stop has no stop before it), and
+# never given back (possessive), so a long run such as "......" costs linear time.  The
+# pattern opens with the stop itself, not with that look-behind: a pattern that starts with
+# a character set lets the regex engine skip to the next stop in C (4x faster on news text).
 _STOPS = ".!?…؟۔।॥"
 _CLOSING = "\"'”’“‘»)\\]"  # inside a regex character class
 _OPENING = "\"'“‘«„‚¿¡(\\["
 _LATIN = (
-    rf"""(?<![{_STOPS}])([{_STOPS}]++)([{_CLOSING}]*+(?:[ \u00a0\u202f]»)?)(\s++)"""
+    rf"""([{_STOPS}](?<![{_STOPS}]{{2}})[{_STOPS}]*+)([{_CLOSING}]*+(?:[ \u00a0\u202f]»)?)(\s++)"""
     rf"""(?=[{_OPENING}\-–—,]*+(?:(?<=[«\-–—])[ \u00a0\u202f])?[^\W_])"""
 )
 _BOUNDARY = re.compile(_LATIN)
