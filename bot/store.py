@@ -880,8 +880,18 @@ class Store:
         """
         batch = getattr(self._local, "batch", None)
         if batch is not None:
-            with batch.conn.begin_nested():
-                yield batch.conn
+            # Plain SQL with one fixed name (nested ones refer to the innermost): SQLAlchemy's
+            # begin_nested names each savepoint anew and so compiles it anew, which cost more
+            # than the commit it saves.
+            conn = batch.conn
+            conn.exec_driver_sql("SAVEPOINT briefbot_write")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK TO SAVEPOINT briefbot_write")
+                conn.exec_driver_sql("RELEASE SAVEPOINT briefbot_write")
+                raise
+            conn.exec_driver_sql("RELEASE SAVEPOINT briefbot_write")
             return
         with self.engine.connect() as conn:
             conn = conn.execution_options(briefbot_write=True)
