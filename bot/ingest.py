@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin, urlsplit
 
 from summarizers.languages import code as language_code
@@ -32,7 +33,7 @@ from .frontmatter import read_front_matter
 from .models import Article, ArticleDraft, IngestReport, IngestResult
 from .plaintext import plain_text, plain_title
 from .scopes import SHARED
-from .store import Store, to_iso
+from .store import Store, WriteBatch, to_iso
 from .urls import normalize_url
 from .walls import REASONS, page_reason, trim_walls, wall_reason
 
@@ -480,19 +481,45 @@ def ingest(
         return found
 
     try:
-        for item in items:
-            for label, outcome in iter_drafts(item, fetcher, known):
-                checked = isinstance(outcome, ArticleDraft) and outcome.guid in unknown
-                result = store_draft(
-                    store, label, outcome, clock, scopes=(scope,), guid_checked=checked
-                )
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)
+        # One write transaction per BATCH_SECONDS of work, not per article (see Store.batch);
+        # it is committed before any page or feed is fetched, so no writer waits on the network.
+        with store.batch() as batch:
+            committed = time.monotonic()
+            reader = cast(Fetcher, _CommitFirst(fetcher, batch))
+            for item in items:
+                for label, outcome in iter_drafts(item, reader, known):
+                    checked = isinstance(outcome, ArticleDraft) and outcome.guid in unknown
+                    result = store_draft(
+                        store, label, outcome, clock, scopes=(scope,), guid_checked=checked
+                    )
+                    results.append(result)
+                    if time.monotonic() - committed >= BATCH_SECONDS:
+                        batch.commit()
+                        committed = time.monotonic()
+                    if on_result is not None:
+                        on_result(result)
     finally:
         if own_fetcher:
             fetcher.close()
     return IngestReport(tuple(results))
+
+
+# Stored articles wait at most this long for their commit during `ingest`.
+BATCH_SECONDS = 0.25
+
+
+class _CommitFirst:
+    """A fetcher that commits the open write batch before each fetch (see `ingest`)."""
+
+    def __init__(self, fetcher: Fetcher, batch: WriteBatch) -> None:
+        self._fetcher = fetcher
+        self._batch = batch
+        self.policy = fetcher.policy
+
+    def get(self, url: str, **options: Any) -> Fetched:
+        """`Fetcher.get`, after committing what the batch holds."""
+        self._batch.commit()
+        return self._fetcher.get(url, **options)
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,15 @@ _SPEECH_VERBS = frozenset(
 # whitespace, and a next sentence that opens (after optional opening quotes/brackets, Spanish
 # ¿ and ¡, a dialogue dash, Dutch ",," for „) with a letter or a digit; a lower-case letter
 # is ruled out in `_ends_sentence`, so caseless scripts (Arabic, Devanagari, Chinese) pass.
-# A run of stops is tried once, from its start, and never given back (possessive), so a long
-# run such as "......" costs linear time.
+# A run of stops is tried once, from its start (its first stop has no stop before it), and
+# never given back (possessive), so a long run such as "......" costs linear time.  The
+# pattern opens with the stop itself, not with that look-behind: a pattern that starts with
+# a character set lets the regex engine skip to the next stop in C (4x faster on news text).
 _STOPS = ".!?…؟۔।॥"
 _CLOSING = "\"'”’“‘»)\\]"  # inside a regex character class
 _OPENING = "\"'“‘«„‚¿¡(\\["
 _LATIN = (
-    rf"""(?<![{_STOPS}])([{_STOPS}]++)([{_CLOSING}]*+(?:[ \u00a0\u202f]»)?)(\s++)"""
+    rf"""([{_STOPS}](?<![{_STOPS}]{{2}})[{_STOPS}]*+)([{_CLOSING}]*+(?:[ \u00a0\u202f]»)?)(\s++)"""
     rf"""(?=[{_OPENING}\-–—,]*+(?:(?<=[«\-–—])[ \u00a0\u202f])?[^\W_])"""
 )
 _BOUNDARY = re.compile(_LATIN)
@@ -309,15 +311,29 @@ def term_id(term: str) -> int:
     return zlib.crc32(term.encode("utf-8"))
 
 
-@lru_cache(maxsize=200_000)
+# Token -> term id (-1: not a term), filled as tokens are met.  A plain dict read through
+# `map(dict.get, ...)` costs a fraction of an lru_cache call per token, and term ids are the
+# hot path of analysis (ingest and `news` on raw text).  Emptied when it grows past the bound.
+_TOKEN_IDS: dict[str, int] = {}
+_TOKEN_IDS_MAX = 200_000
+
+
 def _token_id(token: str) -> int:
     term = _term_of(token)
-    return -1 if term is None else term_id(term)
+    found = -1 if term is None else term_id(term)
+    if len(_TOKEN_IDS) >= _TOKEN_IDS_MAX:
+        _TOKEN_IDS.clear()
+    _TOKEN_IDS[token] = found
+    return found
 
 
 def term_ids(sentence: str) -> list[int]:
     """Return `term_id` of each of `terms(sentence)`: the hot path of ingest, cached per token."""
-    return [i for i in map(_token_id, _tokens(sentence)) if i >= 0]
+    tokens = _tokens(sentence)
+    ids = list(map(_TOKEN_IDS.get, tokens))
+    if None in ids:  # tokens not met before
+        ids = [_token_id(t) if i is None else i for t, i in zip(tokens, ids, strict=True)]
+    return [i for i in ids if i >= 0]
 
 
 _stemmers: dict[str, Stemmer.Stemmer] = {}

@@ -18,7 +18,7 @@ from bot.config import database_url as with_driver
 from bot.errors import BadArgument
 from bot.models import ArticleDraft
 from bot.scopes import OPERATOR
-from bot.store import SCHEMA_VERSION, Store, upgrade_schema
+from bot.store import SCHEMA_VERSION, Store, shipped_head, upgrade_schema
 from summarizers.analysis import analyze
 
 STORIES = (HARBOUR, HARVEST, CHESS, VOLCANO, COOKIE_STORY, PAYWALL_STORY)
@@ -174,6 +174,26 @@ def test_a_store_at_an_unknown_revision_is_refused(database_url: str) -> None:
     store.close()
     with pytest.raises(BadArgument, match="newer briefbot"):
         Store(database_url)
+
+
+def test_the_head_read_without_alembic_is_alembics_head() -> None:
+    # Store skips Alembic when the store is at this head, so the two must agree.
+    assert shipped_head() == migrations.head()
+
+
+def test_a_store_one_revision_behind_is_upgraded_on_open(database_url: str) -> None:
+    store = Store(database_url)
+    with store.transaction() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0002_postgres_search'"))
+        conn.execute(text("DROP TABLE feed_claims"))
+    store.close()
+    again = Store(database_url)
+    try:
+        with again.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.head()
+            assert "feed_claims" in inspect(conn).get_table_names()
+    finally:
+        again.close()
 
 
 def test_without_migrate_a_store_behind_is_refused_until_upgraded(database_url: str) -> None:

@@ -191,6 +191,25 @@ def test_a_web_page_is_stored_with_its_url_and_site_name(bare_core: Core, web: W
     assert web.requests[0].headers.get("User-Agent") == USER_AGENT
 
 
+def test_what_is_stored_is_committed_before_a_page_is_fetched(
+    bare_core: Core, folder: Path, web: WebServer
+) -> None:
+    # Ingest holds one write transaction across many articles (Store.batch); it must not
+    # hold it while it waits on the network, where every other writer would wait too.
+    committed: list[int] = []
+
+    def count_then_404(handler, _stopping) -> None:
+        committed.append(bare_core.store.count())  # this server thread: its own connection
+        handler.send_response(404)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    url = web.serve_raw("/later.html", count_then_404)
+    report = run(bare_core, str(folder), url)
+    assert statuses(report) == ["stored"] * 4 + ["failed"]
+    assert committed == [4]
+
+
 def test_a_404_and_a_broken_page_fail_without_stopping_the_others(
     bare_core: Core, web: WebServer
 ) -> None:

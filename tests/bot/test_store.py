@@ -665,3 +665,26 @@ def test_a_schema_5_store_gains_the_raw_date_column(db_path: Path, clock) -> Non
     with sqlite3.connect(db_path) as conn:
         raw = conn.execute("SELECT published_raw FROM articles WHERE id = ?", (stored.id,))
         assert raw.fetchone() == ("Thu, 06 Apr 2099 10:00:00 EDT",)
+
+
+def test_a_put_that_fails_inside_a_batch_is_undone_alone(store: Store, clock) -> None:
+    def broken(_draft: ArticleDraft) -> Analysis:
+        raise ValueError("analysis failed")
+
+    with store.batch() as batch:
+        add(store, draft(HARBOUR), clock)
+        with pytest.raises(ValueError):
+            store.put(draft(CHESS), broken, clock.now())
+        batch.commit()
+        add(store, draft(VOLCANO), clock)
+        # Reads of the same thread see the batch's writes before they are committed.
+        assert store.count() == 2
+    titles = {a.title for a in store.search(None, limit=10, scope=OPERATOR)}
+    assert titles == {HARBOUR.title, VOLCANO.title}
+
+
+def test_a_batch_left_by_an_error_keeps_what_completed(store: Store, clock) -> None:
+    with pytest.raises(KeyError), store.batch():
+        add(store, draft(HARVEST), clock)
+        raise KeyError("interrupted")
+    assert [a.title for a in store.search(None, limit=10, scope=OPERATOR)] == [HARVEST.title]

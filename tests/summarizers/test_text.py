@@ -420,3 +420,28 @@ def test_boundaries_far_into_a_long_paragraph_are_found() -> None:
     sentences = split_sentences(text)
     assert len(sentences) == 20_000
     assert set(sentences) == {sentence.strip()}
+
+
+def test_the_boundary_pattern_finds_what_its_look_behind_first_form_finds():
+    """The stop-first pattern (fast: the engine skips to stops) and the plain form with the
+    "no stop before the run" look-behind first find the same candidates, groups and all."""
+    import summarizers.text as text
+
+    stops, closing, opening = text._STOPS, text._CLOSING, text._OPENING
+    plain = re.compile(
+        rf"""(?<![{stops}])([{stops}]++)([{closing}]*+(?:[ \u00a0\u202f]»)?)(\s++)"""
+        rf"""(?=[{opening}\-–—,]*+(?:(?<=[«\-–—])[ \u00a0\u202f])?[^\W_])"""
+    )
+    samples = [p.read_text(encoding="utf-8") for p in seed_files()]
+    samples += [
+        "Wait... What?! «Oui. » Non.. ok. Fine!!! “Yes.” — Next. ¿Qué? ¡Sí! .Leading. End.",
+        "a" + "." * 5000 + " B. C",
+        "क्या हुआ। फिर॥ आगे? مرحبا؟ وداعا۔ Ende… Anfang. ,,Zitat.",
+    ]
+    for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
+        with path.open(encoding="utf-8") as lines:
+            samples.extend(json.loads(line).get("text", "") for line in lines if line.strip())
+    for sample in samples:
+        for paragraph in split_paragraphs(sample):
+            fast = [(m.span(), m.groups()) for m in text._BOUNDARY.finditer(paragraph)]
+            assert fast == [(m.span(), m.groups()) for m in plain.finditer(paragraph)]
