@@ -28,7 +28,7 @@ from .clock import Clock
 from .dates import parse_date, trusted_published
 from .errors import FetchFailed
 from .feedformat import claims_feed, read_feed, sniff_feed
-from .fetch import Fetched, Fetcher, Stopped
+from .fetch import Fetched, Fetcher, Stopped, hide_credentials
 from .frontmatter import read_front_matter
 from .models import Article, ArticleDraft, IngestReport, IngestResult
 from .plaintext import plain_text, plain_title
@@ -367,16 +367,18 @@ def iter_drafts(
     or page fetch (see `drafts_from_feed`).
     """
     if is_url(item):
+        # The label names the address without a user name or password in it.
+        label = hide_credentials(item)
         policy = fetcher.policy
         try:
             # A page or a feed: which one is known only once it is read.
             fetched = fetcher.get(item, max_bytes=max(policy.page_bytes, policy.feed_bytes))
         except FetchFailed as exc:
-            yield item, exc
+            yield label, exc
             return
         feed = looks_like_feed(fetched)
         if not feed and len(fetched.content) > policy.page_bytes:
-            yield item, FetchFailed(f"{item} is larger than {policy.page_bytes / 1_000_000:g} MB")
+            yield label, FetchFailed(f"{label} is larger than {policy.page_bytes / 1_000_000:g} MB")
             return
         if feed:
             try:
@@ -388,16 +390,16 @@ def iter_drafts(
                     content_type=fetched.content_type,
                 )
             except FetchFailed as exc:
-                yield item, exc
+                yield label, exc
             return
         try:
             page = draft_from_html(
                 fetched.content, fetched.url, _host(fetched.url), fetched.content_type
             )
             # The site's name (og:site_name), or its host.
-            yield item, replace(page, outlet=page.source)
+            yield label, replace(page, outlet=page.source)
         except FetchFailed as exc:
-            yield item, exc
+            yield label, exc
         return
     path = Path(item).expanduser()
     if path.is_dir():

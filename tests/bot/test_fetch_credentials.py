@@ -83,6 +83,9 @@ def test_summarize_and_ingest_of_an_address_with_credentials_are_refused(
     report = ingest(core.store, [url], core.clock, core.fetcher)
     assert [r.status for r in report.results] == ["failed"]
     assert_one_clean_line(report.results[0].reason)
+    # The summary line names the item too: masked there as well.
+    assert_one_clean_line(report.summary())
+    assert report.results[0].item == hide_credentials(url) != url
     assert web.requests == []
 
 
