@@ -54,6 +54,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
+from .limits import Bucket, Limiter
 from .loopback import serve_app
 
 TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.Gfake0.fake-bot-token-value-for-tests-only-123"
@@ -326,9 +327,22 @@ class FakeDiscord(_ComponentsMixin):
     before the fake answers ``10062 Unknown interaction`` (Discord allows 3 seconds).
     """
 
-    def __init__(self, *, token: str = TOKEN, callback_deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        callback_deadline: float | None = None,
+        limits: Limiter | None = None,
+        any_channel: bool = False,
+    ) -> None:
         self.token: str = token
         self.callback_deadline = callback_deadline
+        # Discord's rate limits, enforced when set (`discord_limits()`): a request over one
+        # answers 429 as Discord does and is counted in `limits.limited`.
+        self.limits = limits
+        # Accept messages in any channel id (a load run's thousands of channels), not only
+        # the fake guild's CHANNEL_ID and the threads and interaction channels it knows.
+        self.any_channel = any_channel
         # Seconds since the epoch, for snowflakes and the nonce window (a test may pass its
         # fake clock's, so message times follow it).
         self.now: Callable[[], float] = time.time
@@ -1080,6 +1094,7 @@ class FakeDiscord(_ComponentsMixin):
         try:
             if request.match_info["version"] != str(API_VERSION):
                 raise _not_found()
+            self._check_limits(request, method, path, headers)
             failure = self._take_failure(method, path)
             if failure is not None:
                 body: dict[str, Any] = {"code": failure.code, "message": failure.message}
@@ -1105,6 +1120,52 @@ class FakeDiscord(_ComponentsMixin):
         # Exactly "application/json", no charset: discord.py compares the header with ==.
         data = json.dumps(body).encode()
         return web.Response(body=data, status=status, headers=headers, content_type=_JSON)
+
+    def _check_limits(
+        self, request: web.Request, method: str, path: str, headers: dict[str, str]
+    ) -> None:
+        """Raise Discord's 429 if this request is over the global or its route's limit; add
+        the route bucket's X-RateLimit headers to `headers` (as Discord does on every answer),
+        so discord.py can pace itself before it is refused."""
+        if self.limits is None:
+            return
+        who = request.headers.get("Authorization", "")
+        if wait := self.limits.check("global", who):
+            raise _Reply(
+                429,
+                {"message": "You are being rate limited.", "retry_after": wait, "global": True},
+                {
+                    "Via": "1.1 google",
+                    "Retry-After": str(max(1, int(wait + 0.999))),
+                    "X-RateLimit-Global": "true",
+                    "X-RateLimit-Scope": "global",
+                },
+            )
+        route = _MESSAGES.match(path)
+        if method != "POST" or route is None or "channel_messages" not in self.limits.buckets:
+            return
+        key = f"{who} {route['channel']}"
+        wait = self.limits.check("channel_messages", key)
+        bucket = self.limits.buckets["channel_messages"]
+        left, full_in = bucket.remaining(key)
+        headers |= {
+            "X-RateLimit-Limit": str(bucket.burst),
+            "X-RateLimit-Remaining": str(left),
+            "X-RateLimit-Reset-After": f"{full_in:.3f}",
+            "X-RateLimit-Reset": f"{time.time() + full_in:.3f}",
+            "X-RateLimit-Bucket": "fake-channel-messages",
+        }
+        if wait:
+            raise _Reply(
+                429,
+                {"message": "You are being rate limited.", "retry_after": wait, "global": False},
+                headers
+                | {
+                    "Via": "1.1 google",
+                    "Retry-After": str(max(1, int(wait + 0.999))),
+                    "X-RateLimit-Scope": "user",
+                },
+            )
 
     async def _get_me(self, req: _Request) -> tuple[int, Any]:
         return 200, self.bot_user()
@@ -1280,6 +1341,8 @@ class FakeDiscord(_ComponentsMixin):
         return 204, None
 
     def _known_channel(self, channel_id: str) -> None:
+        if self.any_channel:
+            return
         known = {CHANNEL_ID} | {i.channel_id for i in self._interactions.values()}
         known |= set(self.threads)
         if channel_id not in known:
@@ -1487,6 +1550,15 @@ class FakeDiscord(_ComponentsMixin):
         async with self._session_lock:
             await self._emit("GUILD_MEMBERS_CHUNK", chunk, conn)
         await self._notify()
+
+
+_MESSAGES = re.compile(r"^/channels/(?P<channel>\d+)/messages$")
+
+
+def discord_limits() -> Limiter:
+    """Discord's limits per bot token: 50 requests a second in all, and 5 messages per 5
+    seconds per channel (POST /channels/{id}/messages; the figure Discord's headers show)."""
+    return Limiter({"global": Bucket(50.0, 50), "channel_messages": Bucket(1.0, 5)})
 
 
 def _has_body(payload: dict[str, Any], files: list[tuple[str, int]]) -> bool:
