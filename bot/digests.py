@@ -389,7 +389,10 @@ async def _run_one(
     poster = posters.get(subscription.platform)
     if poster is None:
         return Outcome(subscription.id, key, "skipped", f"no {subscription.platform} settings")
-    claim = await asyncio.to_thread(ledger.claim, subscription, key, at, now, core.clock.now())
+    lease = timedelta(minutes=core.settings.digest_lease_minutes)
+    claim = await asyncio.to_thread(
+        ledger.claim, subscription, key, at, now, core.clock.now(), lease
+    )
     if claim is None:
         return None  # someone else holds it, or it is waiting for its retry time
     # No attempt can have posted before the digest was due (less the platforms' clock skew).
