@@ -137,6 +137,7 @@ class Call:
     payload: Any  # parsed JSON body (multipart: its "payload_json" part), or None
     status: int  # what the fake answered
     files: tuple[str, ...] = ()  # names of files uploaded with a multipart body
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic seconds)
 
 
 @dataclass

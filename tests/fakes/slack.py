@@ -39,6 +39,7 @@ class Call:
     method: str  # Web API method, or "response_url"
     payload: dict[str, Any]
     status: int  # what the fake answered
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic seconds)
 
 
 @dataclass
