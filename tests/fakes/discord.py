@@ -138,6 +138,7 @@ class Call:
     status: int  # what the fake answered
     files: tuple[str, ...] = ()  # names of files uploaded with a multipart body
     at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic seconds)
+    via: str = ""  # the NAME of an `api_url_via` base URL the request came through
 
 
 @dataclass
@@ -382,6 +383,10 @@ class FakeDiscord(_ComponentsMixin):
         self._routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = []
         # threads started from a message: thread id (= the message's id) -> the thread
         self.threads: dict[str, dict[str, Any]] = {}
+        # Sharded clients: shard id -> its identified connection, and the shard count they
+        # identified with (`_identify_shard`).
+        self.shard_connections: dict[int, _Connection] = {}
+        self.shard_count: int | None = None
         self._add_routes()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -389,6 +394,10 @@ class FakeDiscord(_ComponentsMixin):
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v{API_VERSION}"
+
+    def api_url_via(self, name: str) -> str:
+        """`api_url` for one client of several, so its requests are told apart (`Call.via`)."""
+        return f"http://127.0.0.1:{self.port}/via/{name}/api/v{API_VERSION}"
 
     @property
     def gateway_url(self) -> str:
@@ -399,6 +408,9 @@ class FakeDiscord(_ComponentsMixin):
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v{version}/{path:.*}", self._rest)
+        # The same API under /via/NAME/ (`api_url_via`): each process of a test given its own
+        # base URL, the fake records which one made each request (`Call.via`).
+        app.router.add_route("*", "/via/{via}/api/v{version}/{path:.*}", self._rest)
         self._runner, self.port = await serve_app(app)
         return self
 
@@ -569,7 +581,12 @@ class FakeDiscord(_ComponentsMixin):
         """Send any dispatch event (op 0) to the client; return its sequence number.  Without a
         connected client it is buffered for the next RESUME."""
         async with self._session_lock:
-            seq = await self._emit(event, data, self._current)
+            to = self._current
+            guild = data.get("guild_id")
+            if self.shard_connections and self.shard_count:
+                # Sharded: an event about a guild goes to that guild's shard only (DMs: 0).
+                to = self.shard_connections.get(shard_of(guild, self.shard_count) if guild else 0)
+            seq = await self._emit(event, data, to)
         await self._notify()
         return seq
 
@@ -1115,7 +1132,8 @@ class FakeDiscord(_ComponentsMixin):
                 raise _not_found()
         except _Reply as reply:
             status, body, headers = reply.status, reply.body, reply.headers
-        await self._record(Call(method, path, query, payload, status, file_names))
+        via = request.match_info.get("via", "")
+        await self._record(Call(method, path, query, payload, status, file_names, via=via))
         if status == 204 or body is None:
             return web.Response(status=status, headers=headers)
         # Exactly "application/json", no charset: discord.py compares the header with ==.
@@ -1453,6 +1471,9 @@ class FakeDiscord(_ComponentsMixin):
             async with self._session_lock:
                 if self._current is conn:
                     self._current = None
+                for shard_id, shard_conn in list(self.shard_connections.items()):
+                    if shard_conn is conn:
+                        del self.shard_connections[shard_id]
                 # A deliberate close (1000/1001) by the client ends the session, as on Discord.
                 by_client = not conn.closed_by_fake and ws.close_code in (1000, 1001)
                 if by_client and self._current is None and conn.session_id == self._session_id:
@@ -1485,6 +1506,10 @@ class FakeDiscord(_ComponentsMixin):
             await self._close(conn, 4004, "Authentication failed.")
             return
         self.identify_payloads.append(data)
+        shard = data.get("shard")
+        if isinstance(shard, list) and len(shard) == 2 and shard[1] > 1:
+            await self._identify_shard(conn, data, int(shard[0]), int(shard[1]))
+            return
         async with self._session_lock:
             if self._current is not None and self._current is not conn:
                 self._in_background(self._close(self._current, 4000, "New session."))
@@ -1514,6 +1539,39 @@ class FakeDiscord(_ComponentsMixin):
             await self._emit("READY", ready, conn)
             await self._emit("GUILD_CREATE", self.guild(), conn)
             self._current = conn
+            self.identifies += 1
+        await self._notify()
+
+    async def _identify_shard(
+        self, conn: _Connection, data: dict[str, Any], shard_id: int, shard_count: int
+    ) -> None:
+        """IDENTIFY of one shard of several: a session of its own beside the other shards'
+        (a second IDENTIFY of the same shard ends the first), READY naming the shard, and
+        GUILD_CREATE only if the fake guild is this shard's.  Dispatches about a guild go
+        to its shard (`shard_of`).  (RESUME of a shard is not modelled.)"""
+        async with self._session_lock:
+            old = self.shard_connections.get(shard_id)
+            if old is not None and old is not conn:
+                self._in_background(self._close(old, 4000, "New session."))
+            conn.session_id = secrets.token_hex(16)
+            self.shard_count = shard_count
+            mine = shard_of(GUILD_ID, shard_count) == shard_id
+            ready: dict[str, Any] = {
+                "v": API_VERSION,
+                "user": self.bot_user(),
+                "guilds": [{"id": GUILD_ID, "unavailable": True}] if mine else [],
+                "private_channels": [],
+                "session_id": conn.session_id,
+                "session_type": "normal",
+                "resume_gateway_url": self.gateway_url,
+                "application": {"id": APPLICATION_ID, "flags": 0},
+                "shard": [shard_id, shard_count],
+                "_trace": ["fake-gateway"],
+            }
+            await self._emit("READY", ready, conn)
+            if mine:
+                await self._emit("GUILD_CREATE", self.guild(), conn)
+            self.shard_connections[shard_id] = conn
             self.identifies += 1
         await self._notify()
 
@@ -1551,6 +1609,12 @@ class FakeDiscord(_ComponentsMixin):
         async with self._session_lock:
             await self._emit("GUILD_MEMBERS_CHUNK", chunk, conn)
         await self._notify()
+
+
+def shard_of(guild_id: str, shard_count: int) -> int:
+    """The shard a guild's events go to: (guild_id >> 22) % shard_count, Discord's rule
+    (https://discord.com/developers/docs/events/gateway#sharding)."""
+    return (int(guild_id) >> 22) % shard_count
 
 
 _MESSAGES = re.compile(r"^/channels/(?P<channel>\d+)/messages$")
