@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import difflib
 import logging
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -362,6 +363,12 @@ async def run_due(
         for run in due_runs(subscription, now, grace)
     ]
     recorded = await asyncio.to_thread(ledger.on_dates, {run.key for _, run in due})
+    if len(due) > 1:
+        # Start at a random place: several workers passing over the same due digests then
+        # claim different ones from the start, instead of each trying every claim the one
+        # ahead of it just won (each failed claim is a refused INSERT on the database).
+        start = random.randrange(len(due))
+        due = due[start:] + due[:start]
     outcomes: list[Outcome] = []
     for subscription, run in due:
         existing = recorded.get((subscription.id, run.key))
