@@ -56,7 +56,7 @@ from sqlalchemy import func, select, update  # noqa: E402
 
 from bot.digests import Context  # noqa: E402
 from bot.feeds import FeedRegistry  # noqa: E402
-from bot.store import Store, deliveries, feeds, subscriptions, to_iso  # noqa: E402
+from bot.store import Store, articles, deliveries, feeds, subscriptions, to_iso  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval" / "bbc-news-summary-dev.jsonl"
 
@@ -270,8 +270,8 @@ class Connections:
 # -- phases -------------------------------------------------------------------------------
 
 
-def feed_phase(args: argparse.Namespace, store: Store, db: dict[str, str], logs: Path) -> dict:
-    workers = start_workers(args.workers, db["url"], db["fakes"], logs, "feeds")  # type: ignore[arg-type]
+def feed_phase(args: argparse.Namespace, store: Store, db: dict[str, Any], logs: Path) -> dict:
+    workers = start_workers(args.workers, db["url"], db["fakes"], logs, "feeds")
     start = time.monotonic()
     total = args.feeds
     with Connections(db["admin"], db["name"]) as peak:
@@ -288,22 +288,16 @@ def feed_phase(args: argparse.Namespace, store: Store, db: dict[str, str], logs:
             elapsed = time.monotonic() - start
             stop_workers(workers)
     with store.engine.connect() as conn:
-        articles = conn.execute(select(func.count()).select_from(store_articles())).scalar_one()
+        stored = conn.execute(select(func.count()).select_from(articles)).scalar_one()
     return {
         "phase": "feeds",
         "workers": args.workers,
         "feeds polled": f"{polled} of {total}",
         "seconds": round(elapsed, 1),
         "polls/s": round(polled / elapsed, 1),
-        "articles stored": articles,
+        "articles stored": stored,
         "db connections (peak)": peak.peak,
     }
-
-
-def store_articles() -> Any:
-    from bot.store import articles
-
-    return articles
 
 
 def digest_phase(
