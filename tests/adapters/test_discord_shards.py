@@ -90,6 +90,20 @@ async def start_front_end(core: Core, fake: FakeDiscord, shard: int) -> asyncio.
     )
 
 
+async def settled(ledger: Ledger, timeout: float = 60) -> None:
+    """Wait until every digest's ledger row is settled (the processes write it, so the
+    database is re-read: nothing here can be woken by their writes)."""
+
+    async def watch() -> None:
+        while any(
+            ledger.latest(s.id) is None or ledger.latest(s.id).status == "claimed"  # type: ignore[union-attr]
+            for s in ledger.subscriptions()
+        ):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(watch(), timeout)
+
+
 async def test_two_processes_split_the_guilds_and_post_each_digest_once(core: Core) -> None:
     assert {shard_of(g, 2) for g in CHANNELS} == {0, 1}
     now = datetime.now(UTC)
@@ -129,6 +143,7 @@ async def test_two_processes_split_the_guilds_and_post_each_digest_once(core: Co
         await fake.wait_for(
             lambda f: all(f.channel_messages.get(c) for c in CHANNELS.values()), timeout=120
         )
+        await settled(ledger)  # posted, then recorded by the process that posted it
     finally:
         for process in processes:
             if process.returncode is None:
