@@ -331,6 +331,7 @@ def digest_phase(
                 if len(mine) >= count or time.time() - due.timestamp() > cap:
                     break
                 time.sleep(1)
+            _settle(store, 30)  # the last posts' ledger rows, written just after they landed
         finally:
             stop_workers(workers)
     got = stats(db["fakes"])
@@ -373,6 +374,22 @@ def digest_phase(
         result["killed worker at s"] = None if killed_at is None else round(killed_at, 1)
         result["lease minutes"] = lease
     return result
+
+
+def _settle(store: Store, seconds: float) -> None:
+    """Wait (at most `seconds`) until no active subscription's ledger row is still claimed."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with store.engine.connect() as conn:
+            claimed = conn.execute(
+                select(func.count())
+                .select_from(deliveries)
+                .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+                .where(subscriptions.c.active == 1, deliveries.c.status == "claimed")
+            ).scalar_one()
+        if not claimed:
+            return
+        time.sleep(0.5)
 
 
 def _phase_of(key: str) -> int:
@@ -462,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         for phase in phases:
             result = steps[phase]()
-            result["started"] = datetime.now(UTC).isoformat(timespec="seconds")
+            result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
             results.append(result)
             print(json.dumps(result), flush=True)
             if args.out:
