@@ -357,18 +357,20 @@ async def run_due(
     now = now or core.clock.now()
     grace = grace if grace is not None else timedelta(hours=core.settings.digest_grace_hours)
     ledger = Ledger(core.store)
+    subscriptions = await asyncio.to_thread(ledger.subscriptions)
+    if len(subscriptions) > 1:
+        # Start at a random subscription: several workers passing over the same due digests
+        # then claim different ones from the start, instead of each trying every claim the
+        # one ahead of it just won (each failed claim is a refused INSERT on the database).
+        # Each subscription's own runs stay oldest first (each moves its window on).
+        start = random.randrange(len(subscriptions))
+        subscriptions = subscriptions[start:] + subscriptions[:start]
     due = [
         (subscription, run)
-        for subscription in await asyncio.to_thread(ledger.subscriptions)
+        for subscription in subscriptions
         for run in due_runs(subscription, now, grace)
     ]
     recorded = await asyncio.to_thread(ledger.on_dates, {run.key for _, run in due})
-    if len(due) > 1:
-        # Start at a random place: several workers passing over the same due digests then
-        # claim different ones from the start, instead of each trying every claim the one
-        # ahead of it just won (each failed claim is a refused INSERT on the database).
-        start = random.randrange(len(due))
-        due = due[start:] + due[:start]
     outcomes: list[Outcome] = []
     for subscription, run in due:
         existing = recorded.get((subscription.id, run.key))
