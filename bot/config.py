@@ -71,6 +71,9 @@ class Settings:
     slack_redirect_uri: str = ""
     port: int = 3000
     digest_grace_hours: float = 12.0
+    # How long a worker's claim on a digest holds before another may take it over (a worker
+    # that dies mid-post delays that digest by this much; bot.ledger.CLAIM_LEASE).
+    digest_lease_minutes: float = 15.0
     feed_interval_minutes: int = 30
     discord_token: str = ""
     discord_guild_id: str = ""
@@ -176,6 +179,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     port = read.number("PORT", 3000, int, 0, 65535, unit=" (0: any free port)")
     grace = read.number("BRIEFBOT_DIGEST_GRACE_HOURS", 12.0, float, 0, None, unit=" hours")
     interval = read.number("BRIEFBOT_FEED_INTERVAL_MINUTES", 30, int, 1, None, unit=" minutes")
+    lease = read.number("BRIEFBOT_DIGEST_LEASE_MINUTES", 15.0, float, 1, None, unit=" minutes")
     log_level = read.text("LOG_LEVEL", "WARNING").upper()
     if log_level not in LOG_LEVELS:
         read.problems.append(
@@ -242,6 +246,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         slack_redirect_uri=read.text("SLACK_REDIRECT_URI"),
         port=port,
         digest_grace_hours=grace,
+        digest_lease_minutes=lease,
         feed_interval_minutes=interval,
         discord_token=read.text("DISCORD_TOKEN"),
         discord_guild_id=read.text("DISCORD_GUILD_ID"),

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import difflib
 import logging
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -359,9 +360,17 @@ async def run_due(
     now = now or core.clock.now()
     grace = grace if grace is not None else timedelta(hours=core.settings.digest_grace_hours)
     ledger = Ledger(core.store)
+    subscriptions = await asyncio.to_thread(ledger.subscriptions)
+    if len(subscriptions) > 1:
+        # Start at a random subscription: several workers passing over the same due digests
+        # then claim different ones from the start, instead of each trying every claim the
+        # one ahead of it just won (each failed claim is a refused INSERT on the database).
+        # Each subscription's own runs stay oldest first (each moves its window on).
+        start = random.randrange(len(subscriptions))
+        subscriptions = subscriptions[start:] + subscriptions[:start]
     due = [
         (subscription, run)
-        for subscription in await asyncio.to_thread(ledger.subscriptions)
+        for subscription in subscriptions
         for run in due_runs(subscription, now, grace)
     ]
     recorded = await asyncio.to_thread(ledger.on_dates, {run.key for _, run in due})
@@ -392,7 +401,10 @@ async def _run_one(
     poster = posters.get(subscription.platform)
     if poster is None:
         return Outcome(subscription.id, key, "skipped", f"no {subscription.platform} settings")
-    claim = await asyncio.to_thread(ledger.claim, subscription, key, at, now, core.clock.now())
+    lease = timedelta(minutes=core.settings.digest_lease_minutes)
+    claim = await asyncio.to_thread(
+        ledger.claim, subscription, key, at, now, core.clock.now(), lease
+    )
     if claim is None:
         return None  # someone else holds it, or it is waiting for its retry time
     # No attempt can have posted before the digest was due (less the platforms' clock skew).

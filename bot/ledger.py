@@ -193,15 +193,17 @@ class Ledger:
         scheduled_at: datetime,
         now: datetime,
         lease_from: datetime | None = None,
+        lease: timedelta = CLAIM_LEASE,
     ) -> Delivery | None:
         """Claim the right to post one digest; None if someone else holds or finished it.
 
         A new row is inserted; an existing one is taken over only if it failed and its retry
-        time has come, or if its claim's lease ran out (the claimer died before settling).
+        time has come, or if its claim's lease (`lease`, BRIEFBOT_DIGEST_LEASE_MINUTES in a
+        running worker) ran out (the claimer died before settling).
         """
         # The lease runs from when the claim is really made (`lease_from`, the clock), not from
         # the pass's nominal time, which may lie in the past (`run-due --now`, a long pass).
-        lease_end = to_iso(max(now, lease_from or now) + CLAIM_LEASE)
+        lease_end = to_iso(max(now, lease_from or now) + lease)
         with self.store.transaction() as conn:
             first = _first_row(subscription, local_date, scheduled_at, now, "claimed", 1)
             if not _insert_once(conn, first | {"next_attempt_at": lease_end}):

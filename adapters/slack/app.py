@@ -10,10 +10,11 @@ connection errors with backoff (slack_sdk's retry handlers).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -333,6 +334,42 @@ def _same_mark(found: Any, wanted: dict[str, Any]) -> bool:
     return all(str(payload.get(k)) == str(v) for k, v in wanted["event_payload"].items())
 
 
+# Slack's chat.postMessage allows about one message per second per channel (short bursts
+# tolerated, none promised: docs.slack.dev/apis/web-api/rate-limits, "Posting messages").
+POST_INTERVAL = 1.0
+
+
+class ChannelPacer:
+    """Spaces one process's posts to each channel: a post starts `interval` seconds after
+    the previous one to that channel was answered, so two digests due in one channel (or a
+    threaded digest's line and its thread) are not refused with a 429 first.  Several
+    processes posting to one channel still may be: those 429s are waited out with
+    Retry-After by the client's retry handler."""
+
+    def __init__(self, interval: float = POST_INTERVAL) -> None:
+        self.interval = interval
+        self._free_at: dict[str, float] = {}  # channel -> loop time its next post may start
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, channel: str) -> AsyncIterator[None]:
+        """Hold `channel` for one post: wait for the interval, post, then start it again."""
+        loop = asyncio.get_running_loop()
+        if len(self._free_at) > 10_000:  # forget channels whose moment has passed
+            now = loop.time()
+            self._free_at = {c: t for c, t in self._free_at.items() if t > now}
+            self._locks = {c: lock for c, lock in self._locks.items() if lock.locked()}
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            wait = self._free_at.get(channel, 0.0) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                self._free_at[channel] = loop.time() + self.interval
+
+
 class DigestPoster:
     """Posts scheduled digests with chat.postMessage (no Socket Mode or HTTP server needed),
     each carrying `digest_metadata`, and finds an earlier attempt's post by reading it back."""
@@ -349,6 +386,7 @@ class DigestPoster:
         )
         self.reader = web_client(settings)
         self._warned: set[tuple[str, str]] = set()  # (channel, error) already warned about
+        self.pacer = ChannelPacer()
 
     async def post(self, subscription: Subscription, reply: Reply, mark: DigestMark) -> str:
         """Post to the subscription's channel with the mark as metadata; return the ts.
@@ -357,15 +395,18 @@ class DigestPoster:
         then the stories with their sources in that line's thread."""
         if isinstance(reply, BriefingReply) and reply.thread and reply.briefing.bullets:
             top = {**blocks.thread_head(reply), "metadata": digest_metadata(mark)}
-            ts = await post_message(self.client, subscription.channel, top)
+            async with self.pacer.slot(subscription.channel):
+                ts = await post_message(self.client, subscription.channel, top)
             body = render(BriefingReply(reply.briefing))
             try:
-                await post_message(self.client, subscription.channel, body, thread_ts=ts)
+                async with self.pacer.slot(subscription.channel):
+                    await post_message(self.client, subscription.channel, body, thread_ts=ts)
             except SlackApiError as exc:  # the line is posted: never repeated for its thread
                 log.error("Digest %s: thread post failed: %s", subscription.id, _describe(exc))
             return ts
         message = {**render(reply), "metadata": digest_metadata(mark)}
-        return await post_message(self.client, subscription.channel, message)
+        async with self.pacer.slot(subscription.channel):
+            return await post_message(self.client, subscription.channel, message)
 
     async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
         """The channel's message carrying this mark's metadata, posted after `mark.since`.

@@ -42,6 +42,7 @@ def test_every_bad_setting_is_reported_not_only_the_first() -> None:
         ("BRIEFBOT_HTTP_TIMEOUT", "0"),
         ("BRIEFBOT_HTTP_TIMEOUT", "100000"),
         ("BRIEFBOT_HTTP_TIMEOUT", "inf"),
+        ("BRIEFBOT_DIGEST_LEASE_MINUTES", "0.5"),
     ],
 )
 def test_out_of_range_values_are_refused(name: str, value: str) -> None:
@@ -59,8 +60,10 @@ def test_good_values_pass_through() -> None:
             "BRIEFBOT_SUMMARIZER": "LexRank",
             "BRIEFBOT_DIGEST_GRACE_HOURS": "0",
             "BRIEFBOT_FEED_INTERVAL_MINUTES": "1",
+            "BRIEFBOT_DIGEST_LEASE_MINUTES": "2",
         }
     )
+    assert settings.digest_lease_minutes == 2.0 and load_settings({}).digest_lease_minutes == 15
     assert (settings.bullets, settings.port, settings.http_timeout) == (20, 65535, 2.5)
     assert settings.log_level == "DEBUG" and settings.feed_interval_minutes == 1
 

@@ -7,6 +7,7 @@ Slack and Discord posters are exercised against their loopback fakes in tests/ad
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -271,6 +272,26 @@ def test_a_crash_between_claim_and_post_is_retried_and_posts_once(
     assert [m.local_date for m in poster.checked] == ["2026-11-25"]  # looked, found nothing
     run(core, poster, now + CLAIM_LEASE + timedelta(minutes=5))
     assert len(poster.posts) == 1
+
+
+def test_a_dead_claim_is_taken_over_when_the_configured_lease_runs_out(
+    core: Core, paris_0830: Subscription
+) -> None:
+    core.settings = dataclasses.replace(core.settings, digest_lease_minutes=2)
+    poster = RecordingPoster()
+    post = poster.post
+
+    async def die(subscription: Subscription, reply: object, mark: DigestMark) -> str:
+        raise Crash
+
+    poster.post = die  # type: ignore[method-assign]
+    now = at(PARIS, 2026, 11, 25, 8, 30)
+    with pytest.raises(Crash):
+        run(core, poster, now)  # claimed with a 2-minute lease, then the process died
+    poster.post = post  # type: ignore[method-assign]
+    assert run(core, poster, now + timedelta(minutes=2) - timedelta(seconds=1)) == []
+    [outcome] = run(core, poster, now + timedelta(minutes=2, seconds=1))
+    assert outcome.status == "delivered" and len(poster.posts) == 1
 
 
 class Crash(BaseException):

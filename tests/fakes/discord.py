@@ -54,6 +54,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
+from .limits import Bucket, Limiter
 from .loopback import serve_app
 
 TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAw.Gfake0.fake-bot-token-value-for-tests-only-123"
@@ -136,6 +137,8 @@ class Call:
     payload: Any  # parsed JSON body (multipart: its "payload_json" part), or None
     status: int  # what the fake answered
     files: tuple[str, ...] = ()  # names of files uploaded with a multipart body
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic seconds)
+    via: str = ""  # the NAME of an `api_url_via` base URL the request came through
 
 
 @dataclass
@@ -326,9 +329,22 @@ class FakeDiscord(_ComponentsMixin):
     before the fake answers ``10062 Unknown interaction`` (Discord allows 3 seconds).
     """
 
-    def __init__(self, *, token: str = TOKEN, callback_deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        callback_deadline: float | None = None,
+        limits: Limiter | None = None,
+        any_channel: bool = False,
+    ) -> None:
         self.token: str = token
         self.callback_deadline = callback_deadline
+        # Discord's rate limits, enforced when set (`discord_limits()`): a request over one
+        # answers 429 as Discord does and is counted in `limits.limited`.
+        self.limits = limits
+        # Accept messages in any channel id (a load run's thousands of channels), not only
+        # the fake guild's CHANNEL_ID and the threads and interaction channels it knows.
+        self.any_channel = any_channel
         # Seconds since the epoch, for snowflakes and the nonce window (a test may pass its
         # fake clock's, so message times follow it).
         self.now: Callable[[], float] = time.time
@@ -367,6 +383,10 @@ class FakeDiscord(_ComponentsMixin):
         self._routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = []
         # threads started from a message: thread id (= the message's id) -> the thread
         self.threads: dict[str, dict[str, Any]] = {}
+        # Sharded clients: shard id -> its identified connection, and the shard count they
+        # identified with (`_identify_shard`).
+        self.shard_connections: dict[int, _Connection] = {}
+        self.shard_count: int | None = None
         self._add_routes()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -374,6 +394,10 @@ class FakeDiscord(_ComponentsMixin):
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v{API_VERSION}"
+
+    def api_url_via(self, name: str) -> str:
+        """`api_url` for one client of several, so its requests are told apart (`Call.via`)."""
+        return f"http://127.0.0.1:{self.port}/via/{name}/api/v{API_VERSION}"
 
     @property
     def gateway_url(self) -> str:
@@ -384,6 +408,9 @@ class FakeDiscord(_ComponentsMixin):
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v{version}/{path:.*}", self._rest)
+        # The same API under /via/NAME/ (`api_url_via`): each process of a test given its own
+        # base URL, the fake records which one made each request (`Call.via`).
+        app.router.add_route("*", "/via/{via}/api/v{version}/{path:.*}", self._rest)
         self._runner, self.port = await serve_app(app)
         return self
 
@@ -554,7 +581,12 @@ class FakeDiscord(_ComponentsMixin):
         """Send any dispatch event (op 0) to the client; return its sequence number.  Without a
         connected client it is buffered for the next RESUME."""
         async with self._session_lock:
-            seq = await self._emit(event, data, self._current)
+            to = self._current
+            guild = data.get("guild_id")
+            if self.shard_connections and self.shard_count:
+                # Sharded: an event about a guild goes to that guild's shard only (DMs: 0).
+                to = self.shard_connections.get(shard_of(guild, self.shard_count) if guild else 0)
+            seq = await self._emit(event, data, to)
         await self._notify()
         return seq
 
@@ -1080,6 +1112,7 @@ class FakeDiscord(_ComponentsMixin):
         try:
             if request.match_info["version"] != str(API_VERSION):
                 raise _not_found()
+            self._check_limits(request, method, path, headers)
             failure = self._take_failure(method, path)
             if failure is not None:
                 body: dict[str, Any] = {"code": failure.code, "message": failure.message}
@@ -1099,12 +1132,59 @@ class FakeDiscord(_ComponentsMixin):
                 raise _not_found()
         except _Reply as reply:
             status, body, headers = reply.status, reply.body, reply.headers
-        await self._record(Call(method, path, query, payload, status, file_names))
+        via = request.match_info.get("via", "")
+        await self._record(Call(method, path, query, payload, status, file_names, via=via))
         if status == 204 or body is None:
             return web.Response(status=status, headers=headers)
         # Exactly "application/json", no charset: discord.py compares the header with ==.
         data = json.dumps(body).encode()
         return web.Response(body=data, status=status, headers=headers, content_type=_JSON)
+
+    def _check_limits(
+        self, request: web.Request, method: str, path: str, headers: dict[str, str]
+    ) -> None:
+        """Raise Discord's 429 if this request is over the global or its route's limit; add
+        the route bucket's X-RateLimit headers to `headers` (as Discord does on every answer),
+        so discord.py can pace itself before it is refused."""
+        if self.limits is None:
+            return
+        who = request.headers.get("Authorization", "")
+        if wait := self.limits.check("global", who):
+            raise _Reply(
+                429,
+                {"message": "You are being rate limited.", "retry_after": wait, "global": True},
+                {
+                    "Via": "1.1 google",
+                    "Retry-After": str(max(1, int(wait + 0.999))),
+                    "X-RateLimit-Global": "true",
+                    "X-RateLimit-Scope": "global",
+                },
+            )
+        route = _MESSAGES.match(path)
+        if method != "POST" or route is None or "channel_messages" not in self.limits.buckets:
+            return
+        key = f"{who} {route['channel']}"
+        wait = self.limits.check("channel_messages", key)
+        bucket = self.limits.buckets["channel_messages"]
+        left, full_in = bucket.remaining(key)
+        headers |= {
+            "X-RateLimit-Limit": str(bucket.burst),
+            "X-RateLimit-Remaining": str(left),
+            "X-RateLimit-Reset-After": f"{full_in:.3f}",
+            "X-RateLimit-Reset": f"{time.time() + full_in:.3f}",
+            "X-RateLimit-Bucket": "fake-channel-messages",
+        }
+        if wait:
+            raise _Reply(
+                429,
+                {"message": "You are being rate limited.", "retry_after": wait, "global": False},
+                headers
+                | {
+                    "Via": "1.1 google",
+                    "Retry-After": str(max(1, int(wait + 0.999))),
+                    "X-RateLimit-Scope": "user",
+                },
+            )
 
     async def _get_me(self, req: _Request) -> tuple[int, Any]:
         return 200, self.bot_user()
@@ -1280,6 +1360,8 @@ class FakeDiscord(_ComponentsMixin):
         return 204, None
 
     def _known_channel(self, channel_id: str) -> None:
+        if self.any_channel:
+            return
         known = {CHANNEL_ID} | {i.channel_id for i in self._interactions.values()}
         known |= set(self.threads)
         if channel_id not in known:
@@ -1389,6 +1471,9 @@ class FakeDiscord(_ComponentsMixin):
             async with self._session_lock:
                 if self._current is conn:
                     self._current = None
+                for shard_id, shard_conn in list(self.shard_connections.items()):
+                    if shard_conn is conn:
+                        del self.shard_connections[shard_id]
                 # A deliberate close (1000/1001) by the client ends the session, as on Discord.
                 by_client = not conn.closed_by_fake and ws.close_code in (1000, 1001)
                 if by_client and self._current is None and conn.session_id == self._session_id:
@@ -1421,6 +1506,10 @@ class FakeDiscord(_ComponentsMixin):
             await self._close(conn, 4004, "Authentication failed.")
             return
         self.identify_payloads.append(data)
+        shard = data.get("shard")
+        if isinstance(shard, list) and len(shard) == 2 and shard[1] > 1:
+            await self._identify_shard(conn, data, int(shard[0]), int(shard[1]))
+            return
         async with self._session_lock:
             if self._current is not None and self._current is not conn:
                 self._in_background(self._close(self._current, 4000, "New session."))
@@ -1450,6 +1539,39 @@ class FakeDiscord(_ComponentsMixin):
             await self._emit("READY", ready, conn)
             await self._emit("GUILD_CREATE", self.guild(), conn)
             self._current = conn
+            self.identifies += 1
+        await self._notify()
+
+    async def _identify_shard(
+        self, conn: _Connection, data: dict[str, Any], shard_id: int, shard_count: int
+    ) -> None:
+        """IDENTIFY of one shard of several: a session of its own beside the other shards'
+        (a second IDENTIFY of the same shard ends the first), READY naming the shard, and
+        GUILD_CREATE only if the fake guild is this shard's.  Dispatches about a guild go
+        to its shard (`shard_of`).  (RESUME of a shard is not modelled.)"""
+        async with self._session_lock:
+            old = self.shard_connections.get(shard_id)
+            if old is not None and old is not conn:
+                self._in_background(self._close(old, 4000, "New session."))
+            conn.session_id = secrets.token_hex(16)
+            self.shard_count = shard_count
+            mine = shard_of(GUILD_ID, shard_count) == shard_id
+            ready: dict[str, Any] = {
+                "v": API_VERSION,
+                "user": self.bot_user(),
+                "guilds": [{"id": GUILD_ID, "unavailable": True}] if mine else [],
+                "private_channels": [],
+                "session_id": conn.session_id,
+                "session_type": "normal",
+                "resume_gateway_url": self.gateway_url,
+                "application": {"id": APPLICATION_ID, "flags": 0},
+                "shard": [shard_id, shard_count],
+                "_trace": ["fake-gateway"],
+            }
+            await self._emit("READY", ready, conn)
+            if mine:
+                await self._emit("GUILD_CREATE", self.guild(), conn)
+            self.shard_connections[shard_id] = conn
             self.identifies += 1
         await self._notify()
 
@@ -1487,6 +1609,21 @@ class FakeDiscord(_ComponentsMixin):
         async with self._session_lock:
             await self._emit("GUILD_MEMBERS_CHUNK", chunk, conn)
         await self._notify()
+
+
+def shard_of(guild_id: str, shard_count: int) -> int:
+    """The shard a guild's events go to: (guild_id >> 22) % shard_count, Discord's rule
+    (https://discord.com/developers/docs/events/gateway#sharding)."""
+    return (int(guild_id) >> 22) % shard_count
+
+
+_MESSAGES = re.compile(r"^/channels/(?P<channel>\d+)/messages$")
+
+
+def discord_limits() -> Limiter:
+    """Discord's limits per bot token: 50 requests a second in all, and 5 messages per 5
+    seconds per channel (POST /channels/{id}/messages; the figure Discord's headers show)."""
+    return Limiter({"global": Bucket(50.0, 50), "channel_messages": Bucket(1.0, 5)})
 
 
 def _has_body(payload: dict[str, Any], files: list[tuple[str, int]]) -> bool:

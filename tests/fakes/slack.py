@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from .limits import Bucket, Limiter, whole_seconds
 from .loopback import serve_app
 
 BOT_TOKEN = "xoxb-0000000000-1111111111-testbottokenvalue"
@@ -38,6 +39,7 @@ class Call:
     method: str  # Web API method, or "response_url"
     payload: dict[str, Any]
     status: int  # what the fake answered
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic seconds)
 
 
 @dataclass
@@ -72,6 +74,9 @@ class FakeSlack:
     on_post: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     # channel id -> messages posted there, oldest first
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Slack's rate limits, enforced when set (`slack_limits()`): a call over one answers 429
+    # with Retry-After and is counted in `limits.limited`; None (the default): no limits.
+    limits: Limiter | None = None
 
     @property
     def url(self) -> str:
@@ -199,6 +204,13 @@ class FakeSlack:
         if not self._authorized(request):
             await self._record(Call(method, payload, 401))
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if (wait := self._over_limit(method, payload, request)) > 0:
+            await self._record(Call(method, payload, 429))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(whole_seconds(wait))},
+            )
         failure = self._next_failure(method)
         if failure is not None and failure.lost:
             answer = await self._answer(method, payload)
@@ -214,6 +226,18 @@ class FakeSlack:
             body = {"ok": False, "error": failure.error or "ratelimited"}
             return web.json_response(body, status=failure.status, headers=headers)
         return await self._answer(method, payload)
+
+    def _over_limit(self, method: str, payload: dict[str, Any], request: web.Request) -> float:
+        """Seconds until `method` may be called again by this caller (0.0: now)."""
+        if self.limits is None:
+            return 0.0
+        workspace = request.headers.get("Authorization", "")  # one token per workspace
+        if method == "chat.postMessage":
+            channel = str(payload.get("channel") or "")
+            return self.limits.check(
+                "chat.postMessage/channel", f"{workspace} {channel}"
+            ) or self.limits.check("chat.postMessage/workspace", workspace)
+        return self.limits.check(method, workspace)
 
     async def _answer(self, method: str, payload: dict[str, Any]) -> web.Response:
         await self._record(Call(method, payload, 200))
@@ -333,6 +357,21 @@ class FakeSlack:
             return web.Response(status=status, text=failure.error or "error", headers=headers)
         await self._record(Call("response_url", payload, 200))
         return web.Response(text="ok")
+
+
+def slack_limits(workspace_per_minute: float | None = None) -> Limiter:
+    """Slack's published limits: chat.postMessage one per second per channel (a burst of
+    one), conversations.history Tier 3 (50 a minute per workspace); `workspace_per_minute`
+    adds a workspace-wide chat.postMessage limit (Slack keeps one but publishes no figure)."""
+    buckets = {
+        "chat.postMessage/channel": Bucket(1.0, 1),
+        "conversations.history": Bucket(50 / 60, 50),
+    }
+    if workspace_per_minute is not None:
+        buckets["chat.postMessage/workspace"] = Bucket(
+            workspace_per_minute / 60, max(1, int(workspace_per_minute // 60))
+        )
+    return Limiter(buckets)
 
 
 def sign(body: bytes, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:

@@ -126,7 +126,9 @@ class FakeSlackWorkspaces(FakeSlack):
     async def _record(self, call: Call) -> None:
         token = _TOKEN.get()
         team = self._team_of(token) or ""
-        await super()._record(TokenCall(call.method, call.payload, call.status, token, team))
+        await super()._record(
+            TokenCall(call.method, call.payload, call.status, call.at, token=token, team=team)
+        )
 
     async def _answer(self, method: str, payload: dict[str, Any]) -> web.Response:
         handlers = {
