@@ -691,6 +691,7 @@ class Poller:
         self._loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
+            results: list[PollResult] = []
             try:
                 results = await asyncio.to_thread(poll, self.core)
                 for r in results:
@@ -708,8 +709,12 @@ class Poller:
                 log.exception("The feed pass failed; trying again later")
             self.idle.set()
             delay = await asyncio.to_thread(seconds_to_next, self.core, self.core.clock.now())
+            # More feeds already due after a pass that polled some (a claim takes at most a
+            # batch): go on at once.  Otherwise a second's slack past the next due time, so a
+            # feed due a moment from now, or a pass that failed, does not spin the loop.
+            slack = 0 if delay == 0 and results else 1
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay + 1)
+                await asyncio.wait_for(self._wake.wait(), timeout=delay + slack)
 
 
 # -- health ----------------------------------------------------------------------------------
