@@ -315,24 +315,3 @@ def search_forms(word: str, langs: Iterable[str]) -> list[str]:
         if len(stem) >= _MIN_PREFIX and stem != lower and f"{stem}*" not in forms:
             forms.append(f"{stem}*")
     return forms
-
-
-def fts_match(words: Iterable[str], langs: Iterable[str]) -> tuple[str, list[str]]:
-    """An FTS5 MATCH expression for topic `words` (ANDed; each word or any of its
-    `search_forms`), and the Chinese/Japanese words, which the caller matches as substrings
-    (FTS5's unicode61 tokenizer keeps a run of CJK characters as one token).  Every form is
-    quoted, so user input is never FTS5 syntax.  ("", [...]) when no word is for FTS.
-    """
-    langs = [lang for lang in langs if lang and lang != "en"]
-    parts: list[str] = []
-    substrings: list[str] = []
-    for word in words:
-        if is_cjk(word):
-            substrings.append(word)
-            continue
-        quoted = [
-            f'"{form[:-1]}"*' if form.endswith("*") else f'"{form}"'
-            for form in search_forms(word, langs)
-        ]
-        parts.append(quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")")
-    return " ".join(parts), substrings
