@@ -351,17 +351,20 @@ async def run_due(
     *,
     now: datetime | None = None,
     grace: timedelta | None = None,
+    spread: bool = False,
 ) -> list[Outcome]:
     """Post every digest that is due at `now` and not yet claimed; return what happened.
 
     `grace` (default: the BRIEFBOT_DIGEST_GRACE_HOURS setting) is how late a digest may
-    still be posted after downtime.
+    still be posted after downtime.  `spread` (the running scheduler's passes, which several
+    workers may make at once) starts the pass at a random subscription; otherwise the pass
+    goes in subscription order.
     """
     now = now or core.clock.now()
     grace = grace if grace is not None else timedelta(hours=core.settings.digest_grace_hours)
     ledger = Ledger(core.store)
     subscriptions = await asyncio.to_thread(ledger.subscriptions)
-    if len(subscriptions) > 1:
+    if spread and len(subscriptions) > 1:
         # Start at a random subscription: several workers passing over the same due digests
         # then claim different ones from the start, instead of each trying every claim the
         # one ahead of it just won (each failed claim is a refused INSERT on the database).
@@ -721,7 +724,7 @@ class Scheduler:
         while True:
             self._wake.clear()
             try:
-                outcomes = await run_due(self.core, self.posters, grace=self.grace)
+                outcomes = await run_due(self.core, self.posters, grace=self.grace, spread=True)
                 metrics.QUEUE_DEPTH.labels("digests").set(len(outcomes))
                 for outcome in outcomes:
                     metrics.POSTS.labels(outcome.status).inc()

@@ -198,6 +198,28 @@ def test_concurrent_passes_post_once(core: Core, paris_0830: Subscription) -> No
     assert len(poster.posts) == 1
 
 
+def test_spread_passes_post_every_due_digest_once(core: Core, clock) -> None:
+    # The running scheduler's passes start at a random subscription (several workers then
+    # claim different digests): one pass still posts every due digest, and passes side by
+    # side post each once.
+    clock._now = at(PARIS, 2026, 11, 24, 12, 0)
+    channels = [dataclasses.replace(HERE, channel=f"C{i}") for i in range(6)]
+    ids = [subscribe(core, "08:30 Europe/Paris", context).id for context in channels]
+    poster = RecordingPoster()
+    run(core, poster, at(PARIS, 2026, 11, 25, 8, 31), spread=True)
+    assert sorted(sid for sid, _ in poster.posts) == sorted(ids)
+    now = at(PARIS, 2026, 11, 26, 8, 31)
+    core.clock._now = now
+
+    async def passes() -> None:
+        await asyncio.gather(
+            *(run_due(core, {"slack": poster}, now=now, spread=True) for _ in range(5))
+        )
+
+    asyncio.run(passes())
+    assert sorted(sid for sid, _ in poster.posts) == sorted(ids * 2)
+
+
 @pytest.mark.parametrize(
     "zone, start, hour, minute",
     [
