@@ -41,17 +41,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield server
 
 
-@pytest.fixture
-def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
-    return dataclasses.replace(
-        settings,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
-
-
 def followups(fake: FakeDiscord, interaction: str) -> list:
     return [c for c in fake.responses(interaction) if c.method == "POST" and "/webhooks/" in c.path]
 

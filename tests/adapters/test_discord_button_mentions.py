@@ -10,14 +10,13 @@ footers, authors), and threads opened for the answers must not be named with one
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.discord import CHANNEL_ID, GUILD_ID, MANAGE_CHANNELS, TOKEN, USER_ID, FakeDiscord
+from fakes.discord import CHANNEL_ID, MANAGE_CHANNELS, USER_ID, FakeDiscord
 from fakes.hostile import FORMS, MARKUP, discord_visible_mentions
 
 from adapters.discord import BriefBot
@@ -41,17 +40,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         server.member_permissions |= MANAGE_CHANNELS  # may subscribe and unsubscribe
         yield server
-
-
-@pytest.fixture
-def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
-    return dataclasses.replace(
-        settings,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
 
 
 def write_hostile_stories(folder: Path) -> list[str]:

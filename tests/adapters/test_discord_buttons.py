@@ -8,7 +8,6 @@ Discord would; "after a restart" is a new client (and core) on the same database
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -38,17 +37,6 @@ from bot.ledger import Ledger
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         yield server
-
-
-@pytest.fixture
-def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
-    return dataclasses.replace(
-        settings,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
 
 
 class Running:

@@ -8,7 +8,6 @@ carries a message must carry `allowed_mentions` that parse nothing and name at m
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.discord import CHANNEL_ID, GUILD_ID, MANAGE_CHANNELS, TOKEN, USER_ID, FakeDiscord
+from fakes.discord import CHANNEL_ID, GUILD_ID, MANAGE_CHANNELS, USER_ID, FakeDiscord
 from fakes.hostile import discord_visible_mentions, hostile_article, hostile_feed, shared_case
 
 from adapters.discord import BriefBot
@@ -34,17 +33,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         server.member_permissions |= MANAGE_CHANNELS  # may add feeds and digests
         yield server
-
-
-@pytest.fixture
-def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
-    return dataclasses.replace(
-        settings,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
 
 
 def followups(fake: FakeDiscord, interaction: str) -> list:

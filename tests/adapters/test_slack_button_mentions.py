@@ -12,7 +12,6 @@ links to the opener's channels are the only markup we write.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.apps import running_bolt
+from fakes.apps import running_bolt, slack_settings_for
 from fakes.hostile import FORMS, MARKUP, hostile_feed, strings
-from fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, post_signed
+from fakes.slack import action_body, command_body, post_signed
 from fakes.slack_oauth import (
     DEFAULT_TEAM,
     FakeSlackWorkspaces,
@@ -66,13 +65,7 @@ async def fake() -> AsyncIterator[FakeSlackWorkspaces]:
 
 @pytest.fixture
 async def app(settings: Settings, fake: FakeSlackWorkspaces, clock) -> AsyncIterator[tuple]:
-    settings = dataclasses.replace(
-        settings,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-    )
-    async with running_bolt(settings, clock) as running:
+    async with running_bolt(slack_settings_for(settings, fake), clock) as running:
         yield running
 
 
