@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.apps import run_discord_digest_due
 from fakes.discord import CHANNEL_ID, MANAGE_CHANNELS, USER_ID, FakeDiscord
 from fakes.hostile import FORMS, MARKUP, discord_visible_mentions
 
 from adapters.discord import BriefBot
-from adapters.discord.client import DigestPoster
 from bot.config import Settings
-from bot.digests import run_due
 from bot.ingest import ingest
-from bot.ledger import Ledger
 
 # Each a story of its own (so More has something left), all about the harbour.
 STORIES = (
@@ -66,18 +63,6 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
 
 
-def bodies(fake: FakeDiscord) -> list[dict[str, Any]]:
-    """Every message body the bot sent or edited."""
-    found = []
-    for call in fake.calls:
-        if call.method not in {"POST", "PATCH"} or not isinstance(call.payload, dict):
-            continue
-        body = call.payload.get("data", call.payload) if "type" in call.payload else call.payload
-        if isinstance(body, dict) and ("content" in body or "embeds" in body):
-            found.append(body)
-    return found
-
-
 async def followup(fake: FakeDiscord, interaction: str) -> dict[str, Any]:
     [message, *_] = await fake.wait_for(lambda f: f.followup_messages(interaction))
     return message
@@ -109,14 +94,7 @@ async def test_every_button_answer_keeps_hostile_article_text_inert(
         "digest subscribe", {"time": "08:30", "timezone": "UTC", "topic": TOPIC, "bullets": 1}
     )
     await followup(fake, subscribed)
-    [subscription] = Ledger(bot.core.store).subscriptions("discord")
-    poster = DigestPoster(discord_settings)
-    try:
-        now = subscription.created_at + timedelta(days=1)
-        outcomes = await run_due(bot.core, {"discord": poster}, now=now)
-    finally:
-        await poster.close()
-    assert [o.status for o in outcomes] == ["delivered"]
+    assert await run_discord_digest_due(bot.core, discord_settings) == ["delivered"]
     digest = fake.channel_messages[CHANNEL_ID][-1]
     await fake.inject_component(digest, next(i for i in custom_ids(digest) if ":src:" in i))
     await fake.wait_for(lambda f: f.channel_messages.get(digest["id"]))
@@ -132,7 +110,7 @@ async def test_every_button_answer_keeps_hostile_article_text_inert(
     [bullets, _window] = custom_ids(empty)
     await followup(fake, await fake.inject_component(empty, bullets, values=["3"]))
 
-    sent = bodies(fake)
+    sent = fake.message_bodies()
     assert len(sent) >= 8
     for body in sent:
         allowed = body.get("allowed_mentions")
