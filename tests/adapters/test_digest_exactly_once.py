@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from fakes.briefings import make_briefing, make_bullet
 from fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
+from fakes.processes import subscribe_due
 from fakes.slack import BOT_TOKEN, FakeSlack
 
 from adapters.discord.client import DigestPoster as DiscordPoster
@@ -224,19 +225,14 @@ async def test_slack_a_process_killed_while_its_post_lands_does_not_post_twice(
     # Real time throughout: the CLI runs on the system clock.
     real_now = datetime.now(UTC)
     due = (real_now - timedelta(minutes=2)).replace(second=0, microsecond=0)
-    subscription = Ledger(core.store).subscribe(
+    subscription = subscribe_due(
+        Ledger(core.store),
+        due,
+        real_now,
         platform="slack",
         workspace="T0FAKE",
         channel=SLACK_CHANNEL,
-        hour=due.hour,
-        minute=due.minute,
-        timezone="UTC",
-        topic=None,
-        bullets=3,
-        quiet=False,
         created_by="U1",
-        created_at=real_now - timedelta(days=2),
-        window_start=real_now - timedelta(days=1),
     )
     slack = await FakeSlack().start()
     try:
