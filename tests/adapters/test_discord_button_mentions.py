@@ -17,18 +17,18 @@ from typing import Any
 import pytest
 from fakes.apps import run_discord_digest_due
 from fakes.discord import CHANNEL_ID, MANAGE_CHANNELS, USER_ID, FakeDiscord
-from fakes.hostile import FORMS, MARKUP, discord_visible_mentions
+from fakes.hostile import (
+    FORMS,
+    HARBOUR_STORIES,
+    MARKUP,
+    discord_visible_mentions,
+    hostile_harbour_stories,
+)
 
 from adapters.discord import BriefBot
 from bot.config import Settings
 from bot.ingest import ingest
 
-# Each a story of its own (so More has something left), all about the harbour.
-STORIES = (
-    ("wall", "The harbour wall will be rebuilt before the winter storms, the board said."),
-    ("ferry", "The harbour ferry timetable changes on Monday, with earlier morning crossings."),
-    ("market", "The harbour fish market moves to the old warehouse on the quay next spring."),
-)
 TOPIC = "harbour @everyone <@&555555555555555555>"
 
 
@@ -40,23 +40,12 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 def write_hostile_stories(folder: Path) -> list[str]:
-    paths = []
-    for name, lead in STORIES:
-        path = folder / f"{name}.md"
-        path.write_text(
-            "---\n"
-            f"title: Harbour {name} {FORMS} {MARKUP}\n"
-            f"source: Gazette <!channel> @everyone <@U0VICTIM> <#777>\n"
-            f"url: https://example.com/{name}\n"
-            "published: 2024-04-30\n"
-            "---\n"
-            f"{lead} {FORMS} were all written in its minutes.\n"
-            f"Members called the {name} plan {MARKUP} and said @here <@666666666666666666> "
-            "will vote next week.\n",
-            encoding="utf-8",
-        )
-        paths.append(str(path))
-    return paths
+    return hostile_harbour_stories(
+        folder,
+        title=f"{FORMS} {MARKUP}",
+        source="Gazette <!channel> @everyone <@U0VICTIM> <#777>",
+        said="said @here <@666666666666666666> will vote next week.",
+    )
 
 
 def custom_ids(message: dict[str, Any]) -> list[str]:
@@ -74,7 +63,7 @@ async def test_every_button_answer_keeps_hostile_article_text_inert(
     report = await asyncio.to_thread(
         ingest, bot.core.store, write_hostile_stories(tmp_path), bot.core.clock
     )
-    assert report.count("stored") == len(STORIES), report.summary()
+    assert report.count("stored") == len(HARBOUR_STORIES), report.summary()
 
     # A briefing of one bullet: Sources, then More, both answered in its thread.
     briefing = await followup(
