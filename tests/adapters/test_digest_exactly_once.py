@@ -15,16 +15,15 @@ import dataclasses
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fakes.briefings import make_briefing, make_bullet
 from fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
+from fakes.processes import subscribe_due
 from fakes.slack import BOT_TOKEN, FakeSlack
 
-from adapters.discord import apply_endpoints
 from adapters.discord.client import DigestPoster as DiscordPoster
 from adapters.discord.client import digest_marker, digest_nonce
 from adapters.discord.embeds import render as discord_render
@@ -98,22 +97,6 @@ def warnings_about(caplog: pytest.LogCaptureFixture, words: str) -> list[logging
 
 
 # -- Slack -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def slack(clock) -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack(now=lambda: clock.now().timestamp()).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def slack_poster(settings: Settings, slack: FakeSlack) -> SlackPoster:
-    return SlackPoster(
-        dataclasses.replace(settings, slack_bot_token=BOT_TOKEN, slack_api_url=slack.api_url)
-    )
 
 
 def slack_digests(slack: FakeSlack) -> list[dict]:
@@ -242,19 +225,14 @@ async def test_slack_a_process_killed_while_its_post_lands_does_not_post_twice(
     # Real time throughout: the CLI runs on the system clock.
     real_now = datetime.now(UTC)
     due = (real_now - timedelta(minutes=2)).replace(second=0, microsecond=0)
-    subscription = Ledger(core.store).subscribe(
+    subscription = subscribe_due(
+        Ledger(core.store),
+        due,
+        real_now,
         platform="slack",
         workspace="T0FAKE",
         channel=SLACK_CHANNEL,
-        hour=due.hour,
-        minute=due.minute,
-        timezone="UTC",
-        topic=None,
-        bullets=3,
-        quiet=False,
         created_by="U1",
-        created_at=real_now - timedelta(days=2),
-        window_start=real_now - timedelta(days=1),
     )
     slack = await FakeSlack().start()
     try:
@@ -289,30 +267,6 @@ async def test_slack_a_process_killed_while_its_post_lands_does_not_post_twice(
 
 
 # -- Discord ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def discord_fake(clock) -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
-        server.now = lambda: clock.now().timestamp()
-        yield server
-
-
-@pytest.fixture
-async def discord_poster(
-    settings: Settings, discord_fake: FakeDiscord
-) -> AsyncIterator[DiscordPoster]:
-    from fakes.discord import TOKEN
-
-    configured = dataclasses.replace(
-        settings, discord_token=TOKEN, discord_api_url=discord_fake.api_url
-    )
-    apply_endpoints(configured)
-    poster = DiscordPoster(configured)  # REST only, as `briefbot digest run-due` does
-    try:
-        yield poster
-    finally:
-        await poster.close()
 
 
 def discord_digests(fake: FakeDiscord) -> list[dict]:

@@ -8,20 +8,15 @@ Retry-After the fake asked for.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
-from fakes.discord import CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord, discord_limits
-from fakes.slack import BOT_TOKEN, FakeSlack, slack_limits
+from fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, discord_limits
+from fakes.slack import FakeSlack, slack_limits
 
-from adapters.discord import apply_endpoints
 from adapters.discord.client import DigestPoster as DiscordPoster
 from adapters.slack.app import DigestPoster as SlackPoster
 from bot.app import Core
 from bot.commands import NoticeReply, answer
-from bot.config import Settings
 from bot.digests import Context, run_due
 from bot.ledger import Ledger
 
@@ -48,22 +43,6 @@ def delivered(core: Core) -> list[str]:
 
 
 # -- Slack -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def slack(clock) -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack(now=lambda: clock.now().timestamp()).start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def slack_poster(settings: Settings, slack: FakeSlack) -> SlackPoster:
-    return SlackPoster(
-        dataclasses.replace(settings, slack_bot_token=BOT_TOKEN, slack_api_url=slack.api_url)
-    )
 
 
 async def test_slack_a_digest_answered_429_is_posted_once_after_retry_after(
@@ -110,28 +89,6 @@ async def test_slack_a_rate_limit_outlasting_the_retries_fails_the_attempt_for_a
 
 
 # -- Discord ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def discord_fake(clock) -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
-        server.now = lambda: clock.now().timestamp()
-        yield server
-
-
-@pytest.fixture
-async def discord_poster(
-    settings: Settings, discord_fake: FakeDiscord
-) -> AsyncIterator[DiscordPoster]:
-    configured = dataclasses.replace(
-        settings, discord_token=TOKEN, discord_api_url=discord_fake.api_url
-    )
-    apply_endpoints(configured)
-    poster = DiscordPoster(configured)
-    try:
-        yield poster
-    finally:
-        await poster.close()
 
 
 async def test_discord_a_digest_answered_429_is_posted_once_after_retry_after(

@@ -12,10 +12,10 @@ import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fakes.apps import run_discord_digest_due
 from fakes.discord import (
     CHANNEL_ID,
     EPHEMERAL,
@@ -26,9 +26,7 @@ from fakes.discord import (
 )
 
 from adapters.discord import BriefBot, invite_url
-from adapters.discord.client import DigestPoster
 from bot.config import Settings
-from bot.digests import run_due
 from bot.ledger import Ledger
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -39,17 +37,6 @@ WEBHOOK = r"^/webhooks/\d+/"
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         yield server
-
-
-@pytest.fixture
-def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
-    return dataclasses.replace(
-        settings,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
 
 
 def followups(fake: FakeDiscord, interaction: str) -> list:
@@ -198,15 +185,8 @@ async def test_digest_subscribe_needs_manage_channels_and_posts_through_rest(
     )
     [notice] = await fake.wait_for(lambda f: followups(f, interaction))
     assert "subscribed this channel" in notice.payload["content"]
-    [subscription] = Ledger(bot.core.store).subscriptions("discord", GUILD_ID, CHANNEL_ID)
-
-    poster = DigestPoster(discord_settings)  # REST only, as `digest run-due` does
-    try:
-        now = subscription.created_at + timedelta(days=1)
-        outcomes = await run_due(bot.core, {"discord": poster}, now=now)
-    finally:
-        await poster.close()
-    assert [o.status for o in outcomes] == ["delivered"]
+    delivered = await run_discord_digest_due(bot.core, discord_settings, GUILD_ID, CHANNEL_ID)
+    assert delivered == ["delivered"]
     [message] = fake.of("POST", rf"/channels/{CHANNEL_ID}/messages")
     assert "Daily digest" in embed_text(message)
 

@@ -10,29 +10,25 @@ footers, authors), and threads opened for the answers must not be named with one
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.discord import CHANNEL_ID, GUILD_ID, MANAGE_CHANNELS, TOKEN, USER_ID, FakeDiscord
-from fakes.hostile import FORMS, MARKUP, discord_visible_mentions
+from fakes.apps import run_discord_digest_due
+from fakes.discord import CHANNEL_ID, MANAGE_CHANNELS, USER_ID, FakeDiscord
+from fakes.hostile import (
+    FORMS,
+    HARBOUR_STORIES,
+    MARKUP,
+    discord_visible_mentions,
+    hostile_harbour_stories,
+)
 
 from adapters.discord import BriefBot
-from adapters.discord.client import DigestPoster
 from bot.config import Settings
-from bot.digests import run_due
 from bot.ingest import ingest
-from bot.ledger import Ledger
 
-# Each a story of its own (so More has something left), all about the harbour.
-STORIES = (
-    ("wall", "The harbour wall will be rebuilt before the winter storms, the board said."),
-    ("ferry", "The harbour ferry timetable changes on Monday, with earlier morning crossings."),
-    ("market", "The harbour fish market moves to the old warehouse on the quay next spring."),
-)
 TOPIC = "harbour @everyone <@&555555555555555555>"
 
 
@@ -43,51 +39,17 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield server
 
 
-@pytest.fixture
-def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
-    return dataclasses.replace(
-        settings,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
-
-
 def write_hostile_stories(folder: Path) -> list[str]:
-    paths = []
-    for name, lead in STORIES:
-        path = folder / f"{name}.md"
-        path.write_text(
-            "---\n"
-            f"title: Harbour {name} {FORMS} {MARKUP}\n"
-            f"source: Gazette <!channel> @everyone <@U0VICTIM> <#777>\n"
-            f"url: https://example.com/{name}\n"
-            "published: 2024-04-30\n"
-            "---\n"
-            f"{lead} {FORMS} were all written in its minutes.\n"
-            f"Members called the {name} plan {MARKUP} and said @here <@666666666666666666> "
-            "will vote next week.\n",
-            encoding="utf-8",
-        )
-        paths.append(str(path))
-    return paths
+    return hostile_harbour_stories(
+        folder,
+        title=f"{FORMS} {MARKUP}",
+        source="Gazette <!channel> @everyone <@U0VICTIM> <#777>",
+        said="said @here <@666666666666666666> will vote next week.",
+    )
 
 
 def custom_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
-
-
-def bodies(fake: FakeDiscord) -> list[dict[str, Any]]:
-    """Every message body the bot sent or edited."""
-    found = []
-    for call in fake.calls:
-        if call.method not in {"POST", "PATCH"} or not isinstance(call.payload, dict):
-            continue
-        body = call.payload.get("data", call.payload) if "type" in call.payload else call.payload
-        if isinstance(body, dict) and ("content" in body or "embeds" in body):
-            found.append(body)
-    return found
 
 
 async def followup(fake: FakeDiscord, interaction: str) -> dict[str, Any]:
@@ -101,7 +63,7 @@ async def test_every_button_answer_keeps_hostile_article_text_inert(
     report = await asyncio.to_thread(
         ingest, bot.core.store, write_hostile_stories(tmp_path), bot.core.clock
     )
-    assert report.count("stored") == len(STORIES), report.summary()
+    assert report.count("stored") == len(HARBOUR_STORIES), report.summary()
 
     # A briefing of one bullet: Sources, then More, both answered in its thread.
     briefing = await followup(
@@ -121,14 +83,7 @@ async def test_every_button_answer_keeps_hostile_article_text_inert(
         "digest subscribe", {"time": "08:30", "timezone": "UTC", "topic": TOPIC, "bullets": 1}
     )
     await followup(fake, subscribed)
-    [subscription] = Ledger(bot.core.store).subscriptions("discord")
-    poster = DigestPoster(discord_settings)
-    try:
-        now = subscription.created_at + timedelta(days=1)
-        outcomes = await run_due(bot.core, {"discord": poster}, now=now)
-    finally:
-        await poster.close()
-    assert [o.status for o in outcomes] == ["delivered"]
+    assert await run_discord_digest_due(bot.core, discord_settings) == ["delivered"]
     digest = fake.channel_messages[CHANNEL_ID][-1]
     await fake.inject_component(digest, next(i for i in custom_ids(digest) if ":src:" in i))
     await fake.wait_for(lambda f: f.channel_messages.get(digest["id"]))
@@ -144,7 +99,7 @@ async def test_every_button_answer_keeps_hostile_article_text_inert(
     [bullets, _window] = custom_ids(empty)
     await followup(fake, await fake.inject_component(empty, bullets, values=["3"]))
 
-    sent = bodies(fake)
+    sent = fake.message_bodies()
     assert len(sent) >= 8
     for body in sent:
         allowed = body.get("allowed_mentions")

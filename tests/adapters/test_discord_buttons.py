@@ -8,12 +8,12 @@ Discord would; "after a restart" is a new client (and core) on the same database
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fakes.apps import run_discord_digest_due
 from fakes.discord import (
     CHANNEL_ID,
     EPHEMERAL,
@@ -26,10 +26,8 @@ from fakes.discord import (
 )
 
 from adapters.discord import BriefBot, apply_endpoints
-from adapters.discord.client import DigestPoster
 from bot.app import build_core
 from bot.config import Settings
-from bot.digests import run_due
 from bot.ingest import ingest
 from bot.ledger import Ledger
 
@@ -38,17 +36,6 @@ from bot.ledger import Ledger
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         yield server
-
-
-@pytest.fixture
-def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
-    return dataclasses.replace(
-        settings,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
 
 
 class Running:
@@ -166,14 +153,8 @@ async def test_unsubscribe_refused_for_a_non_manager_then_done_and_undone(
     fake.member_permissions |= MANAGE_CHANNELS
     interaction = await fake.inject_command("digest subscribe", {"time": "08:30"})
     await fake.wait_for(lambda f: f.followup_messages(interaction))
-    [subscription] = Ledger(running.client.core.store).subscriptions("discord")
-    poster = DigestPoster(discord_settings)
-    try:
-        now = subscription.created_at + timedelta(days=1)
-        outcomes = await run_due(running.client.core, {"discord": poster}, now=now)
-    finally:
-        await poster.close()
-    assert [o.status for o in outcomes] == ["delivered"]
+    delivered = await run_discord_digest_due(running.client.core, discord_settings)
+    assert delivered == ["delivered"]
     [digest] = fake.channel_messages[CHANNEL_ID]
     unsubscribe = next(i for i in custom_ids(digest) if i.startswith("bb:unsub:"))
 
@@ -225,13 +206,7 @@ async def test_a_digest_pings_exactly_its_role_and_threads_its_stories(
         "digest subscribe", {"time": "08:30", "mention": NEWS_ROLE_ID, "threads": True}
     )
     await fake.wait_for(lambda f: f.followup_messages(interaction))
-    [subscription] = Ledger(running.client.core.store).subscriptions("discord")
-    poster = DigestPoster(discord_settings)
-    try:
-        now = subscription.created_at + timedelta(days=1)
-        await run_due(running.client.core, {"discord": poster}, now=now)
-    finally:
-        await poster.close()
+    await run_discord_digest_due(running.client.core, discord_settings)
     [call] = fake.of("POST", rf"^/channels/{CHANNEL_ID}/messages$")
     allowed = call.payload["allowed_mentions"]
     assert allowed["parse"] == [] and [str(r) for r in allowed["roles"]] == [NEWS_ROLE_ID]

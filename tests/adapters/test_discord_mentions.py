@@ -8,25 +8,21 @@ carries a message must carry `allowed_mentions` that parse nothing and name at m
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.discord import CHANNEL_ID, GUILD_ID, MANAGE_CHANNELS, TOKEN, USER_ID, FakeDiscord
+from fakes.apps import run_discord_digest_due
+from fakes.discord import CHANNEL_ID, GUILD_ID, MANAGE_CHANNELS, USER_ID, FakeDiscord
 from fakes.hostile import discord_visible_mentions, hostile_article, hostile_feed, shared_case
 
 from adapters.discord import BriefBot
-from adapters.discord.client import DigestPoster
 from bot.app import Core
 from bot.config import Settings
-from bot.digests import run_due
 from bot.feeds import poll
 from bot.ingest import ingest
-from bot.ledger import Ledger
 
 
 @pytest.fixture
@@ -34,17 +30,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         server.member_permissions |= MANAGE_CHANNELS  # may add feeds and digests
         yield server
-
-
-@pytest.fixture
-def discord_settings(settings: Settings, fake: FakeDiscord) -> Settings:
-    return dataclasses.replace(
-        settings,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
 
 
 def followups(fake: FakeDiscord, interaction: str) -> list:
@@ -65,21 +50,9 @@ async def ingest_file(core: Core, path: Path) -> int:
     return result.article.id
 
 
-def messages(fake: FakeDiscord) -> list[dict[str, Any]]:
-    """Every message body the bot sent: follow-ups, callbacks with data, channel posts."""
-    found = []
-    for call in fake.calls:
-        if call.method not in {"POST", "PATCH"} or not isinstance(call.payload, dict):
-            continue
-        body = call.payload.get("data", call.payload) if "type" in call.payload else call.payload
-        if isinstance(body, dict) and ("content" in body or "embeds" in body):
-            found.append(body)
-    return found
-
-
 def assert_inert(fake: FakeDiscord, *, mentioned: int) -> None:
     """Every message parses no mentions and names at most the asker; `mentioned` name them."""
-    sent = messages(fake)
+    sent = fake.message_bodies()
     assert sent
     naming_asker = 0
     for body in sent:
@@ -97,14 +70,7 @@ def assert_inert(fake: FakeDiscord, *, mentioned: int) -> None:
 
 async def post_due_digest(bot: BriefBot, settings: Settings) -> None:
     """Post the channel's digest through REST alone, as `briefbot digest run-due` does."""
-    [subscription] = Ledger(bot.core.store).subscriptions("discord", GUILD_ID, CHANNEL_ID)
-    poster = DigestPoster(settings)
-    try:
-        now = subscription.created_at + timedelta(days=1)
-        outcomes = await run_due(bot.core, {"discord": poster}, now=now)
-    finally:
-        await poster.close()
-    assert [o.status for o in outcomes] == ["delivered"]
+    assert await run_discord_digest_due(bot.core, settings, GUILD_ID, CHANNEL_ID) == ["delivered"]
 
 
 async def test_invented_mentions_in_titles_texts_feeds_and_topics_reach_nobody(

@@ -16,6 +16,7 @@ from pathlib import Path
 import discord
 import pytest
 from fakes.discord import CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord, shard_of
+from fakes.processes import subscribe_due
 
 from adapters.discord.client import BriefBot, ShardedBriefBot, make_client
 from bot.app import Core
@@ -110,19 +111,15 @@ async def test_two_processes_split_the_guilds_and_post_each_digest_once(core: Co
     due = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
     ledger = Ledger(core.store)
     for guild, channel in CHANNELS.items():
-        ledger.subscribe(
+        subscribe_due(
+            ledger,
+            due,
+            now,
             platform="discord",
             workspace=guild,
             channel=channel,
-            hour=due.hour,
-            minute=due.minute,
-            timezone="UTC",
-            topic=None,
-            bullets=3,
-            quiet=False,
             created_by="1",
-            created_at=now - timedelta(hours=1),
-            window_start=now - timedelta(days=1),
+            made=timedelta(hours=1),
         )
     fake = await FakeDiscord(any_channel=True).start()
     processes = [await start_front_end(core, fake, shard) for shard in (0, 1)]

@@ -5,14 +5,14 @@ its own and the shared articles only."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, FeedEntry, Story, make_rss
-from fakes.discord import GUILD_ID, MANAGE_CHANNELS, TOKEN, FakeDiscord
+from fakes.apps import discord_settings_for
+from fakes.discord import GUILD_ID, MANAGE_CHANNELS, FakeDiscord
 from fakes.web import WebServer
 
 from adapters.discord import BriefBot
@@ -42,14 +42,8 @@ def seeds() -> bool:
 
 @pytest.fixture
 def discord_settings(settings: Settings, fake: FakeDiscord, seeds: bool) -> Settings:
-    return dataclasses.replace(
-        settings,
-        load_seeds=seeds,
-        discord_token=TOKEN,
-        discord_guild_id="",  # global commands: every server the bot is in has them
-        discord_api_url=fake.api_url,
-        discord_gateway_url=fake.gateway_url,
-    )
+    # global commands: every server the bot is in has them
+    return discord_settings_for(settings, fake, load_seeds=seeds, discord_guild_id="")
 
 
 def keep(bot: BriefBot, story: Story, guild: str | None) -> int:

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from fakes import HARBOUR, FeedEntry, Story, make_rss
-from fakes.discord import CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord
+from fakes.apps import discord_settings_for
+from fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from fakes.hostile import FORMS, MARKUP, discord_visible_mentions, slack_live_mentions
 from fakes.slack import BOT_TOKEN, FakeSlack
 from fakes.web import WebServer
@@ -40,11 +41,8 @@ HOSTILE_TITLE = f"Harbour bridge {FORMS} {MARKUP}"
 
 @pytest.fixture
 async def slack_fake() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    try:
+    async with FakeSlack() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
@@ -146,14 +144,7 @@ async def test_live_posts_and_plus_one_updates_stay_inert_on_slack(
 async def test_live_posts_and_plus_one_updates_stay_inert_on_discord(
     settings: Settings, discord_fake: FakeDiscord, web: WebServer, clock
 ) -> None:
-    settings = dataclasses.replace(
-        settings,
-        load_seeds=False,
-        discord_token=TOKEN,
-        discord_guild_id=GUILD_ID,
-        discord_api_url=discord_fake.api_url,
-        discord_gateway_url=discord_fake.gateway_url,
-    )
+    settings = discord_settings_for(settings, discord_fake, load_seeds=False)
     apply_endpoints(settings)
     core = build_core(settings, clock)
     poster = DiscordPoster(settings)

@@ -43,21 +43,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    try:
+    async with FakeSlack() as server:
         yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def slack_settings(settings: Settings, fake: FakeSlack) -> Settings:
-    return dataclasses.replace(
-        settings,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-    )
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ links to the opener's channels are the only markup we write.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,9 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.apps import running_bolt
-from fakes.hostile import FORMS, MARKUP, hostile_feed, strings
-from fakes.slack import BOT_TOKEN, SIGNING_SECRET, action_body, command_body, post_signed
+from fakes.apps import running_bolt, slack_settings_for
+from fakes.hostile import (
+    FORMS,
+    HARBOUR_STORIES,
+    MARKUP,
+    hostile_feed,
+    hostile_harbour_stories,
+    strings,
+)
+from fakes.slack import action_body, command_body, post_signed
 from fakes.slack_oauth import (
     DEFAULT_TEAM,
     FakeSlackWorkspaces,
@@ -44,11 +50,6 @@ JSON = "application/json"
 # unless the renderer escapes them.
 TRICKS = "&lt;!channel&gt; &amp;lt;!here&amp;gt; <!subteam^S1> <@U123> <http://evil|click>"
 TOPIC = "harbour <!channel> <@U123>"
-STORIES = (
-    ("wall", "The harbour wall will be rebuilt before the winter storms, the board said."),
-    ("ferry", "The harbour ferry timetable changes on Monday, with earlier morning crossings."),
-    ("market", "The harbour fish market moves to the old warehouse on the quay next spring."),
-)
 RECORDED = ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url")
 # What a mrkdwn text must never hold from article text: a live mention, channel or link.
 _LIVE = re.compile(r"<[!@#]|<https?://|<http://evil")
@@ -66,33 +67,17 @@ async def fake() -> AsyncIterator[FakeSlackWorkspaces]:
 
 @pytest.fixture
 async def app(settings: Settings, fake: FakeSlackWorkspaces, clock) -> AsyncIterator[tuple]:
-    settings = dataclasses.replace(
-        settings,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-    )
-    async with running_bolt(settings, clock) as running:
+    async with running_bolt(slack_settings_for(settings, fake), clock) as running:
         yield running
 
 
 def write_hostile_stories(folder: Path) -> list[str]:
-    paths = []
-    for name, lead in STORIES:
-        path = folder / f"{name}.md"
-        path.write_text(
-            "---\n"
-            f"title: Harbour {name} {FORMS} {TRICKS} {MARKUP}\n"
-            f"source: Gazette <!channel> <@U0VICTIM> {TRICKS}\n"
-            f"url: https://example.com/{name}\n"
-            "published: 2024-04-30\n"
-            "---\n"
-            f"{lead} {FORMS} were all written in its minutes.\n"
-            f"Members called the {name} plan {MARKUP} and wrote {TRICKS} in the margin.\n",
-            encoding="utf-8",
-        )
-        paths.append(str(path))
-    return paths
+    return hostile_harbour_stories(
+        folder,
+        title=f"{FORMS} {TRICKS} {MARKUP}",
+        source=f"Gazette <!channel> <@U0VICTIM> {TRICKS}",
+        said=f"wrote {TRICKS} in the margin.",
+    )
 
 
 def hostile_page() -> str:
@@ -167,7 +152,7 @@ async def test_every_slack_surface_keeps_hostile_text_inert(
     report = await asyncio.to_thread(
         ingest, core.store, write_hostile_stories(tmp_path), core.clock
     )
-    assert report.count("stored") == len(STORIES), report.summary()
+    assert report.count("stored") == len(HARBOUR_STORIES), report.summary()
 
     # The Home tab (digests in the opener's channels, feeds), Brief me, a DM.
     await post(url, home_opened_body(), JSON)

@@ -6,7 +6,6 @@ Slack would send it; "after a restart" is a new app (new core) on the same datab
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -14,7 +13,6 @@ import pytest
 from fakes.apps import running_bolt
 from fakes.slack import (
     BOT_TOKEN,
-    SIGNING_SECRET,
     FakeSlack,
     action_body,
     command_body,
@@ -28,21 +26,8 @@ from bot.ledger import Ledger
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    try:
+    async with FakeSlack() as server:
         yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def slack_settings(settings: Settings, fake: FakeSlack) -> Settings:
-    return dataclasses.replace(
-        settings,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-    )
 
 
 def texts(message: dict) -> list[str]:

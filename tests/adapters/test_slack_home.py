@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from fakes import HARBOUR, story_html
 from fakes.apps import running_bolt
-from fakes.slack import BOT_TOKEN, SIGNING_SECRET, post_signed
+from fakes.slack import post_signed
 from fakes.slack_oauth import (
     DEFAULT_TEAM,
     FakeSlackWorkspaces,
@@ -44,16 +44,6 @@ async def fake() -> AsyncIterator[FakeSlackWorkspaces]:
         yield server
     finally:
         await server.stop()
-
-
-@pytest.fixture
-def slack_settings(settings: Settings, fake: FakeSlackWorkspaces) -> Settings:
-    return dataclasses.replace(
-        settings,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-    )
 
 
 @pytest.fixture

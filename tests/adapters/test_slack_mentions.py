@@ -7,14 +7,13 @@ every `chat.postMessage`, `chat.postEphemeral` and `response_url` payload.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.apps import running_bolt
+from fakes.apps import running_bolt, slack_settings_for
 from fakes.hostile import (
     FORMS,
     hostile_article,
@@ -24,8 +23,6 @@ from fakes.hostile import (
     strings,
 )
 from fakes.slack import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
     FakeSlack,
     command_body,
     mention_body,
@@ -43,23 +40,14 @@ POSTS = ("chat.postMessage", "chat.postEphemeral", "response_url")
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    try:
+    async with FakeSlack() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
 async def slack(settings: Settings, fake: FakeSlack, clock) -> AsyncIterator[tuple[str, Core]]:
     """The real Bolt app on a free loopback port: its events URL and its core."""
-    settings = dataclasses.replace(
-        settings,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-    )
-    async with running_bolt(settings, clock) as running:
+    async with running_bolt(slack_settings_for(settings, fake), clock) as running:
         yield running
 
 

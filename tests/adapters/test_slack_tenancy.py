@@ -4,15 +4,14 @@ against the loopback fake Slack.  Each team reads its own and the shared article
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, FeedEntry, Story, make_rss
-from fakes.apps import running_bolt
-from fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, post_signed
+from fakes.apps import running_bolt, slack_settings_for
+from fakes.slack import FakeSlack, command_body, post_signed
 from fakes.web import WebServer
 
 from adapters.slack.app import DigestPoster
@@ -30,11 +29,8 @@ CHANNEL = {TEAM_A: "C0ALPHA", TEAM_B: "C0BRAVO"}
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
-    server = await FakeSlack().start()
-    try:
+    async with FakeSlack() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
@@ -44,13 +40,7 @@ def seeds() -> bool:
 
 @pytest.fixture
 def slack_settings(settings: Settings, fake: FakeSlack, seeds: bool) -> Settings:
-    return dataclasses.replace(
-        settings,
-        load_seeds=seeds,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-    )
+    return slack_settings_for(settings, fake, load_seeds=seeds)
 
 
 @pytest.fixture

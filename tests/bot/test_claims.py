@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FeedEntry, make_rss
+from fakes.processes import subscribe_due
 from fakes.slack import BOT_TOKEN, FakeSlack
 from fakes.web import WebServer
 
@@ -132,19 +133,8 @@ async def test_three_workers_fetch_each_feed_once_and_post_each_digest_once(
     channels = [f"C{i:04d}" for i in range(6)]
     ledger = Ledger(core.store)
     for channel in channels:
-        ledger.subscribe(
-            platform="slack",
-            workspace="T0FAKE",
-            channel=channel,
-            hour=due.hour,
-            minute=due.minute,
-            timezone="UTC",
-            topic=None,
-            bullets=3,
-            quiet=False,
-            created_by="U1",
-            created_at=now - timedelta(days=2),
-            window_start=now - timedelta(days=1),
+        subscribe_due(
+            ledger, due, now, platform="slack", workspace="T0FAKE", channel=channel, created_by="U1"
         )
     slack = await FakeSlack().start()
     env = worker_env(core, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url)

@@ -255,6 +255,19 @@ class _ComponentsMixin:
         interaction = self._interactions[interaction_id]
         return sorted(interaction.followups.values(), key=lambda m: int(m["id"]))
 
+    def message_bodies(self: Any) -> list[dict[str, Any]]:
+        """Every message body the bot sent or edited, as it sent it: follow-ups, callbacks
+        with data, channel and thread posts, edits (POST and PATCH), oldest first."""
+        found = []
+        for call in self.calls:
+            if call.method not in {"POST", "PATCH"} or not isinstance(call.payload, dict):
+                continue
+            payload = call.payload
+            body = payload.get("data", payload) if "type" in payload else payload
+            if isinstance(body, dict) and ("content" in body or "embeds" in body):
+                found.append(body)
+        return found
+
     def posted(self: Any) -> list[dict[str, Any]]:
         """Every message the bot has posted anywhere (channels, threads, follow-ups), oldest
         first."""

@@ -42,6 +42,36 @@ def shared_case(name: str) -> Path:
     return folder
 
 
+# Each a story of its own (so More has something left), all about the harbour: (name, lead).
+HARBOUR_STORIES = (
+    ("wall", "The harbour wall will be rebuilt before the winter storms, the board said."),
+    ("ferry", "The harbour ferry timetable changes on Monday, with earlier morning crossings."),
+    ("market", "The harbour fish market moves to the old warehouse on the quay next spring."),
+)
+
+
+def hostile_harbour_stories(folder: Path, *, title: str, source: str, said: str) -> list[str]:
+    """Write HARBOUR_STORIES as Markdown articles in `folder`; their paths.  Each is titled
+    "Harbour <name> `title`", its source named `source`, and its text carries FORMS and MARKUP
+    and ends "Members called the <name> plan MARKUP and `said`"."""
+    paths = []
+    for name, lead in HARBOUR_STORIES:
+        path = folder / f"{name}.md"
+        path.write_text(
+            "---\n"
+            f"title: Harbour {name} {title}\n"
+            f"source: {source}\n"
+            f"url: https://example.com/{name}\n"
+            "published: 2024-04-30\n"
+            "---\n"
+            f"{lead} {FORMS} were all written in its minutes.\n"
+            f"Members called the {name} plan {MARKUP} and {said}\n",
+            encoding="utf-8",
+        )
+        paths.append(str(path))
+    return paths
+
+
 def hostile_article(folder: Path, name: str = "hostile.md") -> Path:
     """Write an article whose title, source and text carry every mention form and marker."""
     sentences = [

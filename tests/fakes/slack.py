@@ -118,6 +118,12 @@ class FakeSlack:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     # -- reading back ---------------------------------------------------------------------
 
     def of(self, method: str, *, ok: bool = True) -> list[Call]:

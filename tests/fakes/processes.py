@@ -1,0 +1,39 @@
+"""For tests that run briefbot in processes of their own (`briefbot run worker`, `run discord`,
+`digest run-due`): those run on the system clock, so what they should post is made due by it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.ledger import Ledger
+from bot.models import Subscription
+
+
+def subscribe_due(
+    ledger: Ledger,
+    due: datetime,
+    now: datetime,
+    *,
+    platform: str,
+    workspace: str,
+    channel: str,
+    created_by: str,
+    made: timedelta = timedelta(days=2),
+) -> Subscription:
+    """A daily UTC digest (no topic, 3 bullets, not quiet) at `due`'s hour and minute, made
+    `made` before `now` (aware UTC datetimes), its window opening a day before `now`: due at
+    `due` today by the system clock when `due` is just past."""
+    return ledger.subscribe(
+        platform=platform,
+        workspace=workspace,
+        channel=channel,
+        hour=due.hour,
+        minute=due.minute,
+        timezone="UTC",
+        topic=None,
+        bullets=3,
+        quiet=False,
+        created_by=created_by,
+        created_at=now - made,
+        window_start=now - timedelta(days=1),
+    )
