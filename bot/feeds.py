@@ -37,7 +37,7 @@ from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import ArticleDraft, Feed, copies_phrase
 from .plaintext import plain_title
 from .scopes import workspace_key
-from .store import Store, channel_feeds, feeds, from_iso, row_to, to_iso
+from .store import MAX_ROW_ID, Store, channel_feeds, feeds, from_iso, row_to, to_iso
 from .urls import normalize_url
 from .workers import DaemonPool, FeedClaims
 
@@ -228,7 +228,7 @@ class FeedRegistry:
 
     def get(self, feed_id: int) -> Feed | None:
         """One active feed by id."""
-        if not 0 < feed_id < 2**63:
+        if not 0 < feed_id <= MAX_ROW_ID:
             return None
         with self.store.engine.connect() as conn:
             row = conn.execute(

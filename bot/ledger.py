@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .models import Delivery, Subscription
-from .store import Store, deliveries, paused_workspaces, row_to, subscriptions, to_iso
+from .store import MAX_ROW_ID, Store, deliveries, paused_workspaces, row_to, subscriptions, to_iso
 
 # A claim not settled within this long is presumed dead (a crash between claim and post)
 # and may be claimed again.  Far longer than any post takes, retries on 429 included.
@@ -67,7 +67,7 @@ class Ledger:
 
     def get(self, subscription_id: int) -> Subscription | None:
         """One subscription by id (active or not)."""
-        if not 0 < subscription_id < 2**63:
+        if not 0 < subscription_id <= MAX_ROW_ID:
             return None
         with self.store.engine.connect() as conn:
             row = conn.execute(

@@ -578,6 +578,10 @@ def _migration_channel_briefings(conn: Connection) -> None:
 # since 1970 of years up to 10000 below 2**28, so the key fits SQLite's 64 bits).
 FTS_ID_BITS = 32
 _FTS_ID_MASK = (1 << FTS_ID_BITS) - 1
+# The largest row id any table can hold on every database: PostgreSQL's INTEGER is 32 bits
+# (SQLite's 64).  An id typed in chat above it names no row; comparing it in SQL would be an
+# error on PostgreSQL ("integer out of range"), so lookups answer None before asking.
+MAX_ROW_ID = 2**31 - 1
 
 
 def _fts_key_sql(row: str) -> str:
@@ -1494,8 +1498,8 @@ class Store:
     def get(self, article_id: int, *, scope: Scope) -> Article | None:
         """Return the article with this id if `scope` may read it; None otherwise, so a
         caller cannot tell another workspace's article from a missing one."""
-        if not 0 < article_id < 2**63:
-            return None  # beyond SQLite's integer range: cannot exist
+        if not 0 < article_id <= MAX_ROW_ID:
+            return None  # beyond every database's id range: cannot exist
         statement = _visible_to(select(*_ARTICLE_COLUMNS).where(articles.c.id == article_id), scope)
         with self._connect() as conn:
             row = conn.execute(statement).first()

@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fakes import (
     CHESS,
     HARBOUR,
@@ -328,3 +329,21 @@ def test_a_schema_5_store_gives_feed_articles_to_their_workspace_and_shares_the_
         assert store.get(from_guid, scope=other) is not None
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "summarize 2147483648",
+        "summarize 99999999999999999999",
+        "feeds remove 2147483648",
+        "digest unsubscribe 2147483648",
+        "digest now 2147483648",
+    ],
+)
+def test_an_id_beyond_every_database_range_is_one_clear_line(core: Core, text: str) -> None:
+    # PostgreSQL's ids are 32-bit: comparing a bigger one in SQL is an error there, which
+    # reached the channel as "something went wrong" (found by the review).
+    reply = answer(core, text, A)
+    assert isinstance(reply, ErrorReply), reply
+    assert "went wrong" not in reply.message and "\n" not in reply.message
