@@ -203,12 +203,9 @@ class Ledger:
         """
         # The lease runs from when the claim is really made (`lease_from`, the clock), not from
         # the pass's nominal time, which may lie in the past (`run-due --now`, a long pass).
-        # `claimed_at` records that same moment (the pass's time would date a claim made late
-        # in a long pass minutes too early).
-        claimed = max(now, lease_from or now)
-        lease_end = to_iso(claimed + lease)
+        lease_end = to_iso(max(now, lease_from or now) + lease)
         with self.store.transaction() as conn:
-            first = _first_row(subscription, local_date, scheduled_at, claimed, "claimed", 1)
+            first = _first_row(subscription, local_date, scheduled_at, now, "claimed", 1)
             if not _insert_once(conn, first | {"next_attempt_at": lease_end}):
                 now_iso = to_iso(now)
                 taken = conn.execute(
@@ -221,7 +218,7 @@ class Ledger:
                     )
                     .values(
                         status="claimed",
-                        claimed_at=to_iso(claimed),
+                        claimed_at=now_iso,
                         attempts=deliveries.c.attempts + 1,
                         next_attempt_at=lease_end,
                     )
