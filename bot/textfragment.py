@@ -52,7 +52,9 @@ def with_text_fragment(url: str, sentence: str) -> str:
 
 
 def source_url(source: Source) -> str | None:
-    """Where a source links: its URL, pointing at its evidence sentence when there is one."""
-    if not source.url:
+    """Where a source links: its URL, pointing at its evidence sentence when there is one;
+    None when it has none or it is not a web address (a feed's `javascript:` or `data:` link
+    must never become a live link in any format)."""
+    if not source.url or not source.url.lower().startswith(("http://", "https://")):
         return None
     return with_text_fragment(source.url, source.evidence) if source.evidence else source.url

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+import pytest
+
 from bot.models import Source
 from bot.textfragment import FRAGMENT_WORDS, fragment_text, source_url, with_text_fragment
 
@@ -40,3 +42,26 @@ def test_a_source_links_to_its_evidence_only_when_it_has_a_url_and_evidence() ->
     assert source_url(Source(1, "T", "https://n.test/a")) == "https://n.test/a"
     linked = source_url(Source(1, "T", "https://n.test/a", evidence="Talks resumed."))
     assert linked == "https://n.test/a#:~:text=Talks%20resumed"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>x</script>",
+        "ftp://h/x",
+    ],
+)
+def test_a_source_that_is_not_a_web_address_never_links(url: str) -> None:
+    from datetime import UTC, datetime
+
+    from bot.models import Briefing, Bullet
+    from bot.render import briefing_markdown
+
+    source = Source(1, "Harbour reopens", url, evidence="The harbour reopened.")
+    assert source_url(source) is None
+    bullet = Bullet("The harbour reopened.", (source,))
+    briefing = Briefing("Briefing", datetime(2026, 12, 1, tzinfo=UTC), None, (bullet,))
+    markdown = briefing_markdown(briefing)
+    assert "Harbour reopens" in markdown and "](" not in markdown
