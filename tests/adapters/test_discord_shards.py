@@ -16,7 +16,7 @@ from pathlib import Path
 import discord
 import pytest
 from fakes.discord import CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord, shard_of
-from fakes.processes import subscribe_due
+from fakes.processes import subscribe_due, wait_until
 
 from adapters.discord.client import BriefBot, ShardedBriefBot, make_client
 from bot.app import Core
@@ -91,18 +91,13 @@ async def start_front_end(core: Core, fake: FakeDiscord, shard: int) -> asyncio.
     )
 
 
-async def settled(ledger: Ledger, timeout: float = 60) -> None:
-    """Wait until every digest's ledger row is settled (the processes write it, so the
-    database is re-read: nothing here can be woken by their writes)."""
-
-    async def watch() -> None:
-        while any(
-            ledger.latest(s.id) is None or ledger.latest(s.id).status == "claimed"  # type: ignore[union-attr]
-            for s in ledger.subscriptions()
-        ):
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(watch(), timeout)
+def settled(ledger: Ledger) -> bool:
+    """Every digest's ledger row is settled (the processes write it, so the database is
+    re-read)."""
+    return all(
+        (row := ledger.latest(s.id)) is not None and row.status != "claimed"
+        for s in ledger.subscriptions()
+    )
 
 
 async def test_two_processes_split_the_guilds_and_post_each_digest_once(core: Core) -> None:
@@ -140,7 +135,8 @@ async def test_two_processes_split_the_guilds_and_post_each_digest_once(core: Co
         await fake.wait_for(
             lambda f: all(f.channel_messages.get(c) for c in CHANNELS.values()), timeout=120
         )
-        await settled(ledger)  # posted, then recorded by the process that posted it
+        # Posted, then recorded by the process that posted it.
+        await wait_until(lambda: settled(ledger), "every digest settled", 60)
     finally:
         for process in processes:
             if process.returncode is None:

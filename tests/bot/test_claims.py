@@ -16,9 +16,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import pytest
 from fakes import FeedEntry, make_rss
-from fakes.processes import subscribe_due
+from fakes.processes import subscribe_due, wait_until
 from fakes.slack import BOT_TOKEN, FakeSlack
 from fakes.web import WebServer
 
@@ -105,19 +104,6 @@ async def stop(worker: asyncio.subprocess.Process) -> str:
         worker.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(worker.communicate(), 60)
     return err.decode()
-
-
-async def wait_until(condition, what: str, timeout: float = 120) -> None:
-    """Wait on the server's request event until `condition()` holds."""
-
-    async def watch() -> None:
-        while not condition():
-            await asyncio.sleep(0.05)  # re-check the shared counters (the workers are processes)
-
-    try:
-        await asyncio.wait_for(watch(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
 
 
 async def test_three_workers_fetch_each_feed_once_and_post_each_digest_once(

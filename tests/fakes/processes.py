@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
+
+import pytest
 
 from bot.ledger import Ledger
 from bot.models import Subscription
@@ -37,3 +41,21 @@ def subscribe_due(
         created_at=now - made,
         window_start=now - timedelta(days=1),
     )
+
+
+async def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    """Wait until `condition()` holds, failing the test naming `what` after `timeout` seconds.
+
+    What it watches is written by other processes (their database rows, a fake's counters),
+    and nothing of theirs can set an event in this one, so it is re-checked every 50 ms; the
+    timeout only bounds a failure, no test waits on it to pass.
+    """
+
+    async def watch() -> None:
+        while not condition():
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.wait_for(watch(), timeout)
+    except TimeoutError:
+        pytest.fail(f"timed out waiting for {what}")
