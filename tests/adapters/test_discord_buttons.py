@@ -53,8 +53,10 @@ class Running:
         self.client = BriefBot(core, self.settings)
         identifies = self.fake.identifies
         self.task = asyncio.create_task(self.client.start(TOKEN))
+        # READY and GUILD_CREATE are sent; whatever the test sends next reaches the client
+        # after them, on the same socket.  Not `wait_until_ready()`: discord.py holds `ready`
+        # back for `guild_ready_timeout` (2 s) after the last GUILD_CREATE, a plain wait.
         await self.fake.wait_for(lambda f: f.identifies > identifies and f.connected)
-        await self.client.wait_until_ready()
         return self.client
 
     async def stop(self) -> None:

@@ -360,14 +360,40 @@ def test_subcommand_help(briefbot: Runner) -> None:
 SPACING = PROJECT / ".." / "shared" / "cases" / "realworld" / "command-spacing" / "commands.txt"
 
 
-def test_chat_reads_the_handed_command_spacing_cases_as_typed_plainly(briefbot: Runner) -> None:
+class InProcess:
+    """Runs `bot.cli.main` in this process, in a `Runner`'s folder and environment, for a test
+    that runs many commands: a process start each (imports, about a second) would be most of
+    its time.  The other tests here start the console script as a user does."""
+
+    def __init__(self, runner: Runner, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+        for name in list(os.environ):
+            if name not in runner.env:
+                monkeypatch.delenv(name)
+        for name, value in runner.env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(runner.cwd)
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        from bot.cli import main
+
+        self.capsys.readouterr()
+        code = main(list(args))
+        out, err = self.capsys.readouterr()
+        return subprocess.CompletedProcess(["briefbot", *args], code, out, err)
+
+
+def test_chat_reads_the_handed_command_spacing_cases_as_typed_plainly(
+    briefbot: Runner, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     """Each handed command gives what the same command typed plainly gives."""
     if not SPACING.is_file():
         pytest.skip(f"the handed cases are not here: {SPACING}")
     commands = [ast.literal_eval(line) for line in SPACING.read_text("utf-8").splitlines() if line]
+    run = InProcess(briefbot, monkeypatch, capsys)
     for command in commands:
-        typed = briefbot("chat", command)
-        plain = briefbot("chat", plainly(command))
+        typed = run("chat", command)
+        plain = run("chat", plainly(command))
         assert "Traceback" not in typed.stderr
         assert "Unknown command" not in typed.stderr, command
         assert typed.returncode == plain.returncode, (command, typed.stderr)

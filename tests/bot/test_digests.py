@@ -236,11 +236,16 @@ def test_dst_changes_neither_skip_nor_double(
     clock._now = datetime.combine(start, datetime.min.time(), zone).astimezone(UTC)
     subscribe(core, f"{hour:02d}:{minute:02d} {zone.key}")
     poster = RecordingPoster()
-    now = clock._now
-    end = now + timedelta(days=6)
-    while now < end:  # a pass every 10 minutes, for 6 days across the change
-        run(core, poster, now)
-        now += timedelta(minutes=10)
+    end = clock._now + timedelta(days=6)
+
+    async def passes() -> None:  # in one event loop (and its threads), not one per pass
+        now = clock._now
+        while now < end:  # a pass every 10 minutes, for 6 days across the change
+            clock._now = now
+            await run_due(core, {"slack": poster}, now=now)
+            now += timedelta(minutes=10)
+
+    asyncio.run(passes())
     ledger = Ledger(core.store)
     days = [start + timedelta(days=i) for i in range(6)]
     dates = [ledger.delivery(1, d.isoformat()) for d in days]
