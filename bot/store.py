@@ -776,11 +776,30 @@ def upgrade_schema(url: str) -> tuple[str | None, str]:
         with engine.connect() as conn:
             before = migrations.current(conn)
     except OperationalError as exc:
-        raise BadArgument(f"Cannot open the database: {exc.orig}. Check DATABASE_URL.") from None
+        raise cannot_open(url, exc) from None
     finally:
         engine.dispose()
     Store(url).close()
     return before, migrations.head()
+
+
+def cannot_open(url: str, exc: OperationalError) -> BadArgument:
+    """The one line an operator sees when the database at `url` does not answer: where it is
+    (host and port, the address with its password masked), the driver's first line (e.g.
+    "Connection refused"), and the setting to fix (DATABASE_URL)."""
+    parsed = make_url(database_url(url))
+    first = next((line.strip() for line in str(exc.orig).splitlines() if line.strip()), "")
+    # psycopg nests its causes ("connection failed: connection to server at …, port 5432
+    # failed: Connection refused"): the host and port are said already, the last is the cause.
+    reason = first.rpartition(": ")[2].strip()
+    where = parsed.render_as_string()  # the password as ***
+    if parsed.host:
+        port = f":{parsed.port}" if parsed.port else ""
+        where = f"{parsed.host}{port} ({where})"
+    return BadArgument(
+        f"Cannot open the database at {where}: {reason or type(exc.orig).__name__}. "
+        "Check DATABASE_URL."
+    )
 
 
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
@@ -853,10 +872,7 @@ class Store:
                 self._check_current()
         except OperationalError as exc:
             self.engine.dispose()
-            raise BadArgument(
-                f"Cannot open the database at {make_url(self.url).render_as_string()}: "
-                f"{exc.orig}. Check DATABASE_URL."
-            ) from None
+            raise cannot_open(self.url, exc) from None
         except BadArgument:
             self.engine.dispose()
             raise

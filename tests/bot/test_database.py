@@ -181,6 +181,25 @@ def test_the_head_read_without_alembic_is_alembics_head() -> None:
     assert shipped_head() == migrations.head()
 
 
+def test_a_refused_connection_is_one_line_naming_the_address_and_the_setting() -> None:
+    pytest.importorskip("psycopg")
+    import socket
+
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        for url in (f"postgresql://bob:hunter2@127.0.0.1:{port}/news",):
+            with pytest.raises(BadArgument) as raised:
+                Store(url)
+            message = str(raised.value)
+            assert len(message.splitlines()) == 1, message
+            assert f"127.0.0.1:{port}" in message and "DATABASE_URL" in message
+            assert "Connection refused" in message and "hunter2" not in message
+            with pytest.raises(BadArgument) as again:  # `briefbot db upgrade` says the same
+                upgrade_schema(url)
+            assert str(again.value) == message
+
+
 def test_a_store_one_revision_behind_is_upgraded_on_open(database_url: str) -> None:
     store = Store(database_url)
     with store.transaction() as conn:
