@@ -351,11 +351,16 @@ def _feeds(core, args: argparse.Namespace) -> int:
 def _db(core, args: argparse.Namespace) -> int:
     from .store import upgrade_schema
 
-    before, after = upgrade_schema(core.settings.database_url)
-    if before == after:
-        print(f"The database schema is up to date (revision {after}).")
+    done = upgrade_schema(core.settings.database_url)
+    if done.created:
+        print(f"The database was empty: its schema was created (revision {done.after}).")
+    elif done.before == done.after:
+        print(f"The database schema is up to date (revision {done.after}).")
     else:
-        print(f"The database schema was upgraded from {before or 'before Alembic'} to {after}.")
+        print(
+            f"The database schema was upgraded from {done.before or 'before Alembic'} "
+            f"to {done.after}."
+        )
     return EXIT_OK
 
 

@@ -766,21 +766,32 @@ def _engine_for(url: str) -> Engine:
         ) from None
 
 
-def upgrade_schema(url: str) -> tuple[str | None, str]:
-    """Bring the store at `url` up to date now (`briefbot db upgrade`); return its Alembic
-    revision before and after (None: not under Alembic yet).  Raises BadArgument as `Store`."""
+@dataclasses.dataclass(frozen=True)
+class SchemaUpgrade:
+    """What `upgrade_schema` did: the Alembic revision before (None: not under Alembic yet)
+    and after, and whether the database had no briefbot schema at all (it was created)."""
+
+    before: str | None
+    after: str
+    created: bool = False
+
+
+def upgrade_schema(url: str) -> SchemaUpgrade:
+    """Bring the store at `url` up to date now (`briefbot db upgrade`), creating its schema in
+    an empty database.  Raises BadArgument as `Store`."""
     from . import migrations
 
     engine = _engine_for(url)
     try:
         with engine.connect() as conn:
             before = migrations.current(conn)
+            created = before is None and "articles" not in inspect(conn).get_table_names()
     except OperationalError as exc:
         raise cannot_open(url, exc) from None
     finally:
         engine.dispose()
     Store(url).close()
-    return before, migrations.head()
+    return SchemaUpgrade(before, migrations.head(), created)
 
 
 def cannot_open(url: str, exc: OperationalError) -> BadArgument:

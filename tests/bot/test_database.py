@@ -18,7 +18,7 @@ from bot.config import database_url as with_driver
 from bot.errors import BadArgument
 from bot.models import ArticleDraft
 from bot.scopes import OPERATOR
-from bot.store import SCHEMA_VERSION, Store, shipped_head, upgrade_schema
+from bot.store import SCHEMA_VERSION, SchemaUpgrade, Store, shipped_head, upgrade_schema
 from summarizers.analysis import analyze
 
 STORIES = (HARBOUR, HARVEST, CHESS, VOLCANO, COOKIE_STORY, PAYWALL_STORY)
@@ -227,8 +227,8 @@ def test_without_migrate_a_store_behind_is_refused_until_upgraded(database_url: 
     store.close()
     with pytest.raises(BadArgument, match="briefbot db upgrade"):
         Store(database_url, migrate=False)
-    assert upgrade_schema(database_url) == ("0001_baseline", migrations.head())
-    assert upgrade_schema(database_url) == (migrations.head(), migrations.head())
+    assert upgrade_schema(database_url) == SchemaUpgrade("0001_baseline", migrations.head())
+    assert upgrade_schema(database_url) == SchemaUpgrade(migrations.head(), migrations.head())
     upgraded = Store(database_url, migrate=False)
     upgraded.close()
 
@@ -242,8 +242,8 @@ def test_db_upgrade_on_the_command_line(
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("BRIEFBOT_AUTO_MIGRATE", "0")
     monkeypatch.setenv("BRIEFBOT_LOAD_SEEDS", "0")
-    assert main(["db", "upgrade"]) == 0
-    assert f"upgraded from before Alembic to {migrations.head()}" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0  # an empty database: nothing was there to upgrade
+    assert f"schema was created (revision {migrations.head()})" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
     assert "up to date" in capsys.readouterr().out
     assert main(["articles"]) == 0  # BRIEFBOT_AUTO_MIGRATE=0 opens a current store
