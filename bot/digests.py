@@ -334,6 +334,20 @@ class DigestPoster(Protocol):
         """
         ...
 
+    # A poster may also offer `describe(exc) -> str`: a failure of its platform in one line
+    # (e.g. Slack's error code), which `failure_detail` records instead of the exception's text.
+
+
+def failure_detail(poster: object, exc: Exception) -> str:
+    """What a failed post or read-back records and shows (the ledger's `error`, logs, `digest
+    run-due`): one line, the poster's own `describe(exc)` when it has one (the platform's
+    error code, never a URL or a token), else the first line of the exception's message,
+    else its type's name."""
+    describe = getattr(poster, "describe", None)
+    text = describe(exc) if describe is not None else str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first or type(exc).__name__
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -438,7 +452,7 @@ async def _run_one(
         reply = await asyncio.to_thread(_with_buttons, core, subscription, reply, now)
         message_id = await poster.post(subscription, reply, mark)
     except Exception as exc:  # any failure is recorded and retried, never lost
-        detail = str(exc) or type(exc).__name__
+        detail = failure_detail(poster, exc)
         retry = retry_at(claim.attempts, now)
         final = retry - at > grace
         await asyncio.to_thread(ledger.failed, claim, detail, None if final else retry)
