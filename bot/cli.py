@@ -333,7 +333,7 @@ def _ingest(core, args: argparse.Namespace) -> int:
 
 def _chat(core, args: argparse.Namespace) -> int:
     from .commands import answer
-    from .digests import CLI, Context
+    from .context import CLI, Context
     from .errors import BadArgument
 
     context = CLI
@@ -426,7 +426,7 @@ def _opml(core, args: argparse.Namespace) -> int:
     """`feeds import FILE.opml` (the operator's feeds, one transaction) and `feeds export`."""
     from pathlib import Path
 
-    from .digests import CLI
+    from .context import CLI
     from .errors import BadArgument
     from .feeds import FeedRegistry
     from .opml import read_opml, write_opml
