@@ -4,7 +4,10 @@
 - `serve(core, settings, *, host, scheduler, stop)`: run until `stop` is set, registering the
   platform's digest poster with the scheduler;
 - `digest_poster(settings)`: post digests through the platform's web API without a gateway
-  connection (for `briefbot digest run-due`).
+  connection (for `briefbot digest run-due`);
+- `verify_poster(settings, poster)`: ask the platform whether that poster's token works, and
+  raise `BadArgument` (one line naming the setting, never the token) if not, so `briefbot
+  run worker` stops at start rather than failing each digest later.
 
 `run` starts any set of them in one process, with one digest scheduler and one feed poller
 for all, and stops them all within seconds on SIGTERM or Ctrl-C.
@@ -19,7 +22,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from types import ModuleType
 from typing import Any
@@ -102,7 +105,10 @@ def run_worker(core: Core, settings: Settings) -> None:
     SIGTERM or Ctrl-C.  Digests are posted through the web API of each platform whose token
     is set (`digest_poster`); with none set it only polls.  Any number of workers (and
     `briefbot run` front ends) may share one database: feeds are claimed with a lease
-    (`bot.workers.FeedClaims`) and each digest is claimed in the ledger (`bot.ledger`)."""
+    (`bot.workers.FeedClaims`) and each digest is claimed in the ledger (`bot.ledger`).
+
+    Each platform's token is checked first (`verify_poster`): one it refuses raises
+    `BadArgument` naming the setting, before anything is polled or posted."""
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_stopped) if in_main else None
     try:
@@ -112,16 +118,39 @@ def run_worker(core: Core, settings: Settings) -> None:
             for p in PLATFORMS
             if adapter(p).configured(settings)
         }
-        logging.getLogger(__name__).info(
-            "Worker started: feed polls, digests posted via %s",
-            ", ".join(posters) or "no platform (no token set)",
-        )
-        _run_loop(_serve_all(core, settings, [], "", posters))
+        _run_loop(_serve_all(core, settings, [], "", posters, lambda: _ready(settings, posters)))
     except (_Stopped, KeyboardInterrupt):
         return
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+
+
+async def _ready(settings: Settings, posters: dict[str, DigestPoster]) -> None:
+    """The worker's start: check each poster's token (`verify_poster`), then say so."""
+    for platform, poster in posters.items():
+        await adapter(platform).verify_poster(settings, poster)
+    logging.getLogger(__name__).info(
+        "Worker started: feed polls, digests posted via %s",
+        ", ".join(posters) or "no platform (no token set)",
+    )
+
+
+async def _until_stopped(work: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Await `work` unless a stop comes first (then cancel it); whether it finished.  Raises
+    what `work` raised."""
+    task = asyncio.ensure_future(work)
+    waiter = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()
+    return True
 
 
 async def _serve_all(
@@ -130,12 +159,16 @@ async def _serve_all(
     modules: list[ModuleType],
     host: str,
     posters: dict[str, DigestPoster] | None = None,
+    ready: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no handlers
             loop.add_signal_handler(sig, stop.set)
+    # What must succeed before serving (the worker's token checks), once a stop is heard.
+    if ready is not None and not await _until_stopped(ready(), stop):
+        return
     posters = {} if posters is None else posters
     health = None
     if settings.metrics_port is not None:

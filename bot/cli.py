@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -27,6 +28,62 @@ SUMMARIZER_NAMES = "news (default), lead, luhn, lsa, lexrank, textrank, sumbasic
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USER_ERROR, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+# The commands whose free text (a topic, a query, a chat command) may hold words that start
+# with "-" (`-opinion`, `-from:tabloid`, bot/filters.py), and the argument that holds it.
+_FREE_TEXT = {"brief": "topic", "articles": "query", "chat": "text"}
+# Put before such a word while parsing, so argparse reads it as text, not as an option.
+_WORD = "\x1f"
+_NUMBER = re.compile(r"-\d+(?:\.\d+)?")
+
+
+def _mark_words(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """`argv` with each word of a free-text command (`_FREE_TEXT`) that starts with "-" but is
+    not one of its options marked as text (`_WORD`), so `briefbot brief ukraine -opinion`
+    needs no `--`.  Long options ("--…", typos included), known short options (`-n 3`,
+    `-n3`, `-h`), option values, negative numbers and everything after "--" are left alone."""
+    words = list(argv)
+    command = next((i for i, w in enumerate(words) if not w.startswith("-")), None)
+    if command is None or words[command] not in _FREE_TEXT:
+        return words
+    sub = parser.text_commands[words[command]]  # type: ignore[attr-defined]
+    options = sub._option_string_actions  # argparse's table: option string -> action
+    takes_value = False
+    for i in range(command + 1, len(words)):
+        word = words[i]
+        if takes_value:  # the value of the option before it
+            takes_value = False
+            continue
+        if word == "--":
+            break
+        if not word.startswith("-") or word == "-" or word.startswith("--"):
+            if word.startswith("--") and "=" not in word and word in options:
+                takes_value = options[word].nargs != 0
+            continue
+        if word in options:
+            takes_value = options[word].nargs != 0
+        elif word[:2] in options and options[word[:2]].nargs != 0 and word[2:].isdigit():
+            continue  # -n3
+        elif not _NUMBER.fullmatch(word):
+            words[i] = _WORD + word
+    return words
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; a free-text command's words may start with "-" and may come
+    after its options (`brief -n 3 ukraine -opinion`)."""
+    args, extra = parser.parse_known_args(
+        _mark_words(parser, sys.argv[1:] if argv is None else argv)
+    )
+    field = _FREE_TEXT.get(args.command or "")
+    unknown = [w for w in extra if w.startswith("-") or field is None]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if field is not None:
+        words = [*(getattr(args, field) or []), *extra]
+        setattr(args, field, [w.removeprefix(_WORD) for w in words])
+    return args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,13 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
         "commands (list, subscribe, unsubscribe, now, add, remove) run as a manager's there",
     )
     chat.add_argument("--format", choices=formats, default="text")
+    parser.text_commands = {"brief": brief, "articles": articles, "chat": chat}  # type: ignore[attr-defined]
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if args.command is None:
         parser.print_help()
         return EXIT_OK
@@ -275,7 +333,7 @@ def _ingest(core, args: argparse.Namespace) -> int:
 
 def _chat(core, args: argparse.Namespace) -> int:
     from .commands import answer
-    from .digests import CLI, Context
+    from .context import CLI, Context
     from .errors import BadArgument
 
     context = CLI
@@ -351,11 +409,16 @@ def _feeds(core, args: argparse.Namespace) -> int:
 def _db(core, args: argparse.Namespace) -> int:
     from .store import upgrade_schema
 
-    before, after = upgrade_schema(core.settings.database_url)
-    if before == after:
-        print(f"The database schema is up to date (revision {after}).")
+    done = upgrade_schema(core.settings.database_url)
+    if done.created:
+        print(f"The database was empty: its schema was created (revision {done.after}).")
+    elif done.before == done.after:
+        print(f"The database schema is up to date (revision {done.after}).")
     else:
-        print(f"The database schema was upgraded from {before or 'before Alembic'} to {after}.")
+        print(
+            f"The database schema was upgraded from {done.before or 'before Alembic'} "
+            f"to {done.after}."
+        )
     return EXIT_OK
 
 
@@ -363,7 +426,7 @@ def _opml(core, args: argparse.Namespace) -> int:
     """`feeds import FILE.opml` (the operator's feeds, one transaction) and `feeds export`."""
     from pathlib import Path
 
-    from .digests import CLI
+    from .context import CLI
     from .errors import BadArgument
     from .feeds import FeedRegistry
     from .opml import read_opml, write_opml

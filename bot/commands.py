@@ -12,18 +12,24 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeAlias
 
 from .app import Core
-from .buttons import DigestOptions
-from .digests import CLI, DIGEST_HELP, Context, DigestRequest, handle_digest, parse_digest
-from .digests import _Help as DigestHelp
+from .context import CLI, Context
 from .errors import BadArgument, UnknownArticle, UserError
-from .feeds import FeedsRequest, handle_feeds, parse_feeds
 from .filters import read_topic
 from .models import Article, Briefing, Bullet, Source
 from .scopes import Scope
 from .why import WhyReply, WhyRequest, explain, parse_why, remember
 from .words import Word, ascii_digits, split_words
+
+# `digest` and `feeds` commands are parsed and answered by bot.digests and bot.feeds (which
+# bring the scheduler, metrics and ingest with them); they are imported when such a command
+# comes, so `brief`, `articles` and `summarize` start without them.
+if TYPE_CHECKING:
+    from .buttons import DigestOptions
+    from .digests import DigestRequest
+    from .feeds import FeedsRequest
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +105,10 @@ class SubscribeRequest:
     options: DigestOptions
 
 
-Request = (
-    SubscribeRequest
-    | BriefRequest
-    | SummarizeRequest
-    | ArticlesRequest
-    | HelpRequest
-    | DigestRequest
-    | FeedsRequest
-    | WhyRequest
+# A string: DigestRequest and FeedsRequest are imported only when such a command comes.
+Request: TypeAlias = (
+    "SubscribeRequest | BriefRequest | SummarizeRequest | ArticlesRequest | HelpRequest"
+    " | DigestRequest | FeedsRequest | WhyRequest"
 )
 
 
@@ -349,6 +350,9 @@ def parse_command(text: str) -> Request:
     if verb in {"summarize", "summarise", "summary"}:
         return _parse_summarize(args)
     if verb in {"digest", "digests"}:
+        from .digests import _Help as DigestHelp
+        from .digests import parse_digest
+
         rest, options = parse_digest_options([_phrase(t) for t in tokens[1:]])
         try:
             digest = parse_digest(rest)
@@ -360,6 +364,8 @@ def parse_command(text: str) -> Request:
             return SubscribeRequest(digest, options)
         return digest
     if verb in {"feeds", "feed"}:
+        from .feeds import parse_feeds
+
         return parse_feeds([_phrase(t) for t in tokens[1:]])
     if verb in {"articles", "list", "search"}:
         query = " ".join(args).strip() or None
@@ -398,6 +404,8 @@ def parse_digest_options(args: list[str]) -> tuple[list[str], DigestOptions | No
             mention, given = value.strip(), True
         else:
             rest.append(word)
+    from .buttons import DigestOptions
+
     return rest, (DigestOptions(threads, mention) if given else None)
 
 
@@ -525,22 +533,20 @@ def _check_topic(request: Request) -> None:
         read_topic(request.query)
     elif isinstance(request, SubscribeRequest):
         read_topic(request.digest.topic)
-    elif isinstance(request, DigestRequest | FeedsRequest):
-        read_topic(request.topic)
+    elif not isinstance(request, HelpRequest | SummarizeRequest | WhyRequest):
+        read_topic(getattr(request, "topic", None))  # a DigestRequest or FeedsRequest
 
 
 def _dispatch(core: Core, request: Request, context: Context) -> Reply:
     _check_topic(request)
     if isinstance(request, HelpRequest):
         if request.command == "digest":
+            from .digests import DIGEST_HELP
+
             return HelpReply(DIGEST_HELP, DIGEST_TITLE, DIGEST_ENTRIES)
         return HelpReply(HELP, HELP_TITLE, HELP_ENTRIES, menus=True)
-    if isinstance(request, DigestRequest):
-        return handle_digest(core, request, context)  # type: ignore[return-value]
     if isinstance(request, SubscribeRequest):
         return _subscribe_with_options(core, request, context)
-    if isinstance(request, FeedsRequest):
-        return handle_feeds(core, request, context)  # type: ignore[return-value]
     # Every read below sees only what this workspace may (bot.scopes); the CLI sees everything.
     scope = context.scope
     if isinstance(request, BriefRequest):
@@ -557,6 +563,14 @@ def _dispatch(core: Core, request: Request, context: Context) -> Reply:
                 "`articles` to see the newest."
             )
         return ArticlesReply(tuple(found), request.query, core.store.count(scope))
+    # Last, so that the requests above never import them (whoever made one of these did).
+    from .digests import DigestRequest, handle_digest
+    from .feeds import FeedsRequest, handle_feeds
+
+    if isinstance(request, DigestRequest):
+        return handle_digest(core, request, context)  # type: ignore[return-value]
+    if isinstance(request, FeedsRequest):
+        return handle_feeds(core, request, context)  # type: ignore[return-value]
     raise BadArgument(f"Unsupported request {type(request).__name__}.")
 
 
@@ -606,6 +620,7 @@ def _brief(core: Core, request: BriefRequest, context: Context) -> Reply:
 
 def _subscribe_with_options(core: Core, request: SubscribeRequest, context: Context) -> Reply:
     from .buttons import save_options
+    from .digests import handle_digest
     from .ledger import Ledger
 
     # The context says whether roles may be pinged here, and which one names everyone.

@@ -39,10 +39,11 @@ from .cadence import (
     parse_time as parse_time,  # re-exported: the time form belongs with cadences
 )
 from .cadence import runs_on as _runs_on
+from .context import CLI as CLI  # re-exported: where digests were asked for
+from .context import Context as Context
 from .errors import BadArgument, UserError
 from .ledger import Ledger
 from .models import Delivery, Subscription
-from .scopes import Scope, scope_of
 
 log = logging.getLogger(__name__)
 
@@ -54,32 +55,6 @@ RETRY_DELAYS = (
     timedelta(hours=1),
 )
 MAX_WAIT = timedelta(hours=1)  # the scheduler re-reads the ledger at least this often
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who asked, and where: digests belong to one workspace/server and channel."""
-
-    platform: str = "cli"
-    workspace: str = ""
-    channel: str = ""
-    user: str = ""
-    can_manage: bool = True  # may change this channel's subscriptions and feeds
-    # What changing them takes, named the platform's way (for the refusal).
-    manage_permission: str = "permission to manage this channel"
-    default_timezone: str = "UTC"
-    # Where digests may ping a role (`mention:<role id>`): the id of the role that names
-    # everyone there, which is refused (the adapter knows it); None: they ping no role.
-    everyone_role: str | None = None
-
-    @property
-    def scope(self) -> Scope:
-        """Whose articles this command may read (bot.scopes): its workspace's and the shared
-        library; the command line (platform "cli") reads every article."""
-        return scope_of(self.platform, self.workspace)
-
-
-CLI = Context()
 
 
 @dataclass(frozen=True)
@@ -334,6 +309,20 @@ class DigestPoster(Protocol):
         """
         ...
 
+    # A poster may also offer `describe(exc) -> str`: a failure of its platform in one line
+    # (e.g. Slack's error code), which `failure_detail` records instead of the exception's text.
+
+
+def failure_detail(poster: object, exc: Exception) -> str:
+    """What a failed post or read-back records and shows (the ledger's `error`, logs, `digest
+    run-due`): one line, the poster's own `describe(exc)` when it has one (the platform's
+    error code, never a URL or a token), else the first line of the exception's message,
+    else its type's name."""
+    describe = getattr(poster, "describe", None)
+    text = describe(exc) if describe is not None else str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first or type(exc).__name__
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -438,7 +427,7 @@ async def _run_one(
         reply = await asyncio.to_thread(_with_buttons, core, subscription, reply, now)
         message_id = await poster.post(subscription, reply, mark)
     except Exception as exc:  # any failure is recorded and retried, never lost
-        detail = str(exc) or type(exc).__name__
+        detail = failure_detail(poster, exc)
         retry = retry_at(claim.attempts, now)
         final = retry - at > grace
         await asyncio.to_thread(ledger.failed, claim, detail, None if final else retry)

@@ -31,7 +31,7 @@ from . import metrics
 from .app import Core
 from .errors import BadArgument, FetchFailed, UserError
 from .feedformat import read_feed
-from .fetch import Fetcher, Stopped, form_refusal, hide_credentials
+from .fetch import Fetched, Fetcher, Stopped, form_refusal, hide_credentials
 from .filters import TopicFilter, as_filter
 from .ingest import drafts_from_feed, looks_like_feed, store_draft
 from .models import ArticleDraft, Feed, copies_phrase
@@ -450,22 +450,33 @@ def backoff(failures: int, interval: timedelta, retry_after: float | None = None
     return delay
 
 
-def poll_feed(core: Core, feed: Feed, fetcher: Fetcher, now: datetime) -> PollResult:
+def poll_feed(
+    core: Core, feed: Feed, fetcher: Fetcher, now: datetime, *, fetched: Fetched | None = None
+) -> PollResult:
     """Fetch one feed once (conditionally) and store its new entries; never raises.
 
     The fetch serves every workspace following the same URL (see `poll_group`); the result
-    returned is `feed`'s.
+    returned is `feed`'s.  `fetched`: the feed's answer already in hand (`feeds add` fetched
+    it to check it is a feed), used instead of fetching again.
     """
     group = FeedRegistry(core.store).following(feed.url)
     if all(f.id != feed.id for f in group):
         group = [feed, *group]
-    results = poll_group(core, group, fetcher, now)
+    results = poll_group(core, group, fetcher, now, fetched=fetched)
     return next(r for r in results if r.feed_id == feed.id)
 
 
-def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -> list[PollResult]:
+def poll_group(
+    core: Core,
+    group: list[Feed],
+    fetcher: Fetcher,
+    now: datetime,
+    *,
+    fetched: Fetched | None = None,
+) -> list[PollResult]:
     """Fetch one feed URL once for all its followers (feed rows sharing a canonical URL, one
-    per workspace or the operator) and store its new entries; never raises.
+    per workspace or the operator) and store its new entries; never raises.  `fetched` (the
+    answer already in hand, as `poll_feed`'s) stands for the fetch.
 
     Every article of the fetch, new or already stored, becomes readable by each follower's
     workspace (the operator's feeds: the shared library) and is linked to the feed URL, so a
@@ -490,7 +501,7 @@ def poll_group(core: Core, group: list[Feed], fetcher: Fetcher, now: datetime) -
         return [PollResult(f.id, f.name, **values) for f in group]
 
     try:
-        fetched = fetcher.get(
+        fetched = fetched or fetcher.get(
             lead.url,
             etag=lead.etag,
             last_modified=lead.last_modified,
@@ -882,7 +893,8 @@ def handle_feeds(core: Core, request: FeedsRequest, context: Any) -> object:
     earlier = core.store.grant_feed(
         normalize_url(url), workspace_key(context.platform, context.workspace)
     )
-    result = poll_feed(core, feed, fetcher, core.clock.now())
+    # The fetch that showed it is a feed is its first poll: the feed is asked once, not twice.
+    result = poll_feed(core, feed, fetcher, core.clock.now(), fetched=fetched)
     # Attached after the first fetch: a live feed posts what arrives from now on, not the
     # backlog that fetch stored.
     if attach:

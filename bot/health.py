@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from .errors import BadArgument
 from .metrics import REGISTRY
 from .store import Store
 
@@ -34,6 +35,8 @@ class HealthServer:
     """The health and metrics endpoint; `start()` listens, `stop()` closes."""
 
     def __init__(self, store: Store, port: int, host: str = "0.0.0.0") -> None:
+        """Bind `host`:`port` (0: any free port); raises `BadArgument` (one line naming
+        BRIEFBOT_METRICS_PORT) when it cannot, e.g. when the port is taken."""
         self.store = store
         owner = self
 
@@ -56,7 +59,14 @@ class HealthServer:
             def log_message(self, format: str, *args: object) -> None:
                 log.debug("health: " + format, *args)
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), Handler)
+        except OSError as exc:  # e.g. the port is taken (EADDRINUSE) or privileged (EACCES)
+            raise BadArgument(
+                f"Cannot serve health and metrics on {host}:{port}: "
+                f"{exc.strerror or type(exc).__name__}. Set BRIEFBOT_METRICS_PORT to a free "
+                "port (0: any free port)."
+            ) from None
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="briefbot-health", daemon=True

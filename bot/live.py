@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .app import Core
 from .briefing import group_stories
-from .digests import CLOCK_SKEW, DigestMark, DigestPoster, retry_at
+from .digests import CLOCK_SKEW, DigestMark, DigestPoster, failure_detail, retry_at
 from .feeds import Attachment, Attachments
 from .filters import TopicFilter, as_filter
 from .ledger import CLAIM_LEASE
@@ -332,7 +332,7 @@ async def _send(
                 return LiveOutcome(where[2], "delivered", len(items), found.message_id)
         message_id = await _deliver(core, poster, address, mark, where, items)
     except Exception as exc:  # recorded and retried, never lost
-        detail = str(exc) or type(exc).__name__
+        detail = failure_detail(poster, exc)
         retry = retry_at(attempts, now)
         await asyncio.to_thread(
             _settle,

@@ -766,21 +766,51 @@ def _engine_for(url: str) -> Engine:
         ) from None
 
 
-def upgrade_schema(url: str) -> tuple[str | None, str]:
-    """Bring the store at `url` up to date now (`briefbot db upgrade`); return its Alembic
-    revision before and after (None: not under Alembic yet).  Raises BadArgument as `Store`."""
+@dataclasses.dataclass(frozen=True)
+class SchemaUpgrade:
+    """What `upgrade_schema` did: the Alembic revision before (None: not under Alembic yet)
+    and after, and whether the database had no briefbot schema at all (it was created)."""
+
+    before: str | None
+    after: str
+    created: bool = False
+
+
+def upgrade_schema(url: str) -> SchemaUpgrade:
+    """Bring the store at `url` up to date now (`briefbot db upgrade`), creating its schema in
+    an empty database.  Raises BadArgument as `Store`."""
     from . import migrations
 
     engine = _engine_for(url)
     try:
         with engine.connect() as conn:
             before = migrations.current(conn)
+            created = before is None and "articles" not in inspect(conn).get_table_names()
     except OperationalError as exc:
-        raise BadArgument(f"Cannot open the database: {exc.orig}. Check DATABASE_URL.") from None
+        raise cannot_open(url, exc) from None
     finally:
         engine.dispose()
     Store(url).close()
-    return before, migrations.head()
+    return SchemaUpgrade(before, migrations.head(), created)
+
+
+def cannot_open(url: str, exc: OperationalError) -> BadArgument:
+    """The one line an operator sees when the database at `url` does not answer: where it is
+    (host and port, the address with its password masked), the driver's first line (e.g.
+    "Connection refused"), and the setting to fix (DATABASE_URL)."""
+    parsed = make_url(database_url(url))
+    first = next((line.strip() for line in str(exc.orig).splitlines() if line.strip()), "")
+    # psycopg nests its causes ("connection failed: connection to server at …, port 5432
+    # failed: Connection refused"): the host and port are said already, the last is the cause.
+    reason = first.rpartition(": ")[2].strip()
+    where = parsed.render_as_string()  # the password as ***
+    if parsed.host:
+        port = f":{parsed.port}" if parsed.port else ""
+        where = f"{parsed.host}{port} ({where})"
+    return BadArgument(
+        f"Cannot open the database at {where}: {reason or type(exc.orig).__name__}. "
+        "Check DATABASE_URL."
+    )
 
 
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
@@ -853,10 +883,7 @@ class Store:
                 self._check_current()
         except OperationalError as exc:
             self.engine.dispose()
-            raise BadArgument(
-                f"Cannot open the database at {make_url(self.url).render_as_string()}: "
-                f"{exc.orig}. Check DATABASE_URL."
-            ) from None
+            raise cannot_open(self.url, exc) from None
         except BadArgument:
             self.engine.dispose()
             raise

@@ -8,6 +8,7 @@ import binascii
 import logging
 import re
 
+import aiohttp
 import discord
 import yarl
 
@@ -30,6 +31,7 @@ __all__ = [
     "run",
     "serve",
     "token_shape_ok",
+    "verify_poster",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,33 @@ def check_settings(settings: Settings) -> None:
             "DISCORD_APPLICATION_ID must be an application id (digits): Developer Portal → "
             f"your application → General Information → Application ID. {_WHERE}"
         )
+
+
+async def verify_poster(settings: Settings, poster: DigestPoster) -> None:
+    """`briefbot run worker`: check DISCORD_TOKEN (its form, then a REST login, which the
+    poster keeps for its digests) before any digest is posted; raises `BadArgument` with one
+    line naming the setting (or DISCORD_API_URL when Discord cannot be reached)."""
+    if not token_shape_ok(settings.discord_token):
+        raise BadArgument(
+            "DISCORD_TOKEN is not a bot token (three parts separated by dots): copy it from "
+            "the Developer Portal → your application → Bot → Reset Token, not the client "
+            f"secret or public key. {_WHERE}"
+        )
+    try:
+        await poster.login()
+    except discord.LoginFailure:
+        raise BadArgument(
+            f"Discord refused DISCORD_TOKEN: reset it under Bot → Reset Token. {_WHERE}"
+        ) from None
+    except discord.HTTPException as exc:
+        raise BadArgument(
+            f"Discord answered HTTP {exc.status} to the login with DISCORD_TOKEN; try again later."
+        ) from None
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise BadArgument(
+            f"Cannot reach Discord at {discord.http.Route.BASE} ({type(exc).__name__}): "
+            "check your network or DISCORD_API_URL."
+        ) from None
 
 
 def apply_endpoints(settings: Settings) -> None:

@@ -494,10 +494,27 @@ class DigestPoster:
         if self.client is not None and self.client.is_ready():
             return self.client.http
         if self._http is None:
-            self._http = discord.http.HTTPClient(asyncio.get_running_loop())
-            me = await self._http.static_login(self.settings.discord_token)
-            self._me = str(me["id"])
+            http = discord.http.HTTPClient(asyncio.get_running_loop())
+            try:
+                me = await http.static_login(self.settings.discord_token)
+            except BaseException:
+                await http.close()  # not logged in: the next attempt logs in afresh
+                raise
+            self._http, self._me = http, str(me["id"])
         return self._http
+
+    async def login(self) -> None:
+        """Log in over REST now (a worker's start-up check), keeping the session for digests.
+
+        Raises discord.py's `LoginFailure` for a refused token, `HTTPException` for another
+        answer, and aiohttp's or the OS's errors when Discord cannot be reached."""
+        await self._http_client()
+
+    def describe(self, exc: Exception) -> str:
+        """A failed post in one line for the ledger: "HTTP 403 Missing Access"."""
+        if isinstance(exc, discord.HTTPException):
+            return _describe(exc)
+        return str(exc).strip().split("\n", 1)[0] or type(exc).__name__
 
     async def post(self, subscription: Subscription, reply: Reply, mark: DigestMark) -> str:
         """Post to the subscription's channel; return the (first) message id.

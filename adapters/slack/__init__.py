@@ -16,7 +16,7 @@ from bot.digests import Scheduler
 from bot.errors import BadArgument
 from bot.store import Store
 
-from .app import EVENTS_PATH, DigestPoster, build_app
+from .app import EVENTS_PATH, TOKEN_REFUSED, DigestPoster, build_app
 
 if TYPE_CHECKING:
     from .oauth import TeamDigestPoster
@@ -31,6 +31,7 @@ __all__ = [
     "run",
     "serve",
     "serve_http",
+    "verify_poster",
     "verify_tokens",
 ]
 
@@ -79,15 +80,7 @@ def check_settings(settings: Settings) -> bool:
 
 # Slack API errors that mean "this token is wrong", not "Slack is having a bad moment"
 # (https://api.slack.com/methods/auth.test, https://api.slack.com/methods/apps.connections.open).
-_REFUSED = {
-    "invalid_auth",
-    "not_authed",
-    "account_inactive",
-    "token_revoked",
-    "token_expired",
-    "not_allowed_token_type",
-    "missing_scope",
-}
+_REFUSED = TOKEN_REFUSED | {"not_allowed_token_type", "missing_scope"}
 
 
 async def verify_tokens(settings: Settings, socket_mode: bool) -> str | None:
@@ -131,6 +124,20 @@ async def verify_tokens(settings: Settings, socket_mode: bool) -> str | None:
         "SLACK_APP_TOKEN", lambda: client.apps_connections_open(app_token=settings.slack_app_token)
     )
     return str(opened["url"])
+
+
+async def verify_poster(settings: Settings, poster: object) -> None:
+    """`briefbot run worker`: check SLACK_BOT_TOKEN (its form, then `auth.test`) before any
+    digest is posted with it; raises `BadArgument` with one line naming the setting.  In
+    OAuth mode each workspace's token is checked as its digests are posted."""
+    if settings.slack_oauth:
+        return
+    if not settings.slack_bot_token.startswith("xoxb-"):
+        raise BadArgument(
+            "SLACK_BOT_TOKEN should start with xoxb- (the Bot User OAuth Token on OAuth & "
+            f"Permissions), not a user or app-level token. {_WHERE}"
+        )
+    await verify_tokens(settings, socket_mode=False)
 
 
 class _SignatureFailures(logging.Filter):

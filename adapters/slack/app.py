@@ -299,6 +299,11 @@ async def compose(
 DIGEST_EVENT = "briefbot_digest"
 HISTORY_PAGE = 200  # messages per conversations.history page
 HISTORY_PAGES = 10  # read back at most this many pages (2,000 messages) per check
+# Web API errors that mean the token itself is refused (https://api.slack.com/methods/auth.test):
+# not the channel's fault, so a read-back that meets one fails the attempt (retried later).
+TOKEN_REFUSED = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
 # conversations.history errors that pass (the read is retried with the digest), as opposed to
 # refusals such as missing_scope or not_in_channel (the channel cannot be read: degrade).
 _PASSING = {
@@ -408,13 +413,18 @@ class DigestPoster:
         async with self.pacer.slot(subscription.channel):
             return await post_message(self.client, subscription.channel, message)
 
+    def describe(self, exc: Exception) -> str:
+        """A failed post in one line for the ledger (`failure_line`)."""
+        return failure_line(exc)
+
     async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
         """The channel's message carrying this mark's metadata, posted after `mark.since`.
 
         Reads conversations.history (needs channels:history / groups:history) newest first,
         at most HISTORY_PAGES pages.  A refusal (missing_scope, not_in_channel, …) logs one
         warning per channel and error and returns None, so the digest is posted again; a
-        passing failure (rate limit after retries, 5xx, network) raises.
+        passing failure (rate limit after retries, 5xx, network) or a refused token
+        (`TOKEN_REFUSED`: no scope would help) raises.
         """
         wanted = digest_metadata(mark)
         cursor: str | None = None
@@ -429,7 +439,7 @@ class DigestPoster:
                 )
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or "")
-                if exc.response.status_code != 200 or error in _PASSING:
+                if exc.response.status_code != 200 or error in _PASSING | TOKEN_REFUSED:
                     raise
                 self._warn_unreadable(subscription, error)
                 return None
@@ -560,6 +570,12 @@ class Poster:
 
 class PostFailed(Exception):
     """A response_url post that Slack did not accept."""
+
+
+def failure_line(exc: Exception) -> str:
+    """A failed Web API call in one line: Slack's error code (`invalid_auth`,
+    `channel_not_found`), not slack_sdk's message with the URL and the whole answer."""
+    return _describe(exc).strip().split("\n", 1)[0]
 
 
 def _describe(exc: Exception) -> str:

@@ -45,7 +45,7 @@ from bot.ledger import Ledger
 from bot.models import Subscription
 from bot.store import Store
 
-from .app import DigestPoster
+from .app import DigestPoster, failure_line
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +318,12 @@ class TeamDigestPoster:
     async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
         """Read back with the workspace's own token (see `DigestPoster.landed`)."""
         return await (await self._poster(subscription)).landed(subscription, mark)
+
+    def describe(self, exc: Exception) -> str:
+        """A failed post in one line (see `DigestPoster.describe`)."""
+        if isinstance(exc, NotInstalled):
+            return str(exc)
+        return failure_line(exc)
 
     async def close(self) -> None:
         """Release the store this poster opened itself."""

@@ -195,6 +195,34 @@ async def test_slack_a_passing_history_failure_retries_instead_of_reposting(
     assert len(slack_digests(slack)) == 1
 
 
+async def test_slack_a_refused_token_is_recorded_as_its_error_code_in_one_line(
+    core: Core,
+    slack: FakeSlack,
+    slack_poster: SlackPoster,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    subscription = subscribe(core, SLACK)
+    slack.fail("chat.postMessage", error="invalid_auth")
+    [outcome] = await due_pass(core, "slack", slack_poster, DUE)
+    # Slack's error code, as `digest run-due` prints it and the ledger keeps it: not slack_sdk's
+    # two lines with the URL and the whole answer.
+    assert (outcome.status, outcome.detail) == ("failed", "invalid_auth")
+    assert row(core, subscription).error == "invalid_auth"
+    # A retry whose read-back is refused for the token fails the same way (and is retried):
+    # it does not blame the history scopes and post blindly.
+    crashed = DUE + RETRY_DELAYS[0]
+    with pytest.raises(Crash):  # the retry posts, and its process dies before settling
+        await due_pass(core, "slack", CrashAfterPost(slack_poster), crashed)
+    slack.fail("conversations.history", error="invalid_auth")
+    after_lease = crashed + CLAIM_LEASE + timedelta(seconds=1)
+    [refused] = await due_pass(core, "slack", slack_poster, after_lease)
+    assert (refused.status, refused.detail) == ("failed", "invalid_auth")
+    assert warnings_about(caplog, "channels:history") == []
+    assert len(slack_digests(slack)) == 1
+    [found] = await due_pass(core, "slack", slack_poster, after_lease + RETRY_DELAYS[-1])
+    assert found.status == "delivered" and len(slack_digests(slack)) == 1
+
+
 async def run_due_cli(settings: Settings, api_url: str, now: datetime | None = None):
     """`briefbot digest run-due` in its own process (started, not awaited)."""
     env = {

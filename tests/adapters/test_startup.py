@@ -195,6 +195,65 @@ async def test_discord_token_refused_at_login_is_named(tmp_path: Path) -> None:
     assert "this-is-not-the-right" not in stderr
 
 
+async def test_worker_checks_the_slack_token_at_start(tmp_path: Path) -> None:
+    slack = await FakeSlack().start()
+    try:
+        env = environment(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-0000000000-1111111111-wrongwrongwrong",
+            SLACK_API_URL=slack.api_url,
+        )
+        status, stderr = await run_to_end(tmp_path, "worker", env)
+        assert status == 2
+        assert_one_line_naming(stderr, "SLACK_BOT_TOKEN")
+        assert "invalid_auth" in stderr and "wrongwrongwrong" not in stderr
+        assert slack.of("auth.test", ok=False) and not slack.of("chat.postMessage", ok=False)
+    finally:
+        await slack.stop()
+
+
+async def test_worker_checks_the_discord_token_at_start(tmp_path: Path) -> None:
+    wrong = TOKEN.rsplit(".", 1)[0] + ".this-is-not-the-right-secret-part-000000"
+    async with FakeDiscord() as discord:
+        env = environment(tmp_path, DISCORD_TOKEN=wrong, DISCORD_API_URL=discord.api_url)
+        status, stderr = await run_to_end(tmp_path, "worker", env)
+    assert status == 2
+    assert_one_line_naming(stderr, "DISCORD_TOKEN")
+    assert "this-is-not-the-right" not in stderr
+
+
+async def test_worker_with_good_tokens_starts(tmp_path: Path) -> None:
+    slack = await FakeSlack().start()
+    try:
+        async with FakeDiscord() as discord:
+            env = environment(
+                tmp_path,
+                SLACK_BOT_TOKEN=BOT_TOKEN,
+                SLACK_API_URL=slack.api_url,
+                DISCORD_TOKEN=TOKEN,
+                DISCORD_API_URL=discord.api_url,
+                LOG_LEVEL="INFO",
+            )
+            process = await start(tmp_path, "worker", env)
+            try:
+                assert process.stderr is not None
+                line = ""
+                while "Worker started" not in line:
+                    line = (await asyncio.wait_for(process.stderr.readline(), HANG_GUARD)).decode()
+                    assert line, "the worker ended before it started"
+                assert "slack, discord" in line
+                process.send_signal(signal.SIGTERM)
+                _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        assert process.returncode == 0, err.decode()
+        assert len(slack.of("auth.test")) == 1
+    finally:
+        await slack.stop()
+
+
 class SilentServer:
     """Accepts connections on 127.0.0.1 and never answers; `reached` is set on the first."""
 

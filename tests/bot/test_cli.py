@@ -316,6 +316,22 @@ def test_user_mistakes_exit_2_with_one_line_on_stderr(briefbot: Runner, args: li
     assert len(lines[0]) > len("briefbot: ")
 
 
+def test_topic_words_may_start_with_a_minus_without_a_double_dash(briefbot: Runner) -> None:
+    def bullets(*args: str) -> list[str]:
+        return [line for line in ok(briefbot(*args)).splitlines() if line.startswith("•")]
+
+    # An excluding word needs no `--`, before or after the options; `--` still works.
+    excluded = bullets("brief", "xi", "-opinion", "-n", "2")
+    assert len(excluded) == 2
+    assert excluded == bullets("brief", "-n", "2", "xi", "-opinion")
+    assert excluded == bullets("brief", "-n2", "--", "xi", "-opinion")
+    assert ok(briefbot("articles", "xi", "-from:nobody")) == ok(briefbot("articles", "xi"))
+    assert "•" in ok(briefbot("chat", "brief", "xi", "-from:nobody"))
+    # A real option that is misspelt is still a mistake.
+    wrong = briefbot("brief", "xi", "--bulets", "2")
+    assert wrong.returncode == 2 and "unrecognized arguments: --bulets" in wrong.stderr
+
+
 def test_mistake_messages_name_what_was_wrong(briefbot: Runner) -> None:
     assert "99999" in briefbot("summarize", "99999").stderr
     assert "yesterday" in briefbot("brief", "--since", "yesterday").stderr

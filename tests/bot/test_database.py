@@ -18,7 +18,7 @@ from bot.config import database_url as with_driver
 from bot.errors import BadArgument
 from bot.models import ArticleDraft
 from bot.scopes import OPERATOR
-from bot.store import SCHEMA_VERSION, Store, shipped_head, upgrade_schema
+from bot.store import SCHEMA_VERSION, SchemaUpgrade, Store, shipped_head, upgrade_schema
 from summarizers.analysis import analyze
 
 STORIES = (HARBOUR, HARVEST, CHESS, VOLCANO, COOKIE_STORY, PAYWALL_STORY)
@@ -181,6 +181,25 @@ def test_the_head_read_without_alembic_is_alembics_head() -> None:
     assert shipped_head() == migrations.head()
 
 
+def test_a_refused_connection_is_one_line_naming_the_address_and_the_setting() -> None:
+    pytest.importorskip("psycopg")
+    import socket
+
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        for url in (f"postgresql://bob:hunter2@127.0.0.1:{port}/news",):
+            with pytest.raises(BadArgument) as raised:
+                Store(url)
+            message = str(raised.value)
+            assert len(message.splitlines()) == 1, message
+            assert f"127.0.0.1:{port}" in message and "DATABASE_URL" in message
+            assert "Connection refused" in message and "hunter2" not in message
+            with pytest.raises(BadArgument) as again:  # `briefbot db upgrade` says the same
+                upgrade_schema(url)
+            assert str(again.value) == message
+
+
 def test_a_store_one_revision_behind_is_upgraded_on_open(database_url: str) -> None:
     store = Store(database_url)
     with store.transaction() as conn:
@@ -208,8 +227,8 @@ def test_without_migrate_a_store_behind_is_refused_until_upgraded(database_url: 
     store.close()
     with pytest.raises(BadArgument, match="briefbot db upgrade"):
         Store(database_url, migrate=False)
-    assert upgrade_schema(database_url) == ("0001_baseline", migrations.head())
-    assert upgrade_schema(database_url) == (migrations.head(), migrations.head())
+    assert upgrade_schema(database_url) == SchemaUpgrade("0001_baseline", migrations.head())
+    assert upgrade_schema(database_url) == SchemaUpgrade(migrations.head(), migrations.head())
     upgraded = Store(database_url, migrate=False)
     upgraded.close()
 
@@ -223,8 +242,8 @@ def test_db_upgrade_on_the_command_line(
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("BRIEFBOT_AUTO_MIGRATE", "0")
     monkeypatch.setenv("BRIEFBOT_LOAD_SEEDS", "0")
-    assert main(["db", "upgrade"]) == 0
-    assert f"upgraded from before Alembic to {migrations.head()}" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0  # an empty database: nothing was there to upgrade
+    assert f"schema was created (revision {migrations.head()})" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
     assert "up to date" in capsys.readouterr().out
     assert main(["articles"]) == 0  # BRIEFBOT_AUTO_MIGRATE=0 opens a current store

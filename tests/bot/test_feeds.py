@@ -56,6 +56,17 @@ def test_adding_a_feed_stores_its_articles_at_once(core: Core, web: WebServer) -
     assert any(VOLCANO.title in s.title for b in brief.briefing.bullets for s in b.sources)
 
 
+def test_adding_a_feed_fetches_it_once(core: Core, web: WebServer) -> None:
+    url = web.serve("/once.rss", rss(web, [entry(HARBOUR, web, 1)]), "application/rss+xml")
+    reply = add(core, url)
+    assert isinstance(reply, NoticeReply) and "1 article stored" in reply.text, reply
+    # The fetch that showed it is a feed is its first poll (the entry's page is not fetched:
+    # its full text is in the feed).
+    assert [r.path for r in web.requests if r.path == "/once.rss"] == ["/once.rss"]
+    [feed] = FeedRegistry(core.store).all()
+    assert feed.last_fetched_at is not None and feed.last_error is None
+
+
 @pytest.mark.parametrize(
     "path, body, status, why",
     [

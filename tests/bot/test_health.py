@@ -11,7 +11,7 @@ from sqlalchemy import create_engine
 
 from bot.app import Core
 from bot.config import load_settings
-from bot.errors import BadSettings
+from bot.errors import BadArgument, BadSettings
 from bot.health import HealthServer
 from bot.logs import JsonLines, RedactSecrets
 
@@ -35,6 +35,20 @@ def test_healthz_is_ready_while_the_database_answers_and_metrics_are_served(core
     finally:
         core.store.engine = engine
         server.stop()
+
+
+def test_a_taken_metrics_port_is_one_line_naming_the_port_and_the_setting(core: Core) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(BadArgument) as raised:
+            HealthServer(core.store, port, "127.0.0.1")
+    message = str(raised.value)
+    assert len(message.splitlines()) == 1
+    assert f"127.0.0.1:{port}" in message and "BRIEFBOT_METRICS_PORT" in message
 
 
 def test_json_log_lines_are_one_redacted_object_each() -> None:
