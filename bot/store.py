@@ -1300,8 +1300,10 @@ class Store:
         full-text index (a run of the text's opening words, or of its middle ones, as a phrase:
         FTS5 on SQLite, the tsvector column on PostgreSQL); another database does not look.
         """
+        if outlet_key(draft.outlet) is None:
+            return None
         words = _WORD.findall(draft.text)
-        if outlet_key(draft.outlet) is None or len(words) < COPY_MIN_WORDS:
+        if len(words) < COPY_MIN_WORDS:
             return None
         middle = len(words) // 2
         runs = (words[:COPY_PHRASE_WORDS], words[middle : middle + COPY_PHRASE_WORDS])
