@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from summarizers.languages import code as language_code
 from summarizers.languages import detect as detect_language
+from summarizers.languages import warm_up as warm_up_language_model
 from summarizers.text import split_sentences
 
 from .charsets import decode_text
@@ -595,6 +596,7 @@ def ingest(
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher()
     results: list[IngestResult] = []
+    warm_up_language_model()  # in the background, while the first items are read
 
     unknown: set[str] = set()  # GUIDs `known` looked up and did not find
 
