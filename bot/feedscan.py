@@ -36,6 +36,7 @@ _KEY_NAMES = {"link", "id", "guid", "origlink", "about", "identifier"}
 _URI_FIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
 # What feedparser rewrites in an RSS link (`&amp;`, `&name;`), or a value it may re-decode.
 _PLAIN = re.compile(r"[\x20-\x7e]*")
+_ENTITY_LIKE = re.compile(r"&([A-Za-z0-9_]+);")
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,10 @@ def _scan_rss(root: Any, limit: int) -> tuple[str, list[ScannedEntry]] | None:
             if links[0].attrib:
                 return None
             value = _plain_value(links[0])
-            if value is None or "&" in value:
+            if value is None:
                 return None
-            link = _uri(value) if value else ""
+            # feedparser's repair of "?a=1&b;=2" (`mixin.pop`, an entry's link element).
+            link = _ENTITY_LIKE.sub(r"&\g<1>", _uri(value).replace("&amp;", "&")) if value else ""
         entries.append(ScannedEntry(link, raw_id))
     return title, entries
 

@@ -8,6 +8,7 @@ feedparser) are imported only when an item needs them.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 from collections import Counter
@@ -41,6 +42,8 @@ from .walls import REASONS, page_reason, trim_walls, wall_reason
 
 if TYPE_CHECKING:
     from summarizers.analysis import Analysis
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -156,6 +159,7 @@ def draft_from_html(
     """
     import trafilatura
 
+    quiet_page_libraries()
     if isinstance(html, bytes):
         html = decode_file(html, content_type)
 
@@ -179,7 +183,8 @@ def draft_from_html(
         raise FetchFailed(reason)
     body = clean_body(trim_walls(text), title) if text else ""
     if not body.strip():
-        raise FetchFailed("no article text found in the page")
+        where = f" {hide_credentials(url)}" if url else ""
+        raise FetchFailed(f"no article text found in the page{where}")
     return ArticleDraft(
         title=title or first_sentence_headline(body) or url or source,
         text=body,
@@ -188,6 +193,35 @@ def draft_from_html(
         published_at=parse_date(doc.date if doc is not None else None),
         published_raw=(doc.date or None) if doc is not None else None,
     )
+
+
+# The libraries trafilatura reads a page with; they log ERROR and WARNING lines ("empty HTML
+# tree", "discarding data: None") for any page without text, which ingest reports itself.
+PAGE_LIBRARIES = ("trafilatura", "htmldate", "courlan", "justext")
+
+
+class _ToDebug(logging.Handler):
+    """Hands a library's log records to briefbot's ingest logger at DEBUG, addresses in them
+    with their credentials masked (`hide_credentials`)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Log `record`'s message at DEBUG on `bot.ingest`'s logger, naming the library."""
+        try:
+            message = hide_credentials(record.getMessage())
+        except Exception:  # a library's malformed log call must not fail an ingest
+            message = str(record.msg)
+        log.debug("%s: %s", record.name, message)
+
+
+def quiet_page_libraries() -> None:
+    """Route the log records of the page libraries (PAGE_LIBRARIES) to `bot.ingest`'s logger
+    at DEBUG instead of the console: a page without an article is one failed item, reported
+    once by ingest in its own words, not two library ERROR lines on stderr.  Idempotent."""
+    for name in PAGE_LIBRARIES:
+        library = logging.getLogger(name)
+        if not any(isinstance(h, _ToDebug) for h in library.handlers):
+            library.addHandler(_ToDebug())
+            library.propagate = False
 
 
 def html_fragment_text(html: str) -> str:
