@@ -269,9 +269,7 @@ def drafts_from_feed(
     if settled is not None:
         scan = scan_feed(content, content_type, fetcher.policy.feed_items)
         if scan is not None and scan.entries:
-            quick = _drafts_after_scan(
-                scan, feed_url, fetcher, known, source_name, content_type, settled
-            )
+            quick = _drafts_after_scan(scan, feed_url, fetcher, known, source_name, settled)
             if quick is not None:
                 yield from quick
                 return
@@ -296,7 +294,6 @@ def _drafts_after_scan(
     fetcher: Fetcher,
     known: Callable[[str | None, str | None], object] | None,
     source_name: str | None,
-    content_type: str | None,
     settled: Callable[[list[str]], Mapping[str, object]],
 ) -> Iterator[tuple[str, ArticleDraft | FetchFailed | _Known]] | None:
     """`drafts_from_feed` on a scanned feed: the settled entries skipped, feedparser reading
