@@ -542,6 +542,7 @@ def poll_group(
             known=known,
             source_name=source_name,
             content_type=fetched.content_type,
+            settled=lambda guids: core.store.settled_guids(guids, scopes, canonical),
         ):
             result = store_draft(
                 core.store,

@@ -8,10 +8,11 @@ feedparser) are imported only when an item needs them.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from summarizers.languages import code as language_code
 from summarizers.languages import detect as detect_language
+from summarizers.languages import warm_up as warm_up_language_model
 from summarizers.text import split_sentences
 
 from .charsets import decode_text
@@ -28,6 +30,7 @@ from .clock import Clock
 from .dates import parse_date, trusted_published
 from .errors import FetchFailed
 from .feedformat import claims_feed, read_feed, sniff_feed
+from .feedscan import FeedScan, matches, scan_feed
 from .fetch import Fetched, Fetcher, Stopped, hide_credentials
 from .frontmatter import read_front_matter
 from .models import Article, ArticleDraft, IngestReport, IngestResult
@@ -39,6 +42,8 @@ from .walls import REASONS, page_reason, trim_walls, wall_reason
 
 if TYPE_CHECKING:
     from summarizers.analysis import Analysis
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -154,6 +159,7 @@ def draft_from_html(
     """
     import trafilatura
 
+    quiet_page_libraries()
     if isinstance(html, bytes):
         html = decode_file(html, content_type)
 
@@ -177,7 +183,8 @@ def draft_from_html(
         raise FetchFailed(reason)
     body = clean_body(trim_walls(text), title) if text else ""
     if not body.strip():
-        raise FetchFailed("no article text found in the page")
+        where = f" {hide_credentials(url)}" if url else ""
+        raise FetchFailed(f"no article text found in the page{where}")
     return ArticleDraft(
         title=title or first_sentence_headline(body) or url or source,
         text=body,
@@ -186,6 +193,35 @@ def draft_from_html(
         published_at=parse_date(doc.date if doc is not None else None),
         published_raw=(doc.date or None) if doc is not None else None,
     )
+
+
+# The libraries trafilatura reads a page with; they log ERROR and WARNING lines ("empty HTML
+# tree", "discarding data: None") for any page without text, which ingest reports itself.
+PAGE_LIBRARIES = ("trafilatura", "htmldate", "courlan", "justext")
+
+
+class _ToDebug(logging.Handler):
+    """Hands a library's log records to briefbot's ingest logger at DEBUG, addresses in them
+    with their credentials masked (`hide_credentials`)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Log `record`'s message at DEBUG on `bot.ingest`'s logger, naming the library."""
+        try:
+            message = hide_credentials(record.getMessage())
+        except Exception:  # a library's malformed log call must not fail an ingest
+            message = str(record.msg)
+        log.debug("%s: %s", record.name, message)
+
+
+def quiet_page_libraries() -> None:
+    """Route the log records of the page libraries (PAGE_LIBRARIES) to `bot.ingest`'s logger
+    at DEBUG instead of the console: a page without an article is one failed item, reported
+    once by ingest in its own words, not two library ERROR lines on stderr.  Idempotent."""
+    for name in PAGE_LIBRARIES:
+        library = logging.getLogger(name)
+        if not any(isinstance(h, _ToDebug) for h in library.handlers):
+            library.addHandler(_ToDebug())
+            library.propagate = False
 
 
 def html_fragment_text(html: str) -> str:
@@ -208,7 +244,8 @@ def drafts_from_feed(
     known: Callable[[str | None, str | None], object] | None = None,
     source_name: str | None = None,
     content_type: str | None = None,
-) -> Iterator[tuple[str, ArticleDraft | FetchFailed]]:
+    settled: Callable[[list[str]], Mapping[str, object]] | None = None,
+) -> Iterator[tuple[str, ArticleDraft | FetchFailed | _Known]]:
     """Yield each feed entry as a draft, or as the reason it failed.
 
     `content` is an RSS, RDF, Atom or JSON Feed document as served (`content_type`: its HTTP
@@ -221,7 +258,21 @@ def drafts_from_feed(
     so re-reading a feed whose dates or GUIDs were edited costs no page downloads. At most
     `fetcher.policy.feed_items` entries are read, and at most `fetcher.policy.feed_pages`
     teaser pages fetched; entries past that are stored from the feed's own text.
+
+    `settled(guids)`, when given, names in one call which of the GUIDs (as `known` would be
+    asked them) are stored with nothing left to record for this read (the value: what
+    `known` would answer).  The feed is then scanned first (`bot.feedscan`, RSS 2.0 and Atom
+    1.0 of a plain shape): those entries are skipped before feedparser reads anything, and
+    feedparser reads only the others, each still asked of `known` in its turn.  A feed the
+    scan cannot read for certain is read whole, as without `settled`.
     """
+    if settled is not None:
+        scan = scan_feed(content, content_type, fetcher.policy.feed_items)
+        if scan is not None and scan.entries:
+            quick = _drafts_after_scan(scan, feed_url, fetcher, known, source_name, settled)
+            if quick is not None:
+                yield from quick
+                return
     parsed = read_feed(content, content_type)
     if not parsed.entries:
         if parsed.kind is None:
@@ -229,39 +280,136 @@ def drafts_from_feed(
         if parsed.bozo:
             raise FetchFailed("not a readable RSS or Atom feed")
         return
-    feed_title = plain_title(parsed.feed.get("title"))
-    source = plain_title(source_name) or feed_title or (_host(feed_url) if feed_url else "feed")
-    feed_outlet = feed_title or plain_title(source_name) or (_host(feed_url) if feed_url else None)
-    feed_lang = language_code(parsed.feed.get("language"))  # RSS <language>, Atom xml:lang
-    pages = _PageBudget(fetcher.policy.feed_pages)
+    reader = _FeedReader(parsed.feed, feed_url, fetcher, known, source_name)
     entries = parsed.entries[: fetcher.policy.feed_items]
     # A link several entries share (an event listing, a live blog) is no one entry's page.
     links = Counter(urljoin(feed_url or "", e.get("link") or "") for e in entries)
     for number, entry in enumerate(entries, start=1):
-        if feed_url and entry.get("link"):
+        yield reader.entry(number, entry, links)
+
+
+def _drafts_after_scan(
+    scan: FeedScan,
+    feed_url: str | None,
+    fetcher: Fetcher,
+    known: Callable[[str | None, str | None], object] | None,
+    source_name: str | None,
+    settled: Callable[[list[str]], Mapping[str, object]],
+) -> Iterator[tuple[str, ArticleDraft | FetchFailed | _Known]] | None:
+    """`drafts_from_feed` on a scanned feed: the settled entries skipped, feedparser reading
+    the rest; None (nothing yielded yet) when feedparser's reading of the rest disagrees
+    with the scan, for the caller to read the feed whole.  Not a generator: the agreement
+    is checked before the first entry is yielded."""
+    links = Counter(urljoin(feed_url or "", e.link) for e in scan.entries)
+    source = plain_title(source_name) or scan.title or (_host(feed_url) if feed_url else "feed")
+    keys: list[tuple[str, str | None]] = []  # (label, guid) of entries the scan can name
+    for entry in scan.entries:
+        link = urljoin(feed_url, entry.link) if feed_url and entry.link else entry.link
+        guid = _namespaced_guid(feed_url, source, entry.id) if entry.id else None
+        keys.append((link, guid))
+    asked = [guid for link, guid in keys if link and guid]
+    answers = settled(asked) if asked else {}
+    skipped = {
+        position
+        for position, (link, guid) in enumerate(keys)
+        if link and guid and answers.get(guid)
+    }
+    rest: list[Any] = []
+    parsed_feed: Any = {}  # read only for entries feedparser reads: none
+    if len(skipped) < len(keys):
+        parsed = read_feed(scan.without(skipped), "application/xml; charset=utf-8")
+        rest = parsed.entries
+        parsed_feed = parsed.feed
+        others = [e for i, e in enumerate(scan.entries) if i not in skipped]
+        if (
+            parsed.bozo
+            or len(rest) != len(others)
+            or not all(matches(s, e) for s, e in zip(others, rest, strict=True))
+            or (not feed_url and plain_title(parsed.feed.get("title")) != scan.title)
+        ):
+            return None
+    reader = _FeedReader(parsed_feed, feed_url, fetcher, known, source_name)
+    return _scanned_drafts(keys, skipped, answers, iter(rest), reader, links)
+
+
+def _scanned_drafts(
+    keys: list[tuple[str, str | None]],
+    skipped: set[int],
+    answers: Mapping[str, object],
+    rest: Iterator[Any],
+    reader: _FeedReader,
+    links: Counter[str],
+) -> Iterator[tuple[str, ArticleDraft | FetchFailed | _Known]]:
+    """The entries of a scanned feed in document order: the skipped ones as known, the
+    others (`rest`, feedparser's, in order) read as `drafts_from_feed` reads every entry."""
+    for position, (label, guid) in enumerate(keys):
+        if position in skipped:
+            found = answers[cast(str, guid)]
+            yield label, _Known(found) if isinstance(found, Article) else KNOWN
+        else:
+            yield reader.entry(position + 1, next(rest), links)
+
+
+def _namespaced_guid(feed_url: str | None, source: str, raw_guid: str) -> str:
+    """A feed entry's GUID as stored: GUIDs are only unique within their feed, so it is
+    namespaced by the feed's canonical URL (a feed read from a file: its source name)."""
+    return f"{normalize_url(feed_url) if feed_url else source} {raw_guid}"
+
+
+class _FeedReader:
+    """Reads the entries of one read of one feed (`feed`: feedparser's feed-level dict)."""
+
+    def __init__(
+        self,
+        feed: Any,
+        feed_url: str | None,
+        fetcher: Fetcher,
+        known: Callable[[str | None, str | None], object] | None,
+        source_name: str | None,
+    ) -> None:
+        feed_title = plain_title(feed.get("title"))
+        self.feed_url = feed_url
+        self.fetcher = fetcher
+        self.known = known
+        self.source = (
+            plain_title(source_name) or feed_title or (_host(feed_url) if feed_url else "feed")
+        )
+        self.outlet = (
+            feed_title or plain_title(source_name) or (_host(feed_url) if feed_url else None)
+        )
+        self.lang = language_code(feed.get("language"))  # RSS <language>, Atom xml:lang
+        self.pages = _PageBudget(fetcher.policy.feed_pages)
+
+    def entry(
+        self, number: int, entry: Any, links: Counter[str]
+    ) -> tuple[str, ArticleDraft | FetchFailed | _Known]:
+        """(label, draft, failure or KNOWN) of the feed's `number`th entry (from 1); `links`
+        counts the entries of the read by link."""
+        if self.feed_url and entry.get("link"):
             # Feeds may use links relative to themselves.
-            entry["link"] = urljoin(feed_url, entry["link"])
+            entry["link"] = urljoin(self.feed_url, entry["link"])
+        source = self.source
         label = entry.get("link") or plain_title(entry.get("title")) or f"{source}: entry {number}"
-        # GUIDs are only unique within their feed: namespace them by it.
         raw_guid = (entry.get("id") or "").strip()
         if not raw_guid and links[entry.get("link") or ""] > 1:
             raw_guid = shared_link_guid(entry)
-        guid = f"{normalize_url(feed_url) if feed_url else source} {raw_guid}" if raw_guid else None
-        found = known(entry.get("link"), guid) if known is not None else None
+        guid = _namespaced_guid(self.feed_url, source, raw_guid) if raw_guid else None
+        found = self.known(entry.get("link"), guid) if self.known is not None else None
         if found:
-            yield label, _Known(found) if isinstance(found, Article) else KNOWN
-            continue
+            return label, _Known(found) if isinstance(found, Article) else KNOWN
         try:
             shared = links[entry.get("link") or ""] > 1
-            draft = _draft_from_entry(entry, source, fetcher, guid, pages, fetch_page=not shared)
-            outlet = plain_title(entry_outlet(entry)) or feed_outlet
-            yield label, replace(draft, outlet=outlet, lang=draft.lang or feed_lang)
+            draft = _draft_from_entry(
+                entry, source, self.fetcher, guid, self.pages, fetch_page=not shared
+            )
+            outlet = plain_title(entry_outlet(entry)) or self.outlet
+            return label, replace(draft, outlet=outlet, lang=draft.lang or self.lang)
         except Stopped:
             raise  # shutting down: the rest of the feed is read next time, not failed now
         except FetchFailed as exc:
-            yield label, exc
+            return label, exc
         except Exception as exc:  # one malformed entry must not cost the rest of the feed
-            yield label, FetchFailed(f"unreadable entry ({type(exc).__name__})")
+            return label, FetchFailed(f"unreadable entry ({type(exc).__name__})")
 
 
 def shared_link_guid(entry: Any) -> str:
@@ -360,11 +508,13 @@ def iter_drafts(
     item: str,
     fetcher: Fetcher,
     known: Callable[[str | None, str | None], object] | None = None,
+    settled: Callable[[list[str]], Mapping[str, object]] | None = None,
 ) -> Iterator[tuple[str, ArticleDraft | FetchFailed | _Known]]:
     """Yield (label, draft or failure) for every article an ingest item holds.
 
     Feed entries `known(link, guid)` says are stored come as `KNOWN`, before any cleaning
-    or page fetch (see `drafts_from_feed`).
+    or page fetch; with `settled`, those it names are skipped before the feed is parsed
+    (see `drafts_from_feed`).
     """
     if is_url(item):
         # The label names the address without a user name or password in it.
@@ -388,6 +538,7 @@ def iter_drafts(
                     fetcher,
                     known,
                     content_type=fetched.content_type,
+                    settled=settled,
                 )
             except FetchFailed as exc:
                 yield label, exc
@@ -411,16 +562,19 @@ def iter_drafts(
             and p.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
         )
         for file in files:
-            yield from _file_drafts(file, fetcher, known)
+            yield from _file_drafts(file, fetcher, known, settled)
         return
     if not path.exists():
         yield item, FetchFailed("no such file, folder or URL")
         return
-    yield from _file_drafts(path, fetcher, known)
+    yield from _file_drafts(path, fetcher, known, settled)
 
 
 def _file_drafts(
-    path: Path, fetcher: Fetcher, known: Callable[[str | None, str | None], object] | None = None
+    path: Path,
+    fetcher: Fetcher,
+    known: Callable[[str | None, str | None], object] | None = None,
+    settled: Callable[[list[str]], Mapping[str, object]] | None = None,
 ) -> Iterator[tuple[str, ArticleDraft | FetchFailed | _Known]]:
     label = str(path)
     suffix = path.suffix.lower()
@@ -438,7 +592,7 @@ def _file_drafts(
         # A feed by its content (a feed saved as .html too); a .xml/.json that is no feed
         # is refused by drafts_from_feed with the reason.
         if suffix in FEED_SUFFIXES or (suffix not in TEXT_SUFFIXES and sniff_feed(content)):
-            yield from drafts_from_feed(content, None, fetcher, known)
+            yield from drafts_from_feed(content, None, fetcher, known, settled=settled)
         elif suffix in HTML_SUFFIXES:
             yield label, _credited(draft_from_html(content, None, path.name), path.name)
         else:
@@ -473,6 +627,7 @@ def ingest(
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher()
     results: list[IngestResult] = []
+    warm_up_language_model()  # in the background, while the first items are read
 
     unknown: set[str] = set()  # GUIDs `known` looked up and did not find
 
@@ -482,6 +637,9 @@ def ingest(
             unknown.add(guid)
         return found
 
+    def settled(guids: list[str]) -> Mapping[str, Article]:
+        return store.settled_guids(guids, (scope,))
+
     try:
         # One write transaction per BATCH_SECONDS of work, not per article (see Store.batch);
         # it is committed before any page or feed is fetched, so no writer waits on the network.
@@ -489,7 +647,7 @@ def ingest(
             committed = time.monotonic()
             reader = cast(Fetcher, _CommitFirst(fetcher, batch))
             for item in items:
-                for label, outcome in iter_drafts(item, reader, known):
+                for label, outcome in iter_drafts(item, reader, known, settled):
                     checked = isinstance(outcome, ArticleDraft) and outcome.guid in unknown
                     result = store_draft(
                         store, label, outcome, clock, scopes=(scope,), guid_checked=checked

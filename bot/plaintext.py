@@ -61,7 +61,8 @@ _ENTITY = re.compile(
 )
 # Invisible characters that only break words apart or glue them: soft hyphen, zero-width
 # space/joiners, word joiner, byte-order mark.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
 # Unicode category Cc but tab and line feed: C0, DEL and C1.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
@@ -77,7 +78,7 @@ def plain_title(value: str | None) -> str:
     """
     if not value:
         return ""
-    return _ALL_SPACES.sub(" ", _unmark(value, blocks=False)).strip()
+    return " ".join(_unmark(value, blocks=False).split())  # `_ALL_SPACES`, faster
 
 
 def plain_text(value: str | None, *, html: bool = False) -> str:
@@ -92,7 +93,9 @@ def plain_text(value: str | None, *, html: bool = False) -> str:
     if html:
         value = _LINE_BREAK.sub(" ", value)
     text = _unmark(value, blocks=True)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    # str.split() splits at exactly the characters `\s` matches: this folds each run of
+    # spaces inside a line (no "\n" is left in one) like `_SPACES`, several times faster.
+    lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -107,7 +110,9 @@ def _unmark(value: str, *, blocks: bool) -> str:
         text = decoded
     # A last pass: the final decoding may have revealed markup (`&lt;b&gt;` six levels deep).
     text = _strip_markup(text, blocks=blocks)
-    text = text.translate(_INVISIBLE).replace("\u00a0", " ")
+    if any(c in text for c in _INVISIBLE_CHARS):  # str.translate is slow: only when needed
+        text = text.translate(_INVISIBLE)
+    text = text.replace("\u00a0", " ")
     # Control characters are never text; tabs and line breaks are whitespace, folded later.
     return _CONTROL.sub(" ", text)
 

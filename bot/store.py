@@ -1327,8 +1327,10 @@ class Store:
         full-text index (a run of the text's opening words, or of its middle ones, as a phrase:
         FTS5 on SQLite, the tsvector column on PostgreSQL); another database does not look.
         """
+        if outlet_key(draft.outlet) is None:
+            return None
         words = _WORD.findall(draft.text)
-        if outlet_key(draft.outlet) is None or len(words) < COPY_MIN_WORDS:
+        if len(words) < COPY_MIN_WORDS:
             return None
         middle = len(words) // 2
         runs = (words[:COPY_PHRASE_WORDS], words[middle : middle + COPY_PHRASE_WORDS])
@@ -1450,6 +1452,56 @@ class Store:
                     row = dict(copy._mapping)
                     _insert_ignore(conn, article_copies, [{**row, "scope": s} for s in wanted])
         return article
+
+    def settled_guids(
+        self, guids: Iterable[str], scopes: Iterable[str], feed: str | None = None
+    ) -> dict[str, Article]:
+        """Of feed entries' GUIDs (namespaced, as stored), those `shared_known` would find
+        stored by the GUID itself (bot.dedupe rule 1, one article with it) with nothing to
+        write: every scope key in `scopes` reads the article already and, given `feed`, the
+        feed is linked to it.  GUID -> the stored article, as `shared_known` returns it.
+
+        A few queries for any number of GUIDs (500 per query), so a feed whose entries are
+        all stored is recognised without one lookup per entry.  A GUID left out may still be
+        known: ask `shared_known`, which also records what is missing.
+        """
+        wanted = set(scopes)
+        unique = list(dict.fromkeys(g for g in guids if g))
+        found: dict[str, Article] = {}
+        with self._connect() as conn:
+            for start in range(0, len(unique), _IN_CHUNK):
+                chunk = unique[start : start + _IN_CHUNK]
+                rows = conn.execute(
+                    select(*_ARTICLE_COLUMNS).where(articles.c.guid.in_(chunk))
+                ).all()
+                by_guid: dict[str, list[Any]] = {}
+                for row in rows:
+                    by_guid.setdefault(row.guid, []).append(row)
+                single = {g: r[0] for g, r in by_guid.items() if len(r) == 1}
+                ids = [row.id for row in single.values()]
+                if not ids:
+                    continue
+                have: dict[int, set[str]] = {}
+                for article_id, scope in conn.execute(
+                    select(article_scopes.c.article_id, article_scopes.c.scope).where(
+                        article_scopes.c.article_id.in_(ids)
+                    )
+                ):
+                    have.setdefault(article_id, set()).add(scope)
+                linked: set[int] | None = None
+                if feed:
+                    linked = set(
+                        conn.execute(
+                            select(article_feeds.c.article_id).where(
+                                article_feeds.c.feed_url == feed,
+                                article_feeds.c.article_id.in_(ids),
+                            )
+                        ).scalars()
+                    )
+                for guid, row in single.items():
+                    if wanted <= have.get(row.id, set()) and (linked is None or row.id in linked):
+                        found[guid] = _article(row)
+        return found
 
     def copies_of(self, ids: Iterable[int], *, scope: Scope) -> dict[int, tuple[Source, ...]]:
         """Other outlets' copies of each article that `scope` may see (brought in by it or
@@ -1901,6 +1953,8 @@ def _visible_to(statement: Select, scope: Scope) -> Select:
 
 
 _INSERT_ARTICLE = articles.insert()
+# Values per IN (...) list: well under SQLite's oldest limit of 999 parameters a statement.
+_IN_CHUNK = 500
 
 _ARTICLE_COLUMNS = (
     articles.c.id,

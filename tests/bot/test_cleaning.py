@@ -414,3 +414,21 @@ def test_chat_markup_that_is_not_html_stays_literal() -> None:
     assert parsed.source == "Gazette <!channel>"
     assert "<@U0ABC123> and <!subteam^S0123|@harbour>" in parsed.body
     assert "<!here> should read https://example.com/a?b=1|c>2 first." in parsed.body
+
+
+def test_normalize_line_folds_spaces_as_its_regular_expression_did() -> None:
+    import unicodedata
+
+    def by_regex(line: str) -> str:
+        folded = unicodedata.normalize("NFKC", line).casefold()
+        folded = folded.replace("’", "'").replace("‘", "'")
+        return re.sub(r"\s+", " ", re.sub(r"[^\w' ]+", " ", folded)).strip()
+
+    normalize_line.cache_clear()
+    for line in (
+        "  World | Europe\u2003— “Quoted”,\tsaid\u00a0O’Brien…  ",
+        "Ａｂｃ\u3000ＤＥＦ ‘x’ ; \x1c y \u2028 z",
+        "",
+        "***",
+    ):
+        assert normalize_line(line) == by_regex(line), repr(line)

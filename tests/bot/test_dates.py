@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -117,3 +117,25 @@ def test_a_page_date_from_metadata_or_time_element_is_read(head: str, body: str)
     )
     assert draft.published_at is not None
     assert draft.published_at.date() == datetime(2025, 6, 3).date()
+
+
+def test_rss_dates_read_directly_agree_with_dateutil() -> None:
+    # RFC 822 dates with numeric offsets are read without dateutil (the feed-ingest hot path);
+    # they must come out exactly as dateutil reads them.
+    import random
+    from email.utils import format_datetime
+
+    from dateutil import parser
+
+    chooser = random.Random(14)
+    for _ in range(500):
+        moment = datetime(1980, 1, 1) + timedelta(seconds=chooser.randrange(2_000_000_000))
+        offset = timedelta(minutes=chooser.choice([0, 60, -300, 330, 345, -570, 840, -1]))
+        written = format_datetime(moment.replace(tzinfo=timezone(offset)))
+        for text in (written, written[5:], written[:-9] + written[-6:]):
+            expected = parser.parse(text).astimezone(UTC)
+            assert parse_date(text) == expected, text
+            assert parse_date(text).tzinfo is UTC
+    # Not a date as written, or not in this form: dateutil's answer, as before.
+    assert parse_date("Mon, 31 Feb 2026 10:00:00 +0000") is None
+    assert parse_date("Sat, 31 Jan 2026 07:30:00 EST") == datetime(2026, 1, 31, 12, 30, tzinfo=UTC)

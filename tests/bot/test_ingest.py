@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,8 +31,9 @@ from fakes.web import WebServer
 
 from bot.app import Core
 from bot.commands import answer
+from bot.errors import FetchFailed
 from bot.fetch import USER_AGENT
-from bot.ingest import ingest
+from bot.ingest import draft_from_html, ingest
 from bot.models import IngestReport, IngestResult
 from bot.render import render
 from bot.scopes import OPERATOR
@@ -235,6 +239,52 @@ def test_a_404_and_a_broken_page_fail_without_stopping_the_others(
     assert "no article text" in reasons[empty]
     assert bare_core.store.count() == 2
     assert report.summary().startswith("2 stored, 0 already stored, 3 failed: ")
+
+
+def test_a_page_without_text_fails_in_one_line_naming_it_and_no_library_lines_reach_stderr(
+    web: WebServer, tmp_path: Path
+) -> None:
+    # trafilatura logs "empty HTML tree" (ERROR) and "discarding data" (WARNING) for such a
+    # page; ingest reports the page itself, so those lines go to our logger at DEBUG only.
+    empty = web.serve("/empty.html", "")
+    blank = web.serve("/blank.html", "<html><head><title>Blank</title></head><body></body></html>")
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("BRIEFBOT_") and name not in {"DATABASE_URL", "LOG_LEVEL"}
+    }
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "BRIEFBOT_LOAD_SEEDS": "0",
+        "BRIEFBOT_FETCH_ALLOW": "127.0.0.1",
+    }
+    script = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+
+    def ingest_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, *args, "ingest", empty, blank],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    quiet = ingest_cli()
+    assert quiet.stderr.splitlines() == [
+        f"briefbot: 0 stored, 0 already stored, 2 failed: {empty}: no article text found in "
+        f"the page {empty}; {blank}: no article text found in the page {blank}"
+    ], quiet.stderr
+    # With --debug they are there, as briefbot's own DEBUG lines naming the library.
+    debug = ingest_cli("--debug")
+    assert re.search(r"DEBUG bot\.ingest: trafilatura\.core: ", debug.stderr), debug.stderr
+    assert not re.search(r"(ERROR|WARNING) trafilatura", debug.stderr), debug.stderr
+
+
+def test_the_page_named_in_the_message_has_its_credentials_masked() -> None:
+    with pytest.raises(FetchFailed) as raised:
+        draft_from_html("<html><body></body></html>", "https://reader:pw-123@news.example/x", "x")
+    assert str(raised.value) == "no article text found in the page https://***@news.example/x"
 
 
 def test_a_server_error_and_an_unreachable_host_are_failures_with_reasons(

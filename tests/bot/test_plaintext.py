@@ -79,3 +79,22 @@ def test_escaping_nested_beyond_reason_still_ends() -> None:
 
 def test_nothing_gives_empty() -> None:
     assert plain_title(None) == plain_title("") == plain_text(None) == ""
+
+
+# Every character `\s` matches, and a few that look like spaces but are not whitespace.
+SPACES = "".join(c for c in map(chr, range(0x3000 + 1)) if c.isspace()) + "\u200b\u2060\ufeff"
+
+
+def test_spaces_fold_exactly_as_the_regular_expressions_did() -> None:
+    # plain_text / plain_title fold with str.split (faster); it must split at exactly the
+    # characters the expressions `[^\S\n]+` (within a line) and `\s+` matched.
+    import re
+
+    within_line, anywhere = re.compile(r"[^\S\n]+"), re.compile(r"\s+")
+    for space in SPACES:
+        for text in (f"a{space}b", f"{space}a  b{space}{space}c{space}", f"x {space} y\tz"):
+            assert " ".join(text.split()) == anywhere.sub(" ", text).strip(), repr(space)
+            for line in text.split("\n"):
+                assert " ".join(line.split()) == within_line.sub(" ", line).strip(), repr(space)
+    assert plain_text("a\u2028b\u00a0 c\n\n d\u200b e") == "a b c\nd e"
+    assert plain_title(" A\u3000headline\u0085here ") == "A headline here"
