@@ -17,6 +17,7 @@ import functools
 import hashlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -846,6 +847,7 @@ class Store:
         self.engine = _engine_for(self.url)
         self._local = threading.local()  # this thread's open `batch`, if any
         self._languages: frozenset[str] | None = None  # see `languages`
+        self._analysis_cache = AnalysisCache()  # see `analyses`
         try:
             if migrate:
                 self._migrate()
@@ -1643,20 +1645,76 @@ class Store:
         return self._languages
 
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
-        """Load the stored analysis of each article."""
+        """Load the stored analysis of each article (the ids found, in the order the database
+        returns them).
+
+        A warm process keeps the last ANALYSIS_CACHE_SIZE decoded analyses (`AnalysisCache`):
+        each call still reads every analysis blob, and reuses a kept analysis only when its
+        blob is the one stored now (an article's text never changes once stored; a
+        re-analysis, e.g. a store upgraded to another analysis format, changes the blob).
+        Only the other articles' texts are read and decoded.
+        """
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
         with self._connect() as conn:
-            rows = conn.execute(
-                select(articles.c.id, articles.c.analysis, articles.c.text).where(
-                    articles.c.id.in_(wanted)
-                )
-            ).all()
-        from summarizers.analysis import Analysis
+            blobs = conn.execute(_ANALYSIS_BLOBS, {"ids": wanted}).all()
+            found = {row.id: self._analysis_cache.get(row.id, row.analysis) for row in blobs}
+            missing = [i for i, analysis in found.items() if analysis is None]
+            texts = dict(conn.execute(_TEXTS, {"ids": missing}).all()) if missing else {}
+        if missing:
+            from summarizers.analysis import Analysis
 
-        # The analysis keeps sentence positions, so its sentences are sliced from the text.
-        return {row.id: Analysis.from_bytes(row.analysis, row.text) for row in rows}
+            blob_of = {row.id: row.analysis for row in blobs}
+            for i in missing:
+                # The analysis keeps sentence positions, so its sentences are sliced from the text.
+                found[i] = Analysis.from_bytes(blob_of[i], texts[i])
+                self._analysis_cache.put(i, blob_of[i], found[i])
+        return found  # type: ignore[return-value]  # every None was filled
+
+
+# Decoded analyses a warm process keeps (`Store.analyses`): a briefing reads 40 articles (8
+# per bullet when more bullets are asked), so this holds the articles of many briefings; an
+# analysis with its blob is ~10 KB, so at most ~20 MB.
+ANALYSIS_CACHE_SIZE = 2048
+
+
+class AnalysisCache:
+    """The last `size` decoded analyses, each with the blob it was decoded from, least
+    recently used dropped first.  Safe to share between threads."""
+
+    def __init__(self, size: int = ANALYSIS_CACHE_SIZE) -> None:
+        self.size = size
+        self._kept: OrderedDict[int, tuple[bytes, Analysis]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, article_id: int, blob: bytes) -> Analysis | None:
+        """The analysis kept for the article if it was decoded from `blob`, else None."""
+        with self._lock:
+            kept = self._kept.get(article_id)
+            if kept is None or kept[0] != blob:
+                return None
+            self._kept.move_to_end(article_id)
+            return kept[1]
+
+    def put(self, article_id: int, blob: bytes, analysis: Analysis) -> None:
+        """Keep `analysis`, decoded from `blob`, replacing what was kept for the article."""
+        with self._lock:
+            self._kept[article_id] = (bytes(blob), analysis)
+            self._kept.move_to_end(article_id)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+_ANALYSIS_BLOBS = select(articles.c.id, articles.c.analysis).where(
+    articles.c.id.in_(bindparam("ids", expanding=True))
+)
+_TEXTS = select(articles.c.id, articles.c.text).where(
+    articles.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _matching(

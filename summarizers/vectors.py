@@ -52,6 +52,8 @@ class TermSpace:
         self.norms = norms
         safe = np.where(norms > 0, norms, 1.0)
         self.pair_weight = weights / safe[self.pair_sentence]
+        self._starts: np.ndarray | None = None
+        self._by_term: tuple[np.ndarray, np.ndarray] | None = None
 
     def score_against(self, term_weights: np.ndarray) -> np.ndarray:
         """Cosine of every sentence with a vector given as one weight per vocabulary term."""
@@ -83,8 +85,49 @@ class TermSpace:
         return vector
 
     def similarity_to(self, index: int) -> np.ndarray:
-        """Cosine similarity of sentence `index` with every sentence."""
-        return self.score_against(self.sentence_vector(index))
+        """Cosine similarity of sentence `index` with every sentence (`size` floats).
+
+        The same figures as `score_against(sentence_vector(index))`, bit for bit, reading only
+        the (sentence, term) pairs of the sentence's own terms: every other pair adds an exact
+        zero, and each sentence's pairs are summed in the same (ascending term) order.
+        """
+        if self.size == 0:
+            return np.zeros(0)
+        starts, by_term = self._postings()
+        lo, hi = self._sentence_starts()[index : index + 2]
+        vector = np.zeros(self.vocabulary.size)
+        terms = self.pair_term[lo:hi]
+        vector[terms] = self.pair_weight[lo:hi]
+        norm = float(np.linalg.norm(vector))
+        if norm == 0:
+            return np.zeros(self.size)
+        first, last = starts[terms], starts[terms + 1]
+        lengths = last - first
+        # The postings of each term back to back, term after term (ascending).
+        at = np.repeat(first - np.cumsum(lengths) + lengths, lengths)
+        pairs = by_term[at + np.arange(at.size)]
+        dots = np.bincount(
+            self.pair_sentence[pairs],
+            weights=self.pair_weight[pairs] * vector[self.pair_term[pairs]],
+            minlength=self.size,
+        )
+        return dots / norm
+
+    def _sentence_starts(self) -> np.ndarray:
+        """Where each sentence's pairs start in the pair arrays (sorted by sentence, then
+        term), and the end: `size + 1` ints."""
+        if self._starts is None:
+            counts = np.bincount(self.pair_sentence, minlength=self.size)
+            self._starts = np.concatenate([[0], np.cumsum(counts)])
+        return self._starts
+
+    def _postings(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of each term, in pair order: term t's are `by_term[starts[t]:starts[t+1]]`."""
+        if self._by_term is None:
+            by_term = np.argsort(self.pair_term, kind="stable")
+            counts = np.bincount(self.pair_term, minlength=self.vocabulary.size)
+            self._by_term = (np.concatenate([[0], np.cumsum(counts)]), by_term)
+        return self._by_term
 
     def pairwise(self, indices: Sequence[int]) -> np.ndarray:
         """Cosine similarities among a few sentences, as a dense matrix."""
