@@ -20,9 +20,10 @@ import numpy as np
 
 from summarizers.analysis import Analysis, word_count
 from summarizers.base import Summarizer, concatenate
+from summarizers.derived import derived
 from summarizers.facts import dangles, same_fact
 from summarizers.threads import single_threaded
-from summarizers.vectors import TermSpace
+from summarizers.vectors import TermSpace, sorted_unique
 
 from .clock import Clock
 from .models import Article, Briefing, Bullet, LeftOut, Source
@@ -568,21 +569,34 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
 
 def _article_similarity(analyses: Sequence[Analysis]) -> np.ndarray:
     """Cosine similarity of articles as TF-IDF vectors with headline and lead weighted up."""
-    bags = []
-    for a in analyses:
-        lead_end = a.bounds[min(LEAD_SENTENCES, len(a))]
-        bags.append(
-            np.concatenate(
-                [np.repeat(a.title_ids, HEADLINE_WEIGHT), a.term_ids, a.term_ids[:lead_end]]
-            )
-        )
-    vocabulary, inverse = np.unique(np.concatenate(bags), return_inverse=True)
-    doc_of = np.repeat(np.arange(len(bags)), [b.size for b in bags])
-    cells = doc_of * vocabulary.size + inverse  # one bincount: np.add.at is ~10x slower
-    counts = np.bincount(cells, minlength=len(bags) * vocabulary.size).astype(float)
+    bags = [derived(a, "briefing.bag", _bag) for a in analyses]
+    terms = np.concatenate([t for t, _ in bags])
+    vocabulary = sorted_unique(terms)
+    column = np.searchsorted(vocabulary, terms)
+    doc_of = np.repeat(np.arange(len(bags)), [t.size for t, _ in bags])
+    # Each (article, term) once: the dense counts are set, not summed.
+    counts = np.zeros(len(bags) * vocabulary.size)
+    counts[doc_of * vocabulary.size + column] = np.concatenate([c for _, c in bags])
     counts = counts.reshape(len(bags), vocabulary.size)
-    df = (counts > 0).sum(axis=0)
+    df = np.bincount(column, minlength=vocabulary.size)
     weights = counts * np.log1p(len(bags) / df)
     norms = np.linalg.norm(weights, axis=1, keepdims=True)
     weights = weights / np.where(norms > 0, norms, 1.0)
     return weights @ weights.T
+
+
+def _bag(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """An article's terms for `_article_similarity` (headline HEADLINE_WEIGHT times, every
+    sentence, the lead again): the distinct term ids, ascending, and how often each occurs."""
+    lead_end = analysis.bounds[min(LEAD_SENTENCES, len(analysis))]
+    bag = np.concatenate(
+        [
+            np.repeat(analysis.title_ids, HEADLINE_WEIGHT),
+            analysis.term_ids,
+            analysis.term_ids[:lead_end],
+        ]
+    )
+    terms, counts = np.unique(bag, return_counts=True)
+    terms.flags.writeable = False
+    counts.flags.writeable = False
+    return terms, counts
