@@ -109,21 +109,23 @@ def compose_briefing(
     """
     if max_articles is None:
         max_articles = max(MAX_ARTICLES, ARTICLES_PER_BULLET * bullets)
-    found = store.search(
-        topic,
-        since=since,
-        limit=max_articles,
-        scope=scope,
-        stored_after=stored_after,
-        stored_until=stored_until,
-        with_text=False,  # the sentences come from the analyses
-    )
-    analyses = store.analyses(a.id for a in found)
-    articles = [a for a in found if a.id in analyses and len(analyses[a.id])]
+    with store.reading():  # one connection and snapshot for the briefing's reads
+        found = store.search(
+            topic,
+            since=since,
+            limit=max_articles,
+            scope=scope,
+            stored_after=stored_after,
+            stored_until=stored_until,
+            with_text=False,  # the sentences come from the analyses
+        )
+        analyses = store.analyses(a.id for a in found)
+        articles = [a for a in found if a.id in analyses and len(analyses[a.id])]
+        copies = store.copies_of((a.id for a in articles), scope=scope)
     chosen = condense(
         articles, [analyses[a.id] for a in articles], summarizer, bullets, topic=bool(topic)
     )
-    chosen = with_copies(chosen, store.copies_of((a.id for a in articles), scope=scope))
+    chosen = with_copies(chosen, copies)
     return Briefing(
         title=title or briefing_title(topic),
         generated_at=clock.now(),

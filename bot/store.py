@@ -907,13 +907,33 @@ class Store:
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
         """A connection to read with: this thread's `batch` one (which sees its own writes),
-        else a new one."""
+        else its `reading` one, else a new one."""
         batch = getattr(self._local, "batch", None)
         if batch is not None:
             yield batch.conn
             return
+        reader = getattr(self._local, "reader", None)
+        if reader is not None:
+            yield reader
+            return
         with self.engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Run the reads of a block (this thread's) on one connection, in one transaction: a
+        briefing's search, analyses and copies take one connection from the pool and begin
+        once, and on SQLite see one snapshot of the store.  Writes (`transaction`) still use
+        their own connection.  Inside a `batch`, or nested, the open connection serves."""
+        if getattr(self._local, "batch", None) is not None or getattr(self._local, "reader", None):
+            yield
+            return
+        with self.engine.connect() as conn:
+            self._local.reader = conn
+            try:
+                yield
+            finally:
+                self._local.reader = None
 
     @contextmanager
     def batch(self) -> Iterator[WriteBatch]:
@@ -1054,21 +1074,11 @@ class Store:
         self, platform: str, workspace: str, channel: str, briefing: str, made_at: datetime
     ) -> None:
         """Keep `briefing` (JSON text, see `bot.why`) as this channel's last, replacing any."""
-        key = (
-            (channel_briefings.c.platform == platform)
-            & (channel_briefings.c.workspace == workspace)
-            & (channel_briefings.c.channel == channel)
-        )
+        key = {"platform": platform, "workspace": workspace, "channel": channel}
         with self.transaction() as conn:
-            conn.execute(channel_briefings.delete().where(key))
+            conn.execute(_DELETE_CHANNEL_BRIEFING, key)
             conn.execute(
-                channel_briefings.insert().values(
-                    platform=platform,
-                    workspace=workspace,
-                    channel=channel,
-                    briefing=briefing,
-                    made_at=to_iso(made_at),
-                )
+                _INSERT_CHANNEL_BRIEFING, {**key, "briefing": briefing, "made_at": to_iso(made_at)}
             )
 
     def channel_briefing(self, platform: str, workspace: str, channel: str) -> str | None:
@@ -1435,16 +1445,13 @@ class Store:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
-        statement = (
-            select(article_copies)
-            .where(article_copies.c.article_id.in_(wanted))
-            .order_by(article_copies.c.article_id, article_copies.c.seen_at)
-        )
-        if scope.visible is not None:
-            statement = statement.where(article_copies.c.scope.in_(scope.visible))
+        if scope.visible is None:
+            statement, values = _COPIES, {"ids": wanted}
+        else:
+            statement, values = _COPIES_SEEN_BY, {"ids": wanted, "scopes": list(scope.visible)}
         found: dict[int, dict[str, Source]] = {}
         with self._connect() as conn:
-            for row in conn.execute(statement):
+            for row in conn.execute(statement, values):
                 outlets = found.setdefault(row.article_id, {})
                 if row.outlet_key not in outlets:
                     outlets[row.outlet_key] = Source(row.article_id, row.title, row.url, row.outlet)
@@ -1709,6 +1716,19 @@ class AnalysisCache:
         return len(self._kept)
 
 
+# Statements built once (building one costs more than SQLite running it).
+_DELETE_CHANNEL_BRIEFING = channel_briefings.delete().where(
+    (channel_briefings.c.platform == bindparam("platform"))
+    & (channel_briefings.c.workspace == bindparam("workspace"))
+    & (channel_briefings.c.channel == bindparam("channel"))
+)
+_INSERT_CHANNEL_BRIEFING = channel_briefings.insert()
+_COPIES = (
+    select(article_copies)
+    .where(article_copies.c.article_id.in_(bindparam("ids", expanding=True)))
+    .order_by(article_copies.c.article_id, article_copies.c.seen_at)
+)
+_COPIES_SEEN_BY = _COPIES.where(article_copies.c.scope.in_(bindparam("scopes", expanding=True)))
 _ANALYSIS_BLOBS = select(articles.c.id, articles.c.analysis).where(
     articles.c.id.in_(bindparam("ids", expanding=True))
 )
