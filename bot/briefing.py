@@ -19,11 +19,11 @@ from datetime import datetime
 import numpy as np
 
 from summarizers.analysis import Analysis, word_count
-from summarizers.base import Summarizer, concatenate
+from summarizers.base import Summarizer
 from summarizers.derived import derived
 from summarizers.facts import dangles, same_fact
 from summarizers.threads import single_threaded
-from summarizers.vectors import TermSpace, sorted_unique
+from summarizers.vectors import SentenceTerms, TermSpace, sorted_unique
 
 from .clock import Clock
 from .models import Article, Briefing, Bullet, LeftOut, Source
@@ -158,10 +158,11 @@ def condense(
     """
     if count <= 0 or not articles:
         return []
-    merged, _ = concatenate(analyses)
+    merged = _Sentences.of(analyses)
     offsets = np.cumsum([0] + [len(a) for a in analyses])
     owner = np.repeat(np.arange(len(analyses)), np.diff(offsets))
-    space = TermSpace(with_bigrams(merged))
+    # One term space for the briefing, joined from each article's (derived once per analysis).
+    space = TermSpace.joined([derived(a, "briefing.terms", _sentence_terms) for a in analyses])
     similarity = _article_similarity(analyses) if len(analyses) > 1 else np.ones((1, 1))
     # Stories group within one language only (issue 18).
     langs = np.array([a.lang for a in articles])
@@ -192,6 +193,24 @@ def condense(
     return _bullets(drafts, stories, articles, merged, _Reasons(composer, picks))
 
 
+@dataclass(frozen=True)
+class _Sentences:
+    """The sentences of a briefing's articles back to back, and their word counts."""
+
+    sentences: tuple[str, ...]
+    word_counts: np.ndarray
+
+    @classmethod
+    def of(cls, analyses: Sequence[Analysis]) -> _Sentences:
+        sentences = tuple(s for a in analyses for s in a.sentences)
+        return cls(sentences, np.concatenate([a.word_counts for a in analyses]))
+
+
+def _sentence_terms(analysis: Analysis) -> SentenceTerms:
+    """An article's sentence terms with its bigrams, for the briefing's term space."""
+    return SentenceTerms.of(with_bigrams(analysis))
+
+
 def _slots(stories: int, count: int, topic: bool) -> Iterator[int]:
     """The order stories get their turns: spread first (or the top story's depth for a topic),
     then round after round while bullets are wanted."""
@@ -207,7 +226,7 @@ class _Composer:
 
     def __init__(
         self,
-        merged: Analysis,
+        merged: _Sentences,
         offsets: np.ndarray,
         owner: np.ndarray,
         space: TermSpace,
@@ -406,7 +425,7 @@ def _bullets(
     drafts: list[_Draft],
     stories: list[list[int]],
     articles: Sequence[Article],
-    merged: Analysis,
+    merged: _Sentences,
     reasons: _Reasons,
 ) -> list[Bullet]:
     """Drafts as bullets, grouped by story in story order, with sources, evidence, coverage

@@ -7,6 +7,7 @@ operations over the (sentence, term) pairs, so cost grows with the text's length
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,6 +30,31 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
+@dataclass(frozen=True)
+class SentenceTerms:
+    """One analysis's terms as `TermSpace` reads them: its `size` sentences; its distinct
+    term ids ascending (`terms`) with how often each occurs (`counts`); and each sentence's
+    distinct terms, sentence by sentence, ascending (`pair_sentence`, and `pair_term` as
+    indices into `terms`)."""
+
+    size: int
+    terms: np.ndarray
+    counts: np.ndarray
+    pair_sentence: np.ndarray
+    pair_term: np.ndarray
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> SentenceTerms:
+        """Read an analysis's terms (see `TermSpace.joined`)."""
+        n = len(analysis)
+        lengths = np.diff(analysis.bounds)
+        sentence_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        terms, index, counts = np.unique(analysis.term_ids, return_inverse=True, return_counts=True)
+        v = max(terms.size, 1)
+        keys = sorted_unique(sentence_of * v + index)
+        return cls(n, terms, counts, keys // v, keys % v)
+
+
 class TermSpace:
     """The sentences of one (possibly merged) analysis as unit-length TF-IDF vectors."""
 
@@ -45,7 +71,12 @@ class TermSpace:
         self.pair_sentence = keys // v
         self.pair_term = keys % v
         self.term_counts = np.bincount(term_index, minlength=vocabulary.size)
-        self.sentence_frequency = np.bincount(self.pair_term, minlength=vocabulary.size)
+        self._weigh()
+
+    def _weigh(self) -> None:
+        """IDF, sentence norms and pair weights from the pairs and the vocabulary."""
+        n = self.size
+        self.sentence_frequency = np.bincount(self.pair_term, minlength=self.vocabulary.size)
         self.idf = np.log1p(max(n, 1) / np.maximum(self.sentence_frequency, 1))
         weights = self.idf[self.pair_term]
         norms = np.sqrt(np.bincount(self.pair_sentence, weights=weights**2, minlength=n))
@@ -54,6 +85,33 @@ class TermSpace:
         self.pair_weight = weights / safe[self.pair_sentence]
         self._starts: np.ndarray | None = None
         self._by_term: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def joined(cls, parts: Sequence[SentenceTerms]) -> TermSpace:
+        """The space of several analyses back to back, from each one's `SentenceTerms`: the
+        same figures, bit for bit, as `TermSpace` of the analyses concatenated, without
+        finding the distinct terms of every sentence again."""
+        space = cls.__new__(cls)
+        n = sum(p.size for p in parts)
+        space.size = n
+        distinct = np.concatenate([p.terms for p in parts])
+        vocabulary = sorted_unique(distinct)
+        space.vocabulary = vocabulary
+        column = np.searchsorted(vocabulary, distinct)
+        cuts = np.cumsum([p.terms.size for p in parts])[:-1]
+        sentence_base = np.cumsum([0] + [p.size for p in parts[:-1]])
+        space.pair_sentence = np.concatenate(
+            [p.pair_sentence + base for p, base in zip(parts, sentence_base, strict=True)]
+        )
+        space.pair_term = np.concatenate(
+            [columns[p.pair_term] for p, columns in zip(parts, np.split(column, cuts), strict=True)]
+        )
+        counts = np.bincount(
+            column, weights=np.concatenate([p.counts for p in parts]), minlength=vocabulary.size
+        )
+        space.term_counts = counts.astype(np.int64)
+        space._weigh()
+        return space
 
     def score_against(self, term_weights: np.ndarray) -> np.ndarray:
         """Cosine of every sentence with a vector given as one weight per vocabulary term."""
