@@ -1918,18 +1918,28 @@ def _fts_newest(conn: Connection, statement: Select, match: str, limit: int) -> 
     joined = statement.select_from(
         _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
     ).where(_FTS_MATCH.bindparams(match=match))
+    # A few rows past `limit` usually reach an earlier minute, so the rest of the last one's
+    # minute is already read (stores hold a few articles a minute): no second query.
+    fetched = limit + _FTS_LOOKAHEAD
     rows = list(
-        conn.execute(joined.add_columns(key.label("fts_key")).order_by(key.desc()).limit(limit))
+        conn.execute(joined.add_columns(key.label("fts_key")).order_by(key.desc()).limit(fetched))
     )
-    if len(rows) == limit and rows:
-        minute_start = (rows[-1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
-        rows += conn.execute(
-            joined.add_columns(key.label("fts_key")).where(
-                key >= minute_start, key < rows[-1].fts_key
+    if len(rows) > limit and limit > 0:
+        minute_start = (rows[limit - 1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
+        complete = rows[-1].fts_key < minute_start or len(rows) < fetched
+        rows = [r for r in rows if r.fts_key >= minute_start]
+        if not complete:
+            rows += conn.execute(
+                joined.add_columns(key.label("fts_key")).where(
+                    key >= minute_start, key < rows[-1].fts_key
+                )
             )
-        )
     rows.sort(key=lambda r: (r.when_, r.id), reverse=True)
     return rows[:limit]
+
+
+# Rows `_fts_newest` reads past its limit to see the end of the last row's minute.
+_FTS_LOOKAHEAD = 8
 
 
 def _folded(name: str | None) -> str | None:

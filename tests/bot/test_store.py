@@ -357,6 +357,17 @@ def test_topic_search_gives_the_exact_newest_order_at_every_limit(store: Store, 
     assert [i for i, _ in store.titles("harbour", limit=3, scope=OPERATOR)] == newest[:3]
 
 
+def test_topic_search_reads_the_rest_of_a_crowded_minute(store: Store, clock) -> None:
+    # More matches in one minute than the search's look-ahead past its limit reaches: the
+    # rest of the minute is read by a second query, and the order is still exact.
+    moments = [(n * 37) % 60 for n in range(24)] + [75, -10, 61, 130]
+    rows = _harbour_notes(store, clock, moments)
+    newest = [i for _, i in sorted(rows, reverse=True)]
+    for limit in (1, 2, 5, 10, 20, 24, 27, 40):
+        found = store.search("harbour", limit=limit, scope=OPERATOR, with_text=False)
+        assert [a.id for a in found] == newest[:limit]
+
+
 def test_a_store_indexed_by_id_is_reindexed_by_time_on_open(db_path: Path, clock) -> None:
     first = Store(f"sqlite:///{db_path}")
     rows = _harbour_notes(first, clock, [30, 5, 59, 61, 1])
