@@ -244,6 +244,7 @@ class _Composer:
         # fact it repeats), "dangling" (no antecedent to join) or "long" (over the cap).
         self.passed: dict[int, tuple[str, _Draft | None]] = {}
         self._similarity: dict[int, np.ndarray] = {}
+        self._credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
         if sentence not in self._similarity:
@@ -258,20 +259,23 @@ class _Composer:
     def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:
         """The article the sentence is from, then each other member article with its best
         sentence stating the same fact (highest word overlap among those that do)."""
-        own = int(self.owner[sentence])
-        found = [(own, sentence)]
-        row = self.similarity(sentence)
-        for member in members:
-            if member == own:
-                continue
-            lo, hi = int(self.offsets[member]), int(self.offsets[member + 1])
-            for other in (lo + np.argsort(-row[lo:hi], kind="stable")).tolist():
-                if self.states(sentence, other):
-                    found.append((member, other))
-                    break
-                if row[other] < 0.05:
-                    break
-        return found
+        key = (sentence, tuple(members))
+        if key not in self._credits:  # the event's candidates are credited, then the event
+            own = int(self.owner[sentence])
+            found = [(own, sentence)]
+            row = self.similarity(sentence)
+            for member in members:
+                if member == own:
+                    continue
+                lo, hi = int(self.offsets[member]), int(self.offsets[member + 1])
+                for other in (lo + np.argsort(-row[lo:hi], kind="stable")).tolist():
+                    if self.states(sentence, other):
+                        found.append((member, other))
+                        break
+                    if row[other] < 0.05:
+                        break
+            self._credits[key] = found
+        return list(self._credits[key])
 
     def text_of(self, sentence: int, limit: int = JOIN_WORDS) -> tuple[str, int] | None:
         """The bullet's words for a sentence and where they start: the sentence itself, or its
@@ -505,7 +509,7 @@ def rank_stories(
     newest = max(newest_of)
     n = len(articles)
     outside = (similarity.sum(axis=1) - np.diag(similarity)) / max(n - 1, 1)
-    centrality = np.array([float(outside[members].mean()) for members in stories])
+    centrality = np.array([_mean(outside, members) for members in stories])
     top = centrality.max(initial=0.0)
     if top > 0:
         centrality = centrality / top
@@ -517,6 +521,14 @@ def rank_stories(
         scores.append(outlets + RECENCY_WEIGHT * recency + CENTRALITY_WEIGHT * centrality[number])
     order = sorted(range(len(stories)), key=lambda s: (-scores[s], s))
     return [stories[s] for s in order]
+
+
+def _mean(values: np.ndarray, members: list[int]) -> float:
+    """`float(values[members].mean())`, without numpy's overhead for a lone member (one
+    value's mean is the value, exactly)."""
+    if len(members) == 1:
+        return float(values[members[0]])
+    return float(values[members].mean())
 
 
 def with_bigrams(analysis: Analysis) -> Analysis:

@@ -92,20 +92,21 @@ class TermSpace:
         same figures, bit for bit, as `TermSpace` of the analyses concatenated, without
         finding the distinct terms of every sentence again."""
         space = cls.__new__(cls)
-        n = sum(p.size for p in parts)
-        space.size = n
+        space.size = sum(p.size for p in parts)
         distinct = np.concatenate([p.terms for p in parts])
         vocabulary = sorted_unique(distinct)
         space.vocabulary = vocabulary
         column = np.searchsorted(vocabulary, distinct)
-        cuts = np.cumsum([p.terms.size for p in parts])[:-1]
+        # Each part's pairs, shifted to its first sentence and its first distinct term.
+        pairs = [p.pair_term.size for p in parts]
         sentence_base = np.cumsum([0] + [p.size for p in parts[:-1]])
-        space.pair_sentence = np.concatenate(
-            [p.pair_sentence + base for p, base in zip(parts, sentence_base, strict=True)]
+        term_base = np.cumsum([0] + [p.terms.size for p in parts[:-1]])
+        space.pair_sentence = np.concatenate([p.pair_sentence for p in parts]) + np.repeat(
+            sentence_base, pairs
         )
-        space.pair_term = np.concatenate(
-            [columns[p.pair_term] for p, columns in zip(parts, np.split(column, cuts), strict=True)]
-        )
+        space.pair_term = column[
+            np.concatenate([p.pair_term for p in parts]) + np.repeat(term_base, pairs)
+        ]
         counts = np.bincount(
             column, weights=np.concatenate([p.counts for p in parts]), minlength=vocabulary.size
         )
