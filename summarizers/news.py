@@ -111,8 +111,15 @@ class NewsSummarizer(Summarizer):
         features depend on the analysis alone, so a warm process derives them once
         (`summarizers.derived`)."""
         space, matrix = derived(analysis, "news.features", _one_report)
-        documents = np.zeros(len(analysis), dtype=np.int64)
-        return mmr(matrix @ self.weights, space, analysis.word_counts, count, documents)
+
+        def choose(analysis: Analysis) -> list[int]:
+            documents = np.zeros(len(analysis), dtype=np.int64)
+            return mmr(matrix @ self.weights, space, analysis.word_counts, count, documents)
+
+        if self.weights is not model_weights():
+            return choose(analysis)
+        # With the shipped weights the picks depend on the analysis and `count` alone.
+        return list(derived(analysis, f"news.picks.{count}", choose))
 
 
 def _one_report(analysis: Analysis) -> tuple[TermSpace, np.ndarray]:
