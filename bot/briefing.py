@@ -244,16 +244,21 @@ class _Composer:
         # fact it repeats), "dangling" (no antecedent to join) or "long" (over the cap).
         self.passed: dict[int, tuple[str, _Draft | None]] = {}
         self._similarity: dict[int, np.ndarray] = {}
+        self._overlaps: dict[int, list[float]] = {}  # the same rows as lists
         self._credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
         if sentence not in self._similarity:
-            self._similarity[sentence] = self.space.similarity_to(sentence)
+            row = self.space.similarity_to(sentence)
+            self._similarity[sentence] = row
+            self._overlaps[sentence] = row.tolist()  # Python floats: read one at a time
         return self._similarity[sentence]
 
     def states(self, sentence: int, other: int) -> bool:
         """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
-        overlap = float(self.similarity(sentence)[other])
+        if sentence not in self._overlaps:
+            self.similarity(sentence)
+        overlap = self._overlaps[sentence][other]
         return same_fact(self.merged.sentences[sentence], self.merged.sentences[other], overlap)
 
     def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:
@@ -264,6 +269,7 @@ class _Composer:
             own = int(self.owner[sentence])
             found = [(own, sentence)]
             row = self.similarity(sentence)
+            overlaps = self._overlaps[sentence]
             for member in members:
                 if member == own:
                     continue
@@ -272,7 +278,7 @@ class _Composer:
                     if self.states(sentence, other):
                         found.append((member, other))
                         break
-                    if row[other] < 0.05:
+                    if overlaps[other] < 0.05:
                         break
             self._credits[key] = found
         return list(self._credits[key])
