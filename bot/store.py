@@ -1543,7 +1543,7 @@ class Store:
         """
         columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS_NO_TEXT
         rows = self._newest_rows(columns, query, scope, limit, since, stored_after, stored_until)
-        return [_article(r) if with_text else _article(r, text="") for r in rows]
+        return [_article(r) for r in rows] if with_text else [_article_no_text(r) for r in rows]
 
     def titles(
         self,
@@ -1994,6 +1994,41 @@ def _article(row: Any, text: str | None = None) -> Article:
         outlet=row.outlet,
         lang=row.lang or "en",
     )
+
+
+_NO_TEXT_KEYS = tuple(c.key for c in _ARTICLE_COLUMNS_NO_TEXT)
+
+
+def _article_no_text(row: Any) -> Article:
+    """`_article(row, text="")` for a row that opens with `_ARTICLE_COLUMNS_NO_TEXT`, read by
+    position (a search's rows: reading each column by name costs more than the query)."""
+    id_, title, source, url, published, ingested, content_hash, outlet, _, lang = row[:10]
+    return Article(
+        id=id_,
+        title=title,
+        text="",
+        source=source,
+        url=url,
+        published_at=from_iso(published),
+        ingested_at=from_iso(ingested) or datetime.now(UTC),
+        content_hash=content_hash,
+        outlet=outlet,
+        lang=lang or "en",
+    )
+
+
+assert _NO_TEXT_KEYS == (
+    "id",
+    "title",
+    "source",
+    "url",
+    "published_at",
+    "ingested_at",
+    "content_hash",
+    "outlet",
+    "guid",
+    "lang",
+), "_article_no_text reads these columns by position"
 
 
 # -- dialect-specific SQL ----------------------------------------------------------------------
