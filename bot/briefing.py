@@ -23,7 +23,7 @@ from summarizers.base import Summarizer
 from summarizers.derived import derived
 from summarizers.facts import dangles, same_fact
 from summarizers.threads import single_threaded
-from summarizers.vectors import SentenceTerms, TermSpace, sorted_unique
+from summarizers.vectors import SentenceTerms, TermSpace
 
 from .clock import Clock
 from .models import Article, Briefing, Bullet, LeftOut, Source
@@ -609,18 +609,17 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
 def _article_similarity(analyses: Sequence[Analysis]) -> np.ndarray:
     """Cosine similarity of articles as TF-IDF vectors with headline and lead weighted up."""
     bags = [derived(a, "briefing.bag", _bag) for a in analyses]
-    terms = np.concatenate([t for t, _ in bags])
-    vocabulary = sorted_unique(terms)
-    column = np.searchsorted(vocabulary, terms)
+    vocabulary, column = np.unique(np.concatenate([t for t, _ in bags]), return_inverse=True)
     doc_of = np.repeat(np.arange(len(bags)), [t.size for t, _ in bags])
     # Each (article, term) once: the dense counts are set, not summed.
     counts = np.zeros(len(bags) * vocabulary.size)
     counts[doc_of * vocabulary.size + column] = np.concatenate([c for _, c in bags])
     counts = counts.reshape(len(bags), vocabulary.size)
     df = np.bincount(column, minlength=vocabulary.size)
-    weights = counts * np.log1p(len(bags) / df)
-    norms = np.linalg.norm(weights, axis=1, keepdims=True)
-    weights = weights / np.where(norms > 0, norms, 1.0)
+    weights = np.multiply(counts, np.log1p(len(bags) / df), out=counts)
+    # np.linalg.norm(weights, axis=1, keepdims=True) as numpy computes it, in fewer passes.
+    norms = np.sqrt(np.add.reduce(weights * weights, axis=1, keepdims=True))
+    weights /= np.where(norms > 0, norms, 1.0)
     return weights @ weights.T
 
 

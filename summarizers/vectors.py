@@ -21,7 +21,9 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     thousand (sentence, term) keys of a story that costs about 30x a plain sort (measured
     1.2 ms against 0.04 ms for 4,000 keys), and a briefing builds several term spaces.
     """
-    ordered = np.sort(values, kind="stable")
+    # Equal values are equal: a stable sort gives the same array, ~20x slower (numpy's default
+    # sort is vectorised, its stable one a merge sort).
+    ordered = np.sort(values)
     if ordered.size < 2:
         return ordered
     keep = np.empty(ordered.size, dtype=bool)
@@ -94,9 +96,8 @@ class TermSpace:
         space = cls.__new__(cls)
         space.size = sum(p.size for p in parts)
         distinct = np.concatenate([p.terms for p in parts])
-        vocabulary = sorted_unique(distinct)
+        vocabulary, column = np.unique(distinct, return_inverse=True)
         space.vocabulary = vocabulary
-        column = np.searchsorted(vocabulary, distinct)
         # Each part's pairs, shifted to its first sentence and its first distinct term.
         pairs = [p.pair_term.size for p in parts]
         sentence_base = np.cumsum([0] + [p.size for p in parts[:-1]])
@@ -183,7 +184,11 @@ class TermSpace:
     def _postings(self) -> tuple[np.ndarray, np.ndarray]:
         """The pairs of each term, in pair order: term t's are `by_term[starts[t]:starts[t+1]]`."""
         if self._by_term is None:
-            by_term = np.argsort(self.pair_term, kind="stable")
+            # A term has one pair per sentence, so the order of its pairs among themselves does
+            # not matter to `similarity_to`; term ids under 2**16 sort fastest (radix).
+            small = self.vocabulary.size <= np.iinfo(np.uint16).max
+            terms = self.pair_term.astype(np.uint16) if small else self.pair_term
+            by_term = np.argsort(terms, kind="stable")
             counts = np.bincount(self.pair_term, minlength=self.vocabulary.size)
             self._by_term = (np.concatenate([[0], np.cumsum(counts)]), by_term)
         return self._by_term
