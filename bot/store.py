@@ -848,6 +848,8 @@ class Store:
         self._local = threading.local()  # this thread's open `batch`, if any
         self._languages: frozenset[str] | None = None  # see `languages`
         self._analysis_cache = AnalysisCache()  # see `analyses`
+        self._statements: dict[tuple[Any, ...], Any] = {}  # see `_newest_rows`
+        self._statements_lock = threading.Lock()
         try:
             if migrate:
                 self._migrate()
@@ -1606,22 +1608,37 @@ class Store:
     ) -> list[Any]:
         """The newest `limit` rows of `columns` as `_newest` orders and filters them; on
         SQLite a topic walks the full-text index from its newest entries (`_fts_newest`)."""
-        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
-        statement = select(*columns, when.label("when_"))
         topic = as_filter(query)
-        with self._connect() as conn:
-            langs = self.languages() if topic and self.is_sqlite else frozenset()
+        langs = self.languages() if topic and self.is_sqlite else frozenset()
+        columns = tuple(columns)
+        # A statement costs more to build than SQLite takes to run it: the last few built are
+        # kept (they are immutable), keyed by everything they are built from.
+        key = (columns, topic, scope, limit, since, stored_after, stored_until, prefix, langs)
+        with self._statements_lock:
+            built = self._statements.get(key)
+        if built is None:
+            when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+            statement = select(*columns, when.label("when_"))
             must = fts_queries(topic, prefix=prefix, langs=langs)[0] if langs else None
             if topic is not None and must:
                 filtered = self._filtered(statement, scope, since, stored_after, stored_until)
                 filtered = filtered.where(
                     *_matching(topic, True, prefix=prefix, must=False, langs=langs)
                 )
-                return _fts_newest(conn, filtered, must, limit)
-            ordered = self._newest(
-                statement, topic, scope, since, stored_after, stored_until, prefix=prefix
-            )
-            return list(conn.execute(ordered.limit(limit)))
+                built = _fts_walk(filtered, must, limit)
+            else:
+                ordered = self._newest(
+                    statement, topic, scope, since, stored_after, stored_until, prefix=prefix
+                )
+                built = ordered.limit(limit)
+            with self._statements_lock:
+                self._statements[key] = built
+                while len(self._statements) > _STATEMENTS_KEPT:
+                    del self._statements[next(iter(self._statements))]
+        with self._connect() as conn:
+            if isinstance(built, _FtsWalk):
+                return _fts_newest(conn, built, limit)
+            return list(conn.execute(built))
 
     @staticmethod
     def _filtered(
@@ -1905,39 +1922,53 @@ _FTS = table("articles_fts", sql_column("rowid", Integer))
 _FTS_MATCH = text("articles_fts MATCH :match")
 
 
-def _fts_newest(conn: Connection, statement: Select, match: str, limit: int) -> list[Any]:
-    """SQLite: the newest `limit` rows of `statement` (a select of articles with `when_`,
-    filtered) among the articles matching `match` (FTS5 syntax), newest first, exactly as
-    ordering every match by (when, id) would give, visiting about `limit` matches.
+@dataclasses.dataclass(frozen=True)
+class _FtsWalk:
+    """The statements of `_fts_newest`: the articles matching (`joined`, with the index key
+    `fts_key`) and the first read of them, newest keys first."""
+
+    joined: Select
+    first: Select
+
+
+def _fts_walk(statement: Select, match: str, limit: int) -> _FtsWalk:
+    """The walk of the full-text index for `_fts_newest`: `statement` (a select of articles
+    with `when_`, filtered) among the articles matching `match` (FTS5 syntax)."""
+    key = _FTS.c.rowid
+    joined = (
+        statement.select_from(
+            _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
+        )
+        .where(_FTS_MATCH.bindparams(match=match))
+        .add_columns(key.label("fts_key"))
+    )
+    return _FtsWalk(joined, joined.order_by(key.desc()).limit(limit + _FTS_LOOKAHEAD))
+
+
+def _fts_newest(conn: Connection, walk: _FtsWalk, limit: int) -> list[Any]:
+    """SQLite: the newest `limit` rows of a `_fts_walk`, newest first, exactly as ordering
+    every match by (when, id) would give, visiting about `limit` matches.
 
     The full-text rowid orders matches by minute, then id (`_migration_fts_by_when`), so the
     index is walked from its top: the first `limit` rows found, plus the rest of the last
     one's minute, hold the newest `limit`; they are then ordered by exact time.
     """
     key = _FTS.c.rowid
-    joined = statement.select_from(
-        _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
-    ).where(_FTS_MATCH.bindparams(match=match))
     # A few rows past `limit` usually reach an earlier minute, so the rest of the last one's
     # minute is already read (stores hold a few articles a minute): no second query.
-    fetched = limit + _FTS_LOOKAHEAD
-    rows = list(
-        conn.execute(joined.add_columns(key.label("fts_key")).order_by(key.desc()).limit(fetched))
-    )
+    rows = list(conn.execute(walk.first))
     if len(rows) > limit and limit > 0:
         minute_start = (rows[limit - 1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
-        complete = rows[-1].fts_key < minute_start or len(rows) < fetched
+        complete = rows[-1].fts_key < minute_start or len(rows) < limit + _FTS_LOOKAHEAD
         rows = [r for r in rows if r.fts_key >= minute_start]
         if not complete:
-            rows += conn.execute(
-                joined.add_columns(key.label("fts_key")).where(
-                    key >= minute_start, key < rows[-1].fts_key
-                )
-            )
+            rows += conn.execute(walk.joined.where(key >= minute_start, key < rows[-1].fts_key))
     rows.sort(key=lambda r: (r.when_, r.id), reverse=True)
     return rows[:limit]
 
 
+# Search statements a store keeps built (`Store._newest_rows`).
+_STATEMENTS_KEPT = 64
 # Rows `_fts_newest` reads past its limit to see the end of the last row's minute.
 _FTS_LOOKAHEAD = 8
 

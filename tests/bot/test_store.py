@@ -9,7 +9,7 @@ import struct
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -366,6 +366,24 @@ def test_topic_search_reads_the_rest_of_a_crowded_minute(store: Store, clock) ->
     for limit in (1, 2, 5, 10, 20, 24, 27, 40):
         found = store.search("harbour", limit=limit, scope=OPERATOR, with_text=False)
         assert [a.id for a in found] == newest[:limit]
+
+
+def test_a_repeated_search_finds_what_was_stored_since(store: Store, clock) -> None:
+    # The store keeps its search statements built; what they find is read anew each time.
+    first = _harbour_notes(store, clock, [5, 10])
+    for _ in range(2):
+        assert len(store.search("harbour", limit=5, scope=OPERATOR, with_text=False)) == 2
+        assert len(store.search(None, limit=5, scope=OPERATOR, with_text=False)) == 2
+    later = ArticleDraft(
+        title="Harbour late note",
+        text="The harbour master filed a late note about the berth today.",
+        source="Test Herald",
+        published_at=datetime.fromisoformat(max(first)[0]) + timedelta(minutes=5),
+    )
+    late_id, _ = add(store, later, clock)
+    found = store.search("harbour", limit=5, scope=OPERATOR, with_text=False)
+    assert [a.id for a in found] == [late_id] + [i for _, i in sorted(first, reverse=True)]
+    assert store.search(None, limit=5, scope=OPERATOR, with_text=False)[0].id == late_id
 
 
 def test_a_store_indexed_by_id_is_reindexed_by_time_on_open(db_path: Path, clock) -> None:
