@@ -15,11 +15,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
+from sqlalchemy import select
 
 from bot.errors import BadArgument
 from bot.models import ArticleDraft
 from bot.scopes import OPERATOR
-from bot.store import MIGRATIONS, SCHEMA_VERSION, Store, _migration_fts_by_when, articles
+from bot.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    AnalysisCache,
+    Store,
+    _migration_fts_by_when,
+    articles,
+)
 from summarizers.analysis import Analysis, analyze
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -92,6 +100,37 @@ def test_a_database_from_a_newer_version_is_refused(store: Store, db_path: Path)
     store.close()
     with pytest.raises(BadArgument, match="newer"):
         Store(f"sqlite:///{db_path}")
+
+
+def test_a_kept_analysis_is_read_again_once_the_article_is_analysed_again(
+    store: Store, clock
+) -> None:
+    article_id, _ = add(store, draft(HARBOUR), clock)
+    first = store.analyses([article_id])[article_id]
+    assert store.analyses([article_id])[article_id] is first  # kept, not decoded again
+    # Another process analyses the article again (another headline: other title terms).
+    with store.transaction() as conn:
+        text = conn.execute(select(articles.c.text).where(articles.c.id == article_id)).scalar_one()
+        blob = analyze(text, "Storm repairs finished").to_bytes(text)
+        conn.execute(articles.update().where(articles.c.id == article_id).values(analysis=blob))
+    again = store.analyses([article_id])[article_id]
+    assert again is not first
+    assert again.sentences == first.sentences
+    assert np.array_equal(again.title_ids, analyze(text, "Storm repairs finished").title_ids)
+    assert not np.array_equal(again.title_ids, first.title_ids)
+
+
+def test_the_analysis_cache_keeps_the_most_recently_used() -> None:
+    cache = AnalysisCache(size=2)
+    kept = [analyze(f"Sentence number {n} of a text.") for n in range(3)]
+    cache.put(1, b"one", kept[0])
+    cache.put(2, b"two", kept[1])
+    assert cache.get(1, b"one") is kept[0]  # 1 is now the most recently used
+    cache.put(3, b"three", kept[2])
+    assert len(cache) == 2
+    assert cache.get(2, b"two") is None
+    assert cache.get(1, b"one") is kept[0]
+    assert cache.get(1, b"another blob") is None
 
 
 def test_stale_analyses_are_rebuilt_from_the_stored_text_on_open(db_path: Path, clock) -> None:
