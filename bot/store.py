@@ -1668,6 +1668,12 @@ class Store:
             self._languages = frozenset(lang or "en" for lang in found)
         return self._languages
 
+    def forget_analyses(self) -> None:
+        """Drop the decoded analyses this store keeps (`analyses` decodes them again, and the
+        figures derived from them are derived again): what a briefing costs over articles
+        the process has not read yet (bench/scale.py)."""
+        self._analysis_cache = AnalysisCache(self._analysis_cache.size)
+
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
         """Load the stored analysis of each article (the ids found, in the order the database
         returns them).
