@@ -22,7 +22,7 @@ import numpy as np
 from .analysis import DANGLES, HAS_QUOTE, OPENS_WITH_QUOTE, QUESTION, Analysis
 from .base import Summarizer, concatenate
 from .derived import derived
-from .vectors import TermSpace
+from .vectors import SentenceTerms, TermSpace
 
 MODEL_FILE = Path(__file__).with_name("news_model.json")
 FEATURES = (
@@ -93,16 +93,25 @@ class NewsSummarizer(Summarizer):
             return []
         if len(kept) == 1:
             return [(kept[0], i) for i in self._choose_one(analyses[kept[0]], count)]
-        merged, owners = concatenate([analyses[d] for d in kept])
+        reports = [analyses[d] for d in kept]
+        merged, owners = concatenate(reports)
         positions = np.array([i for _, i in owners])
         documents = np.array([d for d, _ in owners])
-        picked = self._choose(merged, positions, documents, count)
+        # The story's space, joined from each report's terms (derived once per analysis): the
+        # same as TermSpace(merged), bit for bit.
+        space = TermSpace.joined([derived(a, "news.terms", SentenceTerms.of) for a in reports])
+        picked = self._choose(merged, positions, documents, count, space)
         return [(kept[owners[i][0]], owners[i][1]) for i in picked]
 
     def _choose(
-        self, analysis: Analysis, positions: np.ndarray, documents: np.ndarray, count: int
+        self,
+        analysis: Analysis,
+        positions: np.ndarray,
+        documents: np.ndarray,
+        count: int,
+        space: TermSpace | None = None,
     ) -> list[int]:
-        space = TermSpace(analysis)
+        space = TermSpace(analysis) if space is None else space
         scores = features(analysis, positions, documents, space) @ self.weights
         return mmr(scores, space, analysis.word_counts, count, documents)
 
