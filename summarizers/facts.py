@@ -143,6 +143,7 @@ def anchors(sentence: str) -> Anchors:
     return Anchors(numbers, frozenset(names), frozenset(frozenset(q) for q in quantities.values()))
 
 
+@lru_cache(maxsize=50_000)  # a briefing asks it of the same sentences again and again
 def dangles(sentence: str) -> bool:
     """True when a sentence opens with a word that needs an earlier sentence: "He", "This",
     "But", "Also", … (see DANGLING_OPENERS)."""
