@@ -245,22 +245,42 @@ class _Composer:
         self.passed: dict[int, tuple[str, _Draft | None]] = {}
         self._similarity: dict[int, np.ndarray] = {}
         self._overlaps: dict[int, list[float]] = {}  # the same rows as lists
+        self._dots: dict[int, list[float]] = {}  # the rows before the division (dots_to)
+        self._norms: dict[int, float] = {}
         self._credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
+        """`space.similarity_to(sentence)`, computed once per briefing."""
         if sentence not in self._similarity:
-            row = self.space.similarity_to(sentence)
+            dots, norm = self.space.dots_to(sentence)
+            row = dots / norm if norm else np.zeros(self.space.size)
             self._similarity[sentence] = row
             self._overlaps[sentence] = row.tolist()  # Python floats: read one at a time
+            self._dots[sentence] = dots.tolist()
+            self._norms[sentence] = norm
         return self._similarity[sentence]
+
+    def overlap(self, sentence: int, other: int) -> float:
+        """`similarity(sentence)[other]`, from `other`'s dots when only those are computed
+        (TermSpace.dots_to: the same figure, exactly)."""
+        overlaps = self._overlaps.get(sentence)
+        if overlaps is not None:
+            return overlaps[other]
+        dots = self._dots.get(other)
+        if dots is None:
+            return self._overlaps_of(sentence)[other]
+        if sentence not in self._norms:
+            self._norms[sentence] = self.space.norm_of(sentence)
+        norm = self._norms[sentence]
+        return dots[sentence] / norm if norm else 0.0
+
+    def _overlaps_of(self, sentence: int) -> list[float]:
+        self.similarity(sentence)
+        return self._overlaps[sentence]
 
     def states(self, sentence: int, other: int) -> bool:
         """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
-        overlaps = self._overlaps.get(sentence)
-        if overlaps is None:
-            self.similarity(sentence)
-            overlaps = self._overlaps[sentence]
-        overlap = overlaps[other]
+        overlap = self.overlap(sentence, other)
         # Below SOME_WORDS same_fact says no whatever the sentences: skip the call (the most
         # common answer, asked for every report of a big story).
         return not overlap < SOME_WORDS and same_fact(
@@ -310,6 +330,11 @@ class _Composer:
         A repeat of the bullet's own sentence from an article the bullet does not yet credit
         (a report grouped into another story) makes that article a source of the bullet.
         """
+        unread = {s for d in drafts for _, s in d.credits if s not in self._overlaps}
+        if len(unread) > 1:
+            # Many facts to check against (a big story's sources): one row, this sentence's,
+            # serves them all (see `overlap`).
+            self.similarity(sentence)
         for draft in drafts:
             for _, stated in draft.credits:
                 if stated == sentence or self.states(stated, sentence):

@@ -152,16 +152,24 @@ class TermSpace:
         the (sentence, term) pairs of the sentence's own terms: every other pair adds an exact
         zero, and each sentence's pairs are summed in the same (ascending term) order.
         """
+        dots, norm = self.dots_to(index)
+        return dots / norm if norm else np.zeros(self.size)
+
+    def dots_to(self, index: int) -> tuple[np.ndarray, float]:
+        """`similarity_to(index)` before it is divided by the norm of sentence `index`'s
+        vector, and that norm (0.0, and zero dots, for a sentence without terms).
+
+        The dots are symmetric bit for bit (`dots_to(a)[0][b] == dots_to(b)[0][a]`: the same
+        products, of the terms both hold, summed in ascending term order), so
+        `similarity_to(a)[b]` is `dots_to(b)[0][a] / norm_of(a)`, exactly.
+        """
         if self.size == 0:
-            return np.zeros(0)
-        starts, by_term = self._postings()
-        lo, hi = self._sentence_starts()[index : index + 2]
-        vector = np.zeros(self.vocabulary.size)
-        terms = self.pair_term[lo:hi]
-        vector[terms] = self.pair_weight[lo:hi]
+            return np.zeros(0), 0.0
+        vector, terms = self._vector(index)
         norm = math.sqrt(vector.dot(vector))  # np.linalg.norm's own sum, without its checks
         if norm == 0:
-            return np.zeros(self.size)
+            return np.zeros(self.size), 0.0
+        starts, by_term = self._postings()
         first, last = starts[terms], starts[terms + 1]
         lengths = last - first
         # The postings of each term back to back, term after term (ascending).
@@ -172,7 +180,21 @@ class TermSpace:
             weights=self.pair_weight[pairs] * vector[self.pair_term[pairs]],
             minlength=self.size,
         )
-        return dots / norm
+        return dots, norm
+
+    def norm_of(self, index: int) -> float:
+        """The norm `similarity_to(index)` divides by (that of sentence `index`'s vector, as
+        numpy sums it: ~1, not exactly)."""
+        vector, _ = self._vector(index)
+        return math.sqrt(vector.dot(vector))
+
+    def _vector(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sentence `index` as a dense vector over the vocabulary, and its terms."""
+        lo, hi = self._sentence_starts()[index : index + 2]
+        vector = np.zeros(self.vocabulary.size)
+        terms = self.pair_term[lo:hi]
+        vector[terms] = self.pair_weight[lo:hi]
+        return vector, terms
 
     def _sentence_starts(self) -> np.ndarray:
         """Where each sentence's pairs start in the pair arrays (sorted by sentence, then

@@ -78,3 +78,14 @@ def test_picks_kept_for_the_shipped_weights_are_not_served_to_other_weights() ->
     reversed_weights = NewsSummarizer(weights=-model_weights())
     expected = reversed_weights.select(analyze(text, title), 2)  # an analysis with nothing kept
     assert reversed_weights.select(analysis, 2) == expected
+
+
+def test_a_sentence_row_is_read_exactly_from_the_other_sentences_dots() -> None:
+    merged, _ = concatenate([analyze(text, title) for title, text in TEXTS])
+    space = TermSpace(merged)
+    dots = [space.dots_to(b)[0] for b in range(space.size)]
+    for a in range(space.size):
+        row, norm = space.similarity_to(a), space.norm_of(a)
+        for b in range(space.size):
+            assert dots[b][a] == dots[a][b]
+            assert row[b] == (dots[b][a] / norm if norm else 0.0)
