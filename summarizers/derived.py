@@ -35,9 +35,3 @@ def derived(analysis: Analysis, name: str, compute: Callable[[Analysis], T]) -> 
     value = compute(analysis)
     with _lock:
         return _kept.setdefault(analysis, {}).setdefault(name, value)
-
-
-def kept_count() -> int:
-    """How many analyses have figures kept (for tests and benchmarks)."""
-    with _lock:
-        return len(_kept)
