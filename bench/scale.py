@@ -7,7 +7,9 @@ shipped seeds): article i is base text i mod N, varied from the second round on 
 dropped, one borrowed from another article) so every article is distinct, with publication
 times spread over 30 days.  Stores are built once and kept in `--workdir` (default
 `bench/.scale/`, ignored by git).  Latency is measured the way the bot answers: one warm
-process, `brief TOPIC` parsed and answered by the command layer, median of `--runs`.
+process, `brief TOPIC` parsed and answered by the command layer, min / median of `--runs`,
+for no topic, a topic in ~3% of the texts, a common one (~20%) and the store's rarest word;
+"uncached" again with the process's kept analyses dropped before each briefing.
 Throughput is the real `briefbot ingest` path (read, clean, analyze, store) over a folder
 of the base texts written as .txt files.
 """
@@ -127,12 +129,37 @@ def pick_topic(bases: list[Base], share: float = 0.03) -> str:
     return min(sorted(df), key=lambda w: abs(df[w] - target))
 
 
-def latency(path: Path, command: str, runs: int) -> tuple[list[float], list[float], int]:
+def pick_rare(bases: list[Base], path: Path, candidates: int = 60) -> tuple[str, int]:
+    """The rarest topic word of a store and its matches: of the first `candidates` words
+    (6+ letters, alphabetical) found in one base text only, the one the store's full-text
+    index matches least (its stemming joins words).  A generated store holds every base text
+    about size / N times, so at 100,000 articles even this word matches ~100."""
+    df: Counter[str] = Counter()
+    for _, text in bases:
+        df.update({w.lower() for w in re.findall(r"[A-Za-z]{6,}", text)} - STOP_WORDS)
+    words = sorted(w for w, n in df.items() if n == 1)[:candidates]
+    with sqlite3.connect(path) as conn:
+        counts = {
+            w: conn.execute(
+                "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?", (w,)
+            ).fetchone()[0]
+            for w in words
+        }
+    word = min(words, key=lambda w: (counts[w], w))
+    return word, counts[word]
+
+
+def latency(
+    path: Path, command: str, runs: int, *, uncached: bool = False
+) -> tuple[list[float], list[float], int]:
     """ms of one command in a warm process and ms of its floor, `runs` times each, back to
     back, and the articles its briefing read.
 
     The floor is reading and decoding the rows the briefing uses: raw sqlite3 fetching the
     same articles' columns, text and analysis by id, and `Analysis.from_bytes` on each.
+    A warm process keeps the analyses it decoded and what it derived from them
+    (`Store.analyses`, `summarizers.derived`); `uncached` drops them before every timed
+    briefing, as for articles the process has not read yet.
     """
     core = build_core(
         Settings(database_url=f"sqlite:///{path}", load_seeds=False), clock=SystemClock()
@@ -158,6 +185,8 @@ def latency(path: Path, command: str, runs: int) -> tuple[list[float], list[floa
         floor()
         times, floors = [], []
         for _ in range(runs):
+            if uncached:
+                core.store.forget_analyses()
             start = time.perf_counter()
             answer(core, command)
             times.append(1000 * (time.perf_counter() - start))
@@ -321,20 +350,27 @@ def main() -> None:
         f"common topic {common!r}\n"
     )
     print(
-        "| articles | command | ms | floor ms | ms / floor | busy ms | busy / quiet "
-        "| articles read |"
+        "| articles | command | ms | floor ms | ms / floor | uncached ms | uncached / floor "
+        "| busy ms | busy / quiet | articles read |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     sizes_done = []
     for size in args.sizes:
         path = args.workdir / f"store-{size}.db"
         if not path.exists() or Store(f"sqlite:///{path}").count() < size:
             build_store(path, bases, size)
         sizes_done.append((size, path))
-        for command in ("brief", f"brief {topic}", f"brief {common}"):
+        rare, matches = pick_rare(bases, path)
+        print(f"<!-- {size:,}: rare topic {rare!r}, {matches} matching articles -->")
+        for command in ("brief", f"brief {topic}", f"brief {common}", f"brief {rare}"):
             times, floors, read = latency(path, command, args.runs)
             ratios = [t / f for t, f in zip(times, floors, strict=True)]
-            row = f"| {size:,} | `{command}` | {mm(times)} | {mm(floors, 2)} | {mm(ratios)} |"
+            fresh, fresh_floors, _ = latency(path, command, args.runs, uncached=True)
+            fresh_ratios = [t / f for t, f in zip(fresh, fresh_floors, strict=True)]
+            row = (
+                f"| {size:,} | `{command}` | {mm(times)} | {mm(floors, 2)} | {mm(ratios)} "
+                f"| {mm(fresh)} | {mm(fresh_ratios)} |"
+            )
             if args.busy:
                 with busy():
                     loaded, _, _ = latency(path, command, args.runs)

@@ -19,10 +19,11 @@ from datetime import datetime
 import numpy as np
 
 from summarizers.analysis import Analysis, word_count
-from summarizers.base import Summarizer, concatenate
-from summarizers.facts import dangles, same_fact
+from summarizers.base import Summarizer
+from summarizers.derived import derived
+from summarizers.facts import SOME_WORDS, dangles, same_fact
 from summarizers.threads import single_threaded
-from summarizers.vectors import TermSpace
+from summarizers.vectors import SentenceTerms, TermSpace
 
 from .clock import Clock
 from .models import Article, Briefing, Bullet, LeftOut, Source
@@ -108,21 +109,23 @@ def compose_briefing(
     """
     if max_articles is None:
         max_articles = max(MAX_ARTICLES, ARTICLES_PER_BULLET * bullets)
-    found = store.search(
-        topic,
-        since=since,
-        limit=max_articles,
-        scope=scope,
-        stored_after=stored_after,
-        stored_until=stored_until,
-        with_text=False,  # the sentences come from the analyses
-    )
-    analyses = store.analyses(a.id for a in found)
-    articles = [a for a in found if a.id in analyses and len(analyses[a.id])]
+    with store.reading():  # one connection and snapshot for the briefing's reads
+        found = store.search(
+            topic,
+            since=since,
+            limit=max_articles,
+            scope=scope,
+            stored_after=stored_after,
+            stored_until=stored_until,
+            with_text=False,  # the sentences come from the analyses
+        )
+        analyses = store.analyses(a.id for a in found)
+        articles = [a for a in found if a.id in analyses and len(analyses[a.id])]
+        copies = store.copies_of((a.id for a in articles), scope=scope)
     chosen = condense(
         articles, [analyses[a.id] for a in articles], summarizer, bullets, topic=bool(topic)
     )
-    chosen = with_copies(chosen, store.copies_of((a.id for a in articles), scope=scope))
+    chosen = with_copies(chosen, copies)
     return Briefing(
         title=title or briefing_title(topic),
         generated_at=clock.now(),
@@ -155,10 +158,11 @@ def condense(
     """
     if count <= 0 or not articles:
         return []
-    merged, _ = concatenate(analyses)
+    merged = _Sentences.of(analyses)
     offsets = np.cumsum([0] + [len(a) for a in analyses])
     owner = np.repeat(np.arange(len(analyses)), np.diff(offsets))
-    space = TermSpace(with_bigrams(merged))
+    # One term space for the briefing, joined from each article's (derived once per analysis).
+    space = TermSpace.joined([derived(a, "briefing.terms", _sentence_terms) for a in analyses])
     similarity = _article_similarity(analyses) if len(analyses) > 1 else np.ones((1, 1))
     # Stories group within one language only (issue 18).
     langs = np.array([a.lang for a in articles])
@@ -189,6 +193,24 @@ def condense(
     return _bullets(drafts, stories, articles, merged, _Reasons(composer, picks))
 
 
+@dataclass(frozen=True)
+class _Sentences:
+    """The sentences of a briefing's articles back to back, and their word counts."""
+
+    sentences: tuple[str, ...]
+    word_counts: np.ndarray
+
+    @classmethod
+    def of(cls, analyses: Sequence[Analysis]) -> _Sentences:
+        sentences = tuple(s for a in analyses for s in a.sentences)
+        return cls(sentences, np.concatenate([a.word_counts for a in analyses]))
+
+
+def _sentence_terms(analysis: Analysis) -> SentenceTerms:
+    """An article's sentence terms with its bigrams, for the briefing's term space."""
+    return SentenceTerms.of(with_bigrams(analysis))
+
+
 def _slots(stories: int, count: int, topic: bool) -> Iterator[int]:
     """The order stories get their turns: spread first (or the top story's depth for a topic),
     then round after round while bullets are wanted."""
@@ -204,7 +226,7 @@ class _Composer:
 
     def __init__(
         self,
-        merged: Analysis,
+        merged: _Sentences,
         offsets: np.ndarray,
         owner: np.ndarray,
         space: TermSpace,
@@ -222,34 +244,70 @@ class _Composer:
         # fact it repeats), "dangling" (no antecedent to join) or "long" (over the cap).
         self.passed: dict[int, tuple[str, _Draft | None]] = {}
         self._similarity: dict[int, np.ndarray] = {}
+        self._overlaps: dict[int, list[float]] = {}  # the same rows as lists
+        self._dots: dict[int, list[float]] = {}  # the rows before the division (dots_to)
+        self._norms: dict[int, float] = {}
+        self._credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
+        """`space.similarity_to(sentence)`, computed once per briefing."""
         if sentence not in self._similarity:
-            self._similarity[sentence] = self.space.similarity_to(sentence)
+            dots, norm = self.space.dots_to(sentence)
+            row = dots / norm if norm else np.zeros(self.space.size)
+            self._similarity[sentence] = row
+            self._overlaps[sentence] = row.tolist()  # Python floats: read one at a time
+            self._dots[sentence] = dots.tolist()
+            self._norms[sentence] = norm
         return self._similarity[sentence]
+
+    def overlap(self, sentence: int, other: int) -> float:
+        """`similarity(sentence)[other]`, from `other`'s dots when only those are computed
+        (TermSpace.dots_to: the same figure, exactly)."""
+        overlaps = self._overlaps.get(sentence)
+        if overlaps is not None:
+            return overlaps[other]
+        dots = self._dots.get(other)
+        if dots is None:
+            return self._overlaps_of(sentence)[other]
+        if sentence not in self._norms:
+            self._norms[sentence] = self.space.norm_of(sentence)
+        norm = self._norms[sentence]
+        return dots[sentence] / norm if norm else 0.0
+
+    def _overlaps_of(self, sentence: int) -> list[float]:
+        self.similarity(sentence)
+        return self._overlaps[sentence]
 
     def states(self, sentence: int, other: int) -> bool:
         """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
-        overlap = float(self.similarity(sentence)[other])
-        return same_fact(self.merged.sentences[sentence], self.merged.sentences[other], overlap)
+        overlap = self.overlap(sentence, other)
+        # Below SOME_WORDS same_fact says no whatever the sentences: skip the call (the most
+        # common answer, asked for every report of a big story).
+        return not overlap < SOME_WORDS and same_fact(
+            self.merged.sentences[sentence], self.merged.sentences[other], overlap
+        )
 
     def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:
         """The article the sentence is from, then each other member article with its best
         sentence stating the same fact (highest word overlap among those that do)."""
-        own = int(self.owner[sentence])
-        found = [(own, sentence)]
-        row = self.similarity(sentence)
-        for member in members:
-            if member == own:
-                continue
-            lo, hi = int(self.offsets[member]), int(self.offsets[member + 1])
-            for other in (lo + np.argsort(-row[lo:hi], kind="stable")).tolist():
-                if self.states(sentence, other):
-                    found.append((member, other))
-                    break
-                if row[other] < 0.05:
-                    break
-        return found
+        key = (sentence, tuple(members))
+        if key not in self._credits:  # the event's candidates are credited, then the event
+            own = int(self.owner[sentence])
+            found = [(own, sentence)]
+            row = self.similarity(sentence)
+            overlaps = self._overlaps[sentence]
+            for member in members:
+                if member == own:
+                    continue
+                lo, hi = int(self.offsets[member]), int(self.offsets[member + 1])
+                for other in (lo + np.argsort(-row[lo:hi], kind="stable")).tolist():
+                    if self.states(sentence, other):
+                        found.append((member, other))
+                        break
+                    if overlaps[other] < 0.05:
+                        break
+            self._credits[key] = found
+        return list(self._credits[key])
 
     def text_of(self, sentence: int, limit: int = JOIN_WORDS) -> tuple[str, int] | None:
         """The bullet's words for a sentence and where they start: the sentence itself, or its
@@ -272,6 +330,11 @@ class _Composer:
         A repeat of the bullet's own sentence from an article the bullet does not yet credit
         (a report grouped into another story) makes that article a source of the bullet.
         """
+        unread = {s for d in drafts for _, s in d.credits if s not in self._overlaps}
+        if len(unread) > 1:
+            # Many facts to check against (a big story's sources): one row, this sentence's,
+            # serves them all (see `overlap`).
+            self.similarity(sentence)
         for draft in drafts:
             for _, stated in draft.credits:
                 if stated == sentence or self.states(stated, sentence):
@@ -403,7 +466,7 @@ def _bullets(
     drafts: list[_Draft],
     stories: list[list[int]],
     articles: Sequence[Article],
-    merged: Analysis,
+    merged: _Sentences,
     reasons: _Reasons,
 ) -> list[Bullet]:
     """Drafts as bullets, grouped by story in story order, with sources, evidence, coverage
@@ -483,7 +546,7 @@ def rank_stories(
     newest = max(newest_of)
     n = len(articles)
     outside = (similarity.sum(axis=1) - np.diag(similarity)) / max(n - 1, 1)
-    centrality = np.array([float(outside[members].mean()) for members in stories])
+    centrality = np.array([_mean(outside, members) for members in stories])
     top = centrality.max(initial=0.0)
     if top > 0:
         centrality = centrality / top
@@ -495,6 +558,14 @@ def rank_stories(
         scores.append(outlets + RECENCY_WEIGHT * recency + CENTRALITY_WEIGHT * centrality[number])
     order = sorted(range(len(stories)), key=lambda s: (-scores[s], s))
     return [stories[s] for s in order]
+
+
+def _mean(values: np.ndarray, members: list[int]) -> float:
+    """`float(values[members].mean())`, without numpy's overhead for a lone member (one
+    value's mean is the value, exactly)."""
+    if len(members) == 1:
+        return float(values[members[0]])
+    return float(values[members].mean())
 
 
 def with_bigrams(analysis: Analysis) -> Analysis:
@@ -568,21 +639,33 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
 
 def _article_similarity(analyses: Sequence[Analysis]) -> np.ndarray:
     """Cosine similarity of articles as TF-IDF vectors with headline and lead weighted up."""
-    bags = []
-    for a in analyses:
-        lead_end = a.bounds[min(LEAD_SENTENCES, len(a))]
-        bags.append(
-            np.concatenate(
-                [np.repeat(a.title_ids, HEADLINE_WEIGHT), a.term_ids, a.term_ids[:lead_end]]
-            )
-        )
-    vocabulary, inverse = np.unique(np.concatenate(bags), return_inverse=True)
-    doc_of = np.repeat(np.arange(len(bags)), [b.size for b in bags])
-    cells = doc_of * vocabulary.size + inverse  # one bincount: np.add.at is ~10x slower
-    counts = np.bincount(cells, minlength=len(bags) * vocabulary.size).astype(float)
+    bags = [derived(a, "briefing.bag", _bag) for a in analyses]
+    vocabulary, column = np.unique(np.concatenate([t for t, _ in bags]), return_inverse=True)
+    doc_of = np.repeat(np.arange(len(bags)), [t.size for t, _ in bags])
+    # Each (article, term) once: the dense counts are set, not summed.
+    counts = np.zeros(len(bags) * vocabulary.size)
+    counts[doc_of * vocabulary.size + column] = np.concatenate([c for _, c in bags])
     counts = counts.reshape(len(bags), vocabulary.size)
-    df = (counts > 0).sum(axis=0)
-    weights = counts * np.log1p(len(bags) / df)
-    norms = np.linalg.norm(weights, axis=1, keepdims=True)
-    weights = weights / np.where(norms > 0, norms, 1.0)
+    df = np.bincount(column, minlength=vocabulary.size)
+    weights = np.multiply(counts, np.log1p(len(bags) / df), out=counts)
+    # np.linalg.norm(weights, axis=1, keepdims=True) as numpy computes it, in fewer passes.
+    norms = np.sqrt(np.add.reduce(weights * weights, axis=1, keepdims=True))
+    weights /= np.where(norms > 0, norms, 1.0)
     return weights @ weights.T
+
+
+def _bag(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """An article's terms for `_article_similarity` (headline HEADLINE_WEIGHT times, every
+    sentence, the lead again): the distinct term ids, ascending, and how often each occurs."""
+    lead_end = analysis.bounds[min(LEAD_SENTENCES, len(analysis))]
+    bag = np.concatenate(
+        [
+            np.repeat(analysis.title_ids, HEADLINE_WEIGHT),
+            analysis.term_ids,
+            analysis.term_ids[:lead_end],
+        ]
+    )
+    terms, counts = np.unique(bag, return_counts=True)
+    terms.flags.writeable = False
+    counts.flags.writeable = False
+    return terms, counts

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -876,6 +877,9 @@ class Store:
         self.engine = _engine_for(self.url)
         self._local = threading.local()  # this thread's open `batch`, if any
         self._languages: frozenset[str] | None = None  # see `languages`
+        self._analysis_cache = AnalysisCache()  # see `analyses`
+        self._statements: dict[tuple[Any, ...], Any] = {}  # see `_newest_rows`
+        self._statements_lock = threading.Lock()
         try:
             if migrate:
                 self._migrate()
@@ -932,13 +936,33 @@ class Store:
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
         """A connection to read with: this thread's `batch` one (which sees its own writes),
-        else a new one."""
+        else its `reading` one, else a new one."""
         batch = getattr(self._local, "batch", None)
         if batch is not None:
             yield batch.conn
             return
+        reader = getattr(self._local, "reader", None)
+        if reader is not None:
+            yield reader
+            return
         with self.engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Run the reads of a block (this thread's) on one connection, in one transaction: a
+        briefing's search, analyses and copies take one connection from the pool and begin
+        once, and on SQLite see one snapshot of the store.  Writes (`transaction`) still use
+        their own connection.  Inside a `batch`, or nested, the open connection serves."""
+        if getattr(self._local, "batch", None) is not None or getattr(self._local, "reader", None):
+            yield
+            return
+        with self.engine.connect() as conn:
+            self._local.reader = conn
+            try:
+                yield
+            finally:
+                self._local.reader = None
 
     @contextmanager
     def batch(self) -> Iterator[WriteBatch]:
@@ -1079,21 +1103,11 @@ class Store:
         self, platform: str, workspace: str, channel: str, briefing: str, made_at: datetime
     ) -> None:
         """Keep `briefing` (JSON text, see `bot.why`) as this channel's last, replacing any."""
-        key = (
-            (channel_briefings.c.platform == platform)
-            & (channel_briefings.c.workspace == workspace)
-            & (channel_briefings.c.channel == channel)
-        )
+        key = {"platform": platform, "workspace": workspace, "channel": channel}
         with self.transaction() as conn:
-            conn.execute(channel_briefings.delete().where(key))
+            conn.execute(_DELETE_CHANNEL_BRIEFING, key)
             conn.execute(
-                channel_briefings.insert().values(
-                    platform=platform,
-                    workspace=workspace,
-                    channel=channel,
-                    briefing=briefing,
-                    made_at=to_iso(made_at),
-                )
+                _INSERT_CHANNEL_BRIEFING, {**key, "briefing": briefing, "made_at": to_iso(made_at)}
             )
 
     def channel_briefing(self, platform: str, workspace: str, channel: str) -> str | None:
@@ -1512,16 +1526,13 @@ class Store:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
-        statement = (
-            select(article_copies)
-            .where(article_copies.c.article_id.in_(wanted))
-            .order_by(article_copies.c.article_id, article_copies.c.seen_at)
-        )
-        if scope.visible is not None:
-            statement = statement.where(article_copies.c.scope.in_(scope.visible))
+        if scope.visible is None:
+            statement, values = _COPIES, {"ids": wanted}
+        else:
+            statement, values = _COPIES_SEEN_BY, {"ids": wanted, "scopes": list(scope.visible)}
         found: dict[int, dict[str, Source]] = {}
         with self._connect() as conn:
-            for row in conn.execute(statement):
+            for row in conn.execute(statement, values):
                 outlets = found.setdefault(row.article_id, {})
                 if row.outlet_key not in outlets:
                     outlets[row.outlet_key] = Source(row.article_id, row.title, row.url, row.outlet)
@@ -1613,7 +1624,7 @@ class Store:
         """
         columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS_NO_TEXT
         rows = self._newest_rows(columns, query, scope, limit, since, stored_after, stored_until)
-        return [_article(r) if with_text else _article(r, text="") for r in rows]
+        return [_article(r) for r in rows] if with_text else [_article_no_text(r) for r in rows]
 
     def titles(
         self,
@@ -1676,22 +1687,37 @@ class Store:
     ) -> list[Any]:
         """The newest `limit` rows of `columns` as `_newest` orders and filters them; on
         SQLite a topic walks the full-text index from its newest entries (`_fts_newest`)."""
-        when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
-        statement = select(*columns, when.label("when_"))
         topic = as_filter(query)
-        with self._connect() as conn:
-            langs = self.languages() if topic and self.is_sqlite else frozenset()
+        langs = self.languages() if topic and self.is_sqlite else frozenset()
+        columns = tuple(columns)
+        # A statement costs more to build than SQLite takes to run it: the last few built are
+        # kept (they are immutable), keyed by everything they are built from.
+        key = (columns, topic, scope, limit, since, stored_after, stored_until, prefix, langs)
+        with self._statements_lock:
+            built = self._statements.get(key)
+        if built is None:
+            when = func.coalesce(articles.c.published_at, articles.c.ingested_at)
+            statement = select(*columns, when.label("when_"))
             must = fts_queries(topic, prefix=prefix, langs=langs)[0] if langs else None
             if topic is not None and must:
                 filtered = self._filtered(statement, scope, since, stored_after, stored_until)
                 filtered = filtered.where(
                     *_matching(topic, True, prefix=prefix, must=False, langs=langs)
                 )
-                return _fts_newest(conn, filtered, must, limit)
-            ordered = self._newest(
-                statement, topic, scope, since, stored_after, stored_until, prefix=prefix
-            )
-            return list(conn.execute(ordered.limit(limit)))
+                built = _fts_walk(filtered, must, limit)
+            else:
+                ordered = self._newest(
+                    statement, topic, scope, since, stored_after, stored_until, prefix=prefix
+                )
+                built = ordered.limit(limit)
+            with self._statements_lock:
+                self._statements[key] = built
+                while len(self._statements) > _STATEMENTS_KEPT:
+                    del self._statements[next(iter(self._statements))]
+        with self._connect() as conn:
+            if isinstance(built, _FtsWalk):
+                return _fts_newest(conn, built, limit)
+            return list(conn.execute(built))
 
     @staticmethod
     def _filtered(
@@ -1721,21 +1747,96 @@ class Store:
             self._languages = frozenset(lang or "en" for lang in found)
         return self._languages
 
+    def forget_analyses(self) -> None:
+        """Drop the decoded analyses this store keeps (`analyses` decodes them again, and the
+        figures derived from them are derived again): what a briefing costs over articles
+        the process has not read yet (bench/scale.py)."""
+        self._analysis_cache = AnalysisCache(self._analysis_cache.size)
+
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
-        """Load the stored analysis of each article."""
+        """Load the stored analysis of each article (the ids found, in the order the database
+        returns them).
+
+        A warm process keeps the last ANALYSIS_CACHE_SIZE decoded analyses (`AnalysisCache`):
+        each call still reads every analysis blob, and reuses a kept analysis only when its
+        blob is the one stored now (an article's text never changes once stored; a
+        re-analysis, e.g. a store upgraded to another analysis format, changes the blob).
+        Only the other articles' texts are read and decoded.
+        """
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
         with self._connect() as conn:
-            rows = conn.execute(
-                select(articles.c.id, articles.c.analysis, articles.c.text).where(
-                    articles.c.id.in_(wanted)
-                )
-            ).all()
-        from summarizers.analysis import Analysis
+            blobs = conn.execute(_ANALYSIS_BLOBS, {"ids": wanted}).all()
+            found = {row.id: self._analysis_cache.get(row.id, row.analysis) for row in blobs}
+            missing = [i for i, analysis in found.items() if analysis is None]
+            texts = dict(conn.execute(_TEXTS, {"ids": missing}).all()) if missing else {}
+        if missing:
+            from summarizers.analysis import Analysis
 
-        # The analysis keeps sentence positions, so its sentences are sliced from the text.
-        return {row.id: Analysis.from_bytes(row.analysis, row.text) for row in rows}
+            blob_of = {row.id: row.analysis for row in blobs}
+            for i in missing:
+                # The analysis keeps sentence positions, so its sentences are sliced from the text.
+                found[i] = Analysis.from_bytes(blob_of[i], texts[i])
+                self._analysis_cache.put(i, blob_of[i], found[i])
+        return found  # type: ignore[return-value]  # every None was filled
+
+
+# Decoded analyses a warm process keeps (`Store.analyses`): a briefing reads 40 articles (8
+# per bullet when more bullets are asked), so this holds the articles of many briefings; an
+# analysis with its blob is ~10 KB, so at most ~20 MB.
+ANALYSIS_CACHE_SIZE = 2048
+
+
+class AnalysisCache:
+    """The last `size` decoded analyses, each with the blob it was decoded from, least
+    recently used dropped first.  Safe to share between threads."""
+
+    def __init__(self, size: int = ANALYSIS_CACHE_SIZE) -> None:
+        self.size = size
+        self._kept: OrderedDict[int, tuple[bytes, Analysis]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, article_id: int, blob: bytes) -> Analysis | None:
+        """The analysis kept for the article if it was decoded from `blob`, else None."""
+        with self._lock:
+            kept = self._kept.get(article_id)
+            if kept is None or kept[0] != blob:
+                return None
+            self._kept.move_to_end(article_id)
+            return kept[1]
+
+    def put(self, article_id: int, blob: bytes, analysis: Analysis) -> None:
+        """Keep `analysis`, decoded from `blob`, replacing what was kept for the article."""
+        with self._lock:
+            self._kept[article_id] = (bytes(blob), analysis)
+            self._kept.move_to_end(article_id)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+# Statements built once (building one costs more than SQLite running it).
+_DELETE_CHANNEL_BRIEFING = channel_briefings.delete().where(
+    (channel_briefings.c.platform == bindparam("platform"))
+    & (channel_briefings.c.workspace == bindparam("workspace"))
+    & (channel_briefings.c.channel == bindparam("channel"))
+)
+_INSERT_CHANNEL_BRIEFING = channel_briefings.insert()
+_COPIES = (
+    select(article_copies)
+    .where(article_copies.c.article_id.in_(bindparam("ids", expanding=True)))
+    .order_by(article_copies.c.article_id, article_copies.c.seen_at)
+)
+_COPIES_SEEN_BY = _COPIES.where(article_copies.c.scope.in_(bindparam("scopes", expanding=True)))
+_ANALYSIS_BLOBS = select(articles.c.id, articles.c.analysis).where(
+    articles.c.id.in_(bindparam("ids", expanding=True))
+)
+_TEXTS = select(articles.c.id, articles.c.text).where(
+    articles.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _matching(
@@ -1906,31 +2007,55 @@ _FTS = table("articles_fts", sql_column("rowid", Integer))
 _FTS_MATCH = text("articles_fts MATCH :match")
 
 
-def _fts_newest(conn: Connection, statement: Select, match: str, limit: int) -> list[Any]:
-    """SQLite: the newest `limit` rows of `statement` (a select of articles with `when_`,
-    filtered) among the articles matching `match` (FTS5 syntax), newest first, exactly as
-    ordering every match by (when, id) would give, visiting about `limit` matches.
+@dataclasses.dataclass(frozen=True)
+class _FtsWalk:
+    """The statements of `_fts_newest`: the articles matching (`joined`, with the index key
+    `fts_key`) and the first read of them, newest keys first."""
+
+    joined: Select
+    first: Select
+
+
+def _fts_walk(statement: Select, match: str, limit: int) -> _FtsWalk:
+    """The walk of the full-text index for `_fts_newest`: `statement` (a select of articles
+    with `when_`, filtered) among the articles matching `match` (FTS5 syntax)."""
+    key = _FTS.c.rowid
+    joined = (
+        statement.select_from(
+            _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
+        )
+        .where(_FTS_MATCH.bindparams(match=match))
+        .add_columns(key.label("fts_key"))
+    )
+    return _FtsWalk(joined, joined.order_by(key.desc()).limit(limit + _FTS_LOOKAHEAD))
+
+
+def _fts_newest(conn: Connection, walk: _FtsWalk, limit: int) -> list[Any]:
+    """SQLite: the newest `limit` rows of a `_fts_walk`, newest first, exactly as ordering
+    every match by (when, id) would give, visiting about `limit` matches.
 
     The full-text rowid orders matches by minute, then id (`_migration_fts_by_when`), so the
     index is walked from its top: the first `limit` rows found, plus the rest of the last
     one's minute, hold the newest `limit`; they are then ordered by exact time.
     """
     key = _FTS.c.rowid
-    joined = statement.select_from(
-        _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
-    ).where(_FTS_MATCH.bindparams(match=match))
-    rows = list(
-        conn.execute(joined.add_columns(key.label("fts_key")).order_by(key.desc()).limit(limit))
-    )
-    if len(rows) == limit and rows:
-        minute_start = (rows[-1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
-        rows += conn.execute(
-            joined.add_columns(key.label("fts_key")).where(
-                key >= minute_start, key < rows[-1].fts_key
-            )
-        )
+    # A few rows past `limit` usually reach an earlier minute, so the rest of the last one's
+    # minute is already read (stores hold a few articles a minute): no second query.
+    rows = list(conn.execute(walk.first))
+    if len(rows) > limit and limit > 0:
+        minute_start = (rows[limit - 1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
+        complete = rows[-1].fts_key < minute_start or len(rows) < limit + _FTS_LOOKAHEAD
+        rows = [r for r in rows if r.fts_key >= minute_start]
+        if not complete:
+            rows += conn.execute(walk.joined.where(key >= minute_start, key < rows[-1].fts_key))
     rows.sort(key=lambda r: (r.when_, r.id), reverse=True)
     return rows[:limit]
+
+
+# Search statements a store keeps built (`Store._newest_rows`).
+_STATEMENTS_KEPT = 64
+# Rows `_fts_newest` reads past its limit to see the end of the last row's minute.
+_FTS_LOOKAHEAD = 8
 
 
 def _folded(name: str | None) -> str | None:
@@ -1987,6 +2112,41 @@ def _article(row: Any, text: str | None = None) -> Article:
         outlet=row.outlet,
         lang=row.lang or "en",
     )
+
+
+_NO_TEXT_KEYS = tuple(c.key for c in _ARTICLE_COLUMNS_NO_TEXT)
+
+
+def _article_no_text(row: Any) -> Article:
+    """`_article(row, text="")` for a row that opens with `_ARTICLE_COLUMNS_NO_TEXT`, read by
+    position (a search's rows: reading each column by name costs more than the query)."""
+    id_, title, source, url, published, ingested, content_hash, outlet, _, lang = row[:10]
+    return Article(
+        id=id_,
+        title=title,
+        text="",
+        source=source,
+        url=url,
+        published_at=from_iso(published),
+        ingested_at=from_iso(ingested) or datetime.now(UTC),
+        content_hash=content_hash,
+        outlet=outlet,
+        lang=lang or "en",
+    )
+
+
+assert _NO_TEXT_KEYS == (
+    "id",
+    "title",
+    "source",
+    "url",
+    "published_at",
+    "ingested_at",
+    "content_hash",
+    "outlet",
+    "guid",
+    "lang",
+), "_article_no_text reads these columns by position"
 
 
 # -- dialect-specific SQL ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import numpy as np
 
 from .analysis import Analysis, analyze
 from .threads import single_threaded
+from .vectors import sorted_unique
 
 
 class Summarizer:
@@ -72,7 +73,7 @@ def concatenate(analyses: Sequence[Analysis]) -> tuple[Analysis, list[tuple[int,
         paragraphs=np.concatenate(
             [a.paragraphs + base for a, base in zip(analyses, paragraph_base, strict=True)]
         ),
-        title_ids=np.unique(np.concatenate([a.title_ids for a in analyses])),
+        title_ids=sorted_unique(np.concatenate([a.title_ids for a in analyses])),
         flags=np.concatenate([a.flags for a in analyses]),
     )
     return merged, owners

@@ -143,6 +143,7 @@ def anchors(sentence: str) -> Anchors:
     return Anchors(numbers, frozenset(names), frozenset(frozenset(q) for q in quantities.values()))
 
 
+@lru_cache(maxsize=50_000)  # a briefing asks it of the same sentences again and again
 def dangles(sentence: str) -> bool:
     """True when a sentence opens with a word that needs an earlier sentence: "He", "This",
     "But", "Also", … (see DANGLING_OPENERS)."""
@@ -172,14 +173,14 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
     are facts it does not state) NAMES_SHARED of each sentence's names shared.
     Different fact: both state numbers and share none ("31–17" vs "50–48").
     """
+    if overlap < SOME_WORDS:
+        return False  # whatever the anchors say (the checks below all need SOME_WORDS)
     x, y = anchors(a), anchors(b)
     shared_numbers = x.shared_quantities(y)
     if x.numbers and y.numbers and not shared_numbers and overlap < 0.6:
         return False
     if overlap >= SAME_WORDS:
         return True
-    if overlap < SOME_WORDS:
-        return False
     shared_names = len(x.names & y.names)
     if shared_numbers >= 2:
         return True

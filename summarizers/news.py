@@ -21,7 +21,8 @@ import numpy as np
 
 from .analysis import DANGLES, HAS_QUOTE, OPENS_WITH_QUOTE, QUESTION, Analysis
 from .base import Summarizer, concatenate
-from .vectors import TermSpace
+from .derived import derived
+from .vectors import SentenceTerms, TermSpace
 
 MODEL_FILE = Path(__file__).with_name("news_model.json")
 FEATURES = (
@@ -79,8 +80,7 @@ class NewsSummarizer(Summarizer):
             return []
         if n <= count:
             return list(range(n))
-        documents = np.zeros(n, dtype=np.int64)
-        return sorted(self._choose(analysis, np.arange(n), documents, count))
+        return sorted(self._choose_one(analysis, count))
 
     def select_many(self, analyses: Sequence[Analysis], count: int) -> list[tuple[int, int]]:
         """Pick the best `count` sentences across reports of one story, each fact once.
@@ -91,18 +91,53 @@ class NewsSummarizer(Summarizer):
         kept = [d for d, a in enumerate(analyses) if len(a)]
         if count <= 0 or not kept:
             return []
-        merged, owners = concatenate([analyses[d] for d in kept])
+        if len(kept) == 1:
+            return [(kept[0], i) for i in self._choose_one(analyses[kept[0]], count)]
+        reports = [analyses[d] for d in kept]
+        merged, owners = concatenate(reports)
         positions = np.array([i for _, i in owners])
         documents = np.array([d for d, _ in owners])
-        picked = self._choose(merged, positions, documents, count)
+        # The story's space, joined from each report's terms (derived once per analysis): the
+        # same as TermSpace(merged), bit for bit.
+        space = TermSpace.joined([derived(a, "news.terms", SentenceTerms.of) for a in reports])
+        picked = self._choose(merged, positions, documents, count, space)
         return [(kept[owners[i][0]], owners[i][1]) for i in picked]
 
     def _choose(
-        self, analysis: Analysis, positions: np.ndarray, documents: np.ndarray, count: int
+        self,
+        analysis: Analysis,
+        positions: np.ndarray,
+        documents: np.ndarray,
+        count: int,
+        space: TermSpace | None = None,
     ) -> list[int]:
-        space = TermSpace(analysis)
+        space = TermSpace(analysis) if space is None else space
         scores = features(analysis, positions, documents, space) @ self.weights
         return mmr(scores, space, analysis.word_counts, count, documents)
+
+    def _choose_one(self, analysis: Analysis, count: int) -> list[int]:
+        """`_choose` for one report, its sentences at their own positions: its space and
+        features depend on the analysis alone, so a warm process derives them once
+        (`summarizers.derived`)."""
+        space, matrix = derived(analysis, "news.features", _one_report)
+
+        def choose(analysis: Analysis) -> list[int]:
+            documents = np.zeros(len(analysis), dtype=np.int64)
+            return mmr(matrix @ self.weights, space, analysis.word_counts, count, documents)
+
+        if self.weights is not model_weights():
+            return choose(analysis)
+        # With the shipped weights the picks depend on the analysis and `count` alone.
+        return list(derived(analysis, f"news.picks.{count}", choose))
+
+
+def _one_report(analysis: Analysis) -> tuple[TermSpace, np.ndarray]:
+    """The sentence space and (sentences x FEATURES) matrix of one report on its own."""
+    n = len(analysis)
+    space = TermSpace(analysis)
+    matrix = features(analysis, np.arange(n), np.zeros(n, dtype=np.int64), space)
+    matrix.flags.writeable = False
+    return space, matrix
 
 
 def features(

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import struct
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
+from sqlalchemy import select
 
 from bot.errors import BadArgument
 from bot.models import ArticleDraft
 from bot.scopes import OPERATOR
-from bot.store import MIGRATIONS, SCHEMA_VERSION, Store, _migration_fts_by_when, articles
+from bot.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    AnalysisCache,
+    Store,
+    _migration_fts_by_when,
+    articles,
+)
 from summarizers.analysis import Analysis, analyze
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -91,6 +100,37 @@ def test_a_database_from_a_newer_version_is_refused(store: Store, db_path: Path)
     store.close()
     with pytest.raises(BadArgument, match="newer"):
         Store(f"sqlite:///{db_path}")
+
+
+def test_a_kept_analysis_is_read_again_once_the_article_is_analysed_again(
+    store: Store, clock
+) -> None:
+    article_id, _ = add(store, draft(HARBOUR), clock)
+    first = store.analyses([article_id])[article_id]
+    assert store.analyses([article_id])[article_id] is first  # kept, not decoded again
+    # Another process analyses the article again (another headline: other title terms).
+    with store.transaction() as conn:
+        text = conn.execute(select(articles.c.text).where(articles.c.id == article_id)).scalar_one()
+        blob = analyze(text, "Storm repairs finished").to_bytes(text)
+        conn.execute(articles.update().where(articles.c.id == article_id).values(analysis=blob))
+    again = store.analyses([article_id])[article_id]
+    assert again is not first
+    assert again.sentences == first.sentences
+    assert np.array_equal(again.title_ids, analyze(text, "Storm repairs finished").title_ids)
+    assert not np.array_equal(again.title_ids, first.title_ids)
+
+
+def test_the_analysis_cache_keeps_the_most_recently_used() -> None:
+    cache = AnalysisCache(size=2)
+    kept = [analyze(f"Sentence number {n} of a text.") for n in range(3)]
+    cache.put(1, b"one", kept[0])
+    cache.put(2, b"two", kept[1])
+    assert cache.get(1, b"one") is kept[0]  # 1 is now the most recently used
+    cache.put(3, b"three", kept[2])
+    assert len(cache) == 2
+    assert cache.get(2, b"two") is None
+    assert cache.get(1, b"one") is kept[0]
+    assert cache.get(1, b"another blob") is None
 
 
 def test_stale_analyses_are_rebuilt_from_the_stored_text_on_open(db_path: Path, clock) -> None:
@@ -352,9 +392,37 @@ def test_topic_search_gives_the_exact_newest_order_at_every_limit(store: Store, 
         found = store.search("harbour", limit=limit, scope=OPERATOR)
         assert [a.id for a in found] == newest[:limit]
         bare = store.search("harbour", limit=limit, scope=OPERATOR, with_text=False)
-        assert [a.id for a in bare] == newest[:limit]
-        assert all(a.text == "" for a in bare)
+        assert bare == [dataclasses.replace(a, text="") for a in found]
     assert [i for i, _ in store.titles("harbour", limit=3, scope=OPERATOR)] == newest[:3]
+
+
+def test_topic_search_reads_the_rest_of_a_crowded_minute(store: Store, clock) -> None:
+    # More matches in one minute than the search's look-ahead past its limit reaches: the
+    # rest of the minute is read by a second query, and the order is still exact.
+    moments = [(n * 37) % 60 for n in range(24)] + [75, -10, 61, 130]
+    rows = _harbour_notes(store, clock, moments)
+    newest = [i for _, i in sorted(rows, reverse=True)]
+    for limit in (1, 2, 5, 10, 20, 24, 27, 40):
+        found = store.search("harbour", limit=limit, scope=OPERATOR, with_text=False)
+        assert [a.id for a in found] == newest[:limit]
+
+
+def test_a_repeated_search_finds_what_was_stored_since(store: Store, clock) -> None:
+    # The store keeps its search statements built; what they find is read anew each time.
+    first = _harbour_notes(store, clock, [5, 10])
+    for _ in range(2):
+        assert len(store.search("harbour", limit=5, scope=OPERATOR, with_text=False)) == 2
+        assert len(store.search(None, limit=5, scope=OPERATOR, with_text=False)) == 2
+    later = ArticleDraft(
+        title="Harbour late note",
+        text="The harbour master filed a late note about the berth today.",
+        source="Test Herald",
+        published_at=datetime.fromisoformat(max(first)[0]) + timedelta(minutes=5),
+    )
+    late_id, _ = add(store, later, clock)
+    found = store.search("harbour", limit=5, scope=OPERATOR, with_text=False)
+    assert [a.id for a in found] == [late_id] + [i for _, i in sorted(first, reverse=True)]
+    assert store.search(None, limit=5, scope=OPERATOR, with_text=False)[0].id == late_id
 
 
 def test_a_store_indexed_by_id_is_reindexed_by_time_on_open(db_path: Path, clock) -> None:

@@ -1,0 +1,91 @@
+"""Term spaces joined from each article's terms, and figures derived once per analysis."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from summarizers.analysis import analyze
+from summarizers.base import concatenate
+from summarizers.derived import derived
+from summarizers.news import NewsSummarizer, model_weights
+from summarizers.vectors import SentenceTerms, TermSpace
+
+TEXTS = [
+    (
+        "Harbour reopens",
+        "The harbour reopened on Monday after storm repairs. Ferries resumed at noon. "
+        "The harbour master said the repairs cost 2 million pounds. Fishermen welcomed it.",
+    ),
+    (
+        "Ferries back in harbour",
+        "Ferries returned to the harbour on Monday. The repairs cost 2 million pounds, the "
+        "harbour master said. Storm damage had closed the port for a week.",
+    ),
+    ("Chess final", "The chess final was drawn after six hours. Both players agreed a draw."),
+    ("Empty", ""),
+]
+FIELDS = (
+    "size",
+    "vocabulary",
+    "pair_sentence",
+    "pair_term",
+    "term_counts",
+    "sentence_frequency",
+    "idf",
+    "norms",
+    "pair_weight",
+)
+
+
+def test_a_joined_space_is_the_space_of_the_analyses_concatenated_bit_for_bit() -> None:
+    analyses = [analyze(text, title) for title, text in TEXTS]
+    for parts in (analyses[:1], analyses[:2], analyses, analyses[::-1]):
+        whole = TermSpace(concatenate(parts)[0])
+        joined = TermSpace.joined([SentenceTerms.of(a) for a in parts])
+        for name in FIELDS:
+            expected, got = np.asarray(getattr(whole, name)), np.asarray(getattr(joined, name))
+            assert got.dtype == expected.dtype, name
+            assert np.array_equal(got, expected), name
+
+
+def test_a_sentence_row_is_its_vector_scored_against_every_sentence_bit_for_bit() -> None:
+    merged, _ = concatenate([analyze(text, title) for title, text in TEXTS])
+    space = TermSpace(merged)
+    for i in range(space.size):
+        assert np.array_equal(space.similarity_to(i), space.score_against(space.sentence_vector(i)))
+
+
+def test_a_figure_is_derived_once_per_analysis_object() -> None:
+    title, text = TEXTS[0]
+    analysis, again = analyze(text, title), analyze(text, title)
+    calls = []
+
+    def count(a: object) -> int:
+        calls.append(a)
+        return len(calls)
+
+    assert derived(analysis, "test.count", count) == 1
+    assert derived(analysis, "test.count", count) == 1  # kept
+    assert derived(again, "test.count", count) == 2  # another analysis: derived anew
+    assert calls == [analysis, again]
+
+
+def test_picks_kept_for_the_shipped_weights_are_not_served_to_other_weights() -> None:
+    title, text = TEXTS[0]
+    analysis = analyze(text, title)
+    shipped = NewsSummarizer().select(analysis, 2)
+    assert NewsSummarizer().select(analysis, 2) == shipped
+    reversed_weights = NewsSummarizer(weights=-model_weights())
+    expected = reversed_weights.select(analyze(text, title), 2)  # an analysis with nothing kept
+    assert reversed_weights.select(analysis, 2) == expected
+
+
+def test_a_sentence_row_is_read_exactly_from_the_other_sentences_dots() -> None:
+    merged, _ = concatenate([analyze(text, title) for title, text in TEXTS])
+    space = TermSpace(merged)
+    dots = [space.dots_to(b)[0] for b in range(space.size)]
+    for a in range(space.size):
+        row, norm = space.similarity_to(a), space.norm_of(a)
+        for b in range(space.size):
+            assert dots[b][a] == dots[a][b]
+            assert row[b] == (dots[b][a] / norm if norm else 0.0)
