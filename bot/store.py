@@ -55,7 +55,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy import column as sql_column
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     IntegrityError,
@@ -761,7 +761,7 @@ def _engine_for(url: str) -> Engine:
         # An unknown dialect or driver, or one not installed (psycopg is not a dependency).
         missing = getattr(exc, "name", None) or parsed.drivername
         raise BadArgument(
-            f"DATABASE_URL {parsed.render_as_string()} needs the database driver {missing!r}, "
+            f"DATABASE_URL {shown_url(parsed)} needs the database driver {missing!r}, "
             "which is unknown or not installed (for PostgreSQL: "
             "`pip install 'briefbot[postgres]'`)."
         ) from None
@@ -795,6 +795,16 @@ def upgrade_schema(url: str) -> SchemaUpgrade:
     return SchemaUpgrade(before, migrations.head(), created)
 
 
+_SECRET_QUERY = re.compile(r"([?&][^=&]*(?:pass|secret|token|key)[^=&]*=)[^&]*", re.IGNORECASE)
+
+
+def shown_url(url: URL) -> str:
+    """A database address as messages may show it: the password as `***`, and so the value of
+    every query parameter that can carry one (`?password=`, `sslpassword`, `passfile`,
+    `sslkey`: libpq's connection parameters, PostgreSQL docs §34.1.2)."""
+    return _SECRET_QUERY.sub(r"\1***", url.render_as_string(hide_password=True))
+
+
 def cannot_open(url: str, exc: OperationalError) -> BadArgument:
     """The one line an operator sees when the database at `url` does not answer: where it is
     (host and port, the address with its password masked), the driver's first line (e.g.
@@ -804,7 +814,7 @@ def cannot_open(url: str, exc: OperationalError) -> BadArgument:
     # psycopg nests its causes ("connection failed: connection to server at …, port 5432
     # failed: Connection refused"): the host and port are said already, the last is the cause.
     reason = first.rpartition(": ")[2].strip()
-    where = parsed.render_as_string()  # the password as ***
+    where = shown_url(parsed)
     if parsed.host:
         port = f":{parsed.port}" if parsed.port else ""
         where = f"{parsed.host}{port} ({where})"
@@ -1891,8 +1901,9 @@ def _matching(
 
         conditions += [or_(*(has(t) for t in group)) for group in topic.groups]
         conditions += [~has(t) for t in topic.excluded]
-    # An article's outlet, or its source when no outlet is known (older rows, files).
-    outlet = func.lower(func.coalesce(articles.c.outlet, articles.c.source))
+    # An article's outlet; none for a file's name (`notes.txt`: ingest and the outlets
+    # migration leave it empty), which `from:x` must not match by its ".txt".
+    outlet = func.lower(func.coalesce(articles.c.outlet, ""))
     if topic.outlets:
         conditions.append(or_(*(outlet.contains(o, autoescape=True) for o in topic.outlets)))
     conditions += [~outlet.contains(o, autoescape=True) for o in topic.excluded_outlets]

@@ -188,12 +188,17 @@ def test_a_refused_connection_is_one_line_naming_the_address_and_the_setting() -
     with socket.socket() as closed:  # bound, never listening: connections are refused
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-        for url in (f"postgresql://bob:hunter2@127.0.0.1:{port}/news",):
+        for url in (
+            f"postgresql://bob:hunter2@127.0.0.1:{port}/news",
+            # libpq takes a password from the query string too (found by the newcomer review)
+            f"postgresql://bob@127.0.0.1:{port}/news?password=hunter2&sslmode=disable",
+            f"postgresql:///news?host=127.0.0.1&port={port}&sslpassword=hunter2&password=hunter2",
+        ):
             with pytest.raises(BadArgument) as raised:
                 Store(url)
             message = str(raised.value)
             assert len(message.splitlines()) == 1, message
-            assert f"127.0.0.1:{port}" in message and "DATABASE_URL" in message
+            assert f"{port}" in message and "DATABASE_URL" in message
             assert "Connection refused" in message and "hunter2" not in message
             with pytest.raises(BadArgument) as again:  # `briefbot db upgrade` says the same
                 upgrade_schema(url)

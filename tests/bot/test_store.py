@@ -466,6 +466,16 @@ def test_search_finds_words_in_the_title(store: Store, four: dict[str, int]) -> 
     assert [a.id for a in store.search("prodigy", scope=OPERATOR)] == [four[CHESS.title]]
 
 
+def test_from_matches_outlets_never_a_files_name(store: Store, clock) -> None:
+    # A file's article has no outlet; its source is the file's name, which "from:x" must
+    # neither match nor, as "-from:x", exclude by its ".txt" (found by the newcomer review).
+    filed, _ = add(store, draft(HARBOUR, source="notes.txt", outlet=None), clock)
+    wired, _ = add(store, draft(VOLCANO, outlet="Xinhua Wire"), clock)
+    assert [a.id for a in store.search("from:x", scope=OPERATOR)] == [wired]
+    assert [a.id for a in store.search("from:txt", scope=OPERATOR)] == []
+    assert [a.id for a in store.search("-from:x", scope=OPERATOR)] == [filed]
+
+
 def test_search_stems_and_ignores_case(store: Store, four: dict[str, int]) -> None:
     assert [a.id for a in store.search("HARVESTS", scope=OPERATOR)] == [four[HARVEST.title]]
 
