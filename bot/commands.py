@@ -54,6 +54,10 @@ _WINDOW_LIKE = re.compile(
     rf"^\d+\s*(?:{'|'.join(sorted(_UNITS.keys() | _OTHER_UNITS, key=len, reverse=True))})$",
     re.IGNORECASE | re.ASCII,
 )
+# Command-line options typed in chat: `--bullets`, and `-n` followed by a number;
+# `-opinion`, `-from:x` and `-g7` are exclusions and stay so.
+_LONG_OPTION = re.compile(r"^--[^\W_]")
+_SHORT_OPTION = re.compile(r"-[A-Za-z]")
 # A word that is only a number, but not a whole one: `3.5`, `-2`, `+4`, `1,000`.
 _COUNT_LIKE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$", re.ASCII)
 
@@ -412,12 +416,15 @@ def parse_digest_options(args: list[str]) -> tuple[list[str], DigestOptions | No
 def _parse_brief(args: list[Word]) -> Request:
     if [a.text.lower() for a in args] == ["help"] and not args[0].quoted:
         return HelpRequest("brief")
+    if [a.text.lower() for a in args] in (["--help"], ["-h"]) and not args[0].quoted:
+        return HelpRequest("brief")
     if args and args[0].text.lower() == "why" and not args[0].quoted:
         return parse_why([a.text for a in args[1:]])
     bullets: int | None = None
     since: timedelta | None = None
     window: str | None = None
     topic_words: list[str] = []
+    option: str | None = None  # the first option-like word (`--bullets`, `-n 3`)
     i = 0
     while i < len(args):
         word, i = args[i], i + 1
@@ -426,6 +433,15 @@ def _parse_brief(args: list[Word]) -> Request:
             # A quoted phrase is topic, even "2024".  A quoted window stays a window: the
             # Discord adapter quotes a `since` such as "7 days" or "٧d" (shlex.quote).
             topic_words.append(_phrase(word))
+            continue
+        if _LONG_OPTION.match(text) or (
+            _SHORT_OPTION.fullmatch(text)
+            and i < len(args)
+            and not args[i].quoted
+            and ascii_digits(args[i].text).isdigit()
+        ):
+            # Command-line habits (`--bullets 3`, `-n 3`) would be read as excluded words.
+            option = option or text
             continue
         if text.isascii() and text.isdigit() and i < len(args) and _is_unit(args[i]):
             text, i = f"{text} {args[i].text}", i + 1  # "7 d", "7 days": one window
@@ -448,6 +464,12 @@ def _parse_brief(args: list[Word]) -> Request:
         else:
             topic_words.append(text)
     topic = " ".join(w for w in topic_words if w).strip() or None
+    if option is not None:
+        example = " ".join(str(p) for p in ("brief", topic, bullets, window) if p)
+        raise BadArgument(
+            f"`{option}` is not how chat takes options: say `{example}` (topic, then a count "
+            "and a time window, both optional: `brief [topic] [N] [since]`)."
+        )
     if topic and len(topic) > MAX_TOPIC_CHARS:
         raise BadArgument(f"Keep the topic under {MAX_TOPIC_CHARS} characters.")
     return BriefRequest(topic=topic, bullets=bullets, since=since)

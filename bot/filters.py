@@ -27,6 +27,8 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Straight and typographic quotes count (Slack and phones turn "…" into “…”).
 _TOKEN = re.compile(r'(-?)(?:(from|source):)?(?:["“”„«»]([^"“”„«»]*)(?:["“”„«»]|$)|(\S+))', re.I)
+# What `_TOKEN` leaves bare when `from:` has no name after it (`from:`, `-from:`).
+_EMPTY_OUTLET = re.compile(r"(?:from|source):", re.I)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ def parse_filter(text: str | None) -> TopicFilter | None:
                 (excluded_outlets if minus else outlets).append(name)
             pending_or = False
             continue
+        if bare is not None and _EMPTY_OUTLET.fullmatch(bare):
+            continue  # `from:` naming nothing says nothing (read_topic refuses it)
         if bare is not None and not minus and bare == "OR":
             pending_or = bool(groups)
             continue
@@ -124,15 +128,32 @@ def read_topic(text: str | None) -> TopicFilter | None:
     `feeds add … live`: None when there is none (everything), else its filter.
 
     Raises BadArgument (one line, naming what was typed) when there is text but no word in
-    it (`"" ( ) * OR -`, a lone `-`, `from:`, emoji): read as nothing, it would silently
-    become "everything" under a title quoting the syntax.
+    it (`"" ( ) * OR -`, a lone `-`, emoji): read as nothing, it would silently become
+    "everything" under a title quoting the syntax; when a `from:` names no outlet (`from:`,
+    `-from:`, `from:""`), which would otherwise be searched as the word "from"; and when a
+    word starts with two dashes (`--bullets`): an option typed where options are words, not
+    the exclusion of "bullets".
     """
     if not text or not text.strip():
         return None
+    from .errors import BadArgument
+
+    for match in _TOKEN.finditer(text):
+        minus, prefix, quoted, bare = match.groups()
+        if (prefix and _outlet(quoted if quoted is not None else bare) is None) or (
+            bare is not None and _EMPTY_OUTLET.fullmatch(bare)
+        ):
+            raise BadArgument(
+                f"`{match.group(0).strip()}` names no outlet: write the name right after the "
+                f"colon, e.g. `{minus}from:reuters`."
+            )
+        if minus and bare is not None and bare.startswith("-") and _WORD.search(bare):
+            raise BadArgument(
+                f"`{match.group(0)}` is not an option here: in chat, options are plain words "
+                f"(see `help`); to leave out a word, use one minus: `-{bare.lstrip('-')}`."
+            )
     parsed = parse_filter(text)
     if parsed is None:
-        from .errors import BadArgument
-
         shown = " ".join(text.split())
         raise BadArgument(
             f"The topic {shown!r} has no word to search for (quotes, brackets, *, OR and a "

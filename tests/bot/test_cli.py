@@ -303,6 +303,9 @@ def test_settings_come_from_the_environment_and_a_dotenv_file(briefbot: Runner) 
         ["brief", "--format", "xml"],
         ["brief", "volcano"],
         ["chat", "summarize /etc/passwd"],
+        ["chat", "brief --bulets 3"],  # an option typed in chat is not an excluded word
+        ["chat", "brief -n 3 xi"],
+        ["brief", "from:"],  # an empty outlet is not the word "from"
         ["frobnicate"],
     ],
 )

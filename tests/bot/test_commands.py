@@ -117,6 +117,43 @@ def test_malformed_arguments_are_refused(text: str) -> None:
         parse_command(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "option", "instead"),
+    [
+        ("brief --bulets 3", "--bulets", "brief 3"),
+        ("brief --bullets 3 xi", "--bullets", "brief xi 3"),
+        ("brief -n 3 xi", "-n", "brief xi 3"),
+        ("brief xi -N 3 7d", "-N", "brief xi 3 7d"),
+        ("brief --since 7d ukraine", "--since", "brief ukraine 7d"),
+    ],
+)
+def test_options_typed_in_chat_are_refused_with_the_chat_form(
+    core: Core, text: str, option: str, instead: str
+) -> None:
+    # Read as topic words they were exclusions: "Briefing: --bulets" of almost everything.
+    reply = answer(core, text)
+    assert isinstance(reply, ErrorReply) and "\n" not in reply.message
+    assert f"`{option}` is not how chat takes options: say `{instead}`" in reply.message
+    assert "brief [topic] [N] [since]" in reply.message  # the help's own syntax
+
+
+def test_exclusions_that_look_a_little_like_options_still_read() -> None:
+    assert parse_command("brief xi -opinion 3") == BriefRequest("xi -opinion", 3)
+    assert parse_command("brief xi -from:tabloid") == BriefRequest("xi -from:tabloid")
+    assert parse_command("brief -g7 summit") == BriefRequest("-g7 summit")
+    assert parse_command('brief xi "-n" 3') == BriefRequest("xi -n", 3)  # quoted: a word
+    assert parse_command("brief --help") == HelpRequest("brief")
+
+
+@pytest.mark.parametrize(
+    "text", ["brief from:", "brief -from:", "articles from:", "brief xi from: x"]
+)
+def test_an_empty_from_is_refused_in_one_line(core: Core, text: str) -> None:
+    reply = answer(core, text)
+    assert isinstance(reply, ErrorReply) and "\n" not in reply.message
+    assert "names no outlet" in reply.message and "from:reuters" in reply.message
+
+
 def test_a_long_paste_is_refused_with_its_length() -> None:
     with pytest.raises(BadArgument, match="100,000"):
         parse_command("a" * 100_000)

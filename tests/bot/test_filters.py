@@ -209,3 +209,30 @@ def test_the_command_line_refuses_it_too(core: Core) -> None:
     for request in (BriefRequest(topic="( ) *"), ArticlesRequest(query="OR -")):
         reply = handle(core, request)
         assert isinstance(reply, ErrorReply) and "no word to search for" in reply.message
+
+
+# -- an empty `from:` and an option where a word was expected ---------------------------------
+
+
+@pytest.mark.parametrize("topic", ["from:", "-from:", "xi from: reuters", 'from:""', "source:"])
+def test_an_empty_from_is_refused_not_searched_as_the_word_from(topic: str) -> None:
+    assert parse_filter(topic) != parse_filter(topic.replace(":", ""))  # never the word "from"
+    with pytest.raises(BadArgument) as refused:
+        read_topic(topic)
+    message = str(refused.value)
+    assert "\n" not in message and "from:reuters" in message
+    assert ("-from:reuters" in message) == topic.startswith("-")
+
+
+@pytest.mark.parametrize("topic", ["--bullets", "xi --opinion", "--from:x"])
+def test_a_word_with_two_dashes_is_refused_not_excluded(topic: str) -> None:
+    with pytest.raises(BadArgument) as refused:
+        read_topic(topic)
+    assert "\n" not in str(refused.value) and "not an option" in str(refused.value)
+
+
+def test_real_exclusions_and_outlets_still_read() -> None:
+    topic = read_topic("xi -opinion -from:tabloid from:reuters -g7")
+    assert topic is not None
+    assert topic.excluded == (Term(("opinion",)), Term(("g7",)))
+    assert topic.outlets == ("reuters",) and topic.excluded_outlets == ("tabloid",)
