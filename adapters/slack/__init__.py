@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters import not_the_api, refuse_credentials_in
 from bot.app import Core
 from bot.config import Settings
 from bot.digests import Scheduler
@@ -17,7 +18,6 @@ from bot.errors import BadArgument
 from bot.fetch import hide_credentials
 from bot.store import Store
 
-from .. import not_the_api, refuse_credentials_in
 from .app import EVENTS_PATH, TOKEN_REFUSED, DigestPoster, build_app
 
 if TYPE_CHECKING:

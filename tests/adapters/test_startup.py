@@ -230,6 +230,7 @@ _NOT_THE_API = {
     "html-200": (200, "text/html", "<html><body>Sign in to the Wi-Fi</body></html>", "HTTP 200"),
     "json-garbage": (200, "application/json", "<html>not json</html>", "HTTP 200"),
     "text-401": (401, "text/plain", "401 Authorization Required", "HTTP 401"),
+    "html-404": (404, "text/html", "<html><body>Not Found</body></html>", "HTTP 404"),
 }
 
 
