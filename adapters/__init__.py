@@ -30,13 +30,39 @@ from typing import Any
 from bot.app import Core
 from bot.config import PLATFORMS, Settings
 from bot.digests import DigestPoster, Outcome, Scheduler
+from bot.errors import BadArgument
 from bot.feeds import Poller
+from bot.fetch import hide_credentials
 from bot.workers import DaemonPool
 
 
 def adapter(platform: str) -> ModuleType:
     """Import one adapter by name (the core never imports platform libraries itself)."""
     return importlib.import_module(f"adapters.{platform}")
+
+
+def refuse_credentials_in(setting: str, url: str) -> None:
+    """Raise `BadArgument` naming `setting` if the API address `url` carries a user name or
+    password (`https://user:pass@host/api`): the chat token is sent as the Authorization
+    header, which aiohttp will not combine with credentials in the address (its ValueError).
+    The address is shown masked (`fetch.hide_credentials`)."""
+    if hide_credentials(url) != url:
+        raise BadArgument(
+            f"{setting} ({hide_credentials(url)}) has a user name or password in it: the "
+            f"token is sent as the Authorization header, so remove them from {setting}."
+        )
+
+
+def not_the_api(platform: str, setting: str, url: str, status: int | None, kind: str) -> str:
+    """One line for an API address that answered something other than the platform's JSON
+    (a captive portal, a proxy, a mistyped URL): "Slack at http://host/api did not answer as
+    Slack (HTTP 200, text/html): check SLACK_API_URL." `status` is the HTTP status (None if
+    unknown), `kind` the answer's content type; the address is shown masked."""
+    code = f"HTTP {status}" if status is not None else "HTTP status unknown"
+    return (
+        f"{platform} at {hide_credentials(url)} did not answer as {platform} "
+        f"({code}, {kind or 'no content type'}): check {setting}."
+    )
 
 
 # After a stop is asked for, how long the platforms get to close their connections before

@@ -12,12 +12,14 @@ import aiohttp
 import discord
 import yarl
 
+from adapters import not_the_api, refuse_credentials_in
 from bot.app import Core
 from bot.config import Settings
 from bot.digests import Scheduler
 from bot.errors import BadArgument
+from bot.fetch import hide_credentials
 
-from .client import BriefBot, DigestPoster, intents, make_client
+from .client import BriefBot, DigestPoster, NotDiscord, intents, make_client
 
 __all__ = [
     "BriefBot",
@@ -100,8 +102,15 @@ async def verify_poster(settings: Settings, poster: DigestPoster) -> None:
             "the Developer Portal → your application → Bot → Reset Token, not the client "
             f"secret or public key. {_WHERE}"
         )
+    refuse_credentials_in("DISCORD_API_URL", discord.http.Route.BASE)
     try:
         await poster.login()
+    except NotDiscord as exc:
+        raise BadArgument(
+            not_the_api(
+                "Discord", "DISCORD_API_URL", discord.http.Route.BASE, exc.status, exc.content_type
+            )
+        ) from None
     except discord.LoginFailure:
         raise BadArgument(
             f"Discord refused DISCORD_TOKEN: reset it under Bot → Reset Token. {_WHERE}"
@@ -112,7 +121,8 @@ async def verify_poster(settings: Settings, poster: DigestPoster) -> None:
         ) from None
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise BadArgument(
-            f"Cannot reach Discord at {discord.http.Route.BASE} ({type(exc).__name__}): "
+            f"Cannot reach Discord at {hide_credentials(discord.http.Route.BASE)} "
+            f"({type(exc).__name__}): "
             "check your network or DISCORD_API_URL."
         ) from None
 

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Literal
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -476,6 +477,17 @@ class ShardedBriefBot(BriefBot, discord.AutoShardedClient):
     one gateway connection per shard, one REST session and rate limiter for all)."""
 
 
+class NotDiscord(Exception):
+    """DISCORD_API_URL answered the REST login with something other than Discord's JSON (a
+    captive portal, a proxy, a mistyped URL): `status` is the HTTP status (None if unknown),
+    `content_type` the answer's."""
+
+    def __init__(self, status: int | None, content_type: str) -> None:
+        super().__init__(f"not Discord's answer (HTTP {status}, {content_type or 'no type'})")
+        self.status = status
+        self.content_type = content_type
+
+
 class DigestPoster:
     """Posts scheduled digests with the create-message route; needs no gateway connection.
 
@@ -494,9 +506,37 @@ class DigestPoster:
         if self.client is not None and self.client.is_ready():
             return self.client.http
         if self._http is None:
-            http = discord.http.HTTPClient(asyncio.get_running_loop())
+            last: list[tuple[int, str]] = []  # the latest answer's (status, content type)
+
+            async def answered(
+                session: aiohttp.ClientSession,
+                context: object,
+                params: aiohttp.TraceRequestEndParams,
+            ) -> None:
+                last[:] = [(params.response.status, params.response.content_type)]
+
+            trace = aiohttp.TraceConfig()
+            trace.on_request_end.append(answered)
+            http = discord.http.HTTPClient(asyncio.get_running_loop(), http_trace=trace)
             try:
-                me = await http.static_login(self.settings.discord_token)
+                try:
+                    me = await http.static_login(self.settings.discord_token)
+                except (discord.LoginFailure, discord.HTTPException) as exc:
+                    # A refusal (401: LoginFailure from the HTTPException) or another error
+                    # status whose body is not Discord's JSON came from something else.
+                    failed = exc if isinstance(exc, discord.HTTPException) else exc.__cause__
+                    if (
+                        isinstance(failed, discord.HTTPException)
+                        and failed.response.content_type != "application/json"
+                    ):
+                        raise NotDiscord(failed.status, failed.response.content_type) from None
+                    raise
+                except ValueError:  # a body labelled JSON that is not
+                    if not last:
+                        raise
+                    raise NotDiscord(*last[0]) from None
+                if not isinstance(me, dict) or "id" not in me:
+                    raise NotDiscord(*(last[0] if last else (None, "")))
             except BaseException:
                 await http.close()  # not logged in: the next attempt logs in afresh
                 raise
@@ -507,7 +547,8 @@ class DigestPoster:
         """Log in over REST now (a worker's start-up check), keeping the session for digests.
 
         Raises discord.py's `LoginFailure` for a refused token, `HTTPException` for another
-        answer, and aiohttp's or the OS's errors when Discord cannot be reached."""
+        answer, `NotDiscord` for an answer that is not Discord's JSON, and aiohttp's or the
+        OS's errors when Discord cannot be reached."""
         await self._http_client()
 
     def describe(self, exc: Exception) -> str:

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters import not_the_api, refuse_credentials_in
 from bot.app import Core
 from bot.config import Settings
 from bot.digests import Scheduler
 from bot.errors import BadArgument
+from bot.fetch import hide_credentials
 from bot.store import Store
 
 from .app import EVENTS_PATH, TOKEN_REFUSED, DigestPoster, build_app
@@ -83,6 +85,22 @@ def check_settings(settings: Settings) -> bool:
 _REFUSED = TOKEN_REFUSED | {"not_allowed_token_type", "missing_scope"}
 
 
+def _not_slack(response: object) -> tuple[int | None, str] | None:
+    """(HTTP status, content type) of an answer to a Web API call that is not Slack's JSON
+    (it has no "ok" field), or None if it is.  slack_sdk hands over a `SlackResponse` (its
+    `data` is {} or text when the body was not JSON) or, for a body labelled JSON that is
+    not, aiohttp's `ClientResponse`."""
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and "ok" in data:
+        return None
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    kind = getattr(response, "content_type", None)
+    if kind is None:
+        headers = getattr(response, "headers", None) or {}
+        kind = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    return (int(status) if status is not None else None), kind.split(";")[0].strip()
+
+
 async def verify_tokens(settings: Settings, socket_mode: bool) -> str | None:
     """Ask Slack whether the tokens work before serving anything.
 
@@ -101,7 +119,12 @@ async def verify_tokens(settings: Settings, socket_mode: bool) -> str | None:
         try:
             return await method()
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            stranger = _not_slack(exc.response)
+            if stranger is not None:
+                raise BadArgument(
+                    not_the_api("Slack", "SLACK_API_URL", settings.slack_api_url, *stranger)
+                ) from None
+            error = str(exc.response.get("error", ""))
             if error in _REFUSED:
                 raise BadArgument(
                     f"Slack refused {setting} ({error}): copy it again from your Slack app's "
@@ -110,13 +133,15 @@ async def verify_tokens(settings: Settings, socket_mode: bool) -> str | None:
             raise BadArgument(f"Slack answered {error or 'an error'} to {setting}.") from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise BadArgument(
-                f"Cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__}): "
+                f"Cannot reach Slack at {hide_credentials(settings.slack_api_url)} "
+                f"({type(exc).__name__}): "
                 "check your network or SLACK_API_URL."
             ) from None
 
-    client = web_client(settings)
     if settings.slack_oauth:
         return None  # each workspace's token is checked as its requests arrive
+    refuse_credentials_in("SLACK_API_URL", settings.slack_api_url)
+    client = web_client(settings)
     await call("SLACK_BOT_TOKEN", client.auth_test)
     if not socket_mode:
         return None

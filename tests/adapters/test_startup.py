@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from fakes.discord import GUILD_ID, TOKEN, FakeDiscord
+from fakes.loopback import serve_app
 from fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, post_signed
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -220,6 +222,80 @@ async def test_worker_checks_the_discord_token_at_start(tmp_path: Path) -> None:
     assert status == 2
     assert_one_line_naming(stderr, "DISCORD_TOKEN")
     assert "this-is-not-the-right" not in stderr
+
+
+# What a captive portal, a proxy or a mistyped API URL answers instead of the chat API:
+# (HTTP status, Content-Type, body, words the one line must carry).
+_NOT_THE_API = {
+    "html-200": (200, "text/html", "<html><body>Sign in to the Wi-Fi</body></html>", "HTTP 200"),
+    "json-garbage": (200, "application/json", "<html>not json</html>", "HTTP 200"),
+    "text-401": (401, "text/plain", "401 Authorization Required", "HTTP 401"),
+    "html-404": (404, "text/html", "<html><body>Not Found</body></html>", "HTTP 404"),
+}
+
+
+async def answering(status: int, content_type: str, body: str) -> web.AppRunner:
+    """A loopback server answering every request with `status`, `content_type` and `body`."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=status, body=body.encode(), content_type=content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    return await serve_app(app)
+
+
+def api_environment(tmp_path: Path, platform: str, url: str) -> tuple[dict[str, str], str, str]:
+    """The worker's environment with good-looking tokens and `url` as the platform's API
+    address; returns it with the setting a failure must name and the token it must hide."""
+    if platform == "slack":
+        env = environment(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=url)
+        return env, "SLACK_API_URL", BOT_TOKEN
+    env = environment(tmp_path, DISCORD_TOKEN=TOKEN, DISCORD_API_URL=url)
+    return env, "DISCORD_API_URL", TOKEN
+
+
+@pytest.mark.parametrize("platform", ["slack", "discord"])
+@pytest.mark.parametrize("answer", list(_NOT_THE_API))
+async def test_worker_names_an_api_url_that_does_not_answer_as_the_api(
+    tmp_path: Path, platform: str, answer: str
+) -> None:
+    status, content_type, body, words = _NOT_THE_API[answer]
+    runner, port = await answering(status, content_type, body)
+    try:
+        env, setting, token = api_environment(tmp_path, platform, f"http://127.0.0.1:{port}/api/")
+        exit_status, stderr = await run_to_end(tmp_path, "worker", env)
+    finally:
+        await runner.cleanup()
+    assert exit_status == 2, stderr
+    assert_one_line_naming(stderr, setting)
+    assert "did not answer as" in stderr and words in stderr and f"127.0.0.1:{port}" in stderr
+    assert token not in stderr and "Unclosed" not in stderr
+
+
+@pytest.mark.parametrize("platform", ["slack", "discord"])
+async def test_worker_names_an_api_url_with_a_password(tmp_path: Path, platform: str) -> None:
+    runner, port = await answering(200, "text/html", "<html></html>")
+    try:
+        url = f"http://user:hunter2@127.0.0.1:{port}/api/"
+        env, setting, token = api_environment(tmp_path, platform, url)
+        exit_status, stderr = await run_to_end(tmp_path, "worker", env)
+    finally:
+        await runner.cleanup()
+    assert exit_status == 2, stderr
+    assert_one_line_naming(stderr, setting)
+    assert "hunter2" not in stderr and token not in stderr
+
+
+@pytest.mark.parametrize("platform", ["slack", "discord"])
+async def test_worker_names_an_api_url_with_nobody_listening(tmp_path: Path, platform: str) -> None:
+    runner, port = await answering(200, "text/plain", "")
+    await runner.cleanup()  # the port is free again: nothing listens there
+    env, setting, token = api_environment(tmp_path, platform, f"http://127.0.0.1:{port}/api/")
+    exit_status, stderr = await run_to_end(tmp_path, "worker", env)
+    assert exit_status == 2, stderr
+    assert_one_line_naming(stderr, setting)
+    assert "Cannot reach" in stderr and token not in stderr
 
 
 async def test_worker_with_good_tokens_starts(tmp_path: Path) -> None:
