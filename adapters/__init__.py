@@ -65,6 +65,16 @@ def not_the_api(platform: str, setting: str, url: str, status: int | None, kind:
     )
 
 
+def unreachable(platform: str, setting: str, url: str, exc: BaseException) -> str:
+    """One line for an API address that did not answer at all: "Cannot reach Slack at
+    http://host/api (ClientConnectorError): check your network or SLACK_API_URL."  The
+    address is shown masked."""
+    return (
+        f"Cannot reach {platform} at {hide_credentials(url)} ({type(exc).__name__}): "
+        f"check your network or {setting}."
+    )
+
+
 # After a stop is asked for, how long the platforms get to close their connections before
 # their tasks are cancelled; everything else is cancelled at once.
 CLOSE_GRACE_SECONDS = 3.0

@@ -12,12 +12,11 @@ import aiohttp
 import discord
 import yarl
 
-from adapters import not_the_api, refuse_credentials_in
+from adapters import not_the_api, refuse_credentials_in, unreachable
 from bot.app import Core
 from bot.config import Settings
 from bot.digests import Scheduler
 from bot.errors import BadArgument
-from bot.fetch import hide_credentials
 
 from .client import BriefBot, DigestPoster, NotDiscord, intents, make_client
 
@@ -67,6 +66,15 @@ def token_shape_ok(token: str) -> bool:
     return is_snowflake(decoded)
 
 
+def _check_token_shape(settings: Settings) -> None:
+    if not token_shape_ok(settings.discord_token):
+        raise BadArgument(
+            "DISCORD_TOKEN is not a bot token (three parts separated by dots): copy it from "
+            "the Developer Portal → your application → Bot → Reset Token, not the client "
+            f"secret or public key. {_WHERE}"
+        )
+
+
 def check_settings(settings: Settings) -> None:
     """Say in one line what is missing or malformed and where to get it (`BadArgument`)."""
     if not settings.discord_token:
@@ -74,12 +82,7 @@ def check_settings(settings: Settings) -> None:
             "DISCORD_TOKEN is not set: in the Discord Developer Portal open your application → "
             f"Bot → Reset Token, and put the token in .env. {_WHERE}"
         )
-    if not token_shape_ok(settings.discord_token):
-        raise BadArgument(
-            "DISCORD_TOKEN is not a bot token (three parts separated by dots): copy it from "
-            "the Developer Portal → your application → Bot → Reset Token, not the client "
-            f"secret or public key. {_WHERE}"
-        )
+    _check_token_shape(settings)
     if settings.discord_guild_id and not is_snowflake(settings.discord_guild_id):
         raise BadArgument(
             "DISCORD_GUILD_ID must be a server id (digits): enable Developer Mode in Discord, "
@@ -96,12 +99,7 @@ async def verify_poster(settings: Settings, poster: DigestPoster) -> None:
     """`briefbot run worker`: check DISCORD_TOKEN (its form, then a REST login, which the
     poster keeps for its digests) before any digest is posted; raises `BadArgument` with one
     line naming the setting (or DISCORD_API_URL when Discord cannot be reached)."""
-    if not token_shape_ok(settings.discord_token):
-        raise BadArgument(
-            "DISCORD_TOKEN is not a bot token (three parts separated by dots): copy it from "
-            "the Developer Portal → your application → Bot → Reset Token, not the client "
-            f"secret or public key. {_WHERE}"
-        )
+    _check_token_shape(settings)
     refuse_credentials_in("DISCORD_API_URL", discord.http.Route.BASE)
     try:
         await poster.login()
@@ -121,9 +119,7 @@ async def verify_poster(settings: Settings, poster: DigestPoster) -> None:
         ) from None
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise BadArgument(
-            f"Cannot reach Discord at {hide_credentials(discord.http.Route.BASE)} "
-            f"({type(exc).__name__}): "
-            "check your network or DISCORD_API_URL."
+            unreachable("Discord", "DISCORD_API_URL", discord.http.Route.BASE, exc)
         ) from None
 
 

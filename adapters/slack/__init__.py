@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters import not_the_api, refuse_credentials_in
+from adapters import not_the_api, refuse_credentials_in, unreachable
 from bot.app import Core
 from bot.config import Settings
 from bot.digests import Scheduler
 from bot.errors import BadArgument
-from bot.fetch import hide_credentials
 from bot.store import Store
 
 from .app import EVENTS_PATH, TOKEN_REFUSED, DigestPoster, build_app
@@ -42,6 +41,14 @@ MANIFEST = Path(__file__).with_name("manifest.yml")
 _WHERE = "See README § Add to Slack."
 
 
+def _check_bot_token_shape(settings: Settings) -> None:
+    if not settings.slack_bot_token.startswith("xoxb-"):
+        raise BadArgument(
+            "SLACK_BOT_TOKEN should start with xoxb- (the Bot User OAuth Token on OAuth & "
+            f"Permissions), not a user or app-level token. {_WHERE}"
+        )
+
+
 def check_settings(settings: Settings) -> bool:
     """Say in one line which setting is missing and where to get it; return Socket Mode?
 
@@ -59,11 +66,7 @@ def check_settings(settings: Settings) -> bool:
             "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
             f"Slack app's OAuth & Permissions page into .env. {_WHERE}"
         )
-    if not settings.slack_bot_token.startswith("xoxb-"):
-        raise BadArgument(
-            "SLACK_BOT_TOKEN should start with xoxb- (the Bot User OAuth Token on OAuth & "
-            f"Permissions), not a user or app-level token. {_WHERE}"
-        )
+    _check_bot_token_shape(settings)
     if settings.slack_app_token:
         if not settings.slack_app_token.startswith("xapp-"):
             raise BadArgument(
@@ -133,9 +136,7 @@ async def verify_tokens(settings: Settings, socket_mode: bool) -> str | None:
             raise BadArgument(f"Slack answered {error or 'an error'} to {setting}.") from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise BadArgument(
-                f"Cannot reach Slack at {hide_credentials(settings.slack_api_url)} "
-                f"({type(exc).__name__}): "
-                "check your network or SLACK_API_URL."
+                unreachable("Slack", "SLACK_API_URL", settings.slack_api_url, exc)
             ) from None
 
     if settings.slack_oauth:
@@ -157,11 +158,7 @@ async def verify_poster(settings: Settings, poster: object) -> None:
     OAuth mode each workspace's token is checked as its digests are posted."""
     if settings.slack_oauth:
         return
-    if not settings.slack_bot_token.startswith("xoxb-"):
-        raise BadArgument(
-            "SLACK_BOT_TOKEN should start with xoxb- (the Bot User OAuth Token on OAuth & "
-            f"Permissions), not a user or app-level token. {_WHERE}"
-        )
+    _check_bot_token_shape(settings)
     await verify_tokens(settings, socket_mode=False)
 
 
