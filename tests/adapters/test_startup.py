@@ -4,9 +4,11 @@ loopback fakes.  Timeouts here are hang guards, never assertions about speed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -72,14 +74,30 @@ async def listening_port(process: asyncio.subprocess.Process) -> int:
     return int(line.rsplit(":", 1)[1].split("/")[0])
 
 
-async def run_to_end(tmp_path: Path, platform: str, env: dict[str, str]) -> tuple[int, str]:
+@contextlib.asynccontextmanager
+async def running(
+    tmp_path: Path, platform: str, env: dict[str, str]
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`briefbot run PLATFORM` for the block; killed at its end if it has not ended."""
     process = await start(tmp_path, platform, env)
     try:
-        _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+        yield process
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def end_with(process: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> str:
+    """Send `sig` and wait (at most HANG_GUARD) for the process to end; its stderr."""
+    process.send_signal(sig)
+    _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
+    return err.decode()
+
+
+async def run_to_end(tmp_path: Path, platform: str, env: dict[str, str]) -> tuple[int, str]:
+    async with running(tmp_path, platform, env) as process:
+        _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
     assert process.returncode is not None
     return process.returncode, err.decode()
 
@@ -142,17 +160,11 @@ async def test_socket_mode_connects_with_the_url_the_token_check_was_given(
             SLACK_APP_TOKEN=APP_TOKEN,
             SLACK_API_URL=slack.api_url,
         )
-        process = await start(tmp_path, "slack", env)
-        try:
+        async with running(tmp_path, "slack", env) as process:
             await slack.wait_for(lambda f: f.sockets, timeout=HANG_GUARD)
             assert len(slack.of("apps.connections.open")) == 1
-            process.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        assert process.returncode == 0, err.decode()
+            err = await end_with(process)
+        assert process.returncode == 0, err
     finally:
         await slack.stop()
 
@@ -181,7 +193,9 @@ async def test_malformed_discord_settings_are_named_before_connecting(
     assert_one_line_naming(stderr, setting)
 
 
-async def test_discord_token_refused_at_login_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["discord", "worker"])
+async def test_a_discord_token_refused_at_login_is_named(tmp_path: Path, command: str) -> None:
+    # `run discord` logs in on the gateway client; `run worker` checks the poster's REST login.
     wrong = TOKEN.rsplit(".", 1)[0] + ".this-is-not-the-right-secret-part-000000"
     async with FakeDiscord() as discord:
         env = environment(
@@ -191,7 +205,7 @@ async def test_discord_token_refused_at_login_is_named(tmp_path: Path) -> None:
             DISCORD_API_URL=discord.api_url,
             DISCORD_GATEWAY_URL=discord.gateway_url,
         )
-        status, stderr = await run_to_end(tmp_path, "discord", env)
+        status, stderr = await run_to_end(tmp_path, command, env)
     assert status == 2
     assert_one_line_naming(stderr, "DISCORD_TOKEN")
     assert "this-is-not-the-right" not in stderr
@@ -212,16 +226,6 @@ async def test_worker_checks_the_slack_token_at_start(tmp_path: Path) -> None:
         assert slack.of("auth.test", ok=False) and not slack.of("chat.postMessage", ok=False)
     finally:
         await slack.stop()
-
-
-async def test_worker_checks_the_discord_token_at_start(tmp_path: Path) -> None:
-    wrong = TOKEN.rsplit(".", 1)[0] + ".this-is-not-the-right-secret-part-000000"
-    async with FakeDiscord() as discord:
-        env = environment(tmp_path, DISCORD_TOKEN=wrong, DISCORD_API_URL=discord.api_url)
-        status, stderr = await run_to_end(tmp_path, "worker", env)
-    assert status == 2
-    assert_one_line_naming(stderr, "DISCORD_TOKEN")
-    assert "this-is-not-the-right" not in stderr
 
 
 # What a captive portal, a proxy or a mistyped API URL answers instead of the chat API:
@@ -310,21 +314,15 @@ async def test_worker_with_good_tokens_starts(tmp_path: Path) -> None:
                 DISCORD_API_URL=discord.api_url,
                 LOG_LEVEL="INFO",
             )
-            process = await start(tmp_path, "worker", env)
-            try:
+            async with running(tmp_path, "worker", env) as process:
                 assert process.stderr is not None
                 line = ""
                 while "Worker started" not in line:
                     line = (await asyncio.wait_for(process.stderr.readline(), HANG_GUARD)).decode()
                     assert line, "the worker ended before it started"
                 assert "slack, discord" in line
-                process.send_signal(signal.SIGTERM)
-                _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-        assert process.returncode == 0, err.decode()
+                err = await end_with(process)
+        assert process.returncode == 0, err
         assert len(slack.of("auth.test")) == 1
     finally:
         await slack.stop()
@@ -377,21 +375,15 @@ async def test_stop_signal_ends_run_while_a_fetch_is_stalled(
                 SLACK_API_URL=slack.api_url,
                 BRIEFBOT_HTTP_TIMEOUT="300",  # the fetch would hold for minutes
             )
-            process = await start(tmp_path, "slack", env)
-            try:
+            async with running(tmp_path, "slack", env) as process:
                 port = await listening_port(process)
                 target = f"{words}http://127.0.0.1:{silent.port}/story"
                 body = command_body(command, target, slack.response_url())
                 assert await post_signed(f"http://127.0.0.1:{port}/slack/events", body) == 200
                 await asyncio.wait_for(silent.reached.wait(), HANG_GUARD)
-                process.send_signal(stop)
-                _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-        assert process.returncode == 0, err.decode()
-        assert "Traceback" not in err.decode()
+                err = await end_with(process, stop)
+        assert process.returncode == 0, err
+        assert "Traceback" not in err
     finally:
         await slack.stop()
 
@@ -406,19 +398,12 @@ async def test_signature_failures_warn_once_naming_the_signing_secret(tmp_path: 
             SLACK_API_URL=slack.api_url,
             LOG_LEVEL="INFO",
         )
-        process = await start(tmp_path, "slack", env)
-        try:
+        async with running(tmp_path, "slack", env) as process:
             port = await listening_port(process)
             body = command_body("/brief", "ukraine", slack.response_url("secret-hook"))
             for _ in range(3):
                 assert await post_signed(f"http://127.0.0.1:{port}/slack/events", body) == 401
-            process.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        stderr = err.decode()
+            stderr = await end_with(process)
         assert process.returncode == 0, stderr
         assert len([x for x in stderr.splitlines() if "SLACK_SIGNING_SECRET" in x]) == 1, stderr
         assert "secret-hook" not in stderr and "body" not in stderr.lower()
@@ -435,17 +420,11 @@ async def test_sigterm_stops_discord_with_status_0(tmp_path: Path) -> None:
             DISCORD_API_URL=discord.api_url,
             DISCORD_GATEWAY_URL=discord.gateway_url,
         )
-        process = await start(tmp_path, "discord", env)
-        try:
+        async with running(tmp_path, "discord", env) as process:
             await discord.wait_ready(timeout=HANG_GUARD)
-            process.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(process.communicate(), HANG_GUARD)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-    assert process.returncode == 0, err.decode()
-    assert "Traceback" not in err.decode()
+            err = await end_with(process)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
 
 
 async def test_discord_invite_names_a_malformed_application_id(tmp_path: Path) -> None:
