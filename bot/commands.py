@@ -414,9 +414,7 @@ def parse_digest_options(args: list[str]) -> tuple[list[str], DigestOptions | No
 
 
 def _parse_brief(args: list[Word]) -> Request:
-    if [a.text.lower() for a in args] == ["help"] and not args[0].quoted:
-        return HelpRequest("brief")
-    if [a.text.lower() for a in args] in (["--help"], ["-h"]) and not args[0].quoted:
+    if [a.text.lower() for a in args] in (["help"], ["--help"], ["-h"]) and not args[0].quoted:
         return HelpRequest("brief")
     if args and args[0].text.lower() == "why" and not args[0].quoted:
         return parse_why([a.text for a in args[1:]])
