@@ -552,10 +552,9 @@ class DigestPoster:
         await self._http_client()
 
     def describe(self, exc: Exception) -> str:
-        """A failed post in one line for the ledger: "HTTP 403 Missing Access"."""
-        if isinstance(exc, discord.HTTPException):
-            return _describe(exc)
-        return str(exc).strip().split("\n", 1)[0] or type(exc).__name__
+        """A failed post for the ledger (`bot.digests.failure_detail`): "HTTP 403 Missing
+        Access" for an answer of Discord's, else the exception's own text."""
+        return _describe(exc) if isinstance(exc, discord.HTTPException) else str(exc)
 
     async def post(self, subscription: Subscription, reply: Reply, mark: DigestMark) -> str:
         """Post to the subscription's channel; return the (first) message id.

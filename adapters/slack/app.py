@@ -198,7 +198,7 @@ def register_actions(app: AsyncApp, core: Core, scheduler: Scheduler | None) -> 
                 )
                 return
             except SlackApiError as exc:
-                log.warning("Could not update the undone notice: %s", _describe(exc))
+                log.warning("Could not update the undone notice: %s", describe_failure(exc))
         await poster.deliver(reply, where)
 
 
@@ -407,15 +407,18 @@ class DigestPoster:
                 async with self.pacer.slot(subscription.channel):
                     await post_message(self.client, subscription.channel, body, thread_ts=ts)
             except SlackApiError as exc:  # the line is posted: never repeated for its thread
-                log.error("Digest %s: thread post failed: %s", subscription.id, _describe(exc))
+                log.error(
+                    "Digest %s: thread post failed: %s", subscription.id, describe_failure(exc)
+                )
             return ts
         message = {**render(reply), "metadata": digest_metadata(mark)}
         async with self.pacer.slot(subscription.channel):
             return await post_message(self.client, subscription.channel, message)
 
     def describe(self, exc: Exception) -> str:
-        """A failed post in one line for the ledger (`failure_line`)."""
-        return failure_line(exc)
+        """A failed post for the ledger (`bot.digests.failure_detail`): Slack's error code
+        (`invalid_auth`, `channel_not_found`), not slack_sdk's message with the URL."""
+        return describe_failure(exc)
 
     async def landed(self, subscription: Subscription, mark: DigestMark) -> Landed | None:
         """The channel's message carrying this mark's metadata, posted after `mark.since`.
@@ -509,7 +512,7 @@ class Poster:
             else:
                 await self._private(message, where)
         except Exception as exc:  # the user hears one line; the log keeps the detail
-            log.error("Could not post a reply in %s: %s", where.channel, _describe(exc))
+            log.error("Could not post a reply in %s: %s", where.channel, describe_failure(exc))
             what = (
                 "briefing"
                 if isinstance(reply, BriefingReply)
@@ -553,7 +556,7 @@ class Poster:
             raise PostFailed(f"response_url answered HTTP {response.status_code}: {response.body}")
 
     async def _tell_failure(self, what: str, exc: Exception, where: Where) -> None:
-        reason = _describe(exc)
+        reason = describe_failure(exc)
         hint = (
             " Invite me with `/invite @briefbot` and try again."
             if reason in _NOT_HERE
@@ -564,7 +567,9 @@ class Poster:
             await self._private(message, where)
         except Exception as second:
             log.error(
-                "Could not tell %s about the failure either: %s", where.user, _describe(second)
+                "Could not tell %s about the failure either: %s",
+                where.user,
+                describe_failure(second),
             )
 
 
@@ -572,13 +577,10 @@ class PostFailed(Exception):
     """A response_url post that Slack did not accept."""
 
 
-def failure_line(exc: Exception) -> str:
-    """A failed Web API call in one line: Slack's error code (`invalid_auth`,
-    `channel_not_found`), not slack_sdk's message with the URL and the whole answer."""
-    return _describe(exc).strip().split("\n", 1)[0]
-
-
-def _describe(exc: Exception) -> str:
+def describe_failure(exc: Exception) -> str:
+    """A failed Web API call as logs and the ledger show it: Slack's error code
+    (`invalid_auth`, `channel_not_found`) or HTTP status, not slack_sdk's message with the
+    URL and the whole answer."""
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error") or exc.response.status_code)
     return type(exc).__name__ if not str(exc) else f"{type(exc).__name__}: {exc}"

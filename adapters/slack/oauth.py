@@ -45,7 +45,7 @@ from bot.ledger import Ledger
 from bot.models import Subscription
 from bot.store import Store
 
-from .app import DigestPoster, failure_line
+from .app import DigestPoster, describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ class TeamDigestPoster:
         """A failed post in one line (see `DigestPoster.describe`)."""
         if isinstance(exc, NotInstalled):
             return str(exc)
-        return failure_line(exc)
+        return describe_failure(exc)
 
     async def close(self) -> None:
         """Release the store this poster opened itself."""
