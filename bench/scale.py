@@ -159,7 +159,9 @@ def latency(
     same articles' columns, text and analysis by id, and `Analysis.from_bytes` on each.
     A warm process keeps the analyses it decoded and what it derived from them
     (`Store.analyses`, `summarizers.derived`); `uncached` drops them before every timed
-    briefing, as for articles the process has not read yet.
+    briefing, as for articles the process has not read yet — only partly cold: the small
+    per-sentence caches (`facts.dangles`, `facts.anchors`, `languages.code`) and the built
+    search statements stay warm, so "uncached" understates a fresh process.
     """
     core = build_core(
         Settings(database_url=f"sqlite:///{path}", load_seeds=False), clock=SystemClock()

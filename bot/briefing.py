@@ -21,7 +21,7 @@ import numpy as np
 from summarizers.analysis import Analysis, word_count
 from summarizers.base import Summarizer
 from summarizers.derived import derived
-from summarizers.facts import SOME_WORDS, dangles, same_fact
+from summarizers.facts import dangles, same_fact
 from summarizers.threads import single_threaded
 from summarizers.vectors import SentenceTerms, TermSpace
 
@@ -280,11 +280,10 @@ class _Composer:
 
     def states(self, sentence: int, other: int) -> bool:
         """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
-        overlap = self.overlap(sentence, other)
-        # Below SOME_WORDS same_fact says no whatever the sentences: skip the call (the most
-        # common answer, asked for every report of a big story).
-        return not overlap < SOME_WORDS and same_fact(
-            self.merged.sentences[sentence], self.merged.sentences[other], overlap
+        return same_fact(
+            self.merged.sentences[sentence],
+            self.merged.sentences[other],
+            self.overlap(sentence, other),
         )
 
     def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:

@@ -680,10 +680,10 @@ def _migration_lang(conn: Connection) -> None:
     if "lang" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
         conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN lang TEXT")
     ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
-    for start in range(0, len(ids), 500):  # in batches: a big store's text never all in memory
+    for start in range(0, len(ids), _IN_CHUNK):  # a big store's text never all in memory
         rows = conn.execute(
             select(articles.c.id, articles.c.title, articles.c.text).where(
-                articles.c.id.in_(ids[start : start + 500])
+                articles.c.id.in_(ids[start : start + _IN_CHUNK])
             )
         ).all()
         for r in rows:
@@ -1074,8 +1074,8 @@ class Store:
         from summarizers.analysis import analyze
 
         ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
-        for start in range(0, len(ids), 500):
-            batch = ids[start : start + 500]
+        for start in range(0, len(ids), _IN_CHUNK):
+            batch = ids[start : start + _IN_CHUNK]
             rows = conn.execute(
                 select(articles.c.id, articles.c.title, articles.c.text, articles.c.lang).where(
                     articles.c.id.in_(batch)
@@ -1784,7 +1784,8 @@ class Store:
         if missing:
             from summarizers.analysis import Analysis
 
-            blob_of = {row.id: row.analysis for row in blobs}
+            # One bytes object both decoded from and kept (a driver may hand a memoryview).
+            blob_of = {row.id: bytes(row.analysis) for row in blobs}
             for i in missing:
                 # The analysis keeps sentence positions, so its sentences are sliced from the text.
                 found[i] = Analysis.from_bytes(blob_of[i], texts[i])
@@ -1793,9 +1794,10 @@ class Store:
 
 
 # Decoded analyses a warm process keeps (`Store.analyses`): a briefing reads 40 articles (8
-# per bullet when more bullets are asked), so this holds the articles of many briefings; an
-# analysis with its blob is ~10 KB, so at most ~20 MB.
-ANALYSIS_CACHE_SIZE = 2048
+# per bullet when more bullets are asked), so this holds the articles of a dozen briefings.
+# A kept analysis also keeps what briefings derived from it (`summarizers.derived`: term
+# spaces, features): ~70 KB an article measured on a seed of 37 sentences, so ~35 MB a Store.
+ANALYSIS_CACHE_SIZE = 512
 
 
 class AnalysisCache:
@@ -1819,7 +1821,7 @@ class AnalysisCache:
     def put(self, article_id: int, blob: bytes, analysis: Analysis) -> None:
         """Keep `analysis`, decoded from `blob`, replacing what was kept for the article."""
         with self._lock:
-            self._kept[article_id] = (bytes(blob), analysis)
+            self._kept[article_id] = (blob, analysis)
             self._kept.move_to_end(article_id)
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
@@ -2108,13 +2110,12 @@ _ARTICLE_COLUMNS = (
 _ARTICLE_COLUMNS_NO_TEXT = tuple(c for c in _ARTICLE_COLUMNS if c.key != "text")
 
 
-def _article(row: Any, text: str | None = None) -> Article:
-    """An Article from a row of `_ARTICLE_COLUMNS` (or, given `text`, of the columns
-    without it)."""
+def _article(row: Any) -> Article:
+    """An Article from a row of `_ARTICLE_COLUMNS`."""
     return Article(
         id=row.id,
         title=row.title,
-        text=row.text if text is None else text,
+        text=row.text,
         source=row.source,
         url=row.url,
         published_at=from_iso(row.published_at),
@@ -2125,12 +2126,10 @@ def _article(row: Any, text: str | None = None) -> Article:
     )
 
 
-_NO_TEXT_KEYS = tuple(c.key for c in _ARTICLE_COLUMNS_NO_TEXT)
-
-
 def _article_no_text(row: Any) -> Article:
-    """`_article(row, text="")` for a row that opens with `_ARTICLE_COLUMNS_NO_TEXT`, read by
-    position (a search's rows: reading each column by name costs more than the query)."""
+    """An Article without its text (`text=""`) from a row that opens with
+    `_ARTICLE_COLUMNS_NO_TEXT`, read by position (a search's rows: reading each column by
+    name costs more than the query; the order is tested)."""
     id_, title, source, url, published, ingested, content_hash, outlet, _, lang = row[:10]
     return Article(
         id=id_,
@@ -2144,20 +2143,6 @@ def _article_no_text(row: Any) -> Article:
         outlet=outlet,
         lang=lang or "en",
     )
-
-
-assert _NO_TEXT_KEYS == (
-    "id",
-    "title",
-    "source",
-    "url",
-    "published_at",
-    "ingested_at",
-    "content_hash",
-    "outlet",
-    "guid",
-    "lang",
-), "_article_no_text reads these columns by position"
 
 
 # -- dialect-specific SQL ----------------------------------------------------------------------

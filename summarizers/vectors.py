@@ -140,10 +140,7 @@ class TermSpace:
 
     def sentence_vector(self, index: int) -> np.ndarray:
         """The dense unit vector of one sentence over this space's vocabulary."""
-        vector = np.zeros(self.vocabulary.size)
-        mask = self.pair_sentence == index
-        vector[self.pair_term[mask]] = self.pair_weight[mask]
-        return vector
+        return self._vector(index)[0]
 
     def similarity_to(self, index: int) -> np.ndarray:
         """Cosine similarity of sentence `index` with every sentence (`size` floats).

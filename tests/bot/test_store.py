@@ -766,3 +766,21 @@ def test_a_batch_left_by_an_error_keeps_what_completed(store: Store, clock) -> N
         add(store, draft(HARVEST), clock)
         raise KeyError("interrupted")
     assert [a.title for a in store.search(None, limit=10, scope=OPERATOR)] == [HARVEST.title]
+
+
+def test_search_rows_are_read_by_position_in_the_order_of_their_columns() -> None:
+    # store._article_no_text unpacks a search's row by position: these columns, this order.
+    from bot.store import _ARTICLE_COLUMNS_NO_TEXT
+
+    assert tuple(c.key for c in _ARTICLE_COLUMNS_NO_TEXT) == (
+        "id",
+        "title",
+        "source",
+        "url",
+        "published_at",
+        "ingested_at",
+        "content_hash",
+        "outlet",
+        "guid",
+        "lang",
+    )

@@ -77,6 +77,7 @@ def test_picks_kept_for_the_shipped_weights_are_not_served_to_other_weights() ->
     assert NewsSummarizer().select(analysis, 2) == shipped
     reversed_weights = NewsSummarizer(weights=-model_weights())
     expected = reversed_weights.select(analyze(text, title), 2)  # an analysis with nothing kept
+    assert expected != shipped  # else a served pick could not be told from a fresh one
     assert reversed_weights.select(analysis, 2) == expected
 
 
