@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 # Dates after now + FUTURE_SLACK, or before EARLIEST, are not believed.  The slack covers time
 # zones and clocks a little ahead; 1990 is before any news site or feed existed.
@@ -97,47 +98,33 @@ def parse_date(text: str | None) -> datetime | None:
             readings = [
                 parser.parse(value, default=d, dayfirst=dayfirst, tzinfos=_ZONES) for d in _PROBES
             ]
+        a, b = readings
+        if (a.year, a.month, a.day) != (b.year, b.month, b.day):
+            return None  # no year, month or day in the text: "April 6", "2023", "10:00"
+        return _utc(a)  # raises for an offset of a day or more ("-2400")
     except (ValueError, OverflowError, TypeError):
         return None
-    a, b = readings
-    if (a.year, a.month, a.day) != (b.year, b.month, b.day):
-        return None  # no year, month or day in the text: "April 6", "2023", "10:00"
-    return _utc(a)
 
 
 # The RSS pubDate form (RFC 822/2822) with a numeric offset, as feeds and `email.utils`
-# write it: "Sat, 31 Jan 2026 07:30:00 +0000".  Read directly (dateutil takes ~0.7 ms, twice).
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+# write it: "Sat, 31 Jan 2026 07:30:00 +0000".  Read by the standard library's
+# `email.utils.parsedate_to_datetime` (dateutil takes ~0.7 ms, twice); the same moment.
 _RFC822 = re.compile(
-    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|"
-    r"Nov|Dec) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? ([+-])(\d{2})(\d{2})"
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|"
+    r"Nov|Dec) \d{4} \d{2}:\d{2}(?::\d{2})? [+-]\d{4}"
 )
 
 
 def _rfc822(value: str) -> datetime | None:
-    """`value` read as an RFC 822 date with a numeric offset, exactly as dateutil reads it
-    (the weekday, as there, not checked), or None when it is not one in that form (then
-    dateutil reads it)."""
-    match = _RFC822.fullmatch(value)
-    if match is None:
-        return None
-    day, month, year, hour, minute, second, sign, off_h, off_m = match.groups()
-    offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == "-" else 1)
-    if offset >= timedelta(days=1):
+    """`value` read as an RFC 822 date with a numeric offset, as dateutil reads it (the
+    weekday, as there, not checked), or None when it is not one in that form or not a real
+    moment (31 February, hour 24, an offset of a day or more: then dateutil decides)."""
+    if _RFC822.fullmatch(value) is None:
         return None
     try:
-        moment = datetime(
-            int(year),
-            _MONTHS[month],
-            int(day),
-            int(hour),
-            int(minute),
-            int(second or 0),
-            tzinfo=timezone(offset),
-        )
-    except ValueError:  # 31 February, hour 24: dateutil decides
+        return _utc(parsedate_to_datetime(value))
+    except (ValueError, OverflowError):
         return None
-    return moment.astimezone(UTC)
 
 
 def _utc(moment: datetime) -> datetime:

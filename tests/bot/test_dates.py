@@ -127,6 +127,8 @@ def test_rss_dates_read_directly_agree_with_dateutil() -> None:
 
     from dateutil import parser
 
+    from bot.dates import _rfc822
+
     chooser = random.Random(14)
     for _ in range(500):
         moment = datetime(1980, 1, 1) + timedelta(seconds=chooser.randrange(2_000_000_000))
@@ -134,8 +136,13 @@ def test_rss_dates_read_directly_agree_with_dateutil() -> None:
         written = format_datetime(moment.replace(tzinfo=timezone(offset)))
         for text in (written, written[5:], written[:-9] + written[-6:]):
             expected = parser.parse(text).astimezone(UTC)
+            assert _rfc822(text) == expected, text  # read directly, not by the fallback
             assert parse_date(text) == expected, text
             assert parse_date(text).tzinfo is UTC
     # Not a date as written, or not in this form: dateutil's answer, as before.
     assert parse_date("Mon, 31 Feb 2026 10:00:00 +0000") is None
+    # An offset of a day or more is no moment: no date, never an error (the review found
+    # dateutil's reading of it raising out of parse_date).
+    for offset in ("-2400", "+2400", "-9999"):
+        assert parse_date(f"Sat, 31 Jan 2026 07:30:00 {offset}") is None
     assert parse_date("Sat, 31 Jan 2026 07:30:00 EST") == datetime(2026, 1, 31, 12, 30, tzinfo=UTC)
