@@ -83,17 +83,18 @@ def scan_feed(content: bytes, content_type: str | None, limit: int) -> FeedScan 
     `bot.feedformat.read_feed` (BOM, `content_type`'s charset, declaration, detection); None
     when the feed is of another kind or shape, or cannot be read (see the module's rules)."""
     kind = sniff_feed(content)
-    if kind not in ("rss", "atom") or b"xml:base" in content or _DOCTYPE.search(content[:16384]):
+    if kind not in ("rss", "atom") or _DOCTYPE.search(content[:16384]):
         return None
     try:
         from lxml import etree
 
         text = decode_text(content, content_type).replace("\x00", "")
+        if "xml:base" in text:  # decoded first: in UTF-16 its bytes are not ASCII's
+            return None
         parser = etree.XMLParser(
             encoding="utf-8",
             resolve_entities=False,
             no_network=True,
-            huge_tree=True,
             remove_comments=True,
             remove_pis=True,
         )
