@@ -501,12 +501,13 @@ def poll_group(
         return [PollResult(f.id, f.name, **values) for f in group]
 
     try:
-        fetched = fetched or fetcher.get(
-            lead.url,
-            etag=lead.etag,
-            last_modified=lead.last_modified,
-            max_bytes=fetcher.policy.feed_bytes,
-        )
+        if fetched is None:
+            fetched = fetcher.get(
+                lead.url,
+                etag=lead.etag,
+                last_modified=lead.last_modified,
+                max_bytes=fetcher.policy.feed_bytes,
+            )
         if fetched.status != 304 and not looks_like_feed(fetched):
             raise FetchFailed("it is not an RSS, Atom or JSON feed any more")
         moved = fetched.permanent_url

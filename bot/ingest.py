@@ -314,6 +314,8 @@ def _drafts_after_scan(
         for position, (link, guid) in enumerate(keys)
         if link and guid and answers.get(guid)
     }
+    if not skipped:
+        return None  # nothing to leave out: the feed is read whole, as without a scan
     rest: list[Any] = []
     parsed_feed: Any = {}  # read only for entries feedparser reads: none
     if len(skipped) < len(keys):
