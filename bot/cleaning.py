@@ -61,7 +61,6 @@ HEADING_MAX_WORDS = 12
 # A link's URL may itself hold balanced parentheses (Wikipedia titles do).
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
 _MARKDOWN_MARKS = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|^#{1,6}\s+|^>\s?|`")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def normalize_line(line: str) -> str:
     """Reduce a line to what identifies it: case, spacing and punctuation ignored."""
     folded = unicodedata.normalize("NFKC", line).casefold()
     folded = folded.replace("’", "'").replace("‘", "'")
-    # str.split() splits at exactly the characters `\s` matches (`_SPACES.sub(" ", …).strip()`).
+    # str.split() splits at exactly the characters `\s` matches (`re.sub(r"\s+", " ", …).strip()`).
     return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 
@@ -119,7 +118,7 @@ def clean_body(text: str, title: str = "") -> str:
     kept: list[str] = []
     seen: set[str] = set()
     for raw in text.splitlines():
-        line = " ".join(raw.split())  # as `_SPACES.sub(" ", raw).strip()`, faster
+        line = " ".join(raw.split())  # as re.sub(r"\s+", " ", raw).strip(), faster
         if is_furniture(line, title):
             continue
         key = normalize_line(line)

@@ -65,8 +65,6 @@ _INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
 # Unicode category Cc but tab and line feed: C0, DEL and C1.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"[^\S\n]+")
-_ALL_SPACES = re.compile(r"\s+")
 _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 
 
@@ -78,7 +76,7 @@ def plain_title(value: str | None) -> str:
     """
     if not value:
         return ""
-    return " ".join(_unmark(value, blocks=False).split())  # `_ALL_SPACES`, faster
+    return " ".join(_unmark(value, blocks=False).split())  # as re.sub(r"\s+", " ", …), faster
 
 
 def plain_text(value: str | None, *, html: bool = False) -> str:
@@ -94,7 +92,8 @@ def plain_text(value: str | None, *, html: bool = False) -> str:
         value = _LINE_BREAK.sub(" ", value)
     text = _unmark(value, blocks=True)
     # str.split() splits at exactly the characters `\s` matches: this folds each run of
-    # spaces inside a line (no "\n" is left in one) like `_SPACES`, several times faster.
+    # spaces inside a line (no "\n" is left in one) like re.sub(r"[^\S\n]+", " ", …),
+    # several times faster.
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
