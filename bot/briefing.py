@@ -59,6 +59,13 @@ MAX_SENTENCE_WORDS = 4 * MAX_BULLET_WORDS
 # lede for length loses the event; it is taken when the briefing's words so far and it fit the
 # budget (the summarizer's own limit, summarizers.news.MAX_WORDS, still bounds it).
 BULLET_WORDS = 30
+# The budget also holds bullet by bullet: after k bullets a briefing may run at most
+# BUDGET_SLACK words over k * BULLET_WORDS.  A story's later bullet, and its event when several
+# candidates are stated by equally many reports, is the first candidate in the summarizer's
+# order that keeps within; when none does, the best is taken anyway.  A lede is never traded
+# for a shorter detail (only for another report's shorter lede).  Chosen among 0, 10 and 20 on
+# the dev splits by 5-fold cross-validated ROUGE (bench/README.md, issue 13).
+BUDGET_SLACK = 20
 # The event bullet is chosen among the summarizer's first few picks for the story.
 EVENT_CANDIDATES = 4
 # More candidates than bullets, so that repeats, dangling openers and overlong sentences can
@@ -72,6 +79,9 @@ TOPIC_DEPTH = 3
 RECENCY_WEIGHT = 1.0
 CENTRALITY_WEIGHT = 0.5
 RECENCY_HALF_LIFE_HOURS = 24.0
+
+
+_Option = tuple[int, tuple[str, int]]  # a usable candidate: (sentence, (text, merged start))
 
 
 @dataclass
@@ -241,7 +251,8 @@ class _Composer:
         self.analyses = analyses
         self.used: set[int] = set()
         # Why a candidate was passed over, as last decided: "repeat" (with the bullet whose
-        # fact it repeats), "dangling" (no antecedent to join) or "long" (over the cap).
+        # fact it repeats), "dangling" (no antecedent to join), "long" (over the cap) or
+        # "budget" (longer than the briefing's words left allow: BUDGET_SLACK).
         self.passed: dict[int, tuple[str, _Draft | None]] = {}
         self._similarity: dict[int, np.ndarray] = {}
         self._overlaps: dict[int, list[float]] = {}  # the same rows as lists
@@ -390,26 +401,46 @@ class _Composer:
         usable = short or [u for u in usable if self.merged.word_counts[u[0]] <= MAX_SENTENCE_WORDS]
         if not usable:
             return None
+        share = (len(drafts) + 1) * BULLET_WORDS + BUDGET_SLACK
+
+        def first_fitting(options: list[_Option]) -> _Option:
+            # The first option within the budget's share, else the first (see BUDGET_SLACK).
+            fits = [o for o in options if not self.budget or spent + word_count(o[1][0]) <= share]
+            for sentence, _ in options[: options.index(fits[0])] if fits else ():
+                self.passed[sentence] = ("budget", None)
+            return fits[0] if fits else options[0]
+
         if first and len(members) > 1:
-            # The event: of the first few candidates, the one the most reports state.
+            # The event: of the first few candidates, the one the most reports state (the
+            # first of those, in the summarizer's order, that fits the budget's share).
             window = usable[:EVENT_CANDIDATES]
             support = [len(self.credits(start, members)) for _, (_, start) in window]
-            best = int(np.argmax(support))  # first of the best: the summarizer's order
-            sentence, (text, start) = window[best]
-        else:
+            tied = [w for w, n in zip(window, support, strict=True) if n == max(support)]
+            if self.is_lede(tied[0][1][1]):
+                # A lede states the event: another report's lede may replace it, no detail.
+                tied = [w for w in tied if self.is_lede(w[1][1])]
+            sentence, (text, start) = first_fitting(tied)
+        elif first:
+            # A lone report's event is its summarizer's first pick (usually the lede): never
+            # traded for a shorter detail.
             sentence, (text, start) = usable[0]
+        else:
+            sentence, (text, start) = first_fitting(usable)
         queue.remove(sentence)
         # A joined bullet states the fact of the sentence it opens with: credit by that one.
         draft = _Draft(start, text, start, story, sentence, self.credits(start, members))
         self.used.update({sentence, start})
         return draft
 
+    def is_lede(self, start: int) -> bool:
+        """Is merged sentence `start` its article's first?"""
+        return start == int(self.offsets[self.owner[start]])
+
     def lede_fits(self, text: tuple[str, int], spent: int) -> bool:
         """Is `text` (words, merged start) its article's first sentence, fitting the briefing's
         word budget after `spent` words?  (See BULLET_WORDS.)"""
         words, start = text
-        lede = start == int(self.offsets[self.owner[start]])
-        return lede and spent + word_count(words) <= self.budget
+        return self.is_lede(start) and spent + word_count(words) <= self.budget
 
     def continues(
         self, sentence: int, story: int, drafts: Sequence[_Draft], limit: int = JOIN_WORDS
@@ -456,6 +487,11 @@ class _Reasons:
             return f"{base}; its best sentence repeats bullet {self.number[id(by)]}"
         if kind == "long":
             return f"{base}; its best sentence is over the {MAX_BULLET_WORDS}-word cap"
+        if kind == "budget":
+            return (
+                f"{base}; its best sentence is too long for the briefing "
+                f"(about {BULLET_WORDS} words a bullet)"
+            )
         if kind == "dangling":
             return f"{base}; its best sentence leans on the one before it"
         return f"{base}; its best sentence ranked below the ones chosen"

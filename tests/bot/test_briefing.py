@@ -472,6 +472,42 @@ def test_a_long_lede_past_the_briefings_word_budget_gives_way(bare_core: Core) -
     assert bullet.text != LONG_LEDE and len(bullet.text.split()) <= 45
 
 
+MARATHON_LEDE = (
+    "Thousands of runners crossed the finish line of the Westhaven city marathon on a bright "
+    "Sunday morning this week under clear skies, after organisers had moved the start a full "
+    "hour earlier to spare the field from the afternoon heat."
+)
+MARATHON_LONG = (
+    "Race officials said the medical tents along the waterfront course treated more than two "
+    "hundred runners for cramps and dehydration, a figure they described as normal for a race "
+    "of this size held on a warm autumn day in the city."
+)
+MARATHON_SHORT = "A Kenyan runner won the men's race in two hours and nine minutes."
+
+
+def test_a_later_bullet_keeps_the_briefing_near_its_word_budget(bare_core: Core) -> None:
+    # After the lede, the lead summarizer's next sentence would take two bullets past
+    # 2 * BULLET_WORDS + BUDGET_SLACK words: the shorter one after it is taken instead.  With
+    # three bullets there is room for both.
+    from bot.briefing import BUDGET_SLACK, BULLET_WORDS
+
+    words = [len(s.split()) for s in (MARATHON_LEDE, MARATHON_LONG, MARATHON_SHORT)]
+    assert words[0] + words[1] > 2 * BULLET_WORDS + BUDGET_SLACK >= words[0] + words[2]
+    assert max(words) <= 45  # under the cap: only the budget decides
+    paragraphs = [MARATHON_LEDE, MARATHON_LONG, MARATHON_SHORT]
+    _council(bare_core, "Herald", "Westhaven marathon", paragraphs)
+
+    def texts(bullets: int) -> list[str]:
+        lead = summarizers.get("lead")
+        briefing = compose_briefing(
+            bare_core.store, lead, bare_core.clock, scope=OPERATOR, bullets=bullets
+        )
+        return [b.text for b in briefing.bullets]
+
+    assert texts(2) == [MARATHON_LEDE, MARATHON_SHORT]
+    assert texts(3) == [MARATHON_LEDE, MARATHON_SHORT, MARATHON_LONG]
+
+
 QUARRY_EVENT = (
     "Glenmore county planners on Monday rejected the application to reopen the old Glenmore "
     "limestone quarry north of the village after a long hearing."
