@@ -184,18 +184,28 @@ def condense(
     queues: dict[int, list[int]] = {}
     picks: dict[int, list[int]] = {}
     drafts: list[_Draft] = []
+    joined: set[int] = set()  # stories found to be reports of another story (below)
     for story in _slots(len(stories), count, topic):
         if len(drafts) >= count:
             break
+        if story in joined:
+            continue
         members = stories[story]
         if story not in queues:
             wanted = count + EXTRA_CANDIDATES
             chosen = summarizer.select_many([analyses[m] for m in members], wanted)
             queues[story] = [int(offsets[members[d]] + i) for d, i in chosen]
             picks[story] = list(queues[story])
-            if composer.retold(story, queues[story], drafts) is not None:
-                # Its event is a chosen bullet's fact: reports of a story grouping split off.
-                # It waits for the next round, so the spread goes to stories not yet told.
+            told = composer.retold(story, queues[story], drafts)
+            if told is not None:
+                # Its event is a chosen bullet's fact: its reports are reports of that
+                # bullet's story which grouping kept apart.  They join that story (its later
+                # bullets, coverage and `why` include them), so the spread goes to stories
+                # not yet told and one story is never told under two story lines.
+                stories[told.story].extend(members)
+                queues[told.story].extend(s for s in queues[story] if s not in composer.used)
+                picks[told.story].extend(picks[story])
+                joined.add(story)
                 continue
         draft = composer.next_bullet(story, members, queues[story], drafts)
         if draft is not None:

@@ -161,6 +161,10 @@ SAME_WORDS = 0.35
 SOME_WORDS = 0.12
 # Without numbers, at least this share of each sentence's names must be shared.
 NAMES_SHARED = 0.7
+# Two shared quantities one of which is a specific amount ("$12 million" and "$12m", with
+# "9-4" and "nine votes to four"), or three shared quantities, state one fact even in words
+# that hardly overlap: this much word overlap is enough then.
+ANCHORED_WORDS = 0.04
 
 
 def same_fact(a: str, b: str, overlap: float) -> bool:
@@ -170,13 +174,17 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
     shared quantities ("31–17" and "31 votes to 17"; one amount such as "$5 billion" counts
     once, not once per value), or one shared quantity and either a shared name or a specific
     amount (`Anchors.shares_amount`), or (no numbers on either side: numbers one side lacks
-    are facts it does not state) NAMES_SHARED of each sentence's names shared.
+    are facts it does not state) NAMES_SHARED of each sentence's names shared.  Below
+    SOME_WORDS (down to ANCHORED_WORDS), only three shared quantities, or two with a specific
+    amount, make one fact ("$12 million … 9 to 4" and "$12m … nine votes to four").
     Different fact: both state numbers and share none ("31–17" vs "50–48").
     """
-    if overlap < SOME_WORDS:
-        return False  # whatever the anchors say (the checks below all need SOME_WORDS)
+    if overlap < ANCHORED_WORDS:
+        return False  # whatever the anchors say (the checks below all need some overlap)
     x, y = anchors(a), anchors(b)
     shared_numbers = x.shared_quantities(y)
+    if overlap < SOME_WORDS:
+        return shared_numbers >= 3 or (shared_numbers >= 2 and x.shares_amount(y))
     if x.numbers and y.numbers and not shared_numbers and overlap < 0.6:
         return False
     if overlap >= SAME_WORDS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -581,6 +582,57 @@ def test_a_report_grouped_apart_from_its_story_does_not_take_another_storys_bull
     [vote] = [b for b in briefing.bullets if b.sources[0].id in ids.values()]
     # The report that states the vote in its own words is one of that bullet's sources.
     assert apart in {s.id for s in vote.sources}
+
+
+# One council vote told by three outlets; the Valley Times words it so differently ("$12m",
+# "nine votes to four") that grouping keeps its report apart from the other two.
+LIBRARY_VOTE = [
+    (
+        "Riverton Post",
+        "Riverton council approves new library funding",
+        [
+            "The Riverton city council voted 9-4 on Tuesday to approve $12 million for a new "
+            "central library on Mill Street.",
+            "The library will replace a branch that closed after flood damage in 2019.",
+            "Construction is expected to begin next spring and take two years.",
+            "Mayor Ana Cruz said the vote was a turning point for the east side.",
+        ],
+    ),
+    (
+        "Valley Times",
+        "Library plan wins council backing in Riverton",
+        [
+            "Councillors in Riverton backed a $12m library project by nine votes to four on "
+            "Tuesday evening.",
+            "Opponents argued the money should go to road repairs instead.",
+            "The new building on Mill Street will include a children's wing and a makerspace.",
+        ],
+    ),
+    (
+        "Daily Ledger",
+        "Riverton to build $12 million library",
+        [
+            "Riverton will build a new library after the council approved the $12 million "
+            "plan by a vote of 9 to 4.",
+            "The old branch flooded in 2019 and never reopened, leaving the east side without "
+            "a library.",
+            "Cruz called the decision historic.",
+        ],
+    ),
+]
+
+
+def test_a_vote_in_other_words_and_numbers_is_one_bullet_under_one_story(
+    bare_core: Core,
+) -> None:
+    ids = {outlet: _council(bare_core, outlet, t, p) for outlet, t, p in LIBRARY_VOTE}
+    bullets = brief(bare_core, bullets=3).bullets
+    votes = [b for b in bullets if re.search(r"\b(9|nine)\b", b.text)]
+    assert len(votes) == 1, [b.text for b in bullets]
+    # Each outlet states the vote, so each is a source of that bullet.
+    assert {s.id for s in votes[0].sources} == set(ids.values())
+    # The report grouping kept apart joined the story: one story, no second story line.
+    assert len([b.story for b in bullets if b.story]) <= 1, [b.story for b in bullets]
 
 
 ALLSIDES = (

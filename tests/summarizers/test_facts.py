@@ -65,6 +65,20 @@ def test_a_specific_amount_anchors_a_paraphrase_like_a_name() -> None:
     assert not same_fact(c, d, overlap=0.25)
 
 
+def test_an_amount_and_a_vote_anchor_a_paraphrase_that_shares_few_words() -> None:
+    a = (
+        "Riverton will build a new library after the council approved the $12 million plan by "
+        "a vote of 9 to 4."
+    )
+    b = "Councillors in Riverton backed a $12m library project by nine votes to four on Tuesday."
+    # Their TF-IDF overlap in a briefing is ~0.06-0.09, under SOME_WORDS.
+    assert same_fact(a, b, overlap=0.06)
+    assert not same_fact(a, b, overlap=0.03)  # some words in common are still needed
+    # Two small bare numbers alone are no such anchor.
+    c = "Nine people were hurt and four were arrested after the match on Tuesday."
+    assert not same_fact(a, c, overlap=0.06)
+
+
 def test_sharing_names_is_not_stating_the_fact() -> None:
     a = "Lt. Gov. Kathy Hochul vowed to uphold integrity after Andrew Cuomo resigned."
     b = "Former Gov. David Paterson said Kathy Hochul will be well suited to replace Andrew Cuomo."
