@@ -30,13 +30,24 @@ _CLOSERS = "\"”’»') "
 # "SEOUL, South Korea — "), agency tags ("(CNN) — ", "(CNN)ESPN's…", "Washington CNN — ").
 # The AP Stylebook's dateline is a capitalised place, an optional agency, then a dash.
 _AGENCIES = "CNN|AP|Reuters|AFP|UPI|Bloomberg|Xinhua|dpa|PA|ANI|IANS"
+# A dateline's date, Reuters and AP style: "Nov 30", "Dec. 1", "Jan. 5, 2024".
+_MONTH_DAY = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
+_DATE = rf"{_MONTH_DAY}(?:,\s*\d{{4}})?"
 _DATELINE = re.compile(
-    r"^(?:"
+    r"^"
+    # An upper-case byline run into the dateline: "By JANE DOE and JOHN ROE Associated Press".
+    r"(?:By\s+[A-Z][A-Z.'’\-]+(?:\s+(?:[A-Z][A-Z.'’\-]+|and|&))*"
+    r"(?:,?\s+(?:Associated Press|Reuters|AFP|Bloomberg|CNN))?\s+)?"
+    r"(?:"
     rf"\((?:{_AGENCIES})\)\s*(?:[—–-]{{1,2}}\s*)?"
-    r"|[A-Z][A-Z.'’\-]{2,20}(?: [A-Z][A-Z.'’\-]*){0,4}"  # PLACE
-    r"(?:,\s*[A-Z][A-Za-z.'’ ]{1,30})?\s*(?:\([^()]{1,40}\))?\s*"  # , Region (AGENCY)
-    r"(?:[—–]|--?)\s+"
+    r"|[A-Z][A-Z.'’/\-]{2,20}(?: [A-Z][A-Z.'’/\-]*){0,4}"  # PLACE ("GENEVA/ZURICH")
+    r"(?:,\s*[A-Z][A-Za-z.'’ ]{1,30}?)?"  # , Region
+    rf"(?:,\s*{_DATE})?"  # , date
+    r"\s*(?:\([^()]{1,40}\))?\s*"  # (AGENCY)
+    r"(?:[—–]|--|-(?=\s+[A-Z0-9\"“‘'(]))\s+"  # "NATO - the alliance -" is no dateline
     rf"|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,3}},? \(?(?:{_AGENCIES})\)?\s*(?:[—–]|--?)\s+"
+    # A date alone: with its agency ("Nov 30 (Reuters) - ") or its year ("Jan. 5, 2024 — ").
+    rf"|(?:{_MONTH_DAY}\s*\([^()]{{1,40}}\)|{_MONTH_DAY},\s*\d{{4}})\s*(?:[—–]|--?)\s+"
     r")"
 )
 # A byline on its own: "By Jane Doe and John Roe, Reuters" (every word capitalised).

@@ -4,4 +4,6 @@ every open; `summarizers.analysis` writes and reads the format)."""
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
 # re-analyze their articles on next open (the text is kept, so nothing is lost).
 # 6: sentences stored as (start, end) spans into the stored text instead of their text.
-FORMAT = 6
+# 7: Reuters-style datelines with a date ("NEW YORK, Nov 30 (Reuters) - "), upper-case bylines
+#    run into a dateline, and "PLACE/PLACE" stripped from sentences.
+FORMAT = 7

@@ -29,6 +29,7 @@ from bot.store import (
     articles,
 )
 from summarizers.analysis import Analysis, analyze
+from summarizers.analysis_format import FORMAT
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -193,12 +194,12 @@ def test_a_format_5_store_is_reanalysed_on_open_into_positions_losing_nothing(
             assert loaded[article_id].sentences == expected.sentences
             for field in ("term_ids", "bounds", "word_counts", "paragraphs", "title_ids", "flags"):
                 assert np.array_equal(getattr(loaded[article_id], field), getattr(expected, field))
-        assert second.get_meta("analysis_format") == "6"
+        assert second.get_meta("analysis_format") == str(FORMAT)
     finally:
         second.close()
     with sqlite3.connect(db_path) as conn:
         for blob, text in conn.execute("SELECT analysis, text FROM articles"):
-            assert blob[:4] == b"BBA6"
+            assert blob[:4] == b"BBA%d" % FORMAT
             assert len(blob) < len(text.encode("utf-8"))
     fts_integrity_ok(db_path)
 

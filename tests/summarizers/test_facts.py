@@ -118,6 +118,25 @@ def test_self_contained_openers(sentence: str) -> None:
         ("U.S. intelligence indicates a change.", "U.S. intelligence indicates a change."),
         ("US - China talks resumed.", "US - China talks resumed."),
         ("NATO members met.", "NATO members met."),
+        ("NEW YORK, Nov 30 (Reuters) - Stocks rose.", "Stocks rose."),
+        ("BEIJING, Dec. 1 (Xinhua) -- A satellite went up.", "A satellite went up."),
+        ("Nov 30 (Reuters) - Oil fell.", "Oil fell."),
+        ("Jan. 5, 2024 — Profits rose.", "Profits rose."),
+        ("WASHINGTON, Nov. 30, 2026 — Lawmakers returned.", "Lawmakers returned."),
+        ("GENEVA/ZURICH (Reuters) - Rates held.", "Rates held."),
+        (
+            "By JANE DOE and JOHN ROE Associated Press ROME (AP) — The court ruled.",
+            "The court ruled.",
+        ),
+        ("May 5 is the deadline.", "May 5 is the deadline."),
+        (
+            "March 3 - the day of the vote - was chosen.",
+            "March 3 - the day of the vote - was chosen.",
+        ),
+        (
+            "NATO - the alliance - said it would respond.",
+            "NATO - the alliance - said it would respond.",
+        ),
     ],
 )
 def test_datelines_bylines_and_agency_tags_are_stripped(raw: str, clean: str) -> None:
