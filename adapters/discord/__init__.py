@@ -95,6 +95,32 @@ def check_settings(settings: Settings) -> None:
         )
 
 
+def _login_failure(exc: BaseException) -> BadArgument | None:
+    """One line naming the setting for a failed Discord login (the worker's REST login or
+    the bot's start), or None for an error that is not about logging in."""
+    base = discord.http.Route.BASE
+    if isinstance(exc, NotDiscord):
+        return BadArgument(
+            not_the_api("Discord", "DISCORD_API_URL", base, exc.status, exc.content_type)
+        )
+    if isinstance(exc, discord.LoginFailure):
+        return BadArgument(
+            f"Discord refused DISCORD_TOKEN: reset it under Bot → Reset Token. {_WHERE}"
+        )
+    if isinstance(exc, discord.HTTPException):
+        content_type = getattr(exc.response, "content_type", "")
+        if content_type != "application/json":  # a proxy, a portal, a mistyped URL
+            return BadArgument(
+                not_the_api("Discord", "DISCORD_API_URL", base, exc.status, content_type)
+            )
+        return BadArgument(
+            f"Discord answered HTTP {exc.status} to the login with DISCORD_TOKEN; try again later."
+        )
+    if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
+        return BadArgument(unreachable("Discord", "DISCORD_API_URL", base, exc))
+    return None
+
+
 async def verify_poster(settings: Settings, poster: DigestPoster) -> None:
     """`briefbot run worker`: check DISCORD_TOKEN (its form, then a REST login, which the
     poster keeps for its digests) before any digest is posted; raises `BadArgument` with one
@@ -103,24 +129,11 @@ async def verify_poster(settings: Settings, poster: DigestPoster) -> None:
     refuse_credentials_in("DISCORD_API_URL", discord.http.Route.BASE)
     try:
         await poster.login()
-    except NotDiscord as exc:
-        raise BadArgument(
-            not_the_api(
-                "Discord", "DISCORD_API_URL", discord.http.Route.BASE, exc.status, exc.content_type
-            )
-        ) from None
-    except discord.LoginFailure:
-        raise BadArgument(
-            f"Discord refused DISCORD_TOKEN: reset it under Bot → Reset Token. {_WHERE}"
-        ) from None
-    except discord.HTTPException as exc:
-        raise BadArgument(
-            f"Discord answered HTTP {exc.status} to the login with DISCORD_TOKEN; try again later."
-        ) from None
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        raise BadArgument(
-            unreachable("Discord", "DISCORD_API_URL", discord.http.Route.BASE, exc)
-        ) from None
+    except Exception as exc:
+        failure = _login_failure(exc)
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def apply_endpoints(settings: Settings) -> None:
@@ -220,6 +233,16 @@ async def serve(
     if scheduler is not None:
         # Scheduled digests go through the running bot's session and rate limits.
         scheduler.posters["discord"] = DigestPoster(settings, client)
+    # The token's REST login first, as the worker checks it: a refusal, an answer that is
+    # not Discord's or no answer at all is one line naming the setting, before any gateway.
+    checker = DigestPoster(settings)
+    try:
+        await verify_poster(settings, checker)
+    except BaseException:
+        await client.close()
+        raise
+    finally:
+        await checker.close()
     runner = asyncio.create_task(client.start(settings.discord_token))
     stopper = asyncio.create_task(stop.wait())
     try:
@@ -230,11 +253,9 @@ async def serve(
         await asyncio.gather(runner, return_exceptions=True)
     if runner.done() and not runner.cancelled() and runner.exception() is not None:
         exc = runner.exception()
-        if isinstance(exc, discord.LoginFailure):
-            raise BadArgument(
-                f"Discord refused DISCORD_TOKEN: reset it under Bot → Reset Token. {_WHERE}"
-            )
-        raise exc  # type: ignore[misc]
+        # client.start logs in over REST again, then connects to the gateway (which
+        # discord.py retries itself): what ends it here is most likely the login's answer.
+        raise _login_failure(exc) or exc  # type: ignore[misc]
 
 
 def run(core: Core, settings: Settings, host: str | None = None) -> None:

@@ -259,16 +259,20 @@ def api_environment(tmp_path: Path, platform: str, url: str) -> tuple[dict[str, 
     return env, "DISCORD_API_URL", TOKEN
 
 
-@pytest.mark.parametrize("platform", ["slack", "discord"])
+# The worker checks its tokens over REST; `run discord` logs in as it starts.
+_STARTS = [("slack", "worker"), ("discord", "worker"), ("discord", "discord")]
+
+
+@pytest.mark.parametrize(("platform", "command"), _STARTS)
 @pytest.mark.parametrize("answer", list(_NOT_THE_API))
-async def test_worker_names_an_api_url_that_does_not_answer_as_the_api(
-    tmp_path: Path, platform: str, answer: str
+async def test_start_names_an_api_url_that_does_not_answer_as_the_api(
+    tmp_path: Path, platform: str, command: str, answer: str
 ) -> None:
     status, content_type, body, words = _NOT_THE_API[answer]
     runner, port = await answering(status, content_type, body)
     try:
         env, setting, token = api_environment(tmp_path, platform, f"http://127.0.0.1:{port}/api/")
-        exit_status, stderr = await run_to_end(tmp_path, "worker", env)
+        exit_status, stderr = await run_to_end(tmp_path, command, env)
     finally:
         await runner.cleanup()
     assert exit_status == 2, stderr
@@ -277,13 +281,15 @@ async def test_worker_names_an_api_url_that_does_not_answer_as_the_api(
     assert token not in stderr and "Unclosed" not in stderr
 
 
-@pytest.mark.parametrize("platform", ["slack", "discord"])
-async def test_worker_names_an_api_url_with_a_password(tmp_path: Path, platform: str) -> None:
+@pytest.mark.parametrize(("platform", "command"), _STARTS)
+async def test_start_names_an_api_url_with_a_password(
+    tmp_path: Path, platform: str, command: str
+) -> None:
     runner, port = await answering(200, "text/html", "<html></html>")
     try:
         url = f"http://user:hunter2@127.0.0.1:{port}/api/"
         env, setting, token = api_environment(tmp_path, platform, url)
-        exit_status, stderr = await run_to_end(tmp_path, "worker", env)
+        exit_status, stderr = await run_to_end(tmp_path, command, env)
     finally:
         await runner.cleanup()
     assert exit_status == 2, stderr
@@ -291,12 +297,14 @@ async def test_worker_names_an_api_url_with_a_password(tmp_path: Path, platform:
     assert "hunter2" not in stderr and token not in stderr
 
 
-@pytest.mark.parametrize("platform", ["slack", "discord"])
-async def test_worker_names_an_api_url_with_nobody_listening(tmp_path: Path, platform: str) -> None:
+@pytest.mark.parametrize(("platform", "command"), _STARTS)
+async def test_start_names_an_api_url_with_nobody_listening(
+    tmp_path: Path, platform: str, command: str
+) -> None:
     runner, port = await answering(200, "text/plain", "")
     await runner.cleanup()  # the port is free again: nothing listens there
     env, setting, token = api_environment(tmp_path, platform, f"http://127.0.0.1:{port}/api/")
-    exit_status, stderr = await run_to_end(tmp_path, "worker", env)
+    exit_status, stderr = await run_to_end(tmp_path, command, env)
     assert exit_status == 2, stderr
     assert_one_line_naming(stderr, setting)
     assert "Cannot reach" in stderr and token not in stderr
