@@ -60,8 +60,15 @@ _ENTITY = re.compile(
     r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};|(?:amp|lt|gt|quot|nbsp)\b)"
 )
 # Invisible characters that only break words apart or glue them: soft hyphen, zero-width
-# space/joiners, word joiner, byte-order mark.
-_INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+# space/joiners, word joiner, byte-order mark; and the bidirectional embeddings, overrides and
+# isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): one left open in a headline or sentence
+# turns the rest of the line around wherever it is shown, e.g. the other sources after it on
+# a chat message's "Sources:" line.  Without them text still reads in order (mixed-direction
+# text in the Unicode Bidirectional Algorithm's default order); the marks LRM, RLM and ALM,
+# which open nothing, stay.
+_INVISIBLE_CHARS = (
+    "\u00ad\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 _INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
 # Unicode category Cc but tab and line feed: C0, DEL and C1.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

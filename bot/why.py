@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 # The JSON shape's version: a saved briefing of another shape is treated as none.
 FORMAT = 1
-# Bullet numbers a user may type; the briefing says which of them exist.
+# The largest bullet number read as typed; any larger one is read as MAX_NUMBER + 1, which no
+# briefing has, so the reply gives the briefing's range (Discord's `why:` option stops here).
 MAX_NUMBER = 999
 
 
@@ -53,26 +54,31 @@ _SPELLING = ("brief", "brief why {n}")
 
 
 def parse_why(words: list[str]) -> WhyRequest:
-    """`brief why N` once `why` is read: exactly one whole number (any script's digits).
+    """`brief why N` once `why` is read: exactly one whole number from 1 (any script's digits;
+    a number over MAX_NUMBER, however long, becomes MAX_NUMBER + 1).
 
     Raises BadArgument saying how to ask, and how to brief on the word "why" instead.
     """
     from .words import ascii_digits
 
     number = ascii_digits(words[0].strip()) if words else ""
-    if len(words) > 1 and number.isascii() and number.isdigit():
+    whole = number.isascii() and number.isdigit()
+    if len(words) > 1 and whole:
         raise BadArgument(
             f"`brief why {number}` takes the bullet number alone: ask for a briefing and its "
             "reasons separately."
         )
-    if len(words) != 1 or not (number.isascii() and number.isdigit()):
-        number = "0"
-    if not 1 <= int(number) <= MAX_NUMBER:
+    significant = number.lstrip("0") if whole else ""
+    if len(words) != 1 or not significant:
         raise BadArgument(
             "Say which bullet: `brief why 2` explains bullet 2 of this channel's last "
             'briefing. To brief on the word "why", quote it: `brief "why"`.'
         )
-    return WhyRequest(int(number))
+    # A number past every briefing's bullets is answered with the briefing's range (by
+    # `explain`); never read more digits than that takes (int() refuses over 4,300 digits).
+    if len(significant) > len(str(MAX_NUMBER)):
+        return WhyRequest(MAX_NUMBER + 1)
+    return WhyRequest(min(int(significant), MAX_NUMBER + 1))
 
 
 def remember(store: Store, platform: str, workspace: str, channel: str, briefing: Briefing) -> None:

@@ -765,8 +765,12 @@ def add_commands(client: BriefBot) -> None:
             extra = _words(topic.strip() if topic else None, bullets, since)
             await client.respond(interaction, f"brief why {why} {extra}".strip(), private=True)
             return
-        # The topic is quoted so that "2024 election" stays a topic, not a bullet count.
-        text = "brief " + _words(topic.strip() if topic else None, bullets, since)
+        # The topic is quoted so that "2024 election" stays a topic, not a bullet count; and
+        # `topic:why` is the word "why" (`why:` is the option that explains a bullet).
+        words = topic.strip() if topic else None
+        if words and words.lower() == "why":
+            words = f'"{words}"'
+        text = "brief " + _words(words, bullets, since)
         await client.respond(interaction, text.strip(), private=False)
 
     async def topics(

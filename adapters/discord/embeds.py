@@ -377,14 +377,17 @@ def help_messages(reply: HelpReply) -> list[Message]:
 
 def sources_messages(reply: SourcesReply) -> list[Message]:
     """Every source of a briefing, one field per bullet (each source linked, with the
-    sentence stating it), cut to Discord's limits."""
+    sentence stating it, then the story's other reports as "Also covered by"), cut to
+    Discord's limits."""
     embed = _embed(f"Sources · {reply.title}", "")
     total = len(embed.title or "")
     for number, bullet in enumerate(reply.bullets[:25], 1):
         lines = []
-        for source in (*bullet.sources, *bullet.coverage):
+        for source in bullet.sources:
             said = f" — “{md_shortened(source.evidence, 300)}”" if source.evidence else ""
             lines.append(f"↳ {source_link(source)}{said}")
+        if bullet.coverage:  # the story's other reports do not state this bullet: apart
+            lines.append(f"{COVERED}: " + _links(bullet.coverage, 300))
         value = _cut_lines("\n".join(lines) or "(no source recorded)", FIELD_VALUE_MAX)
         # Field names show markdown and mention syntax like any text: escaped as bullets are.
         name = _cut(f"{number}. {md(bullet.text)}", FIELD_NAME_MAX)

@@ -322,7 +322,8 @@ def menu_blocks(request: BriefRequest | None) -> list[Block]:
 
 def sources_message(reply: SourcesReply) -> Message:
     """Every source of a briefing, bullet by bullet, each linked with the sentence that
-    states the bullet; cut (saying how many) to fit one message."""
+    states the bullet, then the story's other reports ("Also covered by"); cut (saying how
+    many) to fit one message."""
     blocks: list[Block] = [
         {
             "type": "header",
@@ -334,9 +335,11 @@ def sources_message(reply: SourcesReply) -> Message:
     ]
     for number, bullet in enumerate(reply.bullets, 1):
         lines = [f"*{number}.* " + _shorten_escaped(bullet.text, 600)]
-        for source in (*bullet.sources, *bullet.coverage):
+        for source in bullet.sources:
             said = " — “" + _shorten_escaped(source.evidence, 400) + "”" if source.evidence else ""
             lines.append(f"↳ {source_link(source)}{said}")
+        if bullet.coverage:  # the story's other reports do not state this bullet: apart
+            lines.append(_sources_line(bullet.coverage, COVERED))
         text = _cut("\n".join(lines), SECTION_MAX)
         if len(blocks) + 2 > MAX_BLOCKS or _block_chars(blocks) + len(text) > TEXT_BUDGET:
             left = len(reply.bullets) - number + 1

@@ -27,7 +27,9 @@ from fakes.discord import (
 
 from adapters.discord import BriefBot, invite_url
 from bot.config import Settings
+from bot.ingest import store_draft
 from bot.ledger import Ledger
+from bot.models import ArticleDraft
 
 PROJECT = Path(__file__).resolve().parents[2]
 WEBHOOK = r"^/webhooks/\d+/"
@@ -105,6 +107,17 @@ async def test_brief_why_answers_only_the_asker_with_each_sources_sentence(
     beyond = await fake.inject_command("brief", {"why": 3})
     [error] = await fake.wait_for(lambda f: followups(f, beyond))
     assert error.payload["flags"] & EPHEMERAL and "1 to 2" in error.payload["content"]
+
+
+async def test_the_topic_why_is_a_topic_not_the_why_option(
+    bot: BriefBot, fake: FakeDiscord
+) -> None:
+    text = "Why the harbour toll matters to drivers is simple. The toll costs two dollars."
+    draft = ArticleDraft("Why the harbour toll matters", text, "Herald", outlet="Herald")
+    assert store_draft(bot.core.store, "Herald", draft, bot.core.clock).article is not None
+    interaction = await fake.inject_command("brief", {"topic": "Why"})
+    [posted] = await fake.wait_for(lambda f: followups(f, interaction))
+    assert "• Why the harbour toll matters to drivers" in embed_text(posted)
 
 
 async def test_unknown_article_gets_an_ephemeral_error(bot: BriefBot, fake: FakeDiscord) -> None:

@@ -29,6 +29,7 @@ from bot.commands import (
     ErrorReply,
     HelpReply,
     NoticeReply,
+    SourcesReply,
 )
 from bot.models import Article, Bullet, Source
 
@@ -218,3 +219,16 @@ def test_a_story_line_coverage_and_evidence_links_are_shown_escaped() -> None:
     assert "**Ukraine \\*peace\\* talks**" in text
     assert "(https://a.test/1#:~:text=Talks%20resumed%2C%20at%20last)" in text
     assert "Also covered by: [Peace \\*\\*push\\*\\* @\u200beveryone](https://b.test/2)" in text
+
+
+def test_the_sources_button_lists_coverage_apart_from_the_sources_that_state_the_bullet() -> None:
+    bullet = Bullet(
+        "Talks resumed on Monday.",
+        (Source(1, "Talks resume", "https://a.test/1", evidence="Talks resumed, at last."),),
+        coverage=(Source(2, "Peace push", "https://b.test/2"),),
+    )
+    [message] = render(SourcesReply("Briefing: ukraine", (bullet,)))
+    [field] = message.embeds[0].fields
+    stated = [line for line in (field.value or "").splitlines() if line.startswith("↳ ")]
+    assert len(stated) == 1 and "https://a.test/1" in stated[0]  # only the one stating it
+    assert "Also covered by: [Peace push](https://b.test/2)" in (field.value or "")

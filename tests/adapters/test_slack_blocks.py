@@ -20,7 +20,7 @@ from adapters.slack.blocks import (
     shorten,
     source_link,
 )
-from bot.commands import ArticlesReply, ErrorReply, HelpReply, NoticeReply
+from bot.commands import ArticlesReply, ErrorReply, HelpReply, NoticeReply, SourcesReply
 from bot.models import Article, Bullet, Source
 
 
@@ -225,3 +225,11 @@ def test_a_story_line_coverage_and_evidence_links_are_shown_escaped() -> None:
     [covered] = [c for c in context if c.startswith("Also covered by:")]
     assert "&lt;b&gt;" in covered and "&amp;" in covered and "<https://b.test/2|" in covered
     assert "<b>" not in dumped
+
+
+def test_the_sources_button_lists_coverage_apart_from_the_sources_that_state_the_bullet() -> None:
+    message = render(SourcesReply("Briefing: ukraine", (_story_bullet(),)))
+    [section] = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    stated = [line for line in section.splitlines() if line.startswith("↳ ")]
+    assert len(stated) == 1 and "https://a.test/1" in stated[0]  # only the one stating it
+    assert "Also covered by: <https://b.test/2|Peace &lt;b&gt;push&lt;/b&gt; &amp; more>" in section

@@ -85,6 +85,18 @@ def test_nothing_gives_empty() -> None:
 SPACES = "".join(c for c in map(chr, range(0x3000 + 1)) if c.isspace()) + "\u200b\u2060\ufeff"
 
 
+def test_a_direction_override_left_open_never_turns_the_rest_of_a_line_around() -> None:
+    # An unclosed RLO in a headline would show every source after it on a chat message's
+    # "Sources:" line reversed; embeddings, overrides and isolates go, marks stay.
+    opened = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    assert plain_title(f"Herald: toll {opened}passes") == "Herald: toll passes"
+    assert plain_text("The toll\u202e passes.\nIt costs \u2067two\u2069 dollars.") == (
+        "The toll passes.\nIt costs two dollars."
+    )
+    marked = "\u05e9\u05dc\u05d5\u05dd\u200f 31\u200e \u0627\u0644\u061c"
+    assert plain_title(marked) == marked
+
+
 def test_spaces_fold_exactly_as_the_regular_expressions_did() -> None:
     # plain_text / plain_title fold with str.split (faster); it must split at exactly the
     # characters the expressions `[^\S\n]+` (within a line) and `\s+` matched.

@@ -176,6 +176,19 @@ def test_a_number_out_of_range_gets_one_line_with_the_range(bare_core: Core) -> 
     assert "\n" not in reply.message
 
 
+@pytest.mark.parametrize("number", ["2147483648", "0003000", "9" * 5000])
+def test_a_number_past_every_briefing_gets_the_range_in_one_line(
+    bare_core: Core, number: str
+) -> None:
+    from bot.why import parse_why
+
+    assert parse_why([number]).number > 2  # read, however long (int() refuses 4,301 digits)
+    store_council(bare_core)
+    answer(bare_core, "brief 2", HERE)
+    reply = answer(bare_core, f"brief why {number[:900]}", HERE)  # chat caps a command
+    assert isinstance(reply, ErrorReply) and "1 to 2" in reply.message
+
+
 def test_no_briefing_yet_says_to_run_brief_first_as_the_platform_spells_it(
     bare_core: Core,
 ) -> None:
