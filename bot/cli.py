@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     brief = sub.add_parser("brief", help="compose a briefing from stored articles")
     brief.add_argument("topic", nargs="*", help="words to search for (default: everything)")
     brief.add_argument("-n", "--bullets", type=int, help="number of bullets (default 5)")
-    brief.add_argument("--since", default="all", help="time window: 24h, 7d, 2w or all")
+    brief.add_argument("--since", help="time window: 24h, 7d, 2w or all (default all)")
     brief.add_argument("--summarizer", help=f"one of: {SUMMARIZER_NAMES}")
     brief.add_argument("--format", choices=formats, default="text")
 
@@ -260,13 +260,19 @@ def _print_reply(reply: object, fmt: str) -> int:
 
 def _brief(core, args: argparse.Namespace) -> int:
     from .commands import BriefRequest, handle, parse_count, parse_since
+    from .errors import BadArgument
 
     if args.topic and args.topic[0].lower() == "why":  # `briefbot brief why 2`
+        if args.bullets is not None or args.since is not None or args.summarizer is not None:
+            raise BadArgument(
+                "`briefbot brief why N` takes the bullet number alone: ask for a briefing "
+                "and its reasons separately."
+            )
         return _explain(core, args.topic[1:], args.format)
     request = BriefRequest(
         topic=" ".join(args.topic).strip() or None,
         bullets=parse_count(str(args.bullets), "bullets") if args.bullets is not None else None,
-        since=parse_since(args.since),
+        since=parse_since(args.since or "all"),
         summarizer=args.summarizer,
     )
     return _print_reply(handle(core, request), args.format)

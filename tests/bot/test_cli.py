@@ -494,3 +494,18 @@ def test_feeds_import_and_export_opml(briefbot: Runner, tmp_path: Path) -> None:
     listed = ok(briefbot("feeds", "list", **empty))
     assert "One · https://one.test/rss" in listed and "Two · https://two.test/atom" in listed
     assert ok(briefbot("feeds", "export", **empty)).count("<outline") == 2
+
+
+@pytest.mark.parametrize("options", [["-n", "3"], ["--since", "7d"], ["--summarizer", "lead"]])
+def test_brief_why_with_briefing_options_says_to_ask_separately(
+    briefbot: Runner, monkeypatch: pytest.MonkeyPatch, capsys, options: list[str]
+) -> None:
+    run = InProcess(briefbot, monkeypatch, capsys)
+    assert run("brief", "-n", "2").returncode == 0
+    result = run("brief", "why", "1", *options)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "briefbot: `briefbot brief why N` takes the bullet number alone: ask for a briefing "
+        "and its reasons separately."
+    ]
+    assert "Why bullet 1 of 2" in run("brief", "why", "1").stdout
