@@ -426,13 +426,18 @@ class _Composer:
             window = usable[:EVENT_CANDIDATES]
             support = [len(self.credits(start, members)) for _, (_, start) in window]
             tied = [w for w, n in zip(window, support, strict=True) if n == max(support)]
-            if self.is_lede(tied[0][1][1]):
-                # A lede states the event: another report's lede may replace it, no detail.
-                tied = [w for w in tied if self.is_lede(w[1][1])]
+            ledes = [w for w in tied if self.is_lede(w[1][1])]
+            if ledes:
+                # A report's lede states the event (the inverted pyramid): of equally
+                # supported candidates, a lede leads, and only another lede may replace it.
+                tied = ledes
             sentence, (text, start) = first_fitting(tied)
         elif first:
             # A lone report's event is its summarizer's first pick (usually the lede): never
             # traded for a shorter detail.
+            sentence, (text, start) = usable[0]
+        elif self.is_lede(usable[0][1][1]):
+            # Another report's lede states the event in its words: never traded for a detail.
             sentence, (text, start) = usable[0]
         else:
             sentence, (text, start) = first_fitting(usable)

@@ -509,6 +509,32 @@ def test_a_later_bullet_keeps_the_briefing_near_its_word_budget(bare_core: Core)
     assert texts(3) == [MARATHON_LEDE, MARATHON_SHORT, MARATHON_LONG]
 
 
+def test_another_reports_lede_is_not_traded_for_a_shorter_detail(bare_core: Core) -> None:
+    # Two reports of the marathon; with the lead summarizer the second bullet's first
+    # candidate is the Gazette's lede, past the budget's share after the Herald's lede: it
+    # states the event in its words, so it is kept over the shorter detail after it.
+    from bot.briefing import BUDGET_SLACK, BULLET_WORDS
+
+    gazette_lede = (
+        "Daniel Kiptoo of Kenya won the Westhaven city marathon on Sunday morning in two hours "
+        "and nine minutes, the fastest time ever run on the waterfront course, while the "
+        "women's race went to a club runner from the old harbour district of the city itself."
+    )
+    herald = [MARATHON_LEDE, MARATHON_SHORT]
+    gazette = [gazette_lede, "Thousands of runners lined up at the finish line by the harbour."]
+    assert len(MARATHON_LEDE.split()) + len(gazette_lede.split()) > (
+        2 * BULLET_WORDS + BUDGET_SLACK
+    )
+    _council(bare_core, "Herald", "Westhaven marathon", herald)
+    _council(bare_core, "Gazette", "Kiptoo wins the Westhaven city marathon", gazette)
+    briefing = compose_briefing(
+        bare_core.store, summarizers.get("lead"), bare_core.clock, scope=OPERATOR, bullets=2
+    )
+    texts = [b.text for b in briefing.bullets]
+    assert len({b.sources[0].id for b in briefing.bullets}) == 2, texts  # one story, two reports
+    assert set(texts) == {MARATHON_LEDE, gazette_lede}, texts
+
+
 QUARRY_EVENT = (
     "Glenmore county planners on Monday rejected the application to reopen the old Glenmore "
     "limestone quarry north of the village after a long hearing."
