@@ -21,7 +21,7 @@ import numpy as np
 from summarizers.analysis import Analysis, word_count
 from summarizers.base import Summarizer
 from summarizers.derived import derived
-from summarizers.facts import dangles, same_fact
+from summarizers.facts import ANCHORED_WORDS, dangles, same_fact
 from summarizers.threads import single_threaded
 from summarizers.vectors import SentenceTerms, TermSpace
 
@@ -324,7 +324,7 @@ class _Composer:
                     if self.states(sentence, other):
                         found.append((member, other))
                         break
-                    if overlaps[other] < 0.05:
+                    if overlaps[other] < ANCHORED_WORDS:
                         break
             self._credits[key] = found
         return list(self._credits[key])

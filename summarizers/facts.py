@@ -163,8 +163,9 @@ SOME_WORDS = 0.12
 NAMES_SHARED = 0.7
 # Two shared quantities one of which is a specific amount ("$12 million" and "$12m", with
 # "9-4" and "nine votes to four"), or three shared quantities, state one fact even in words
-# that hardly overlap: this much word overlap is enough then.
-ANCHORED_WORDS = 0.04
+# that hardly overlap: this much word overlap is enough then (the least any two sentences
+# need to state one fact; the composer reads no overlap below it).
+ANCHORED_WORDS = 0.05
 
 
 def same_fact(a: str, b: str, overlap: float) -> bool:
@@ -175,7 +176,7 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
     once, not once per value), or one shared quantity and either a shared name or a specific
     amount (`Anchors.shares_amount`), or (no numbers on either side: numbers one side lacks
     are facts it does not state) NAMES_SHARED of each sentence's names shared.  Below
-    SOME_WORDS (down to ANCHORED_WORDS), only three shared quantities, or two with a specific
+    SOME_WORDS (down to ANCHORED_WORDS, 0.05), only three shared quantities, or two with a specific
     amount, make one fact ("$12 million … 9 to 4" and "$12m … nine votes to four").
     Different fact: both state numbers and share none ("31–17" vs "50–48").
     """
