@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,11 @@ __all__ = [
 ]
 
 START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+# The language model's cache (summarizers.languages.model_cache_path) goes to a folder of this
+# session's, never the user's ~/.cache; subprocesses of the tests inherit it.
+_CACHE = tempfile.TemporaryDirectory(prefix="briefbot-test-cache-")
+os.environ["BRIEFBOT_CACHE_DIR"] = _CACHE.name
 
 
 class FakeClock:
