@@ -23,6 +23,7 @@ from bot.scopes import OPERATOR
 from bot.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
+    SQLITE_PAGE_SIZE,
     AnalysisCache,
     Store,
     _migration_fts_by_when,
@@ -840,3 +841,26 @@ def test_search_rows_are_read_by_position_in_the_order_of_their_columns() -> Non
         "guid",
         "lang",
     )
+
+
+def test_a_new_sqlite_store_has_big_pages_and_an_old_one_keeps_its_own(
+    db_path: Path, tmp_path: Path, clock
+) -> None:
+    store = Store(f"sqlite:///{db_path}")
+    add(store, draft(HARBOUR), clock)
+    store.close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == SQLITE_PAGE_SIZE == 16384
+    # A store made with SQLite's default 4 KB pages opens, grows and reads as before.
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("CREATE TABLE placeholder (x)")
+    store = Store(f"sqlite:///{old}")
+    try:
+        article_id, created = add(store, draft(CHESS), clock)
+        assert created and store.get(article_id, scope=OPERATOR) is not None
+    finally:
+        store.close()
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
