@@ -392,10 +392,16 @@ COPY_MIN_WORDS = 40
 COPY_PHRASE_WORDS = 12
 
 
+# Hex digits of SHA-256 kept as an article's fingerprint: 128 bits (Alembic 0004 cut the
+# 64-digit hashes stored before), unique among any store's articles in practice.
+CONTENT_HASH_CHARS = 32
+
+
 def content_hash(title: str, body: str) -> str:
-    """Fingerprint an article's words, ignoring case, spacing and punctuation."""
+    """Fingerprint an article's words, ignoring case, spacing and punctuation: the first
+    CONTENT_HASH_CHARS hex digits of the SHA-256 of its words."""
     words = " ".join(_WORD.findall(f"{title}\n{body}".casefold()))
-    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:CONTENT_HASH_CHARS]
 
 
 def _migration_1(conn: Connection) -> None:
