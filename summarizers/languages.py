@@ -249,10 +249,10 @@ def _model() -> Any:
     """py3langid's identifier restricted to SUPPORTED, loaded once per process; a caller
     arriving while `warm_up`'s thread loads it waits for that load.
 
-    The packaged model is LZMA-compressed: ~0.8-1.2 s to decompress.  The first process to
-    load it keeps the arrays detection uses (the SUPPORTED languages' columns and the
-    tokenizer) in the user's cache (`model_cache_path`, ~2.5 MB, zlib), which later processes
-    read in ~0.1 s instead; the identifier is the same either way (same arrays, same order).
+    The packaged model is LZMA-compressed: ~0.8-1.2 s of CPU to decompress.  The first process
+    to load it keeps the arrays detection uses (the SUPPORTED languages' columns and the
+    tokenizer) in the user's cache (`model_cache_path`, ~3 MB, zlib), which later processes
+    read in ~0.1-0.4 s instead; the identifier is the same either way (same arrays, same order).
     """
     global _identifier
     if _identifier is None:
@@ -277,22 +277,19 @@ def _model() -> Any:
 
 def model_cache_path() -> Path | None:
     """Where the language model's restricted arrays are kept between processes (see
-    `_model`): BRIEFBOT_CACHE_DIR, else $XDG_CACHE_HOME/briefbot, else ~/.cache/briefbot; the
-    name says which packaged model file (size, modification time) and which languages it was
-    made from, so an upgraded py3langid or another SUPPORTED list makes a new one.  None when
-    the packaged model cannot be found (nothing is cached then)."""
+    `_model`): $XDG_CACHE_HOME/briefbot, else ~/.cache/briefbot; the name says which packaged
+    model file (size, modification time) and which languages it was made from, so an upgraded
+    py3langid or another SUPPORTED list makes a new one.  None when the packaged model or the
+    user's home cannot be found (nothing is cached then)."""
     from py3langid.langid import MODEL_DIR, MODEL_FILE
 
     try:
         packaged = (MODEL_DIR / MODEL_FILE).stat()
-    except OSError:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "briefbot")
+    except (OSError, RuntimeError):  # Path.home() raises RuntimeError without a home
         return None
-    folder = os.environ.get("BRIEFBOT_CACHE_DIR") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "briefbot"
-    )
     languages = zlib.crc32(" ".join(SUPPORTED).encode("ascii"))
-    name = f"langid-{packaged.st_size}-{packaged.st_mtime_ns}-{languages:08x}.npz.zlib"
-    return Path(folder) / name
+    return folder / f"langid-{packaged.st_size}-{packaged.st_mtime_ns}-{languages:08x}.npz.zlib"
 
 
 def _read_cached_model(path: Path | None) -> Any:
@@ -314,7 +311,7 @@ def _read_cached_model(path: Path | None) -> Any:
                 norm_probs=True,
                 tk_row=array.array("H", data["row"].tobytes()),
             )
-    except (OSError, ValueError, KeyError, zlib.error):
+    except Exception:  # unreadable for whatever reason (another layout, a damaged file)
         return None
     identifier.set_languages(list(SUPPORTED))
     return identifier

@@ -50,10 +50,10 @@ __all__ = [
 
 START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
-# The language model's cache (summarizers.languages.model_cache_path) goes to a folder of this
+# Caches (the language model's, summarizers.languages.model_cache_path) go to a folder of this
 # session's, never the user's ~/.cache; subprocesses of the tests inherit it.
 _CACHE = tempfile.TemporaryDirectory(prefix="briefbot-test-cache-")
-os.environ["BRIEFBOT_CACHE_DIR"] = _CACHE.name
+os.environ["XDG_CACHE_HOME"] = _CACHE.name
 
 
 class FakeClock:

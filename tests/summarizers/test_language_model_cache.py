@@ -64,7 +64,7 @@ def test_a_cache_that_cannot_be_written_or_read_is_no_error(packaged, tmp_path: 
 
 
 def test_the_first_process_keeps_the_model_and_the_next_reads_it(tmp_path: Path) -> None:
-    env = {**os.environ, "BRIEFBOT_CACHE_DIR": str(tmp_path)}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     script = (
         "from summarizers.languages import detect, model_cache_path; "
         f"print(detect({SAMPLES[1]!r}), model_cache_path())"
@@ -83,8 +83,8 @@ def test_the_first_process_keeps_the_model_and_the_next_reads_it(tmp_path: Path)
 
     lang, path = run()
     assert lang == "de"
-    assert Path(path).parent == tmp_path
+    assert Path(path).parent == tmp_path / "briefbot"
     assert Path(path).exists()  # written before the process ended
-    assert [p.suffix for p in tmp_path.iterdir()] == [".zlib"]  # no temporary file left
+    assert [p.suffix for p in Path(path).parent.iterdir()] == [".zlib"]  # no temporary file
     assert languages._read_cached_model(Path(path)) is not None
     assert run() == ["de", path]  # read from the cache, same answer
