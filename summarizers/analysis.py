@@ -80,18 +80,19 @@ class Analysis:
         byte says which, two bits each); term ids are 32-bit hashes and keep 4 bytes.  A sentence
         is stored by position, so the blob is a fraction of the text's size.
         """
-        spans = np.zeros((len(self.sentences), 2), dtype=np.int64)
+        spans: list[int] = []  # start, end, start, end, …
         literals = []
         cursor = 0
-        for i, sentence in enumerate(self.sentences):
+        for sentence in self.sentences:
             found = text.find(sentence, cursor)
             if found < 0 or not sentence:
                 literals.append(sentence)
+                spans += (0, 0)
                 continue
             cursor = found + len(sentence)
-            spans[i] = found, cursor
+            spans += (found, cursor)
         literal = json.dumps(literals, ensure_ascii=False).encode("utf-8") if literals else b""
-        span_width, packed_spans = _narrowest(spans)
+        span_width, packed_spans = _narrowest(np.array(spans, dtype=np.int64))
         per_sentence = np.concatenate([self.bounds[1:], self.word_counts, self.paragraphs])
         sentence_width, packed_sentences = _narrowest(per_sentence)
         header = _HEADER.pack(
