@@ -18,7 +18,7 @@ from .facts import dangles
 from .text import lang_term_ids, split_paragraph, split_paragraphs
 
 _MAGIC = b"BBA%d" % FORMAT
-_HEADER = struct.Struct("<4s3I5I")
+_HEADER = struct.Struct("<4s5IB")
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
 OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the reporter's
@@ -81,33 +81,51 @@ class Analysis:
         """Serialize for the store, which keeps `text` (the text analysed) beside the blob.
 
         Layout (little-endian): magic, len(text) in characters, sentence count, literal bytes,
-        the five array sizes; then one (start, end) span per sentence into `text` (start -1:
-        the sentence is not a slice of the text, e.g. its spacing was collapsed, and is stored
-        as a literal); the literals as a JSON list; the arrays; one flag byte per sentence.
-        A sentence is stored by position, so the blob is a fraction of the text's size.
+        term count, title term count, one byte of widths; then one (start, end) span per
+        sentence into `text` ((0, 0): the sentence is not a slice of the text, e.g. its
+        spacing was collapsed, and is stored as a literal); the literals as a JSON list; the
+        term bounds but the leading 0 (where each sentence's terms end), the word counts, the
+        paragraph numbers; one flag byte per sentence;
+        the term ids; the title's term ids.  The spans, and the per-sentence numbers, are each
+        stored in the narrowest of 1, 2 or 4 bytes that holds their largest value (the widths
+        byte says which, two bits each); term ids are 32-bit hashes and keep 4 bytes.  A sentence
+        is stored by position, so the blob is a fraction of the text's size.
         """
-        spans = np.full((len(self.sentences), 2), -1, dtype="<i4")
+        spans: list[int] = []  # start, end, start, end, …
         literals = []
         cursor = 0
-        for i, sentence in enumerate(self.sentences):
+        for sentence in self.sentences:
             found = text.find(sentence, cursor)
-            if found < 0:
+            if found < 0 or not sentence:
                 literals.append(sentence)
+                spans += (0, 0)
                 continue
             cursor = found + len(sentence)
-            spans[i] = found, cursor
+            spans += (found, cursor)
         literal = json.dumps(literals, ensure_ascii=False).encode("utf-8") if literals else b""
-        arrays = [
-            self.term_ids.astype("<u4", copy=False),
-            self.bounds.astype("<i4", copy=False),
-            self.word_counts.astype("<i4", copy=False),
-            self.paragraphs.astype("<i4", copy=False),
-            self.title_ids.astype("<u4", copy=False),
-        ]
-        header = struct.pack("<4s3I", _MAGIC, len(text), len(self.sentences), len(literal))
-        header += struct.pack("<5I", *(a.size for a in arrays))
-        flags = self.flags.astype(np.uint8, copy=False).tobytes()
-        return b"".join([header, spans.tobytes(), literal, *(a.tobytes() for a in arrays), flags])
+        span_width, packed_spans = _narrowest(np.array(spans, dtype=np.int64))
+        per_sentence = np.concatenate([self.bounds[1:], self.word_counts, self.paragraphs])
+        sentence_width, packed_sentences = _narrowest(per_sentence)
+        header = _HEADER.pack(
+            _MAGIC,
+            len(text),
+            len(self.sentences),
+            len(literal),
+            self.term_ids.size,
+            self.title_ids.size,
+            span_width | sentence_width << 2,
+        )
+        return b"".join(
+            [
+                header,
+                packed_spans,
+                literal,
+                packed_sentences,
+                self.flags.astype(np.uint8, copy=False).tobytes(),
+                self.term_ids.astype("<u4", copy=False).tobytes(),
+                self.title_ids.astype("<u4", copy=False).tobytes(),
+            ]
+        )
 
     @classmethod
     def from_bytes(cls, blob: bytes, text: str) -> Analysis:
@@ -117,24 +135,47 @@ class Analysis:
         """
         if len(blob) < _HEADER.size or blob[:4] != _MAGIC:
             raise ValueError("not a briefbot analysis blob of this format")
-        _, text_len, count, literal_len, *sizes = _HEADER.unpack_from(blob, 0)
+        _, text_len, count, literal_len, term_count, title_count, widths = _HEADER.unpack_from(
+            blob, 0
+        )
         if text_len != len(text):
             raise ValueError("the analysis blob belongs to another text")
+        span_type, sentence_type = _WIDTHS[widths & 3], _WIDTHS[widths >> 2 & 3]
         offset = _HEADER.size
-        spans = np.frombuffer(blob, dtype="<i4", count=2 * count, offset=offset).tolist()
-        offset += 8 * count
+        spans = np.frombuffer(blob, dtype=span_type, count=2 * count, offset=offset).tolist()
+        offset += 2 * count * span_type.itemsize
         literals = iter(json.loads(blob[offset : offset + literal_len]) if literal_len else ())
         offset += literal_len
         sentences = tuple(
-            next(literals) if spans[j] < 0 else text[spans[j] : spans[j + 1]]
+            text[spans[j] : spans[j + 1]] if spans[j + 1] else next(literals)
             for j in range(0, 2 * count, 2)
         )
-        arrays = []
-        for size, dtype in zip(sizes, ("<u4", "<i4", "<i4", "<i4", "<u4"), strict=True):
-            arrays.append(np.frombuffer(blob, dtype=dtype, count=size, offset=offset))
-            offset += 4 * size
+        # bounds (its leading 0 implied), word counts and paragraphs, widened in one array.
+        numbers = np.empty(3 * count + 1, dtype=np.int32)
+        numbers[0] = 0
+        numbers[1:] = np.frombuffer(blob, dtype=sentence_type, count=3 * count, offset=offset)
+        offset += 3 * count * sentence_type.itemsize
+        bounds = numbers[: count + 1]
+        word_counts = numbers[count + 1 : 2 * count + 1]
+        paragraphs = numbers[2 * count + 1 :]
         flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
-        return cls(sentences, *arrays, flags=flags)
+        offset += count
+        term_ids = np.frombuffer(blob, dtype="<u4", count=term_count, offset=offset)
+        offset += 4 * term_count
+        title_ids = np.frombuffer(blob, dtype="<u4", count=title_count, offset=offset)
+        return cls(sentences, term_ids, bounds, word_counts, paragraphs, title_ids, flags)
+
+
+# The stored widths of `to_bytes`, by their two-bit code.
+_WIDTHS = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"), np.dtype("<u4"))
+
+
+def _narrowest(values: np.ndarray) -> tuple[int, bytes]:
+    """The two-bit width code (see _WIDTHS) of the narrowest unsigned type that holds every
+    value of `values` (non-negative integers below 2**32), and the values stored in it."""
+    top = int(values.max()) if values.size else 0
+    code = 0 if top < 1 << 8 else 1 if top < 1 << 16 else 2
+    return code, values.astype(_WIDTHS[code], copy=False).tobytes()
 
 
 # Chinese and Japanese run words together; news text averages about 1.5-2 characters a word

@@ -4,6 +4,8 @@ every open; `summarizers.analysis` writes and reads the format)."""
 # The stored form's version: bump it whenever analyze() or the layout changes, and stores
 # re-analyze their articles on next open (the text is kept, so nothing is lost).
 # 6: sentences stored as (start, end) spans into the stored text instead of their text.
-# 7: Reuters-style datelines with a date ("NEW YORK, Nov 30 (Reuters) - "), upper-case bylines
+# 7: spans, per-sentence term counts (not bounds), word counts and paragraph numbers stored in
+#    1, 2 or 4 bytes as their values need; 20-30% smaller than format 6.
+# 8: Reuters-style datelines with a date ("NEW YORK, Nov 30 (Reuters) - "), upper-case bylines
 #    run into a dateline, and "PLACE/PLACE" stripped from sentences.
-FORMAT = 7
+FORMAT = 8

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,11 @@ __all__ = [
 ]
 
 START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+# Caches (the language model's, summarizers.languages.model_cache_path) go to a folder of this
+# session's, never the user's ~/.cache; subprocesses of the tests inherit it.
+_CACHE = tempfile.TemporaryDirectory(prefix="briefbot-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE.name
 
 
 class FakeClock:

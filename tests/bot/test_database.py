@@ -6,6 +6,7 @@ Runs on SQLite, and on PostgreSQL too when BRIEFBOT_TEST_DATABASE_URL is set (te
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,15 @@ from bot.config import database_url as with_driver
 from bot.errors import BadArgument
 from bot.models import ArticleDraft
 from bot.scopes import OPERATOR
-from bot.store import SCHEMA_VERSION, SchemaUpgrade, Store, shipped_head, upgrade_schema
+from bot.store import (
+    CONTENT_HASH_CHARS,
+    SCHEMA_VERSION,
+    SchemaUpgrade,
+    Store,
+    content_hash,
+    shipped_head,
+    upgrade_schema,
+)
 from summarizers.analysis import analyze
 
 STORIES = (HARBOUR, HARVEST, CHESS, VOLCANO, COOKIE_STORY, PAYWALL_STORY)
@@ -216,6 +225,41 @@ def test_a_store_one_revision_behind_is_upgraded_on_open(database_url: str) -> N
         with again.engine.connect() as conn:
             assert migrations.current(conn) == migrations.head()
             assert "feed_claims" in inspect(conn).get_table_names()
+    finally:
+        again.close()
+
+
+def test_full_length_content_hashes_are_cut_on_open_and_still_find_their_articles(
+    database_url: str, clock
+) -> None:
+    import hashlib
+
+    store = Store(database_url)
+    ids = fill(store, clock)
+    # What briefbot wrote before revision 0004: the whole SHA-256 of the words, 64 digits.
+    with store.transaction() as conn:
+        rows = conn.execute(text("SELECT id, title, text FROM articles")).all()
+        for row in rows:
+            words = " ".join(re.findall(r"[^\W_]+", f"{row.title}\n{row.text}".casefold()))
+            full = hashlib.sha256(words.encode("utf-8")).hexdigest()
+            conn.execute(
+                text("UPDATE articles SET content_hash = :h WHERE id = :i"),
+                {"h": full, "i": row.id},
+            )
+        conn.execute(text("UPDATE alembic_version SET version_num = '0003_feed_claims'"))
+    store.close()
+    again = Store(database_url)
+    try:
+        with again.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.head()
+            hashes = dict(conn.execute(text("SELECT id, content_hash FROM articles")).all())
+        assert {len(h) for h in hashes.values()} == {CONTENT_HASH_CHARS}
+        for story in STORIES:  # the same words again: recognised, nothing stored twice
+            draft = ArticleDraft(story.title, "\n".join(story.paragraphs), "Another Herald")
+            assert hashes[ids[story.title]] == content_hash(draft.title, draft.text)
+            article, status = again.put(draft, analyze(draft.text, draft.title), clock.now())
+            assert (article.id, status) == (ids[story.title], "duplicate")
+        assert again.count(OPERATOR) == len(STORIES)
     finally:
         again.close()
 

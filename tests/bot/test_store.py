@@ -23,13 +23,14 @@ from bot.scopes import OPERATOR
 from bot.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
+    SQLITE_PAGE_SIZE,
     AnalysisCache,
     Store,
     _migration_fts_by_when,
     articles,
 )
 from summarizers.analysis import Analysis, analyze
-from summarizers.analysis_format import FORMAT
+from summarizers.analysis_format import FORMAT as ANALYSIS_FORMAT
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -194,13 +195,68 @@ def test_a_format_5_store_is_reanalysed_on_open_into_positions_losing_nothing(
             assert loaded[article_id].sentences == expected.sentences
             for field in ("term_ids", "bounds", "word_counts", "paragraphs", "title_ids", "flags"):
                 assert np.array_equal(getattr(loaded[article_id], field), getattr(expected, field))
-        assert second.get_meta("analysis_format") == str(FORMAT)
+        assert second.get_meta("analysis_format") == str(ANALYSIS_FORMAT)
     finally:
         second.close()
     with sqlite3.connect(db_path) as conn:
         for blob, text in conn.execute("SELECT analysis, text FROM articles"):
-            assert blob[:4] == b"BBA%d" % FORMAT
+            assert blob[:4] == b"BBA%d" % ANALYSIS_FORMAT
             assert len(blob) < len(text.encode("utf-8"))
+    fts_integrity_ok(db_path)
+
+
+def format_6_blob(analysis: Analysis, text: str) -> bytes:
+    """The analysis as briefbot wrote it at format 6: 4-byte spans, bounds, counts, paragraphs."""
+    spans = np.full((len(analysis), 2), -1, dtype="<i4")
+    cursor = 0
+    for i, sentence in enumerate(analysis.sentences):
+        found = text.find(sentence, cursor)
+        assert found >= 0  # the stories' sentences are slices of their text
+        cursor = found + len(sentence)
+        spans[i] = found, cursor
+    arrays = [
+        analysis.term_ids.astype("<u4"),
+        analysis.bounds.astype("<i4"),
+        analysis.word_counts.astype("<i4"),
+        analysis.paragraphs.astype("<i4"),
+        analysis.title_ids.astype("<u4"),
+    ]
+    header = struct.pack("<4s3I", b"BBA6", len(text), len(analysis), 0)
+    header += struct.pack("<5I", *(a.size for a in arrays))
+    body = [spans.tobytes(), *(a.tobytes() for a in arrays), analysis.flags.tobytes()]
+    return header + b"".join(body)
+
+
+def test_a_format_6_store_is_reanalysed_on_open_into_smaller_blobs_losing_nothing(
+    db_path: Path, clock
+) -> None:
+    first = Store(f"sqlite:///{db_path}")
+    ids = [add(first, draft(story), clock)[0] for story in (HARBOUR, CHESS, VOLCANO, HARVEST)]
+    first.close()
+    old_sizes = {}
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT id, title, text FROM articles").fetchall()
+        for article_id, title, text in rows:
+            old = format_6_blob(analyze(text, title), text)
+            old_sizes[article_id] = len(old)
+            conn.execute("UPDATE articles SET analysis = ? WHERE id = ?", (old, article_id))
+        conn.execute("UPDATE meta SET value = '6' WHERE key = 'analysis_format'")
+
+    second = Store(f"sqlite:///{db_path}")
+    try:
+        loaded = second.analyses(ids)
+        for article_id, title, text in rows:
+            expected = analyze(text, title)
+            assert loaded[article_id].sentences == expected.sentences
+            for field in ("term_ids", "bounds", "word_counts", "paragraphs", "title_ids", "flags"):
+                assert np.array_equal(getattr(loaded[article_id], field), getattr(expected, field))
+        assert second.get_meta("analysis_format") == str(ANALYSIS_FORMAT)
+    finally:
+        second.close()
+    with sqlite3.connect(db_path) as conn:
+        for article_id, blob in conn.execute("SELECT id, analysis FROM articles"):
+            assert blob[:4] == b"BBA%d" % ANALYSIS_FORMAT
+            assert len(blob) < 0.9 * old_sizes[article_id]
     fts_integrity_ok(db_path)
 
 
@@ -785,3 +841,26 @@ def test_search_rows_are_read_by_position_in_the_order_of_their_columns() -> Non
         "guid",
         "lang",
     )
+
+
+def test_a_new_sqlite_store_has_big_pages_and_an_old_one_keeps_its_own(
+    db_path: Path, tmp_path: Path, clock
+) -> None:
+    store = Store(f"sqlite:///{db_path}")
+    add(store, draft(HARBOUR), clock)
+    store.close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == SQLITE_PAGE_SIZE == 16384
+    # A store made with SQLite's default 4 KB pages opens, grows and reads as before.
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("CREATE TABLE placeholder (x)")
+    store = Store(f"sqlite:///{old}")
+    try:
+        article_id, created = add(store, draft(CHESS), clock)
+        assert created and store.get(article_id, scope=OPERATOR) is not None
+    finally:
+        store.close()
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096

@@ -174,6 +174,33 @@ def test_restored_analysis_summarizes_like_the_original(news):
     assert news.select_many([restored], 3) == news.select_many([original], 3)
 
 
+def test_long_articles_round_trip_in_wider_stored_numbers():
+    # Past 255 terms, words or paragraphs, and past 65,535 characters, the stored numbers
+    # take 2 and 4 bytes: a round trip gives back the same analysis all the same.
+    paragraph = "The council approved the harbour budget on Tuesday after a long debate."
+    for paragraphs in (3, 300, 1200):
+        text = "\n".join(f"{paragraph} Item {n} passed." for n in range(paragraphs))
+        original = analyze(text)
+        assert_same_analysis(Analysis.from_bytes(original.to_bytes(text), text), original)
+    long_sentence = " ".join(["Delegates"] + ["argued"] * 300) + "."
+    original = analyze(long_sentence)
+    assert original.word_counts.tolist() == [301]
+    assert_same_analysis(
+        Analysis.from_bytes(original.to_bytes(long_sentence), long_sentence), original
+    )
+
+
+def test_stored_numbers_take_one_byte_when_they_fit():
+    text = REPORT_A + "\n\n" + REPORT_B
+    original = analyze(text)
+    blob = original.to_bytes(text)
+    # A 25-byte header, 2-byte spans (the text is under 65,536 characters), the per-sentence
+    # numbers and flags in one byte each, 4-byte term ids.
+    assert 255 < len(text) < 65_536
+    fixed = 25 + 2 * 2 * len(original) + 3 * len(original) + len(original)
+    assert len(blob) == fixed + 4 * (original.term_ids.size + original.title_ids.size)
+
+
 def test_from_bytes_rejects_other_data():
     with pytest.raises(ValueError):
         Analysis.from_bytes(b"XXXX" + bytes(40), "")
