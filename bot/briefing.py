@@ -259,6 +259,9 @@ class _Composer:
         self._dots: dict[int, list[float]] = {}  # the rows before the division (dots_to)
         self._norms: dict[int, float] = {}
         self._credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
+        # `states`, as decided: a candidate is checked against every chosen bullet's sources
+        # again at each of its story's turns.
+        self._states: dict[tuple[int, int], bool] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
         """`space.similarity_to(sentence)`, computed once per briefing."""
@@ -291,11 +294,15 @@ class _Composer:
 
     def states(self, sentence: int, other: int) -> bool:
         """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
-        return same_fact(
-            self.merged.sentences[sentence],
-            self.merged.sentences[other],
-            self.overlap(sentence, other),
-        )
+        key = (sentence, other)
+        decided = self._states.get(key)
+        if decided is None:
+            decided = self._states[key] = same_fact(
+                self.merged.sentences[sentence],
+                self.merged.sentences[other],
+                self.overlap(sentence, other),
+            )
+        return decided
 
     def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:
         """The article the sentence is from, then each other member article with its best
@@ -306,11 +313,16 @@ class _Composer:
             found = [(own, sentence)]
             row = self.similarity(sentence)
             overlaps = self._overlaps[sentence]
-            for member in members:
-                if member == own:
-                    continue
-                lo, hi = int(self.offsets[member]), int(self.offsets[member + 1])
-                for other in (lo + np.argsort(-row[lo:hi], kind="stable")).tolist():
+            others = np.array([m for m in members if m != own], dtype=np.intp)
+            # Each other member's sentences, most overlapping first (ties in sentence order):
+            # one stable sort by (member, -overlap) for all of them.
+            lo, sizes = self.offsets[others], np.diff(self.offsets)[others]
+            ends = np.cumsum(sizes)
+            at = np.repeat(lo - ends + sizes, sizes) + np.arange(ends[-1] if ends.size else 0)
+            ranked = at[np.lexsort((-row[at], np.repeat(np.arange(others.size), sizes)))].tolist()
+            spans = zip(others.tolist(), (ends - sizes).tolist(), ends.tolist(), strict=True)
+            for member, start, end in spans:
+                for other in ranked[start:end]:
                     if self.states(sentence, other):
                         found.append((member, other))
                         break
@@ -340,11 +352,12 @@ class _Composer:
         A repeat of the bullet's own sentence from an article the bullet does not yet credit
         (a report grouped into another story) makes that article a source of the bullet.
         """
-        unread = {s for d in drafts for _, s in d.credits if s not in self._overlaps}
-        if len(unread) > 1:
-            # Many facts to check against (a big story's sources): one row, this sentence's,
-            # serves them all (see `overlap`).
-            self.similarity(sentence)
+        if sentence not in self._similarity:
+            unread = {s for d in drafts for _, s in d.credits if s not in self._overlaps}
+            if len(unread) > 1:
+                # Many facts to check against (a big story's sources): one row, this
+                # sentence's, serves them all (see `overlap`).
+                self.similarity(sentence)
         for draft in drafts:
             for _, stated in draft.credits:
                 if stated == sentence or self.states(stated, sentence):
@@ -653,11 +666,11 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
     sums = similarity.astype(float).copy()
     sizes = np.ones(n)
     alive = np.ones(n, dtype=bool)
+    # average = sums / np.outer(sizes, sizes), -1 off the living groups and on the diagonal;
+    # a join changes only the joined group's row and column, so only those are redone.
+    average = sums / np.outer(sizes, sizes)
+    np.fill_diagonal(average, -1.0)
     while True:
-        average = sums / np.outer(sizes, sizes)
-        average[~alive, :] = -1.0
-        average[:, ~alive] = -1.0
-        np.fill_diagonal(average, -1.0)
         a, b = np.unravel_index(int(np.argmax(average)), average.shape)
         if average[a, b] < SAME_STORY:
             break
@@ -668,6 +681,10 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
         sums[:, a] += sums[:, b]
         sizes[a] += sizes[b]
         alive[b] = False
+        average[a, :] = sums[a, :] / (sizes[a] * sizes)
+        average[:, a] = sums[:, a] / (sizes * sizes[a])
+        average[b, :] = average[:, b] = average[a, ~alive] = average[~alive, a] = -1.0
+        average[a, a] = -1.0
     kept = [sorted(g) for g in groups if g]
     return sorted(kept, key=lambda g: (-len(g), g[0]))
 

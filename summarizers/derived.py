@@ -6,15 +6,17 @@ TF-IDF sentence space, its model features, its term bag) need not be derived aga
 next briefing.  Each figure is kept beside the analysis object, weakly: it is dropped with the
 analysis, so memory is bounded by the analyses kept, and an article analysed again is a new
 object whose figures are derived anew.  Analyses are immutable (their arrays read-only), so a
-figure derived from one stays right; figures are shared and must not be modified.
+figure derived from one stays right; figures are shared and must not be modified.  What
+several analyses give together (a story's picks) is kept the same way (`derived_together`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 from .analysis import Analysis
 
@@ -22,6 +24,10 @@ T = TypeVar("T")
 
 _kept: WeakKeyDictionary[Analysis, dict[str, Any]] = WeakKeyDictionary()
 _lock = threading.Lock()
+# Figures of several analyses together (`derived_together`), the last few kept: one per story
+# a briefing tells, and a briefing tells at most a few dozen.
+TOGETHER_KEPT = 256
+_together: OrderedDict[tuple[Any, ...], tuple[tuple[ref[Analysis], ...], Any]] = OrderedDict()
 
 
 def derived(analysis: Analysis, name: str, compute: Callable[[Analysis], T]) -> T:
@@ -35,3 +41,26 @@ def derived(analysis: Analysis, name: str, compute: Callable[[Analysis], T]) -> 
     value = compute(analysis)
     with _lock:
         return _kept.setdefault(analysis, {}).setdefault(name, value)
+
+
+def derived_together(
+    analyses: Sequence[Analysis], name: str, compute: Callable[[Sequence[Analysis]], T]
+) -> T:
+    """`compute(analyses)`, kept for these analysis objects in this order and `name`: the
+    last TOGETHER_KEPT such figures are kept, each only while all its analyses live (held
+    weakly, so keeping a figure keeps no analysis alive).  E.g. a story's picks: the next
+    briefing that tells the same story from the same reports reuses them."""
+    key = (name, *map(id, analyses))
+    with _lock:
+        kept = _together.get(key)
+        # An id names the object only while it lives: a dead reference means another object.
+        if kept is not None and all(r() is a for r, a in zip(kept[0], analyses, strict=True)):
+            _together.move_to_end(key)
+            return kept[1]
+    value = compute(analyses)
+    with _lock:
+        _together[key] = (tuple(ref(a) for a in analyses), value)
+        _together.move_to_end(key)
+        while len(_together) > TOGETHER_KEPT:
+            _together.popitem(last=False)
+    return value
