@@ -259,9 +259,9 @@ class _Composer:
         self._dots: dict[int, list[float]] = {}  # the rows before the division (dots_to)
         self._norms: dict[int, float] = {}
         self._credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
-        # `states`, as decided: a candidate is checked against every chosen bullet's sources
-        # again at each of its story's turns.
-        self._states: dict[tuple[int, int], bool] = {}
+        # For `repeats`: per candidate, per bullet (by id: bullets live as long as this),
+        # how many of the bullet's sources are known not to state it.
+        self._checked: dict[int, dict[int, int]] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
         """`space.similarity_to(sentence)`, computed once per briefing."""
@@ -294,15 +294,11 @@ class _Composer:
 
     def states(self, sentence: int, other: int) -> bool:
         """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
-        key = (sentence, other)
-        decided = self._states.get(key)
-        if decided is None:
-            decided = self._states[key] = same_fact(
-                self.merged.sentences[sentence],
-                self.merged.sentences[other],
-                self.overlap(sentence, other),
-            )
-        return decided
+        return same_fact(
+            self.merged.sentences[sentence],
+            self.merged.sentences[other],
+            self.overlap(sentence, other),
+        )
 
     def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:
         """The article the sentence is from, then each other member article with its best
@@ -358,14 +354,21 @@ class _Composer:
                 # Many facts to check against (a big story's sources): one row, this
                 # sentence's, serves them all (see `overlap`).
                 self.similarity(sentence)
+        # A bullet's sources only grow (appended), so the ones already found not to state
+        # this sentence at an earlier turn are not asked again.
+        checked = self._checked.setdefault(sentence, {})
         for draft in drafts:
-            for _, stated in draft.credits:
+            credits = draft.credits
+            for n in range(checked.get(id(draft), 0), len(credits)):
+                stated = credits[n][1]
                 if stated == sentence or self.states(stated, sentence):
+                    checked[id(draft)] = n
                     article = int(self.owner[sentence])
-                    credited = {a for a, _ in draft.credits}
+                    credited = {a for a, _ in credits}
                     if article not in credited and self.states(draft.sentence, sentence):
-                        draft.credits.append((article, sentence))
+                        credits.append((article, sentence))
                     return draft
+            checked[id(draft)] = len(credits)
         return None
 
     def retold(self, story: int, queue: Sequence[int], drafts: Sequence[_Draft]) -> _Draft | None:
