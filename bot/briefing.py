@@ -20,7 +20,7 @@ import numpy as np
 
 from summarizers.analysis import Analysis, word_count
 from summarizers.base import Summarizer
-from summarizers.derived import derived
+from summarizers.derived import derived, derived_together
 from summarizers.facts import dangles, same_fact
 from summarizers.threads import single_threaded
 from summarizers.vectors import SentenceTerms, TermSpace
@@ -79,6 +79,9 @@ TOPIC_DEPTH = 3
 RECENCY_WEIGHT = 1.0
 CENTRALITY_WEIGHT = 0.5
 RECENCY_HALF_LIFE_HOURS = 24.0
+# The briefings whose term space and article similarities a warm process keeps (each ~1 MB at
+# 40 articles), for the same articles' next briefing: a channel's buttons, a repeated topic.
+BRIEFINGS_KEPT = 16
 
 
 _Option = tuple[int, tuple[str, int]]  # a usable candidate: (sentence, (text, merged start))
@@ -171,9 +174,14 @@ def condense(
     merged = _Sentences.of(analyses)
     offsets = np.cumsum([0] + [len(a) for a in analyses])
     owner = np.repeat(np.arange(len(analyses)), np.diff(offsets))
-    # One term space for the briefing, joined from each article's (derived once per analysis).
-    space = TermSpace.joined([derived(a, "briefing.terms", _sentence_terms) for a in analyses])
-    similarity = _article_similarity(analyses) if len(analyses) > 1 else np.ones((1, 1))
+    # One term space for the briefing, joined from each article's (derived once per analysis);
+    # it and the articles' similarities are kept for the same articles' next briefing.
+    space = derived_together(analyses, "briefing.space", _briefing_space, keep=BRIEFINGS_KEPT)
+    similarity = (
+        derived_together(analyses, "briefing.similarity", _article_similarity, keep=BRIEFINGS_KEPT)
+        if len(analyses) > 1
+        else np.ones((1, 1))
+    )
     # Stories group within one language only (issue 18).
     langs = np.array([a.lang for a in articles])
     similarity = np.where(langs[:, None] == langs[None, :], similarity, 0.0)
@@ -214,6 +222,11 @@ class _Sentences:
     def of(cls, analyses: Sequence[Analysis]) -> _Sentences:
         sentences = tuple(s for a in analyses for s in a.sentences)
         return cls(sentences, np.concatenate([a.word_counts for a in analyses]))
+
+
+def _briefing_space(analyses: Sequence[Analysis]) -> TermSpace:
+    """The sentences of a briefing's articles as one term space, with bigrams."""
+    return TermSpace.joined([derived(a, "briefing.terms", _sentence_terms) for a in analyses])
 
 
 def _sentence_terms(analysis: Analysis) -> SentenceTerms:
@@ -706,7 +719,9 @@ def _article_similarity(analyses: Sequence[Analysis]) -> np.ndarray:
     # np.linalg.norm(weights, axis=1, keepdims=True) as numpy computes it, in fewer passes.
     norms = np.sqrt(np.add.reduce(weights * weights, axis=1, keepdims=True))
     weights /= np.where(norms > 0, norms, 1.0)
-    return weights @ weights.T
+    similarity = weights @ weights.T
+    similarity.flags.writeable = False  # condense keeps it for the same articles' next briefing
+    return similarity
 
 
 def _bag(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:

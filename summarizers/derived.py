@@ -24,10 +24,8 @@ T = TypeVar("T")
 
 _kept: WeakKeyDictionary[Analysis, dict[str, Any]] = WeakKeyDictionary()
 _lock = threading.Lock()
-# Figures of several analyses together (`derived_together`), the last few kept: one per story
-# a briefing tells, and a briefing tells at most a few dozen.
-TOGETHER_KEPT = 256
-_together: OrderedDict[tuple[Any, ...], tuple[tuple[ref[Analysis], ...], Any]] = OrderedDict()
+# Figures of several analyses together (`derived_together`), by name, the last `keep` of each.
+_together: dict[str, OrderedDict[tuple[int, ...], tuple[tuple[ref[Analysis], ...], Any]]] = {}
 
 
 def derived(analysis: Analysis, name: str, compute: Callable[[Analysis], T]) -> T:
@@ -44,23 +42,28 @@ def derived(analysis: Analysis, name: str, compute: Callable[[Analysis], T]) -> 
 
 
 def derived_together(
-    analyses: Sequence[Analysis], name: str, compute: Callable[[Sequence[Analysis]], T]
+    analyses: Sequence[Analysis],
+    name: str,
+    compute: Callable[[Sequence[Analysis]], T],
+    *,
+    keep: int,
 ) -> T:
-    """`compute(analyses)`, kept for these analysis objects in this order and `name`: the
-    last TOGETHER_KEPT such figures are kept, each only while all its analyses live (held
-    weakly, so keeping a figure keeps no analysis alive).  E.g. a story's picks: the next
-    briefing that tells the same story from the same reports reuses them."""
-    key = (name, *map(id, analyses))
+    """`compute(analyses)`, kept for these analysis objects in this order and `name`: the last
+    `keep` figures of each name are kept, and one is served only while all its analyses live
+    (they are held weakly: keeping a figure keeps no analysis alive).  E.g. a story's picks:
+    the next briefing that tells the same story from the same reports reuses them."""
+    key = tuple(map(id, analyses))
     with _lock:
-        kept = _together.get(key)
+        figures = _together.setdefault(name, OrderedDict())
+        kept = figures.get(key)
         # An id names the object only while it lives: a dead reference means another object.
         if kept is not None and all(r() is a for r, a in zip(kept[0], analyses, strict=True)):
-            _together.move_to_end(key)
+            figures.move_to_end(key)
             return kept[1]
     value = compute(analyses)
     with _lock:
-        _together[key] = (tuple(ref(a) for a in analyses), value)
-        _together.move_to_end(key)
-        while len(_together) > TOGETHER_KEPT:
-            _together.popitem(last=False)
+        figures[key] = (tuple(ref(a) for a in analyses), value)
+        figures.move_to_end(key)
+        while len(figures) > keep:
+            figures.popitem(last=False)
     return value

@@ -56,6 +56,8 @@ MAX_WORDS = 50
 # briefing draws on every side before it returns to one (a small, measured gain on
 # allsides-neus, and what readers of a multi-source briefing expect).
 OUTLET_BALANCE = 0.1
+# Stories whose picks a warm process keeps (`select_many`): a briefing tells up to a few dozen.
+STORIES_KEPT = 256
 
 
 @cache
@@ -107,7 +109,8 @@ class NewsSummarizer(Summarizer):
         if self.weights is model_weights():
             # With the shipped weights the picks depend on the reports and `count` alone: a
             # story told again from the same reports (the next briefing) reuses them.
-            picked = derived_together(reports, f"news.story_picks.{count}", choose)
+            name = f"news.story_picks.{count}"
+            picked = derived_together(reports, name, choose, keep=STORIES_KEPT)
         else:
             picked = choose(reports)
         return [(kept[d], i) for d, i in picked]
