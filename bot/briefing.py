@@ -21,7 +21,7 @@ import numpy as np
 from summarizers.analysis import Analysis, word_count
 from summarizers.base import Summarizer
 from summarizers.derived import derived, derived_together
-from summarizers.facts import dangles, same_fact
+from summarizers.facts import SOME_WORDS, dangles, same_fact
 from summarizers.threads import single_threaded
 from summarizers.vectors import SentenceTerms, TermSpace
 
@@ -83,6 +83,12 @@ RECENCY_HALF_LIFE_HOURS = 24.0
 # 40 articles), for the same articles' next briefing: a channel's buttons, a repeated topic.
 BRIEFINGS_KEPT = 16
 
+
+# A source whose dot with a candidate (`TermSpace.dots_to`) is below this does not state it:
+# their overlap is that dot over the source's norm, a unit vector's (1 within ~1e-13), so it is
+# surely below SOME_WORDS, where `same_fact` says no whatever the anchors.  `repeats` passes
+# such sources over without asking.
+_SURELY_APART = SOME_WORDS * (1 - 1e-9)
 
 _Option = tuple[int, tuple[str, int]]  # a usable candidate: (sentence, (text, merged start))
 
@@ -370,10 +376,13 @@ class _Composer:
         # A bullet's sources only grow (appended), so the ones already found not to state
         # this sentence at an earlier turn are not asked again.
         checked = self._checked.setdefault(sentence, {})
+        dots = self._dots.get(sentence)  # this sentence's row, when computed
         for draft in drafts:
             credits = draft.credits
             for n in range(checked.get(id(draft), 0), len(credits)):
                 stated = credits[n][1]
+                if stated != sentence and dots is not None and dots[stated] < _SURELY_APART:
+                    continue  # see _SURELY_APART: `states` would say no
                 if stated == sentence or self.states(stated, sentence):
                     checked[id(draft)] = n
                     article = int(self.owner[sentence])
