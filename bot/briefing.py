@@ -328,16 +328,11 @@ class _Composer:
             found = [(own, sentence)]
             row = self.similarity(sentence)
             overlaps = self._overlaps[sentence]
-            others = np.array([m for m in members if m != own], dtype=np.intp)
-            # Each other member's sentences, most overlapping first (ties in sentence order):
-            # one stable sort by (member, -overlap) for all of them.
-            lo, sizes = self.offsets[others], np.diff(self.offsets)[others]
-            ends = np.cumsum(sizes)
-            at = np.repeat(lo - ends + sizes, sizes) + np.arange(ends[-1] if ends.size else 0)
-            ranked = at[np.lexsort((-row[at], np.repeat(np.arange(others.size), sizes)))].tolist()
-            spans = zip(others.tolist(), (ends - sizes).tolist(), ends.tolist(), strict=True)
-            for member, start, end in spans:
-                for other in ranked[start:end]:
+            for member in members:
+                if member == own:
+                    continue
+                lo, hi = int(self.offsets[member]), int(self.offsets[member + 1])
+                for other in (lo + np.argsort(-row[lo:hi], kind="stable")).tolist():
                     if self.states(sentence, other):
                         found.append((member, other))
                         break
