@@ -182,7 +182,7 @@ def condense(
     owner = np.repeat(np.arange(len(analyses)), np.diff(offsets))
     # One term space for the briefing, joined from each article's (derived once per analysis);
     # it and the articles' similarities are kept for the same articles' next briefing.
-    space = derived_together(analyses, "briefing.space", _briefing_space, keep=BRIEFINGS_KEPT)
+    space, read = derived_together(analyses, "briefing.space", _briefing_space, keep=BRIEFINGS_KEPT)
     similarity = (
         derived_together(analyses, "briefing.similarity", _article_similarity, keep=BRIEFINGS_KEPT)
         if len(analyses) > 1
@@ -192,7 +192,9 @@ def condense(
     langs = np.array([a.lang for a in articles])
     similarity = np.where(langs[:, None] == langs[None, :], similarity, 0.0)
     stories = rank_stories(_group(similarity), articles, similarity)
-    composer = _Composer(merged, offsets, owner, space, analyses, budget=count * BULLET_WORDS)
+    composer = _Composer(
+        merged, offsets, owner, space, analyses, budget=count * BULLET_WORDS, read=read
+    )
     # Each story's candidates, best first, asked of the summarizer on the story's first turn
     # (`picks` keeps them all, for the reasons a report was left out).
     queues: dict[int, list[int]] = {}
@@ -230,9 +232,23 @@ class _Sentences:
         return cls(sentences, np.concatenate([a.word_counts for a in analyses]))
 
 
-def _briefing_space(analyses: Sequence[Analysis]) -> TermSpace:
-    """The sentences of a briefing's articles as one term space, with bigrams."""
-    return TermSpace.joined([derived(a, "briefing.terms", _sentence_terms) for a in analyses])
+def _briefing_space(analyses: Sequence[Analysis]) -> tuple[TermSpace, _Read]:
+    """The sentences of a briefing's articles as one term space, with bigrams, and what
+    composers have read of it so far (none yet)."""
+    parts = [derived(a, "briefing.terms", _sentence_terms) for a in analyses]
+    return TermSpace.joined(parts), _Read()
+
+
+@dataclass
+class _Read:
+    """What composers read of one briefing space, kept with it: the same articles' next
+    briefing reads the same figures (each depends on the space and the sentences alone)."""
+
+    similarity: dict[int, np.ndarray] = field(default_factory=dict)
+    overlaps: dict[int, list[float]] = field(default_factory=dict)  # the same rows as lists
+    dots: dict[int, list[float]] = field(default_factory=dict)  # the rows before the division
+    norms: dict[int, float] = field(default_factory=dict)
+    credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def _sentence_terms(analysis: Analysis) -> SentenceTerms:
@@ -261,6 +277,7 @@ class _Composer:
         space: TermSpace,
         analyses: Sequence[Analysis],
         budget: int = 0,
+        read: _Read | None = None,
     ) -> None:
         self.merged = merged
         self.budget = budget  # the briefing's words (n bullets * BULLET_WORDS)
@@ -273,24 +290,27 @@ class _Composer:
         # fact it repeats), "dangling" (no antecedent to join), "long" (over the cap) or
         # "budget" (longer than the briefing's words left allow: BUDGET_SLACK).
         self.passed: dict[int, tuple[str, _Draft | None]] = {}
-        self._similarity: dict[int, np.ndarray] = {}
-        self._overlaps: dict[int, list[float]] = {}  # the same rows as lists
-        self._dots: dict[int, list[float]] = {}  # the rows before the division (dots_to)
-        self._norms: dict[int, float] = {}
-        self._credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
+        # Rows of the space and credits, shared with the space's other composers (`_Read`).
+        read = _Read() if read is None else read
+        self._similarity = read.similarity
+        self._overlaps = read.overlaps
+        self._dots = read.dots
+        self._norms = read.norms
+        self._credits = read.credits
         # For `repeats`: per candidate, per bullet (by id: bullets live as long as this),
         # how many of the bullet's sources are known not to state it.
         self._checked: dict[int, dict[int, int]] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
-        """`space.similarity_to(sentence)`, computed once per briefing."""
+        """`space.similarity_to(sentence)`, computed once per space (`_Read`)."""
         if sentence not in self._similarity:
             dots, norm = self.space.dots_to(sentence)
             row = dots / norm if norm else np.zeros(self.space.size)
-            self._similarity[sentence] = row
             self._overlaps[sentence] = row.tolist()  # Python floats: read one at a time
             self._dots[sentence] = dots.tolist()
             self._norms[sentence] = norm
+            row.flags.writeable = False
+            self._similarity[sentence] = row  # last: another composer may be reading (`_Read`)
         return self._similarity[sentence]
 
     def overlap(self, sentence: int, other: int) -> float:
