@@ -705,13 +705,13 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
     # sums[a, b] = total similarity between the members of groups a and b.
     sums = similarity.astype(float).copy()
     sizes = np.ones(n)
-    alive = np.ones(n, dtype=bool)
-    # average = sums / np.outer(sizes, sizes), -1 off the living groups and on the diagonal;
-    # a join changes only the joined group's row and column, so only those are redone.
+    # average = sums / np.outer(sizes, sizes), -1 on the diagonal; a join changes only the
+    # joined group's row and column, so only those are redone.  A joined-away group counts
+    # as infinitely big there: its averages are 0 (or -1), below SAME_STORY, never chosen.
     average = sums / np.outer(sizes, sizes)
     np.fill_diagonal(average, -1.0)
     while True:
-        a, b = np.unravel_index(int(np.argmax(average)), average.shape)
+        a, b = divmod(int(np.argmax(average)), n)
         if average[a, b] < SAME_STORY:
             break
         a, b = min(a, b), max(a, b)
@@ -720,11 +720,10 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
         sums[a, :] += sums[b, :]
         sums[:, a] += sums[:, b]
         sizes[a] += sizes[b]
-        alive[b] = False
-        average[a, :] = sums[a, :] / (sizes[a] * sizes)
-        average[:, a] = sums[:, a] / (sizes * sizes[a])
-        average[b, :] = average[:, b] = average[a, ~alive] = average[~alive, a] = -1.0
-        average[a, a] = -1.0
+        sizes[b] = np.inf
+        np.divide(sums[a, :], sizes[a] * sizes, out=average[a, :])
+        np.divide(sums[:, a], sizes * sizes[a], out=average[:, a])
+        average[b, :] = average[:, b] = average[a, a] = -1.0
     kept = [sorted(g) for g in groups if g]
     return sorted(kept, key=lambda g: (-len(g), g[0]))
 
