@@ -249,6 +249,7 @@ class _Read:
     dots: dict[int, list[float]] = field(default_factory=dict)  # the rows before the division
     norms: dict[int, float] = field(default_factory=dict)
     credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = field(default_factory=dict)
+    states: dict[tuple[int, int], bool] = field(default_factory=dict)  # `_Composer.states`
 
 
 def _sentence_terms(analysis: Analysis) -> SentenceTerms:
@@ -297,6 +298,7 @@ class _Composer:
         self._dots = read.dots
         self._norms = read.norms
         self._credits = read.credits
+        self._states = read.states
         # For `repeats`: per candidate, per bullet (by id: bullets live as long as this),
         # how many of the bullet's sources are known not to state it.
         self._checked: dict[int, dict[int, int]] = {}
@@ -333,11 +335,15 @@ class _Composer:
 
     def states(self, sentence: int, other: int) -> bool:
         """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
-        return same_fact(
-            self.merged.sentences[sentence],
-            self.merged.sentences[other],
-            self.overlap(sentence, other),
-        )
+        key = (sentence, other)
+        decided = self._states.get(key)
+        if decided is None:
+            decided = self._states[key] = same_fact(
+                self.merged.sentences[sentence],
+                self.merged.sentences[other],
+                self.overlap(sentence, other),
+            )
+        return decided
 
     def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:
         """The article the sentence is from, then each other member article with its best
