@@ -191,7 +191,10 @@ def condense(
     # Stories group within one language only (issue 18).
     langs = np.array([a.lang for a in articles])
     similarity = np.where(langs[:, None] == langs[None, :], similarity, 0.0)
-    stories = rank_stories(_group(similarity), articles, similarity)
+    grouped = read.groups.get(tuple(langs.tolist()))
+    if grouped is None:  # the same articles in the same languages group the same way
+        grouped = read.groups[tuple(langs.tolist())] = _group(similarity)
+    stories = rank_stories([list(g) for g in grouped], articles, similarity)
     composer = _Composer(
         merged, offsets, owner, space, analyses, budget=count * BULLET_WORDS, read=read
     )
@@ -241,8 +244,9 @@ def _briefing_space(analyses: Sequence[Analysis]) -> tuple[TermSpace, _Read]:
 
 @dataclass
 class _Read:
-    """What composers read of one briefing space, kept with it: the same articles' next
-    briefing reads the same figures (each depends on the space and the sentences alone)."""
+    """What briefings read of one briefing space, kept with it: the same articles' next
+    briefing reads the same figures (each depends on the articles' analyses alone, the
+    groups also on their languages)."""
 
     similarity: dict[int, np.ndarray] = field(default_factory=dict)
     overlaps: dict[int, list[float]] = field(default_factory=dict)  # the same rows as lists
@@ -250,6 +254,7 @@ class _Read:
     norms: dict[int, float] = field(default_factory=dict)
     credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = field(default_factory=dict)
     states: dict[tuple[int, int], bool] = field(default_factory=dict)  # `_Composer.states`
+    groups: dict[tuple[str, ...], list[list[int]]] = field(default_factory=dict)  # `_group`
 
 
 def _sentence_terms(analysis: Analysis) -> SentenceTerms:
