@@ -79,8 +79,9 @@ TOPIC_DEPTH = 3
 RECENCY_WEIGHT = 1.0
 CENTRALITY_WEIGHT = 0.5
 RECENCY_HALF_LIFE_HOURS = 24.0
-# The briefings whose term space and article similarities a warm process keeps (each ~1 MB at
-# 40 articles), for the same articles' next briefing: a channel's buttons, a repeated topic.
+# The sets of articles whose term space, article similarities and what briefings read of them
+# (`_Read`) a warm process keeps (~1 MB a set of 40 articles), for the same articles' next
+# briefing: a channel's buttons, a repeated topic, `brief` between two ingests.
 BRIEFINGS_KEPT = 16
 
 
@@ -181,7 +182,8 @@ def condense(
     offsets = np.cumsum([0] + [len(a) for a in analyses])
     owner = np.repeat(np.arange(len(analyses)), np.diff(offsets))
     # One term space for the briefing, joined from each article's (derived once per analysis);
-    # it and the articles' similarities are kept for the same articles' next briefing.
+    # it, the articles' similarities and what is read of them (`_Read`) are kept for the same
+    # articles' next briefing.
     space, read = derived_together(analyses, "briefing.space", _briefing_space, keep=BRIEFINGS_KEPT)
     similarity = (
         derived_together(analyses, "briefing.similarity", _article_similarity, keep=BRIEFINGS_KEPT)

@@ -7,7 +7,8 @@ next briefing.  Each figure is kept beside the analysis object, weakly: it is dr
 analysis, so memory is bounded by the analyses kept, and an article analysed again is a new
 object whose figures are derived anew.  Analyses are immutable (their arrays read-only), so a
 figure derived from one stays right; figures are shared and must not be modified.  What
-several analyses give together (a story's picks) is kept the same way (`derived_together`).
+several analyses give together (a story's picks, a briefing's term space) is kept the same
+way, for as long as all of them live (`derived_together`).
 """
 
 from __future__ import annotations
