@@ -20,7 +20,7 @@ import numpy as np
 
 from summarizers.analysis import Analysis, word_count
 from summarizers.base import Summarizer
-from summarizers.derived import derived
+from summarizers.derived import derived, derived_together
 from summarizers.facts import ANCHORED_WORDS, dangles, same_fact
 from summarizers.threads import single_threaded
 from summarizers.vectors import SentenceTerms, TermSpace
@@ -79,7 +79,17 @@ TOPIC_DEPTH = 3
 RECENCY_WEIGHT = 1.0
 CENTRALITY_WEIGHT = 0.5
 RECENCY_HALF_LIFE_HOURS = 24.0
+# The sets of articles whose term space, article similarities and what briefings read of them
+# (`_Read`) a warm process keeps (~1 MB a set of 40 articles), for the same articles' next
+# briefing: a channel's buttons, a repeated topic, `brief` between two ingests.
+BRIEFINGS_KEPT = 16
 
+
+# A source whose dot with a candidate (`TermSpace.dots_to`) is below this does not state it:
+# their overlap is that dot over the source's norm, a unit vector's (1 within ~1e-13), so it is
+# surely below ANCHORED_WORDS, where `same_fact` says no whatever the anchors.  `repeats`
+# passes such sources over without asking.
+_SURELY_APART = ANCHORED_WORDS * (1 - 1e-9)
 
 _Option = tuple[int, tuple[str, int]]  # a usable candidate: (sentence, (text, merged start))
 
@@ -171,14 +181,25 @@ def condense(
     merged = _Sentences.of(analyses)
     offsets = np.cumsum([0] + [len(a) for a in analyses])
     owner = np.repeat(np.arange(len(analyses)), np.diff(offsets))
-    # One term space for the briefing, joined from each article's (derived once per analysis).
-    space = TermSpace.joined([derived(a, "briefing.terms", _sentence_terms) for a in analyses])
-    similarity = _article_similarity(analyses) if len(analyses) > 1 else np.ones((1, 1))
+    # One term space for the briefing, joined from each article's (derived once per analysis);
+    # it, the articles' similarities and what is read of them (`_Read`) are kept for the same
+    # articles' next briefing.
+    space, read = derived_together(analyses, "briefing.space", _briefing_space, keep=BRIEFINGS_KEPT)
+    similarity = (
+        derived_together(analyses, "briefing.similarity", _article_similarity, keep=BRIEFINGS_KEPT)
+        if len(analyses) > 1
+        else np.ones((1, 1))
+    )
     # Stories group within one language only (issue 18).
     langs = np.array([a.lang for a in articles])
     similarity = np.where(langs[:, None] == langs[None, :], similarity, 0.0)
-    stories = rank_stories(_group(similarity), articles, similarity)
-    composer = _Composer(merged, offsets, owner, space, analyses, budget=count * BULLET_WORDS)
+    grouped = read.groups.get(tuple(langs.tolist()))
+    if grouped is None:  # the same articles in the same languages group the same way
+        grouped = read.groups[tuple(langs.tolist())] = _group(similarity)
+    stories = rank_stories([list(g) for g in grouped], articles, similarity)
+    composer = _Composer(
+        merged, offsets, owner, space, analyses, budget=count * BULLET_WORDS, read=read
+    )
     # Each story's candidates, best first, asked of the summarizer on the story's first turn
     # (`picks` keeps them all, for the reasons a report was left out).
     queues: dict[int, list[int]] = {}
@@ -226,6 +247,28 @@ class _Sentences:
         return cls(sentences, np.concatenate([a.word_counts for a in analyses]))
 
 
+def _briefing_space(analyses: Sequence[Analysis]) -> tuple[TermSpace, _Read]:
+    """The sentences of a briefing's articles as one term space, with bigrams, and what
+    composers have read of it so far (none yet)."""
+    parts = [derived(a, "briefing.terms", _sentence_terms) for a in analyses]
+    return TermSpace.joined(parts), _Read()
+
+
+@dataclass
+class _Read:
+    """What briefings read of one briefing space, kept with it: the same articles' next
+    briefing reads the same figures (each depends on the articles' analyses alone, the
+    groups also on their languages)."""
+
+    similarity: dict[int, np.ndarray] = field(default_factory=dict)
+    overlaps: dict[int, list[float]] = field(default_factory=dict)  # the same rows as lists
+    dots: dict[int, list[float]] = field(default_factory=dict)  # the rows before the division
+    norms: dict[int, float] = field(default_factory=dict)
+    credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = field(default_factory=dict)
+    states: dict[tuple[int, int], bool] = field(default_factory=dict)  # `_Composer.states`
+    groups: dict[tuple[str, ...], list[list[int]]] = field(default_factory=dict)  # `_group`
+
+
 def _sentence_terms(analysis: Analysis) -> SentenceTerms:
     """An article's sentence terms with its bigrams, for the briefing's term space."""
     return SentenceTerms.of(with_bigrams(analysis))
@@ -252,6 +295,7 @@ class _Composer:
         space: TermSpace,
         analyses: Sequence[Analysis],
         budget: int = 0,
+        read: _Read | None = None,
     ) -> None:
         self.merged = merged
         self.budget = budget  # the briefing's words (n bullets * BULLET_WORDS)
@@ -264,21 +308,28 @@ class _Composer:
         # fact it repeats), "dangling" (no antecedent to join), "long" (over the cap) or
         # "budget" (longer than the briefing's words left allow: BUDGET_SLACK).
         self.passed: dict[int, tuple[str, _Draft | None]] = {}
-        self._similarity: dict[int, np.ndarray] = {}
-        self._overlaps: dict[int, list[float]] = {}  # the same rows as lists
-        self._dots: dict[int, list[float]] = {}  # the rows before the division (dots_to)
-        self._norms: dict[int, float] = {}
-        self._credits: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}
+        # Rows of the space and credits, shared with the space's other composers (`_Read`).
+        read = _Read() if read is None else read
+        self._similarity = read.similarity
+        self._overlaps = read.overlaps
+        self._dots = read.dots
+        self._norms = read.norms
+        self._credits = read.credits
+        self._states = read.states
+        # For `repeats`: per candidate, per bullet (by id: bullets live as long as this),
+        # how many of the bullet's sources are known not to state it.
+        self._checked: dict[int, dict[int, int]] = {}
 
     def similarity(self, sentence: int) -> np.ndarray:
-        """`space.similarity_to(sentence)`, computed once per briefing."""
+        """`space.similarity_to(sentence)`, computed once per space (`_Read`)."""
         if sentence not in self._similarity:
             dots, norm = self.space.dots_to(sentence)
             row = dots / norm if norm else np.zeros(self.space.size)
-            self._similarity[sentence] = row
             self._overlaps[sentence] = row.tolist()  # Python floats: read one at a time
             self._dots[sentence] = dots.tolist()
             self._norms[sentence] = norm
+            row.flags.writeable = False
+            self._similarity[sentence] = row  # last: another composer may be reading (`_Read`)
         return self._similarity[sentence]
 
     def overlap(self, sentence: int, other: int) -> float:
@@ -301,11 +352,15 @@ class _Composer:
 
     def states(self, sentence: int, other: int) -> bool:
         """Does merged sentence `other` state the fact of merged sentence `sentence`?"""
-        return same_fact(
-            self.merged.sentences[sentence],
-            self.merged.sentences[other],
-            self.overlap(sentence, other),
-        )
+        key = (sentence, other)
+        decided = self._states.get(key)
+        if decided is None:
+            decided = self._states[key] = same_fact(
+                self.merged.sentences[sentence],
+                self.merged.sentences[other],
+                self.overlap(sentence, other),
+            )
+        return decided
 
     def credits(self, sentence: int, members: Sequence[int]) -> list[tuple[int, int]]:
         """The article the sentence is from, then each other member article with its best
@@ -350,19 +405,30 @@ class _Composer:
         A repeat of the bullet's own sentence from an article the bullet does not yet credit
         (a report grouped into another story) makes that article a source of the bullet.
         """
-        unread = {s for d in drafts for _, s in d.credits if s not in self._overlaps}
-        if len(unread) > 1:
-            # Many facts to check against (a big story's sources): one row, this sentence's,
-            # serves them all (see `overlap`).
-            self.similarity(sentence)
+        if sentence not in self._similarity:
+            unread = {s for d in drafts for _, s in d.credits if s not in self._overlaps}
+            if len(unread) > 1:
+                # Many facts to check against (a big story's sources): one row, this
+                # sentence's, serves them all (see `overlap`).
+                self.similarity(sentence)
+        # A bullet's sources only grow (appended), so the ones already found not to state
+        # this sentence at an earlier turn are not asked again.
+        checked = self._checked.setdefault(sentence, {})
+        dots = self._dots.get(sentence)  # this sentence's row, when computed
         for draft in drafts:
-            for _, stated in draft.credits:
+            credits = draft.credits
+            for n in range(checked.get(id(draft), 0), len(credits)):
+                stated = credits[n][1]
+                if stated != sentence and dots is not None and dots[stated] < _SURELY_APART:
+                    continue  # see _SURELY_APART: `states` would say no
                 if stated == sentence or self.states(stated, sentence):
+                    checked[id(draft)] = n
                     article = int(self.owner[sentence])
-                    credited = {a for a, _ in draft.credits}
+                    credited = {a for a, _ in credits}
                     if article not in credited and self.states(draft.sentence, sentence):
-                        draft.credits.append((article, sentence))
+                        credits.append((article, sentence))
                     return draft
+            checked[id(draft)] = len(credits)
         return None
 
     def retold(self, story: int, queue: Sequence[int], drafts: Sequence[_Draft]) -> _Draft | None:
@@ -667,13 +733,13 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
     # sums[a, b] = total similarity between the members of groups a and b.
     sums = similarity.astype(float).copy()
     sizes = np.ones(n)
-    alive = np.ones(n, dtype=bool)
+    # average = sums / np.outer(sizes, sizes), -1 on the diagonal; a join changes only the
+    # joined group's row and column, so only those are redone.  A joined-away group counts
+    # as infinitely big there: its averages are 0 (or -1), below SAME_STORY, never chosen.
+    average = sums / np.outer(sizes, sizes)
+    np.fill_diagonal(average, -1.0)
     while True:
-        average = sums / np.outer(sizes, sizes)
-        average[~alive, :] = -1.0
-        average[:, ~alive] = -1.0
-        np.fill_diagonal(average, -1.0)
-        a, b = np.unravel_index(int(np.argmax(average)), average.shape)
+        a, b = divmod(int(np.argmax(average)), n)
         if average[a, b] < SAME_STORY:
             break
         a, b = min(a, b), max(a, b)
@@ -682,7 +748,10 @@ def _group(similarity: np.ndarray) -> list[list[int]]:
         sums[a, :] += sums[b, :]
         sums[:, a] += sums[:, b]
         sizes[a] += sizes[b]
-        alive[b] = False
+        sizes[b] = np.inf
+        np.divide(sums[a, :], sizes[a] * sizes, out=average[a, :])
+        np.divide(sums[:, a], sizes * sizes[a], out=average[:, a])
+        average[b, :] = average[:, b] = average[a, a] = -1.0
     kept = [sorted(g) for g in groups if g]
     return sorted(kept, key=lambda g: (-len(g), g[0]))
 
@@ -701,7 +770,9 @@ def _article_similarity(analyses: Sequence[Analysis]) -> np.ndarray:
     # np.linalg.norm(weights, axis=1, keepdims=True) as numpy computes it, in fewer passes.
     norms = np.sqrt(np.add.reduce(weights * weights, axis=1, keepdims=True))
     weights /= np.where(norms > 0, norms, 1.0)
-    return weights @ weights.T
+    similarity = weights @ weights.T
+    similarity.flags.writeable = False  # condense keeps it for the same articles' next briefing
+    return similarity
 
 
 def _bag(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:

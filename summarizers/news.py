@@ -21,7 +21,7 @@ import numpy as np
 
 from .analysis import DANGLES, HAS_QUOTE, OPENS_WITH_QUOTE, QUESTION, Analysis
 from .base import Summarizer, concatenate
-from .derived import derived
+from .derived import derived, derived_together
 from .vectors import SentenceTerms, TermSpace
 
 MODEL_FILE = Path(__file__).with_name("news_model.json")
@@ -56,6 +56,8 @@ MAX_WORDS = 50
 # briefing draws on every side before it returns to one (a small, measured gain on
 # allsides-neus, and what readers of a multi-source briefing expect).
 OUTLET_BALANCE = 0.1
+# Stories whose picks a warm process keeps (`select_many`): a briefing tells up to a few dozen.
+STORIES_KEPT = 256
 
 
 @cache
@@ -94,14 +96,24 @@ class NewsSummarizer(Summarizer):
         if len(kept) == 1:
             return [(kept[0], i) for i in self._choose_one(analyses[kept[0]], count)]
         reports = [analyses[d] for d in kept]
-        merged, owners = concatenate(reports)
-        positions = np.array([i for _, i in owners])
-        documents = np.array([d for d, _ in owners])
-        # The story's space, joined from each report's terms (derived once per analysis): the
-        # same as TermSpace(merged), bit for bit.
-        space = TermSpace.joined([derived(a, "news.terms", SentenceTerms.of) for a in reports])
-        picked = self._choose(merged, positions, documents, count, space)
-        return [(kept[owners[i][0]], owners[i][1]) for i in picked]
+
+        def choose(reports: Sequence[Analysis]) -> list[tuple[int, int]]:
+            merged, owners = concatenate(reports)
+            positions = np.array([i for _, i in owners])
+            documents = np.array([d for d, _ in owners])
+            # The story's space, joined from each report's terms (derived once per analysis):
+            # the same as TermSpace(merged), bit for bit.
+            space = TermSpace.joined([derived(a, "news.terms", SentenceTerms.of) for a in reports])
+            return [owners[i] for i in self._choose(merged, positions, documents, count, space)]
+
+        if self.weights is model_weights():
+            # With the shipped weights the picks depend on the reports and `count` alone: a
+            # story told again from the same reports (the next briefing) reuses them.
+            name = f"news.story_picks.{count}"
+            picked = derived_together(reports, name, choose, keep=STORIES_KEPT)
+        else:
+            picked = choose(reports)
+        return [(kept[d], i) for d, i in picked]
 
     def _choose(
         self,

@@ -1,12 +1,16 @@
-"""Term spaces joined from each article's terms, and figures derived once per analysis."""
+"""Term spaces joined from each article's terms, and figures derived once per analysis (or
+once per group of analyses)."""
 
 from __future__ import annotations
 
+import gc
+from weakref import ref
+
 import numpy as np
 
-from summarizers.analysis import analyze
+from summarizers.analysis import Analysis, analyze
 from summarizers.base import concatenate
-from summarizers.derived import derived
+from summarizers.derived import derived, derived_together
 from summarizers.news import NewsSummarizer, model_weights
 from summarizers.vectors import SentenceTerms, TermSpace
 
@@ -90,3 +94,74 @@ def test_a_sentence_row_is_read_exactly_from_the_other_sentences_dots() -> None:
         for b in range(space.size):
             assert dots[b][a] == dots[a][b]
             assert row[b] == (dots[b][a] / norm if norm else 0.0)
+
+
+def test_a_figure_of_several_analyses_is_kept_for_those_objects_in_that_order() -> None:
+    first, second = (analyze(text, title) for title, text in TEXTS[:2])
+    calls = []
+
+    def count(analyses: object) -> int:
+        calls.append(analyses)
+        return len(calls)
+
+    assert derived_together([first, second], "test.together", count, keep=4) == 1
+    assert derived_together([first, second], "test.together", count, keep=4) == 1  # kept
+    assert derived_together([second, first], "test.together", count, keep=4) == 2  # order
+    again = analyze(*reversed(TEXTS[0]))
+    assert derived_together([again, second], "test.together", count, keep=4) == 3  # object
+    assert derived_together([first, second], "test.other", count, keep=4) == 4  # name
+
+
+def test_a_figure_keeps_no_analysis_alive() -> None:
+    analysis = analyze(*reversed(TEXTS[0]))
+    derived_together([analysis], "test.alive", lambda analyses: len(analyses), keep=8)
+    alive = ref(analysis)
+    del analysis
+    gc.collect()
+    assert alive() is None
+
+
+def test_a_figure_is_not_served_to_an_analysis_in_a_dead_ones_place() -> None:
+    calls = []
+
+    def count(analyses: object) -> int:
+        calls.append(None)  # not the analyses: they must be free to die
+        return len(calls)
+
+    # CPython mostly gives a new object of the same size the memory just freed, so a new
+    # analysis takes the dead one's id: the id alone must not find the dead one's figure.
+    for _ in range(100):
+        analysis = analyze(*reversed(TEXTS[0]))
+        derived_together([analysis], "test.dying", count, keep=8)
+        fields, old_id, before = dict(vars(analysis)), id(analysis), len(calls)
+        del analysis  # freed at once: nothing else refers to it
+        newcomer = Analysis(**fields)
+        if id(newcomer) == old_id:
+            break
+    assert id(newcomer) == old_id
+    assert derived_together([newcomer], "test.dying", count, keep=8) == before + 1
+
+
+def test_only_the_last_few_figures_of_a_name_are_kept() -> None:
+    analyses = [analyze(text, title) for title, text in TEXTS]
+    calls = []
+
+    def count(group: object) -> int:
+        calls.append(group)
+        return len(calls)
+
+    for a in analyses:
+        derived_together([a], "test.few", count, keep=2)
+    assert derived_together(analyses[-1:], "test.few", count, keep=2) == len(analyses)  # kept
+    assert derived_together(analyses[:1], "test.few", count, keep=2) == len(analyses) + 1
+
+
+def test_story_picks_kept_for_the_shipped_weights_are_not_served_to_other_weights() -> None:
+    story = [analyze(text, title) for title, text in TEXTS[:2]]
+    shipped = NewsSummarizer().select_many(story, 3)
+    assert NewsSummarizer().select_many(story, 3) == shipped
+    reversed_weights = NewsSummarizer(weights=-model_weights())
+    fresh = [analyze(text, title) for title, text in TEXTS[:2]]  # nothing kept for these
+    expected = reversed_weights.select_many(fresh, 3)
+    assert expected != shipped  # else a served pick could not be told from a fresh one
+    assert reversed_weights.select_many(story, 3) == expected
