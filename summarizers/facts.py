@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import STOP_WORDS, TITLES, stem
+from .text import STOP_WORDS, TITLES, stem, terms
 
 # Numbers as written: "31", "1,200", "3.5", "31–17" (a score or vote: two numbers).
 # Ordinals ("7th") and decades ("1980s") are not counts: a letter after the digits rules out.
@@ -143,6 +143,15 @@ def anchors(sentence: str) -> Anchors:
     return Anchors(numbers, frozenset(names), frozenset(frozenset(q) for q in quantities.values()))
 
 
+def _words(sentence: str) -> set[str]:
+    """A sentence's content words (stemmed) other than numbers, number words and scales."""
+    return {
+        t
+        for t in terms(sentence)
+        if t not in _SCALE and t not in _NUMBER_WORDS and not any(c.isdigit() for c in t)
+    }
+
+
 @lru_cache(maxsize=50_000)  # a briefing asks it of the same sentences again and again
 def dangles(sentence: str) -> bool:
     """True when a sentence opens with a word that needs an earlier sentence: "He", "This",
@@ -166,6 +175,11 @@ NAMES_SHARED = 0.7
 # that hardly overlap: this much word overlap is enough then (the least any two sentences
 # need to state one fact; the composer reads no overlap below it).
 ANCHORED_WORDS = 0.05
+# ...and then the two must also share this many words that are not the numbers themselves
+# (their TF-IDF overlap counts "12" and "million" too): the Riverton reports share "Riverton",
+# "library" and "vote"; two budget votes that only share "voted 9-4" and "$12 million" are
+# two facts.
+ANCHORED_SHARED_WORDS = 2
 
 
 def same_fact(a: str, b: str, overlap: float) -> bool:
@@ -177,23 +191,34 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
     amount (`Anchors.shares_amount`), or (no numbers on either side: numbers one side lacks
     are facts it does not state) NAMES_SHARED of each sentence's names shared.  Below
     SOME_WORDS (down to ANCHORED_WORDS, 0.05), only three shared quantities, or two with a specific
-    amount, make one fact ("$12 million … 9 to 4" and "$12m … nine votes to four").
+    amount, make one fact ("$12 million … 9 to 4" and "$12m … nine votes to four"), and only
+    with ANCHORED_SHARED_WORDS content words in common besides the numbers.  Below SAME_WORDS,
+    sentences that both name someone or somewhere but no one in common are never one fact
+    by their numbers alone.
     Different fact: both state numbers and share none ("31–17" vs "50–48").
     """
     if overlap < ANCHORED_WORDS:
         return False  # whatever the anchors say (the checks below all need some overlap)
     x, y = anchors(a), anchors(b)
     shared_numbers = x.shared_quantities(y)
+    shared_names = len(x.names & y.names)
+    # Both name someone or somewhere, and not the same: numbers alone do not make them one
+    # fact ("the Springfield council voted 9-4 … $12 million", "the Shelbyville council …").
+    strangers = bool(x.names and y.names and not shared_names)
     if overlap < SOME_WORDS:
-        return shared_numbers >= 3 or (shared_numbers >= 2 and x.shares_amount(y))
+        anchored = shared_numbers >= 3 or (shared_numbers >= 2 and x.shares_amount(y))
+        return anchored and not strangers and len(_words(a) & _words(b)) >= ANCHORED_SHARED_WORDS
     if x.numbers and y.numbers and not shared_numbers and overlap < 0.6:
         return False
     if overlap >= SAME_WORDS:
         return True
-    shared_names = len(x.names & y.names)
-    if shared_numbers >= 2:
+    if shared_numbers >= 2 and not strangers:
         return True
-    if shared_numbers == 1 and (shared_names >= 1 or x.shares_amount(y)) and overlap >= 0.2:
+    if (
+        shared_numbers == 1
+        and (shared_names >= 1 or (x.shares_amount(y) and not strangers))
+        and overlap >= 0.2
+    ):
         return True
     if not x.numbers and not y.numbers and shared_names >= 2 and overlap >= 0.2:
         # The same people and places and no one else: names a sentence adds are its subject.

@@ -79,6 +79,19 @@ def test_an_amount_and_a_vote_anchor_a_paraphrase_that_shares_few_words() -> Non
     assert not same_fact(a, c, overlap=0.06)
 
 
+def test_a_shared_amount_and_vote_about_other_things_are_two_facts() -> None:
+    a = (
+        "The Springfield city council voted 9-4 on Tuesday to approve a $12 million renovation "
+        "of the central library."
+    )
+    # The numbers and "voted" are all they share (overlap ~0.10 in a briefing).
+    b = "Shelbyville's school board voted 9-4 late Monday to cut $12 million from transportation."
+    assert not same_fact(a, b, overlap=0.10)
+    # Both name a place, and not the same one (overlap ~0.30).
+    c = "The Shelbyville city council voted 9-4 on Tuesday to cut $12 million from buses."
+    assert not same_fact(a, c, overlap=0.30)
+
+
 def test_sharing_names_is_not_stating_the_fact() -> None:
     a = "Lt. Gov. Kathy Hochul vowed to uphold integrity after Andrew Cuomo resigned."
     b = "Former Gov. David Paterson said Kathy Hochul will be well suited to replace Andrew Cuomo."
