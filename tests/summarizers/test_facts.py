@@ -150,6 +150,20 @@ def test_self_contained_openers(sentence: str) -> None:
             "NATO - the alliance - said it would respond.",
             "NATO - the alliance - said it would respond.",
         ),
+        (
+            "NASA — the agency that put men on the moon — said it would wait.",
+            "NASA — the agency that put men on the moon — said it would wait.",
+        ),
+        ("NATO -- the alliance -- grew.", "NATO -- the alliance -- grew."),
+        (
+            "Dec. 7, 1941 — a date which will live in infamy — changed the war.",
+            "Dec. 7, 1941 — a date which will live in infamy — changed the war.",
+        ),
+        (
+            "By MONDAY NIGHT — the deadline — talks went on.",
+            "By MONDAY NIGHT — the deadline — talks went on.",
+        ),
+        ("Nov 30 (Reuters) - oil fell.", "Oil fell."),
     ],
 )
 def test_datelines_bylines_and_agency_tags_are_stripped(raw: str, clean: str) -> None:
