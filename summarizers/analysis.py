@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis_format import FORMAT  # the stored form's version (see there)
-from .facts import dangles
+from .facts import MONTH, dangles
 from .text import lang_term_ids, split_paragraph, split_paragraphs
 
 _MAGIC = b"BBA%d" % FORMAT
@@ -31,7 +31,7 @@ _CLOSERS = "\"”’»') "
 # The AP Stylebook's dateline is a capitalised place, an optional agency, then a dash.
 _AGENCIES = "CNN|AP|Reuters|AFP|UPI|Bloomberg|Xinhua|dpa|PA|ANI|IANS"
 # A dateline's date, Reuters and AP style: "Nov 30", "Dec. 1", "Jan. 5, 2024".
-_MONTH_DAY = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
+_MONTH_DAY = rf"{MONTH}\s+\d{{1,2}}"
 _DATE = rf"{_MONTH_DAY}(?:,\s*\d{{4}})?"
 _DATELINE = re.compile(
     r"^"

@@ -35,6 +35,15 @@ _SCALED = re.compile(
     r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(thousand|millions?|billions?|trillion|bn|m|k)\b",
     re.IGNORECASE,
 )
+# A month's name, written out or abbreviated ("Oct", "Oct.", "October").
+MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# A date says when, not what (like a month's name, it is no name either): its day and year
+# are no quantities.  "October 10, 2024", "Oct. 10", "10 October 2024", "October 2024".
+_DATE = re.compile(
+    rf"\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}(?:,?\s+\d{{4}}\b)?"
+    rf"|\b{MONTH}\s+\d{{4}}\b"
+)
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
@@ -113,12 +122,18 @@ def _normal(number: str) -> str:
 def anchors(sentence: str) -> Anchors:
     """Extract a sentence's numbers and names.
 
-    Numbers: every written number, commas dropped ("1,200" = "1200"), with amounts also scaled
+    Numbers: every written number but a date's ("October 10, 2024": when, not what), commas
+    dropped ("1,200" = "1200"), with amounts also scaled
     ("$1.4 billion" gives 1.4 and 1.4e9, so "1,400 million" matches), number words from three
     to twenty as digits.  Names: capitalised words other than the sentence's first (unless it
     is an acronym), titles and stop words, stemmed and lower-cased.
     """
-    quantities = {m.start(): {_normal(m.group())} for m in _NUMBER.finditer(sentence)}
+    dates = [m.span() for m in _DATE.finditer(sentence)]
+    quantities = {
+        m.start(): {_normal(m.group())}
+        for m in _NUMBER.finditer(sentence)
+        if not any(start <= m.start() < end for start, end in dates)
+    }
     for match in _SCALED.finditer(sentence):
         value, scale = match.groups()
         scaled = f"{float(value.replace(',', '')) * _SCALE[scale.lower()]:g}"

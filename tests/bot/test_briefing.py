@@ -704,6 +704,30 @@ def test_two_votes_sharing_numbers_are_two_stories_with_their_own_events(
         assert [s.id for s in event.sources] == [article], event
 
 
+def test_two_events_on_one_date_are_two_stories(bare_core: Core) -> None:
+    storm = _council(
+        bare_core,
+        "Weather Wire",
+        "Storm floods coastal towns",
+        [
+            "On October 10, 2024, a storm flooded 5 coastal towns, forcing hundreds from "
+            "their homes.",
+            "Rescue crews used boats to reach stranded residents.",
+        ],
+    )
+    fire = _council(
+        bare_core,
+        "Midlands Post",
+        "Factory fire injures workers",
+        [
+            "On October 10, 2024, a fire at a plastics factory injured 5 workers.",
+            "Firefighters took four hours to bring the blaze under control.",
+        ],
+    )
+    bullets = brief(bare_core, bullets=2).bullets
+    assert [[s.id for s in b.sources] for b in bullets] in ([[fire], [storm]], [[storm], [fire]])
+
+
 ALLSIDES = (
     Path(__file__).resolve().parents[2] / ".." / "shared" / "eval" / "allsides-neus-dev.jsonl"
 )

@@ -92,6 +92,15 @@ def test_a_shared_amount_and_vote_about_other_things_are_two_facts() -> None:
     assert not same_fact(a, c, overlap=0.30)
 
 
+def test_a_date_is_no_quantity() -> None:
+    assert anchors("On October 10, 2024, a storm flooded 5 towns.").numbers == {"5"}
+    assert anchors("On 10 Oct. 2024 the vote was 31-17.").numbers == {"31", "17"}
+    # The same day and a small count are all two different events share.
+    a = "On October 10, 2024, a storm flooded 5 coastal towns, forcing hundreds from home."
+    b = "On October 10, 2024, a fire at a plastics factory injured 5 workers."
+    assert not same_fact(a, b, overlap=0.15)
+
+
 def test_sharing_names_is_not_stating_the_fact() -> None:
     a = "Lt. Gov. Kathy Hochul vowed to uphold integrity after Andrew Cuomo resigned."
     b = "Former Gov. David Paterson said Kathy Hochul will be well suited to replace Andrew Cuomo."
