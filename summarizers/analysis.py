@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis_format import FORMAT  # the stored form's version (see there)
-from .facts import dangles
+from .facts import MONTH, dangles
 from .text import lang_term_ids, split_paragraph, split_paragraphs
 
 _MAGIC = b"BBA%d" % FORMAT
@@ -31,7 +31,7 @@ _CLOSERS = "\"”’»') "
 # The AP Stylebook's dateline is a capitalised place, an optional agency, then a dash.
 _AGENCIES = "CNN|AP|Reuters|AFP|UPI|Bloomberg|Xinhua|dpa|PA|ANI|IANS"
 # A dateline's date, Reuters and AP style: "Nov 30", "Dec. 1", "Jan. 5, 2024".
-_MONTH_DAY = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
+_MONTH_DAY = rf"{MONTH}\s+\d{{1,2}}"
 _DATE = rf"{_MONTH_DAY}(?:,\s*\d{{4}})?"
 _DATELINE = re.compile(
     r"^"
@@ -43,11 +43,13 @@ _DATELINE = re.compile(
     r"|[A-Z][A-Z.'’/\-]{2,20}(?: [A-Z][A-Z.'’/\-]*){0,4}"  # PLACE ("GENEVA/ZURICH")
     r"(?:,\s*[A-Z][A-Za-z.'’ ]{1,30}?)?"  # , Region
     rf"(?:,\s*{_DATE})?"  # , date
-    r"\s*(?:\([^()]{1,40}\))?\s*"  # (AGENCY)
-    r"(?:[—–]|--|-(?=\s+[A-Z0-9\"“‘'(]))\s+"  # "NATO - the alliance -" is no dateline
+    # (AGENCY) and a dash; without an agency, a dash before a lower-case word opens an aside,
+    # not a sentence: "NATO - the alliance -", "NASA — the agency that … — said".
+    r"(?:\s*\([^()]{1,40}\)\s*(?:[—–]|--?)|\s*(?:[—–]|--?)(?=\s+[A-Z0-9\"“‘'(]))\s+"
     rf"|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,3}},? \(?(?:{_AGENCIES})\)?\s*(?:[—–]|--?)\s+"
     # A date alone: with its agency ("Nov 30 (Reuters) - ") or its year ("Jan. 5, 2024 — ").
-    rf"|(?:{_MONTH_DAY}\s*\([^()]{{1,40}}\)|{_MONTH_DAY},\s*\d{{4}})\s*(?:[—–]|--?)\s+"
+    rf"|(?:{_MONTH_DAY}\s*\([^()]{{1,40}}\)\s*(?:[—–]|--?)"
+    rf"|{_MONTH_DAY},\s*\d{{4}}\s*(?:[—–]|--?)(?=\s+[A-Z0-9\"“‘'(]))\s+"
     r")"
 )
 # A byline on its own: "By Jane Doe and John Roe, Reuters" (every word capitalised).

@@ -8,4 +8,6 @@ every open; `summarizers.analysis` writes and reads the format)."""
 #    1, 2 or 4 bytes as their values need; 20-30% smaller than format 6.
 # 8: Reuters-style datelines with a date ("NEW YORK, Nov 30 (Reuters) - "), upper-case bylines
 #    run into a dateline, and "PLACE/PLACE" stripped from sentences.
-FORMAT = 8
+# 9: a dash before a lower-case word after a place or a date with no agency is an aside, not a
+#    dateline ("NASA — the agency that … — said" keeps its subject).
+FORMAT = 9

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text import STOP_WORDS, TITLES, stem
+from .text import STOP_WORDS, TITLES, stem, terms
 
 # Numbers as written: "31", "1,200", "3.5", "31–17" (a score or vote: two numbers).
 # Ordinals ("7th") and decades ("1980s") are not counts: a letter after the digits rules out.
@@ -34,6 +34,15 @@ _SCALE = {
 _SCALED = re.compile(
     r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(thousand|millions?|billions?|trillion|bn|m|k)\b",
     re.IGNORECASE,
+)
+# A month's name, written out or abbreviated ("Oct", "Oct.", "October").
+MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+# A date says when, not what (like a month's name, it is no name either): its day and year
+# are no quantities.  "October 10, 2024", "Oct. 10", "10 October 2024", "October 2024".
+_DATE = re.compile(
+    rf"\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}(?:,?\s+\d{{4}}\b)?"
+    rf"|\b{MONTH}\s+\d{{4}}\b"
 )
 _NUMBER_WORDS = {
     w: str(i)
@@ -113,12 +122,18 @@ def _normal(number: str) -> str:
 def anchors(sentence: str) -> Anchors:
     """Extract a sentence's numbers and names.
 
-    Numbers: every written number, commas dropped ("1,200" = "1200"), with amounts also scaled
+    Numbers: every written number but a date's ("October 10, 2024": when, not what), commas
+    dropped ("1,200" = "1200"), with amounts also scaled
     ("$1.4 billion" gives 1.4 and 1.4e9, so "1,400 million" matches), number words from three
     to twenty as digits.  Names: capitalised words other than the sentence's first (unless it
     is an acronym), titles and stop words, stemmed and lower-cased.
     """
-    quantities = {m.start(): {_normal(m.group())} for m in _NUMBER.finditer(sentence)}
+    dates = [m.span() for m in _DATE.finditer(sentence)]
+    quantities = {
+        m.start(): {_normal(m.group())}
+        for m in _NUMBER.finditer(sentence)
+        if not any(start <= m.start() < end for start, end in dates)
+    }
     for match in _SCALED.finditer(sentence):
         value, scale = match.groups()
         scaled = f"{float(value.replace(',', '')) * _SCALE[scale.lower()]:g}"
@@ -141,6 +156,15 @@ def anchors(sentence: str) -> Anchors:
             quantities[match.start()] = {_NUMBER_WORDS[match.group()]}
     numbers = frozenset(v for q in quantities.values() for v in q)
     return Anchors(numbers, frozenset(names), frozenset(frozenset(q) for q in quantities.values()))
+
+
+def _words(sentence: str) -> set[str]:
+    """A sentence's content words (stemmed) other than numbers, number words and scales."""
+    return {
+        t
+        for t in terms(sentence)
+        if t not in _SCALE and t not in _NUMBER_WORDS and not any(c.isdigit() for c in t)
+    }
 
 
 @lru_cache(maxsize=50_000)  # a briefing asks it of the same sentences again and again
@@ -166,6 +190,11 @@ NAMES_SHARED = 0.7
 # that hardly overlap: this much word overlap is enough then (the least any two sentences
 # need to state one fact; the composer reads no overlap below it).
 ANCHORED_WORDS = 0.05
+# ...and then the two must also share this many words that are not the numbers themselves
+# (their TF-IDF overlap counts "12" and "million" too): the Riverton reports share "Riverton",
+# "library" and "vote"; two budget votes that only share "voted 9-4" and "$12 million" are
+# two facts.
+ANCHORED_SHARED_WORDS = 2
 
 
 def same_fact(a: str, b: str, overlap: float) -> bool:
@@ -177,23 +206,34 @@ def same_fact(a: str, b: str, overlap: float) -> bool:
     amount (`Anchors.shares_amount`), or (no numbers on either side: numbers one side lacks
     are facts it does not state) NAMES_SHARED of each sentence's names shared.  Below
     SOME_WORDS (down to ANCHORED_WORDS, 0.05), only three shared quantities, or two with a specific
-    amount, make one fact ("$12 million … 9 to 4" and "$12m … nine votes to four").
+    amount, make one fact ("$12 million … 9 to 4" and "$12m … nine votes to four"), and only
+    with ANCHORED_SHARED_WORDS content words in common besides the numbers.  Below SAME_WORDS,
+    sentences that both name someone or somewhere but no one in common are never one fact
+    by their numbers alone.
     Different fact: both state numbers and share none ("31–17" vs "50–48").
     """
     if overlap < ANCHORED_WORDS:
         return False  # whatever the anchors say (the checks below all need some overlap)
     x, y = anchors(a), anchors(b)
     shared_numbers = x.shared_quantities(y)
+    shared_names = len(x.names & y.names)
+    # Both name someone or somewhere, and not the same: numbers alone do not make them one
+    # fact ("the Springfield council voted 9-4 … $12 million", "the Shelbyville council …").
+    strangers = bool(x.names and y.names and not shared_names)
     if overlap < SOME_WORDS:
-        return shared_numbers >= 3 or (shared_numbers >= 2 and x.shares_amount(y))
+        anchored = shared_numbers >= 3 or (shared_numbers >= 2 and x.shares_amount(y))
+        return anchored and not strangers and len(_words(a) & _words(b)) >= ANCHORED_SHARED_WORDS
     if x.numbers and y.numbers and not shared_numbers and overlap < 0.6:
         return False
     if overlap >= SAME_WORDS:
         return True
-    shared_names = len(x.names & y.names)
-    if shared_numbers >= 2:
+    if shared_numbers >= 2 and not strangers:
         return True
-    if shared_numbers == 1 and (shared_names >= 1 or x.shares_amount(y)) and overlap >= 0.2:
+    if (
+        shared_numbers == 1
+        and (shared_names >= 1 or (x.shares_amount(y) and not strangers))
+        and overlap >= 0.2
+    ):
         return True
     if not x.numbers and not y.numbers and shared_names >= 2 and overlap >= 0.2:
         # The same people and places and no one else: names a sentence adds are its subject.

@@ -661,6 +661,73 @@ def test_a_vote_in_other_words_and_numbers_is_one_bullet_under_one_story(
     assert len([b.story for b in bullets if b.story]) <= 1, [b.story for b in bullets]
 
 
+# Two different councils' budget votes that happen to share "9-4" and "$12 million".
+TWO_BUDGET_VOTES = [
+    (
+        "Springfield Gazette",
+        "Springfield council approves $12 million library renovation",
+        [
+            "The Springfield city council voted 9-4 on Tuesday to approve a $12 million "
+            "renovation of the central library.",
+            "The renovation will add a children's wing, repair the leaking roof and replace "
+            "the heating system, which dates from the 1960s.",
+            "Librarian Maria Lopez said the building would stay open during most of the work.",
+        ],
+    ),
+    (
+        "Shelbyville Courier",
+        "Shelbyville school board cuts bus routes in budget vote",
+        [
+            "{opening} voted 9-4 late Monday to cut $12 million from transportation, "
+            "eliminating 30 bus routes.",
+            "Parents packed the meeting to protest the cuts, which take effect in August.",
+            "Superintendent Tom Reed said the district faced a deficit after state aid fell.",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "opening", ["Shelbyville's school board", "The Shelbyville city council on Tuesday"]
+)
+def test_two_votes_sharing_numbers_are_two_stories_with_their_own_events(
+    bare_core: Core, opening: str
+) -> None:
+    ids = []
+    for outlet, title, paragraphs in TWO_BUDGET_VOTES:
+        paragraphs = [p.format(opening=opening) for p in paragraphs]
+        ids.append(_council(bare_core, outlet, title, paragraphs))
+    bullets = brief(bare_core, bullets=4).bullets
+    # Each vote is its own story's first bullet, credited to its own report only.
+    for article in ids:
+        [event] = [b for b in bullets if b.sources[0].id == article and "9-4" in b.text]
+        assert [s.id for s in event.sources] == [article], event
+
+
+def test_two_events_on_one_date_are_two_stories(bare_core: Core) -> None:
+    storm = _council(
+        bare_core,
+        "Weather Wire",
+        "Storm floods coastal towns",
+        [
+            "On October 10, 2024, a storm flooded 5 coastal towns, forcing hundreds from "
+            "their homes.",
+            "Rescue crews used boats to reach stranded residents.",
+        ],
+    )
+    fire = _council(
+        bare_core,
+        "Midlands Post",
+        "Factory fire injures workers",
+        [
+            "On October 10, 2024, a fire at a plastics factory injured 5 workers.",
+            "Firefighters took four hours to bring the blaze under control.",
+        ],
+    )
+    bullets = brief(bare_core, bullets=2).bullets
+    assert [[s.id for s in b.sources] for b in bullets] in ([[fire], [storm]], [[storm], [fire]])
+
+
 ALLSIDES = (
     Path(__file__).resolve().parents[2] / ".." / "shared" / "eval" / "allsides-neus-dev.jsonl"
 )

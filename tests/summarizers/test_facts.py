@@ -79,6 +79,28 @@ def test_an_amount_and_a_vote_anchor_a_paraphrase_that_shares_few_words() -> Non
     assert not same_fact(a, c, overlap=0.06)
 
 
+def test_a_shared_amount_and_vote_about_other_things_are_two_facts() -> None:
+    a = (
+        "The Springfield city council voted 9-4 on Tuesday to approve a $12 million renovation "
+        "of the central library."
+    )
+    # The numbers and "voted" are all they share (overlap ~0.10 in a briefing).
+    b = "Shelbyville's school board voted 9-4 late Monday to cut $12 million from transportation."
+    assert not same_fact(a, b, overlap=0.10)
+    # Both name a place, and not the same one (overlap ~0.30).
+    c = "The Shelbyville city council voted 9-4 on Tuesday to cut $12 million from buses."
+    assert not same_fact(a, c, overlap=0.30)
+
+
+def test_a_date_is_no_quantity() -> None:
+    assert anchors("On October 10, 2024, a storm flooded 5 towns.").numbers == {"5"}
+    assert anchors("On 10 Oct. 2024 the vote was 31-17.").numbers == {"31", "17"}
+    # The same day and a small count are all two different events share.
+    a = "On October 10, 2024, a storm flooded 5 coastal towns, forcing hundreds from home."
+    b = "On October 10, 2024, a fire at a plastics factory injured 5 workers."
+    assert not same_fact(a, b, overlap=0.15)
+
+
 def test_sharing_names_is_not_stating_the_fact() -> None:
     a = "Lt. Gov. Kathy Hochul vowed to uphold integrity after Andrew Cuomo resigned."
     b = "Former Gov. David Paterson said Kathy Hochul will be well suited to replace Andrew Cuomo."
@@ -137,6 +159,20 @@ def test_self_contained_openers(sentence: str) -> None:
             "NATO - the alliance - said it would respond.",
             "NATO - the alliance - said it would respond.",
         ),
+        (
+            "NASA — the agency that put men on the moon — said it would wait.",
+            "NASA — the agency that put men on the moon — said it would wait.",
+        ),
+        ("NATO -- the alliance -- grew.", "NATO -- the alliance -- grew."),
+        (
+            "Dec. 7, 1941 — a date which will live in infamy — changed the war.",
+            "Dec. 7, 1941 — a date which will live in infamy — changed the war.",
+        ),
+        (
+            "By MONDAY NIGHT — the deadline — talks went on.",
+            "By MONDAY NIGHT — the deadline — talks went on.",
+        ),
+        ("Nov 30 (Reuters) - oil fell.", "Oil fell."),
     ],
 )
 def test_datelines_bylines_and_agency_tags_are_stripped(raw: str, clean: str) -> None:
