@@ -498,12 +498,9 @@ class _Composer:
                 # supported candidates, a lede leads, and only another lede may replace it.
                 tied = ledes
             sentence, (text, start) = first_fitting(tied)
-        elif first:
-            # A lone report's event is its summarizer's first pick (usually the lede): never
-            # traded for a shorter detail.
-            sentence, (text, start) = usable[0]
-        elif self.is_lede(usable[0][1][1]):
-            # Another report's lede states the event in its words: never traded for a detail.
+        elif first or self.is_lede(usable[0][1][1]):
+            # A lone report's event (its summarizer's first pick, usually the lede), or another
+            # report's lede stating the event in its words: never traded for a shorter detail.
             sentence, (text, start) = usable[0]
         else:
             sentence, (text, start) = first_fitting(usable)
