@@ -684,15 +684,18 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
     Raises UnknownArticle for an id that is missing and, with the same words, for one that
     `scope` may not read, so another workspace's ids reveal nothing.
     """
-    from summarizers.analysis import analyze
-
-    from .ingest import decode_file, draft_from_html, draft_from_plain, draft_language, is_url
-
     target = request.target.strip()
     count = request.sentences or core.settings.bullets
     copies: tuple[Source, ...] = ()
     summarizer = core.summarizer(request.summarizer)
-    if target.lstrip("#").isascii() and target.lstrip("#").isdigit():
+    stored = target.lstrip("#").isascii() and target.lstrip("#").isdigit()
+    if not stored:
+        # A page or a file is read as ingest reads one (and ingest brings the Store, and so
+        # SQLAlchemy, with it): a stored article's summary starts without them.
+        from summarizers.analysis import analyze
+
+        from .ingest import decode_file, draft_from_html, draft_from_plain, draft_language, is_url
+    if stored:
         article_id = int(target.lstrip("#"))
         article = core.reads.get(article_id, scope=scope)
         if article is None:

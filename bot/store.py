@@ -1755,7 +1755,9 @@ class Store:
                 (row.id, row.analysis) for row in conn.execute(_ANALYSIS_BLOBS, {"ids": wanted})
             ]
             return decode_analyses(
-                self._analysis_cache, blobs, lambda missing: conn.execute(_TEXTS, {"ids": missing})
+                self._analysis_cache,
+                blobs,
+                lambda missing: conn.execute(_TEXTS, {"ids": missing}).all(),
             )
 
 
