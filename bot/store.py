@@ -7,7 +7,10 @@ baseline), then Alembic revisions (`bot/migrations/versions/`).  Topic search is
 database's own full-text search, kept by the database so a write and its index entry commit or
 roll back together: on SQLite an FTS5 index kept by triggers, on PostgreSQL a generated
 `tsvector` column with a GIN index.  Dialect-specific SQL lives in the `_sqlite_*` and
-`_postgres_*` functions near the end of this module.
+`_postgres_*` functions near the end of this module.  A command line's reads of an
+up-to-date SQLite store go through `bot.sqlite_reads` instead (the same SQL on `sqlite3`,
+without importing SQLAlchemy); a change to a read here is mirrored there
+(tests/bot/test_sqlite_reads.py compares the two).
 """
 
 from __future__ import annotations
