@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock
 
 from bot.app import build_core
 from bot.commands import ErrorReply, answer
@@ -289,12 +288,12 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize("workspace", ["", "T1"])
-def test_commands_answer_the_same_through_either(filled: str, workspace: str) -> None:
+def test_commands_answer_the_same_through_either(filled: str, workspace: str, clock) -> None:
     settings = Settings(database_url=filled, load_seeds=False)
     context = Context("slack", workspace) if workspace else Context()
     answers = {}
     for way in ("store", "reads"):
-        core = build_core(settings, FakeClock(NOW + timedelta(hours=1)))
+        core = build_core(settings, clock)  # conftest's: it stands still
         try:
             if way == "store":
                 store = core.store
