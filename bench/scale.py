@@ -168,6 +168,10 @@ def latency(
     )
     raw = sqlite3.connect(path)
     try:
+        # A running bot opens its Store before the first command (adapters.run), so the Store
+        # serves its reads (`Core.reads`), as here; a cold command line reads through
+        # bot.sqlite_reads instead (`cold`).
+        core.store  # noqa: B018
         reply = answer(core, command)  # warm: store open, caches filled, model loaded
         if not isinstance(reply, BriefingReply):
             raise SystemExit(f"{command!r} did not give a briefing: {reply}")

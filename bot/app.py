@@ -15,12 +15,13 @@ import summarizers
 from .clock import Clock, SystemClock
 from .config import Settings
 from .errors import BadArgument
-from .store import Store
 
 if TYPE_CHECKING:
     from summarizers.base import Summarizer
 
     from .fetch import Fetcher
+    from .reads import StoreReads
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,27 @@ class Core:
     @cached_property
     def store(self) -> Store:
         """Open the store; on first use, load the shipped seed articles into it."""
+        from .store import Store
+
         store = Store(self.settings.database_url, migrate=self.settings.auto_migrate)
         if self.settings.load_seeds:
             load_seeds(store, self.clock)
         return store
+
+    @cached_property
+    def reads(self) -> StoreReads:
+        """What `brief`, `brief why`, `articles` and `summarize <id>` read (bot.reads): the
+        open `store` if there is one; else, on an SQLite store that needs nothing done on
+        open (current schema and analysis format, seeded), the stdlib read path
+        (bot.sqlite_reads), which spares a command line importing SQLAlchemy; else the
+        `store`, which upgrades, re-analyses or seeds first."""
+        if "store" not in self.__dict__:
+            from .sqlite_reads import open_reads
+
+            reads = open_reads(self.settings.database_url, seeded=self.settings.load_seeds)
+            if reads is not None:
+                return reads
+        return self.store
 
     @cached_property
     def fetcher(self) -> Fetcher:
@@ -59,6 +77,9 @@ class Core:
 
     def close(self) -> None:
         """Release the database and HTTP connections."""
+        reads = self.__dict__.get("reads")
+        if reads is not None and reads is not self.__dict__.get("store"):
+            reads.close()  # type: ignore[attr-defined]  # a SqliteReads
         if "store" in self.__dict__:
             self.store.close()
         if "fetcher" in self.__dict__:

@@ -27,8 +27,8 @@ from summarizers.vectors import SentenceTerms, TermSpace
 
 from .clock import Clock
 from .models import Article, Briefing, Bullet, LeftOut, Source
+from .reads import StoreReads
 from .scopes import Scope
-from .store import Store
 
 # How many of the newest matching articles a briefing reads: at least MAX_ARTICLES, and
 # ARTICLES_PER_BULLET per bullet asked for, so that a long briefing has enough stories to spread
@@ -108,7 +108,7 @@ class _Draft:
 
 @single_threaded
 def compose_briefing(
-    store: Store,
+    store: StoreReads,
     summarizer: Summarizer,
     clock: Clock,
     *,

@@ -199,6 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    # Every BLAS call briefbot makes runs on one thread (summarizers.threads), so OpenBLAS's
+    # own pool of worker threads is never used; without it a `briefbot brief` exits ~40 ms
+    # sooner (measured on 2 cores: the pool is shut down at exit).  Read when numpy loads, so
+    # set before any command imports it; an operator's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from .config import load_settings
     from .errors import UserError
     from .logs import setup_logging

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeAlias
 
-from .app import Core
 from .context import CLI, Context
 from .errors import BadArgument, UnknownArticle, UserError
 from .filters import read_topic
@@ -27,6 +26,7 @@ from .words import Word, ascii_digits, split_words
 # bring the scheduler, metrics and ingest with them); they are imported when such a command
 # comes, so `brief`, `articles` and `summarize` start without them.
 if TYPE_CHECKING:
+    from .app import Core
     from .buttons import DigestOptions
     from .digests import DigestRequest
     from .feeds import FeedsRequest
@@ -572,17 +572,17 @@ def _dispatch(core: Core, request: Request, context: Context) -> Reply:
     if isinstance(request, BriefRequest):
         return _brief(core, request, context)
     if isinstance(request, WhyRequest):
-        return explain(core.store, context.platform, context.workspace, context.channel, request)
+        return explain(core.reads, context.platform, context.workspace, context.channel, request)
     if isinstance(request, SummarizeRequest):
         return BriefingReply(summarize_article(core, request, scope))
     if isinstance(request, ArticlesRequest):
-        found = core.store.search(request.query, limit=request.limit, scope=scope)
+        found = core.reads.search(request.query, limit=request.limit, scope=scope)
         if request.query and not found:
             raise UserError(
                 f"No stored article matches {request.query!r}. Try fewer words, or "
                 "`articles` to see the newest."
             )
-        return ArticlesReply(tuple(found), request.query, core.store.count(scope))
+        return ArticlesReply(tuple(found), request.query, core.reads.count(scope))
     # Last, so that the requests above never import them (whoever made one of these did).
     from .digests import DigestRequest, handle_digest
     from .feeds import FeedsRequest, handle_feeds
@@ -604,7 +604,7 @@ def _brief(core: Core, request: BriefRequest, context: Context) -> Reply:
     if request.since is not None:
         since = core.clock.now() - request.since
     briefing = compose_briefing(
-        core.store,
+        core.reads,
         summarizer,
         core.clock,
         scope=scope,
@@ -621,7 +621,7 @@ def _brief(core: Core, request: BriefRequest, context: Context) -> Reply:
             request,
         )
     # The channel's last briefing, for `brief why N`.
-    remember(core.store, context.platform, context.workspace, context.channel, briefing)
+    remember(core.reads, context.platform, context.workspace, context.channel, briefing)
     if context.platform == "cli" or not context.channel:
         return BriefingReply(briefing)
     from .buttons import BriefState, keep
@@ -684,23 +684,26 @@ def summarize_article(core: Core, request: SummarizeRequest, scope: Scope) -> Br
     Raises UnknownArticle for an id that is missing and, with the same words, for one that
     `scope` may not read, so another workspace's ids reveal nothing.
     """
-    from summarizers.analysis import analyze
-
-    from .ingest import decode_file, draft_from_html, draft_from_plain, draft_language, is_url
-
     target = request.target.strip()
     count = request.sentences or core.settings.bullets
     copies: tuple[Source, ...] = ()
     summarizer = core.summarizer(request.summarizer)
-    if target.lstrip("#").isascii() and target.lstrip("#").isdigit():
+    stored = target.lstrip("#").isascii() and target.lstrip("#").isdigit()
+    if not stored:
+        # A page or a file is read as ingest reads one (and ingest brings the Store, and so
+        # SQLAlchemy, with it): a stored article's summary starts without them.
+        from summarizers.analysis import analyze
+
+        from .ingest import decode_file, draft_from_html, draft_from_plain, draft_language, is_url
+    if stored:
         article_id = int(target.lstrip("#"))
-        article = core.store.get(article_id, scope=scope)
+        article = core.reads.get(article_id, scope=scope)
         if article is None:
             raise UnknownArticle(article_id)
         title, url, source_id = article.title, article.url, article.id
         outlet = article.outlet
-        copies = core.store.copies_of([article.id], scope=scope).get(article.id, ())
-        analysis = core.store.analyses([article.id]).get(article.id)
+        copies = core.reads.copies_of([article.id], scope=scope).get(article.id, ())
+        analysis = core.reads.analyses([article.id]).get(article.id)
     elif is_url(target):
         fetched = core.fetcher.get(target)
         draft = draft_from_html(fetched.content, fetched.url, fetched.url, fetched.content_type)

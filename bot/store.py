@@ -7,7 +7,10 @@ baseline), then Alembic revisions (`bot/migrations/versions/`).  Topic search is
 database's own full-text search, kept by the database so a write and its index entry commit or
 roll back together: on SQLite an FTS5 index kept by triggers, on PostgreSQL a generated
 `tsvector` column with a GIN index.  Dialect-specific SQL lives in the `_sqlite_*` and
-`_postgres_*` functions near the end of this module.
+`_postgres_*` functions near the end of this module.  A command line's reads of an
+up-to-date SQLite store go through `bot.sqlite_reads` instead (the same SQL on `sqlite3`,
+without importing SQLAlchemy); a change to a read here is mirrored there
+(tests/bot/test_sqlite_reads.py compares the two).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import functools
 import hashlib
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -74,6 +76,16 @@ from .dedupe import guid_feed, near_same, outlet_from_source, outlet_key, same_f
 from .errors import BadArgument
 from .filters import Term, TopicFilter, as_filter, cjk_terms, fts_queries
 from .models import Article, ArticleDraft, Source
+from .reads import (
+    AnalysisCache,
+    article_from_row,
+    copies_from_rows,
+    decode_analyses,
+    from_iso,
+    to_iso,
+)
+from .schema import CURRENT_QUERY, SCHEMA_VERSION, is_current
+from .schema import shipped_head as shipped_head  # where tests and tools name it
 from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
 
@@ -342,20 +354,6 @@ paused_workspaces = Table(
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-def to_iso(moment: datetime) -> str:
-    """Format a time as a sortable UTC ISO-8601 string."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    # Microseconds, always six digits: an article stored in the same second as a digest
-    # window's end must still sort after it (and fixed width keeps text order = time order).
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def from_iso(value: str | None) -> datetime | None:
-    """Parse a time written by `to_iso`."""
-    return datetime.fromisoformat(value) if value else None
 
 
 def row_to(cls: type[T], row: Any, *, times: Iterable[str] = (), flags: Iterable[str] = ()) -> T:
@@ -722,7 +720,6 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _migration_digest_stories,
     _migration_lang,
 ]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 # The page size of a new SQLite store, bytes.  Measured on generated stores of 10,000 news
@@ -838,30 +835,6 @@ def cannot_open(url: str, exc: OperationalError) -> BadArgument:
         f"Cannot open the database at {where}: {reason or type(exc.orig).__name__}. "
         "Check DATABASE_URL."
     )
-
-
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
-
-
-@functools.cache
-def shipped_head() -> str | None:
-    """The newest Alembic revision in bot/migrations/versions, read from the scripts' own
-    `revision = "..."` / `down_revision = "..."` lines without importing Alembic; None when
-    the lines do not give exactly one head (then `Store` asks Alembic itself)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
-        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
-        revision, parent = found.get("revision", ""), found.get("down_revision", "None")
-        if not re.fullmatch(r"[\"'][\w.-]+[\"']", revision):
-            return None
-        revisions.add(revision[1:-1])
-        if parent != "None":
-            if not re.fullmatch(r"[\"'][\w.-]+[\"']", parent):
-                return None  # a merge revision (a tuple): leave it to Alembic
-            parents.add(parent[1:-1])
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 class WriteBatch:
@@ -1031,20 +1004,13 @@ class Store:
         """Tell, with one read, whether the legacy steps, the Alembic revisions and the
         analysis format are all at this briefbot's own (False also when the tables are not
         there yet; `_migrate` then does the full, locked check)."""
-        head = shipped_head()
-        if head is None:
-            return False
-        query = text(
-            "SELECT (SELECT value FROM meta WHERE key = 'schema_version'), "
-            "(SELECT value FROM meta WHERE key = 'analysis_format'), "
-            "(SELECT version_num FROM alembic_version)"
-        )
+        query = text(CURRENT_QUERY)
         try:
             with self.engine.connect() as conn:
                 row = conn.execute(query).one()
         except (OperationalError, ProgrammingError):  # no such table: a new or old store
             return False
-        return tuple(row) == (str(SCHEMA_VERSION), str(ANALYSIS_FORMAT), head)
+        return is_current(tuple(row))
 
     def _check_current(self) -> None:
         """Refuse a store whose schema is not at this briefbot's head (`migrate=False`)."""
@@ -1556,13 +1522,8 @@ class Store:
             statement, values = _COPIES, {"ids": wanted}
         else:
             statement, values = _COPIES_SEEN_BY, {"ids": wanted, "scopes": list(scope.visible)}
-        found: dict[int, dict[str, Source]] = {}
         with self._connect() as conn:
-            for row in conn.execute(statement, values):
-                outlets = found.setdefault(row.article_id, {})
-                if row.outlet_key not in outlets:
-                    outlets[row.outlet_key] = Source(row.article_id, row.title, row.url, row.outlet)
-        return {i: tuple(by_outlet.values()) for i, by_outlet in found.items()}
+            return copies_from_rows(conn.execute(statement, values))
 
     def grant_feed(self, feed_url: str, scope: str) -> int:
         """Make every article `feed_url` (canonical) brought in readable by `scope`; return
@@ -1793,57 +1754,14 @@ class Store:
         if not wanted:
             return {}
         with self._connect() as conn:
-            blobs = conn.execute(_ANALYSIS_BLOBS, {"ids": wanted}).all()
-            found = {row.id: self._analysis_cache.get(row.id, row.analysis) for row in blobs}
-            missing = [i for i, analysis in found.items() if analysis is None]
-            texts = dict(conn.execute(_TEXTS, {"ids": missing}).all()) if missing else {}
-        if missing:
-            from summarizers.analysis import Analysis
-
-            # One bytes object both decoded from and kept (a driver may hand a memoryview).
-            blob_of = {row.id: bytes(row.analysis) for row in blobs}
-            for i in missing:
-                # The analysis keeps sentence positions, so its sentences are sliced from the text.
-                found[i] = Analysis.from_bytes(blob_of[i], texts[i])
-                self._analysis_cache.put(i, blob_of[i], found[i])
-        return found  # type: ignore[return-value]  # every None was filled
-
-
-# Decoded analyses a warm process keeps (`Store.analyses`): a briefing reads 40 articles (8
-# per bullet when more bullets are asked), so this holds the articles of a dozen briefings.
-# A kept analysis also keeps what briefings derived from it (`summarizers.derived`: term
-# spaces, features): ~70 KB an article measured on a seed of 37 sentences, so ~35 MB a Store.
-ANALYSIS_CACHE_SIZE = 512
-
-
-class AnalysisCache:
-    """The last `size` decoded analyses, each with the blob it was decoded from, least
-    recently used dropped first.  Safe to share between threads."""
-
-    def __init__(self, size: int = ANALYSIS_CACHE_SIZE) -> None:
-        self.size = size
-        self._kept: OrderedDict[int, tuple[bytes, Analysis]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, article_id: int, blob: bytes) -> Analysis | None:
-        """The analysis kept for the article if it was decoded from `blob`, else None."""
-        with self._lock:
-            kept = self._kept.get(article_id)
-            if kept is None or kept[0] != blob:
-                return None
-            self._kept.move_to_end(article_id)
-            return kept[1]
-
-    def put(self, article_id: int, blob: bytes, analysis: Analysis) -> None:
-        """Keep `analysis`, decoded from `blob`, replacing what was kept for the article."""
-        with self._lock:
-            self._kept[article_id] = (blob, analysis)
-            self._kept.move_to_end(article_id)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._kept)
+            blobs = [
+                (row.id, row.analysis) for row in conn.execute(_ANALYSIS_BLOBS, {"ids": wanted})
+            ]
+            return decode_analyses(
+                self._analysis_cache,
+                blobs,
+                lambda missing: conn.execute(_TEXTS, {"ids": missing}).all(),
+            )
 
 
 # Statements built once (building one costs more than SQLite running it).
@@ -1854,7 +1772,13 @@ _DELETE_CHANNEL_BRIEFING = channel_briefings.delete().where(
 )
 _INSERT_CHANNEL_BRIEFING = channel_briefings.insert()
 _COPIES = (
-    select(article_copies)
+    select(
+        article_copies.c.article_id,
+        article_copies.c.outlet_key,
+        article_copies.c.title,
+        article_copies.c.url,
+        article_copies.c.outlet,
+    )
     .where(article_copies.c.article_id.in_(bindparam("ids", expanding=True)))
     .order_by(article_copies.c.article_id, article_copies.c.seen_at)
 )
@@ -2146,19 +2070,7 @@ def _article_no_text(row: Any) -> Article:
     """An Article without its text (`text=""`) from a row that opens with
     `_ARTICLE_COLUMNS_NO_TEXT`, read by position (a search's rows: reading each column by
     name costs more than the query; the order is tested)."""
-    id_, title, source, url, published, ingested, content_hash, outlet, _, lang = row[:10]
-    return Article(
-        id=id_,
-        title=title,
-        text="",
-        source=source,
-        url=url,
-        published_at=from_iso(published),
-        ingested_at=from_iso(ingested) or datetime.now(UTC),
-        content_hash=content_hash,
-        outlet=outlet,
-        lang=lang or "en",
-    )
+    return article_from_row(row, with_text=False)
 
 
 # -- dialect-specific SQL ----------------------------------------------------------------------

@@ -14,11 +14,13 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadArgument, UserError
 from .models import Briefing, Bullet, LeftOut, Source
-from .store import Store
+
+if TYPE_CHECKING:
+    from .reads import StoreReads
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,9 @@ def parse_why(words: list[str]) -> WhyRequest:
     return WhyRequest(min(int(significant), MAX_NUMBER + 1))
 
 
-def remember(store: Store, platform: str, workspace: str, channel: str, briefing: Briefing) -> None:
+def remember(
+    store: StoreReads, platform: str, workspace: str, channel: str, briefing: Briefing
+) -> None:
     """Keep `briefing` as the channel's last, for `brief why`.  Never raises: a briefing is
     still posted if this write fails (the failure is logged)."""
     try:
@@ -97,7 +101,7 @@ def remember(store: Store, platform: str, workspace: str, channel: str, briefing
 
 
 def explain(
-    store: Store, platform: str, workspace: str, channel: str, request: WhyRequest
+    store: StoreReads, platform: str, workspace: str, channel: str, request: WhyRequest
 ) -> WhyReply:
     """Bullet `request.number` of the channel's last briefing.
 

@@ -26,8 +26,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import stopwordsiso
-
 SUPPORTED = "en de fr es it pt nl ru uk pl tr ar hi zh ja".split()  # the issue's fifteen languages
 
 
@@ -235,6 +233,10 @@ def stop_words(lang: str) -> frozenset[str]:
     stopwords-iso (github.com/stopwords-iso, MIT) collects the maintained lists of each
     language (Snowball's, Ranks NL's and others) in one package with its data inside.
     """
+    # Imported here: stopwordsiso imports importlib.metadata for its version (~15 ms of every
+    # start), and English, most briefings' language, needs no list from it.
+    import stopwordsiso
+
     try:
         return frozenset(w.lower() for w in stopwordsiso.stopwords(lang))
     except Exception:  # an unknown code: stopwordsiso raises for languages it lacks

@@ -1,0 +1,58 @@
+"""What a current store looks like, readable without SQLAlchemy or Alembic.
+
+`Store` (bot/store.py) and the stdlib read path (bot/sqlite_reads.py) both ask one question on
+open: are the legacy steps, the Alembic revision and the analysis format all at this
+briefbot's own?  Its parts live here so that answering it imports neither SQLAlchemy (~0.4 s)
+nor Alembic.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+# The legacy steps (`store.MIGRATIONS`) are frozen at the Alembic baseline: a store they have
+# all run on says so in `meta.schema_version` (tests check it is `len(store.MIGRATIONS)`).
+SCHEMA_VERSION = 16
+
+# meta.schema_version, meta.analysis_format and the Alembic revision, in one read.
+CURRENT_QUERY = (
+    "SELECT (SELECT value FROM meta WHERE key = 'schema_version'), "
+    "(SELECT value FROM meta WHERE key = 'analysis_format'), "
+    "(SELECT version_num FROM alembic_version)"
+)
+
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
+
+
+@functools.cache
+def shipped_head() -> str | None:
+    """The newest Alembic revision in bot/migrations/versions, read from the scripts' own
+    `revision = "..."` / `down_revision = "..."` lines without importing Alembic; None when
+    the lines do not give exactly one head (then `Store` asks Alembic itself)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+        revision, parent = found.get("revision", ""), found.get("down_revision", "None")
+        if not re.fullmatch(r"[\"'][\w.-]+[\"']", revision):
+            return None
+        revisions.add(revision[1:-1])
+        if parent != "None":
+            if not re.fullmatch(r"[\"'][\w.-]+[\"']", parent):
+                return None  # a merge revision (a tuple): leave it to Alembic
+            parents.add(parent[1:-1])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def is_current(row: tuple[object, ...] | None) -> bool:
+    """Tell whether a row of `CURRENT_QUERY` is this briefbot's schema and analysis format
+    (False when the revisions cannot be read without Alembic)."""
+    from summarizers.analysis_format import FORMAT
+
+    head = shipped_head()
+    if head is None or row is None:
+        return False
+    return tuple(row) == (str(SCHEMA_VERSION), str(FORMAT), head)
