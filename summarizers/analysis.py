@@ -15,7 +15,7 @@ import numpy as np
 
 from .analysis_format import FORMAT  # the stored form's version (see there)
 from .facts import MONTH, dangles
-from .text import lang_term_ids, split_paragraph, split_paragraphs
+from .text import lang_term_ids, sentence_terms, split_paragraph, split_paragraphs
 
 _MAGIC = b"BBA%d" % FORMAT
 _HEADER = struct.Struct("<4s5IB")
@@ -213,20 +213,15 @@ def analyze(text: str, title: str = "", lang: str | None = None) -> Analysis:
             if sentence:
                 sentences.append(sentence)
                 paragraphs.append(number)
-    ids: list[int] = []
-    bounds = [0]
-    counts = []
-    flags = []
-    for sentence in sentences:
-        ids.extend(lang_term_ids(sentence, lang))
-        bounds.append(len(ids))
-        counts.append(word_count(sentence))
-        flags.append(sentence_flags(sentence))
+    ids, bounds, counts = sentence_terms(sentences, lang)
+    if any(map(_CJK_CHAR.search, sentences)):
+        counts = np.array([word_count(sentence) for sentence in sentences], dtype=np.int32)
+    flags = [sentence_flags(sentence) for sentence in sentences]
     return Analysis(
         sentences=tuple(sentences),
-        term_ids=np.array(ids, dtype=np.uint32),
-        bounds=np.array(bounds, dtype=np.int32),
-        word_counts=np.array(counts, dtype=np.int32),
+        term_ids=ids,
+        bounds=bounds,
+        word_counts=counts,
         paragraphs=np.array(paragraphs, dtype=np.int32),
         title_ids=np.array(lang_term_ids(title, lang), dtype=np.uint32),
         flags=np.array(flags, dtype=np.uint8),
