@@ -213,14 +213,15 @@ def analyze(text: str, title: str = "", lang: str | None = None) -> Analysis:
             if sentence:
                 sentences.append(sentence)
                 paragraphs.append(number)
-    ids, bounds, counts = sentence_terms(sentences, lang)
-    if any(map(_CJK_CHAR.search, sentences)):
+    terms = sentence_terms(sentences, lang)
+    counts = terms.words
+    if terms.wide:  # perhaps Chinese or Japanese: count their words as `word_count` does
         counts = np.array([word_count(sentence) for sentence in sentences], dtype=np.int32)
     flags = [sentence_flags(sentence) for sentence in sentences]
     return Analysis(
         sentences=tuple(sentences),
-        term_ids=ids,
-        bounds=bounds,
+        term_ids=terms.ids,
+        bounds=terms.bounds,
         word_counts=counts,
         paragraphs=np.array(paragraphs, dtype=np.int32),
         title_ids=np.array(lang_term_ids(title, lang), dtype=np.uint32),
