@@ -170,9 +170,10 @@ def _ends_sentence(
         # After a space: the end of a spaced ellipsis (". . .") if a period comes before it,
         # else a tokenized sentence end ("the week .").
         return not (dot > 1 and paragraph[dot - 2] == ".")
-    start = max(start, dot - _CONTEXT)
+    if start < dot - _CONTEXT:
+        start = dot - _CONTEXT
     space = paragraph.rfind(" ", start, dot)
-    word = paragraph[max(space + 1, start) : dot].lstrip(_OPENERS)
+    word = paragraph[space + 1 if space >= start else start : dot].lstrip(_OPENERS)
     if not word:
         return True
     lower = word.lower()
@@ -430,10 +431,12 @@ def sentence_terms(sentences: Sequence[str], lang: str | None) -> SentenceIds:
             wide=bool(joined) and max(joined) >= _WIDE_FROM,
         )
     chunks = joined.split()
-    found = list(map(_CHUNK_IDS.get, chunks))
-    if None in found:  # chunks not met before
+    try:
+        values = np.fromiter(map(_CHUNK_IDS.__getitem__, chunks), np.int64, len(chunks))
+    except KeyError:  # chunks not met before
+        found = [_CHUNK_IDS.get(c) for c in chunks]
         found = [_chunk_id(c) if f is None else f for c, f in zip(chunks, found, strict=True)]
-    values = np.array(found, dtype=np.int64)
+        values = np.array(found, dtype=np.int64)
     separators = np.flatnonzero(values == _SEPARATOR_ID)
     words = np.diff(separators, prepend=-1, append=values.size) - 1
     listed = np.flatnonzero(values <= _SEVERAL)
