@@ -147,9 +147,10 @@ def _ends_sentence(
     # Only a bounded window around each candidate is read, so a paragraph of any length is
     # split in linear time: the next two words and the word before the stop are all we need.
     (dot, stop_end), (closing, closing_end), (_, after) = spans[1], spans[2], spans[3]
-    following = paragraph[after : after + _CONTEXT].lstrip(_LEADING)
-    next_word = following.partition(" ")[0]
-    if next_word[:1].islower():
+    opening = paragraph[after : after + 1]  # the next word's first letter, mostly
+    if opening in _LEADING:
+        opening = paragraph[after : after + _CONTEXT].lstrip(_LEADING)[:1]
+    if opening.islower():
         # Sentences open with a capital in every cased script; caseless ones never get here.
         # Informal text (comments, mail) opens some in lower case: after a long plain word
         # and a period or bare question mark, no abbreviation is in play, so it still ends.
@@ -157,11 +158,11 @@ def _ends_sentence(
     stop = paragraph[dot:stop_end]
     if stop != ".":
         if (stop == "?" or stop == "!") and closing < closing_end:
-            next_words = following.split(" ", 3)
+            next_words = paragraph[after : after + _CONTEXT].lstrip(_LEADING).split(" ", 3)
             if (
                 len(next_words) > 1
                 and next_words[1].strip(",.") in _SPEECH_VERBS
-                and next_word.lower() not in _STARTERS
+                and next_words[0].lower() not in _STARTERS
             ):
                 # “Why now?” Xi asked.  The quote and its attribution are one sentence.
                 return False
@@ -178,18 +179,24 @@ def _ends_sentence(
         return True
     lower = word.lower()
     if rules is not None:
+        next_word = _next_word(paragraph, after)
         return _ends_after(paragraph, start, space, word, lower, next_word, rules)
     if lower in _ALWAYS:
         return False
     if lower in _BEFORE_NUMBER:
-        return not next_word[:1].isdigit()
+        return not opening.isdigit()
     if len(word) == 1 and word.isupper():
         # An initial ("John F. Kennedy"); a lone capital rarely ends a sentence.
         return False
     if "." in word and _INITIALISM.match(word):
         # "U.S." ends a sentence only when an ordinary sentence opener follows.
-        return next_word.lower().strip(",") in _STARTERS
+        return _next_word(paragraph, after).lower().strip(",") in _STARTERS
     return True
+
+
+def _next_word(paragraph: str, after: int) -> str:
+    """The word that opens at `after` (a boundary candidate's end), without opening quotes."""
+    return paragraph[after : after + _CONTEXT].lstrip(_LEADING).partition(" ")[0]
 
 
 _LONG_WORD = re.compile(r"[^\W\d_]{6,}")
