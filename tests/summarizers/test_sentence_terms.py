@@ -55,19 +55,22 @@ def test_sentence_terms_equal_per_sentence_term_ids_cold_and_warm(lang: str | No
 def test_sentence_terms_of_no_sentence_and_of_empty_ones() -> None:
     assert_same([])
     assert_same([""])
-    assert_same(["", "", "Police arrived."])
+    assert_same(["", "", "Police arrived."])  # few sentences: one at a time
+    assert_same(["", "", "Police arrived.", "", "It rained.", "", ""] * 2)  # many: the chunks
 
 
 def test_the_separator_never_leaks_even_from_a_text_that_holds_it() -> None:
     sentences = ["Police \x00 arrived.", "\x00", "Officials said \x00\x00 little."]
-    assert_same(sentences)
-    assert_same(["Police arrived.", "Officials said little."])
+    assert_same(sentences * 4)
+    assert_same(["Police arrived.", "Officials said little."] * 4)
 
 
-def test_wide_is_set_for_cjk_only() -> None:
-    assert sentence_terms(["東京都は計画を発表した。"], None).wide
-    assert sentence_terms(["東京都は計画を発表した。"], "ja").wide
-    assert not sentence_terms(["Police arrived at 5 p.m. — “late”."], None).wide
+@pytest.mark.parametrize("copies", [1, 8])  # one at a time, and through the chunks
+def test_wide_is_set_for_cjk_only(copies: int) -> None:
+    english = ["Police arrived at 5 p.m. — “late”."] * copies
+    assert sentence_terms([*english, "東京都は計画を発表した。"], None).wide
+    assert sentence_terms(["東京都は計画を発表した。"] * copies, "ja").wide
+    assert not sentence_terms(english, None).wide
 
 
 def test_an_emptied_cache_gives_the_same_ids(monkeypatch: pytest.MonkeyPatch) -> None:
