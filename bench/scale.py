@@ -158,7 +158,7 @@ def latency(
     The floor is reading and decoding the rows the briefing uses: raw sqlite3 fetching the
     same articles' columns, text and analysis by id, and `Analysis.from_bytes` on each.
     A warm process keeps the analyses it decoded and what it derived from them
-    (`Store.analyses`, `summarizers.derived`); `uncached` drops them before every timed
+    (`Core.reads`' analyses, `summarizers.derived`); `uncached` drops them before every timed
     briefing, as for articles the process has not read yet — only partly cold: the small
     per-sentence caches (`facts.dangles`, `facts.anchors`, `languages.code`) and the built
     search statements stay warm, so "uncached" understates a fresh process.
@@ -168,9 +168,9 @@ def latency(
     )
     raw = sqlite3.connect(path)
     try:
-        # A running bot opens its Store before the first command (adapters.run), so the Store
-        # serves its reads (`Core.reads`), as here; a cold command line reads through
-        # bot.sqlite_reads instead (`cold`).
+        # A running bot opens its Store before the first command (adapters.run), as here;
+        # its briefings read an up-to-date SQLite store through bot.sqlite_reads
+        # (`Core.reads`), as a cold command line does (`cold`).
         core.store  # noqa: B018
         reply = answer(core, command)  # warm: store open, caches filled, model loaded
         if not isinstance(reply, BriefingReply):
@@ -192,7 +192,7 @@ def latency(
         times, floors = [], []
         for _ in range(runs):
             if uncached:
-                core.store.forget_analyses()
+                core.reads.forget_analyses()
             start = time.perf_counter()
             answer(core, command)
             times.append(1000 * (time.perf_counter() - start))
