@@ -696,7 +696,7 @@ def _migration_lang(conn: Connection) -> None:
             lang = detect_language(f"{r.title}\n{r.text}")
             values: dict[str, Any] = {"lang": lang}
             if lang != "en":
-                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text)
+                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text, lang)
             conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
 
 
@@ -1098,7 +1098,7 @@ class Store:
                 )
             ).all()
             for r in rows:
-                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text)
+                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text, r.lang)
                 conn.execute(articles.update().where(articles.c.id == r.id).values(analysis=blob))
         self._set_meta(conn, "analysis_format", str(ANALYSIS_FORMAT))
 
@@ -1244,7 +1244,7 @@ class Store:
                 "ingested_at": to_iso(now),
                 "text": draft.text,
                 "content_hash": digest,
-                "analysis": analysis.to_bytes(draft.text),
+                "analysis": analysis.to_bytes(draft.text, draft.lang),
                 "guid": draft.guid,
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
                 "published_raw": draft.published_raw,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -17,8 +17,8 @@ from .analysis_format import FORMAT  # the stored form's version (see there)
 from .facts import MONTH, dangles
 from .text import lang_term_ids, split_paragraph, split_paragraphs
 
-_MAGIC = b"BBA%d" % FORMAT
-_HEADER = struct.Struct("<4s5IB")
+# "BB10" from format 10 on ("BBA9" and earlier before): a blob of another format is refused.
+_MAGIC = b"BB%02d" % FORMAT
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
 OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the reporter's
@@ -79,92 +79,120 @@ class Analysis:
         """Return the term ids of one sentence."""
         return self.term_ids[self.bounds[index] : self.bounds[index + 1]]
 
-    def to_bytes(self, text: str) -> bytes:
+    def to_bytes(self, text: str, lang: str | None = None) -> bytes:
         """Serialize for the store, which keeps `text` (the text analysed) beside the blob.
 
-        Layout (little-endian): magic, len(text) in characters, sentence count, literal bytes,
-        term count, title term count, one byte of widths; then one (start, end) span per
-        sentence into `text` ((0, 0): the sentence is not a slice of the text, e.g. its
-        spacing was collapsed, and is stored as a literal); the literals as a JSON list; the
-        term bounds but the leading 0 (where each sentence's terms end), the word counts, the
-        paragraph numbers; one flag byte per sentence;
-        the term ids; the title's term ids.  The spans, and the per-sentence numbers, are each
-        stored in the narrowest of 1, 2 or 4 bytes that holds their largest value (the widths
-        byte says which, two bits each); term ids are 32-bit hashes and keep 4 bytes.  A sentence
-        is stored by position, so the blob is a fraction of the text's size.
+        `lang` is the language the analysis was made in (`analyze`'s `lang`; None: English):
+        the blob keeps no sentence term ids, word counts or term bounds, which `from_bytes`
+        computes again from the sentences with `analyze`'s own functions (`lang_term_ids`,
+        `word_count`), so it needs the language.  Raises ValueError when the first sentence's
+        terms in `lang` are not the analysis's (an analysis made in another language).
+
+        Layout (little-endian): magic; one byte of widths; the language's length in bytes and
+        its ASCII code; len(text) in characters, the sentence count, the literals' length in
+        bytes and the title's term count; then, per sentence, the gap from the previous
+        sentence's end to its start and its length in characters (length 0: the sentence is
+        not a slice of the text, e.g. its spacing was collapsed, and is stored as a literal);
+        the literals as a JSON list; each sentence's paragraph number less the previous one's;
+        one flag byte per sentence; the title's term ids.  The header numbers, the gaps, the
+        lengths and the paragraph steps are each stored in the narrowest of 1, 2 or 4 bytes
+        that holds their largest value (the widths byte says which, two bits each); title term
+        ids are 32-bit hashes and keep 4 bytes.  A sentence is stored by position and its terms
+        not at all, so the blob is a small fraction of the text's size (format 9 stored every
+        sentence's term ids, 4 bytes each: four fifths of its blob).
         """
-        spans: list[int] = []  # start, end, start, end, …
+        code = (lang or "").encode("ascii")
+        gaps_lengths: list[int] = []  # gap, length, gap, length, …
         literals = []
         cursor = 0
         for sentence in self.sentences:
             found = text.find(sentence, cursor)
             if found < 0 or not sentence:
                 literals.append(sentence)
-                spans += (0, 0)
+                gaps_lengths += (0, 0)
                 continue
+            gaps_lengths += (found - cursor, len(sentence))
             cursor = found + len(sentence)
-            spans += (found, cursor)
         literal = json.dumps(literals, ensure_ascii=False).encode("utf-8") if literals else b""
-        span_width, packed_spans = _narrowest(np.array(spans, dtype=np.int64))
-        per_sentence = np.concatenate([self.bounds[1:], self.word_counts, self.paragraphs])
-        sentence_width, packed_sentences = _narrowest(per_sentence)
-        header = _HEADER.pack(
-            _MAGIC,
-            len(text),
-            len(self.sentences),
-            len(literal),
-            self.term_ids.size,
-            self.title_ids.size,
-            span_width | sentence_width << 2,
-        )
+        # One sentence tokenised again: an analysis made in another language is refused here,
+        # not decoded into other terms later.
+        if self.sentences and not np.array_equal(
+            lang_term_ids(self.sentences[0], lang), self.term_ids[: self.bounds[1]]
+        ):
+            raise ValueError(f"the analysis was not made in language {lang!r}")
+        steps = np.diff(self.paragraphs, prepend=0) if len(self.sentences) else self.paragraphs
+        if steps.size and steps.min() < 0:
+            raise ValueError("paragraph numbers must not decrease")
+        spans = np.array(gaps_lengths, dtype=np.int64).reshape(-1, 2)
+        gap_width, packed_gaps = _narrowest(spans[:, 0])
+        length_width, packed_lengths = _narrowest(spans[:, 1])
+        step_width, packed_steps = _narrowest(steps)
+        numbers = np.array([len(text), len(self.sentences), len(literal), self.title_ids.size])
+        number_width, packed_numbers = _narrowest(numbers)
+        widths = number_width | gap_width << 2 | length_width << 4 | step_width << 6
         return b"".join(
             [
-                header,
-                packed_spans,
+                _MAGIC,
+                bytes((widths, len(code))),
+                code,
+                packed_numbers,
+                packed_gaps,
+                packed_lengths,
                 literal,
-                packed_sentences,
+                packed_steps,
                 self.flags.astype(np.uint8, copy=False).tobytes(),
-                self.term_ids.astype("<u4", copy=False).tobytes(),
                 self.title_ids.astype("<u4", copy=False).tobytes(),
             ]
         )
 
     @classmethod
     def from_bytes(cls, blob: bytes, text: str) -> Analysis:
-        """Rebuild an analysis stored by `to_bytes(text)`, given the same text.
+        """Rebuild an analysis stored by `to_bytes(text, lang)`, given the same text: field
+        for field what `analyze` gave, its term ids and word counts computed again from the
+        sentences (tokenising: most of the cost).
 
         Raises ValueError for a blob of another format (see FORMAT) or of another text.
         """
-        if len(blob) < _HEADER.size or blob[:4] != _MAGIC:
+        if len(blob) < len(_MAGIC) + 2 or blob[: len(_MAGIC)] != _MAGIC:
             raise ValueError("not a briefbot analysis blob of this format")
-        _, text_len, count, literal_len, term_count, title_count, widths = _HEADER.unpack_from(
-            blob, 0
-        )
+        offset = len(_MAGIC)
+        widths, code_len = blob[offset], blob[offset + 1]
+        offset += 2
+        lang = blob[offset : offset + code_len].decode("ascii") or None
+        offset += code_len
+        number_type = _WIDTHS[widths & 3]
+        numbers = np.frombuffer(blob, dtype=number_type, count=4, offset=offset).tolist()
+        text_len, count, literal_len, title_count = numbers
+        offset += 4 * number_type.itemsize
         if text_len != len(text):
             raise ValueError("the analysis blob belongs to another text")
-        span_type, sentence_type = _WIDTHS[widths & 3], _WIDTHS[widths >> 2 & 3]
-        offset = _HEADER.size
-        spans = np.frombuffer(blob, dtype=span_type, count=2 * count, offset=offset).tolist()
-        offset += 2 * count * span_type.itemsize
+        gap_type, length_type = _WIDTHS[widths >> 2 & 3], _WIDTHS[widths >> 4 & 3]
+        spans = np.empty((count, 2), dtype=np.int64)
+        spans[:, 0] = np.frombuffer(blob, dtype=gap_type, count=count, offset=offset)
+        offset += count * gap_type.itemsize
+        spans[:, 1] = np.frombuffer(blob, dtype=length_type, count=count, offset=offset)
+        offset += count * length_type.itemsize
+        lengths = spans[:, 1].tolist()
+        ends = spans.cumsum().tolist()[1::2]  # gap, length, gap, … summed: each end
         literals = iter(json.loads(blob[offset : offset + literal_len]) if literal_len else ())
         offset += literal_len
         sentences = tuple(
-            text[spans[j] : spans[j + 1]] if spans[j + 1] else next(literals)
-            for j in range(0, 2 * count, 2)
+            text[end - length : end] if length else next(literals)
+            for end, length in zip(ends, lengths, strict=True)
         )
-        # bounds (its leading 0 implied), word counts and paragraphs, widened in one array.
-        numbers = np.empty(3 * count + 1, dtype=np.int32)
-        numbers[0] = 0
-        numbers[1:] = np.frombuffer(blob, dtype=sentence_type, count=3 * count, offset=offset)
-        offset += 3 * count * sentence_type.itemsize
-        bounds = numbers[: count + 1]
-        word_counts = numbers[count + 1 : 2 * count + 1]
-        paragraphs = numbers[2 * count + 1 :]
+        step_type = _WIDTHS[widths >> 6 & 3]
+        steps = np.frombuffer(blob, dtype=step_type, count=count, offset=offset)
+        paragraphs = steps.cumsum(dtype=np.int32)
+        offset += count * step_type.itemsize
         flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
         offset += count
-        term_ids = np.frombuffer(blob, dtype="<u4", count=term_count, offset=offset)
-        offset += 4 * term_count
         title_ids = np.frombuffer(blob, dtype="<u4", count=title_count, offset=offset)
+        # The terms and word counts, as `analyze` computes them (the same functions).
+        per_sentence = [lang_term_ids(sentence, lang) for sentence in sentences]
+        bounds = np.zeros(count + 1, dtype=np.int32)
+        np.cumsum([len(ids) for ids in per_sentence], out=bounds[1:])
+        term_ids = np.fromiter(chain.from_iterable(per_sentence), dtype=np.uint32, count=bounds[-1])
+        word_counts = np.fromiter(map(word_count, sentences), dtype=np.int32, count=count)
         return cls(sentences, term_ids, bounds, word_counts, paragraphs, title_ids, flags)
 
 

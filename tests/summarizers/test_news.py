@@ -192,13 +192,15 @@ def test_long_articles_round_trip_in_wider_stored_numbers():
 
 def test_stored_numbers_take_one_byte_when_they_fit():
     text = REPORT_A + "\n\n" + REPORT_B
-    original = analyze(text)
+    original = analyze(text, title="Xi calls for Ukraine peace talks")
     blob = original.to_bytes(text)
-    # A 25-byte header, 2-byte spans (the text is under 65,536 characters), the per-sentence
-    # numbers and flags in one byte each, 4-byte term ids.
-    assert 255 < len(text) < 65_536
-    fixed = 25 + 2 * 2 * len(original) + 3 * len(original) + len(original)
-    assert len(blob) == fixed + 4 * (original.term_ids.size + original.title_ids.size)
+    # Magic, widths and language length (English: no code), four 2-byte header numbers (the
+    # text is over 255 characters), then per sentence a gap, a length, a paragraph step and
+    # the flags in one byte each (sentences under 256 characters), 4-byte title term ids; no
+    # sentence term ids.
+    assert 255 < len(text) < 65_536 and max(map(len, original.sentences)) < 256
+    fixed = 4 + 2 + 4 * 2 + 4 * len(original)
+    assert len(blob) == fixed + 4 * original.title_ids.size
 
 
 def test_from_bytes_rejects_other_data():
