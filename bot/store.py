@@ -696,7 +696,7 @@ def _migration_lang(conn: Connection) -> None:
             lang = detect_language(f"{r.title}\n{r.text}")
             values: dict[str, Any] = {"lang": lang}
             if lang != "en":
-                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text, lang)
+                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text, r.title, lang)
             conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
 
 
@@ -1098,7 +1098,7 @@ class Store:
                 )
             ).all()
             for r in rows:
-                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text, r.lang)
+                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text, r.title, r.lang)
                 conn.execute(articles.update().where(articles.c.id == r.id).values(analysis=blob))
         self._set_meta(conn, "analysis_format", str(ANALYSIS_FORMAT))
 
@@ -1244,7 +1244,7 @@ class Store:
                 "ingested_at": to_iso(now),
                 "text": draft.text,
                 "content_hash": digest,
-                "analysis": analysis.to_bytes(draft.text, draft.lang),
+                "analysis": analysis.to_bytes(draft.text, draft.title, draft.lang),
                 "guid": draft.guid,
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
                 "published_raw": draft.published_raw,
@@ -1796,15 +1796,16 @@ class Store:
             blobs = conn.execute(_ANALYSIS_BLOBS, {"ids": wanted}).all()
             found = {row.id: self._analysis_cache.get(row.id, row.analysis) for row in blobs}
             missing = [i for i, analysis in found.items() if analysis is None]
-            texts = dict(conn.execute(_TEXTS, {"ids": missing}).all()) if missing else {}
+            texts = {r.id: r for r in conn.execute(_TEXTS, {"ids": missing})} if missing else {}
         if missing:
             from summarizers.analysis import Analysis
 
             # One bytes object both decoded from and kept (a driver may hand a memoryview).
             blob_of = {row.id: bytes(row.analysis) for row in blobs}
             for i in missing:
-                # The analysis keeps sentence positions, so its sentences are sliced from the text.
-                found[i] = Analysis.from_bytes(blob_of[i], texts[i])
+                # The analysis keeps sentence positions, so its sentences are sliced from the
+                # text; its terms are the text's and the title's, tokenised again.
+                found[i] = Analysis.from_bytes(blob_of[i], texts[i].text, texts[i].title)
                 self._analysis_cache.put(i, blob_of[i], found[i])
         return found  # type: ignore[return-value]  # every None was filled
 
@@ -1862,7 +1863,7 @@ _COPIES_SEEN_BY = _COPIES.where(article_copies.c.scope.in_(bindparam("scopes", e
 _ANALYSIS_BLOBS = select(articles.c.id, articles.c.analysis).where(
     articles.c.id.in_(bindparam("ids", expanding=True))
 )
-_TEXTS = select(articles.c.id, articles.c.text).where(
+_TEXTS = select(articles.c.id, articles.c.text, articles.c.title).where(
     articles.c.id.in_(bindparam("ids", expanding=True))
 )
 

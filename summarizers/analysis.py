@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 
 import numpy as np
 
@@ -79,79 +81,87 @@ class Analysis:
         """Return the term ids of one sentence."""
         return self.term_ids[self.bounds[index] : self.bounds[index + 1]]
 
-    def to_bytes(self, text: str, lang: str | None = None) -> bytes:
-        """Serialize for the store, which keeps `text` (the text analysed) beside the blob.
+    def to_bytes(self, text: str, title: str = "", lang: str | None = None) -> bytes:
+        """Serialize for the store, which keeps the `text` and `title` analysed beside the blob
+        (`analyze(text, title, lang)` made this analysis).
 
-        `lang` is the language the analysis was made in (`analyze`'s `lang`; None: English):
-        the blob keeps no sentence term ids, word counts or term bounds, which `from_bytes`
-        computes again from the sentences with `analyze`'s own functions (`lang_term_ids`,
-        `word_count`), so it needs the language.  Raises ValueError when the first sentence's
-        terms in `lang` are not the analysis's (an analysis made in another language).
+        The blob keeps no term ids, word counts or term bounds: `from_bytes` computes them again
+        from the sentences and the title with `analyze`'s own functions (`lang_term_ids`,
+        `word_count`), in the language `lang` (None: English), which the blob keeps.  Raises
+        ValueError when the title's or the first sentence's terms in `lang` are not this
+        analysis's (it was made from another title or in another language), so a mismatch is
+        refused here rather than decoded into other terms later.
 
-        Layout (little-endian): magic; one byte of widths; the language's length in bytes and
-        its ASCII code; len(text) in characters, the sentence count, the literals' length in
-        bytes and the title's term count; then, per sentence, the gap from the previous
-        sentence's end to its start and its length in characters (length 0: the sentence is
+        Layout: magic; one byte of widths; the language's length in bytes and its ASCII code;
+        len(text) in characters, the sentence count, the literals' length in bytes and the
+        title's term count, each a LEB128 varint; then, per sentence, the gap from the previous
+        sentence's end to its start, and its length in characters (length 0: the sentence is
         not a slice of the text, e.g. its spacing was collapsed, and is stored as a literal);
-        the literals as a JSON list; each sentence's paragraph number less the previous one's;
-        one flag byte per sentence; the title's term ids.  The header numbers, the gaps, the
-        lengths and the paragraph steps are each stored in the narrowest of 1, 2 or 4 bytes
-        that holds their largest value (the widths byte says which, two bits each); title term
-        ids are 32-bit hashes and keep 4 bytes.  A sentence is stored by position and its terms
-        not at all, so the blob is a small fraction of the text's size (format 9 stored every
-        sentence's term ids, 4 bytes each: four fifths of its blob).
+        the literals as a JSON list; per sentence its flags and its paragraph number less the
+        previous sentence's (in one byte, the step in the high four bits, when every step and
+        flag is below 16; else the steps, then the flag bytes).  Gaps, lengths and steps are each
+        stored little-endian in the narrowest of 1, 2 or 4 bytes that holds their largest value
+        (the widths byte says which, two bits each; code 3 for the steps: packed with the
+        flags).  Format 9 also stored every term id, 4 bytes each: 390 bytes an article of the
+        bench store (bench/scale.py) against 30 now.
         """
         code = (lang or "").encode("ascii")
-        gaps_lengths: list[int] = []  # gap, length, gap, length, …
+        gaps, lengths = [], []
         literals = []
         cursor = 0
         for sentence in self.sentences:
             found = text.find(sentence, cursor)
             if found < 0 or not sentence:
                 literals.append(sentence)
-                gaps_lengths += (0, 0)
+                gaps.append(0)
+                lengths.append(0)
                 continue
-            gaps_lengths += (found - cursor, len(sentence))
+            gaps.append(found - cursor)
+            lengths.append(len(sentence))
             cursor = found + len(sentence)
         literal = json.dumps(literals, ensure_ascii=False).encode("utf-8") if literals else b""
-        # One sentence tokenised again: an analysis made in another language is refused here,
-        # not decoded into other terms later.
-        if self.sentences and not np.array_equal(
-            lang_term_ids(self.sentences[0], lang), self.term_ids[: self.bounds[1]]
+        if not np.array_equal(lang_term_ids(title or "", lang), self.title_ids) or (
+            self.sentences
+            and not np.array_equal(
+                lang_term_ids(self.sentences[0], lang), self.term_ids[: self.bounds[1]]
+            )
         ):
-            raise ValueError(f"the analysis was not made in language {lang!r}")
-        steps = np.diff(self.paragraphs, prepend=0) if len(self.sentences) else self.paragraphs
-        if steps.size and steps.min() < 0:
+            raise ValueError(f"the analysis was not made from this title in language {lang!r}")
+        flags = self.flags.tolist()
+        paragraphs = self.paragraphs.tolist()
+        steps = [b - a for a, b in zip([0, *paragraphs], paragraphs, strict=False)]
+        if steps and min(steps) < 0:
             raise ValueError("paragraph numbers must not decrease")
-        spans = np.array(gaps_lengths, dtype=np.int64).reshape(-1, 2)
-        gap_width, packed_gaps = _narrowest(spans[:, 0])
-        length_width, packed_lengths = _narrowest(spans[:, 1])
-        step_width, packed_steps = _narrowest(steps)
-        numbers = np.array([len(text), len(self.sentences), len(literal), self.title_ids.size])
-        number_width, packed_numbers = _narrowest(numbers)
-        widths = number_width | gap_width << 2 | length_width << 4 | step_width << 6
+        gap_width, packed_gaps = _narrowest(gaps)
+        length_width, packed_lengths = _narrowest(lengths)
+        if max(steps, default=0) < 16 and max(flags, default=0) < 16:
+            step_width = _PACKED_WITH_FLAGS
+            packed_steps = bytes(f | step << 4 for f, step in zip(flags, steps, strict=True))
+        else:
+            step_width, packed_steps = _narrowest(steps)
+            packed_steps += bytes(flags)
+        numbers = (len(text), len(self.sentences), len(literal), self.title_ids.size)
         return b"".join(
             [
                 _MAGIC,
-                bytes((widths, len(code))),
+                bytes((gap_width | length_width << 2 | step_width << 4, len(code))),
                 code,
-                packed_numbers,
+                b"".join(map(_varint, numbers)),
                 packed_gaps,
                 packed_lengths,
                 literal,
                 packed_steps,
-                self.flags.astype(np.uint8, copy=False).tobytes(),
-                self.title_ids.astype("<u4", copy=False).tobytes(),
             ]
         )
 
     @classmethod
-    def from_bytes(cls, blob: bytes, text: str) -> Analysis:
-        """Rebuild an analysis stored by `to_bytes(text, lang)`, given the same text: field
-        for field what `analyze` gave, its term ids and word counts computed again from the
-        sentences (tokenising: most of the cost).
+    def from_bytes(cls, blob: bytes, text: str, title: str = "") -> Analysis:
+        """Rebuild an analysis stored by `to_bytes(text, title, lang)`, given the same text
+        and title: field for field what `analyze(text, title, lang)` gave, its term ids and
+        word counts computed again (tokenising the sentences: most of the cost).
 
-        Raises ValueError for a blob of another format (see FORMAT) or of another text.
+        Raises ValueError for a blob of another format (see FORMAT), of another text, or
+        of another title (one with another number of terms).
         """
         if len(blob) < len(_MAGIC) + 2 or blob[: len(_MAGIC)] != _MAGIC:
             raise ValueError("not a briefbot analysis blob of this format")
@@ -160,52 +170,85 @@ class Analysis:
         offset += 2
         lang = blob[offset : offset + code_len].decode("ascii") or None
         offset += code_len
-        number_type = _WIDTHS[widths & 3]
-        numbers = np.frombuffer(blob, dtype=number_type, count=4, offset=offset).tolist()
+        numbers = []
+        for _ in range(4):
+            value, offset = _read_varint(blob, offset)
+            numbers.append(value)
         text_len, count, literal_len, title_count = numbers
-        offset += 4 * number_type.itemsize
         if text_len != len(text):
             raise ValueError("the analysis blob belongs to another text")
-        gap_type, length_type = _WIDTHS[widths >> 2 & 3], _WIDTHS[widths >> 4 & 3]
-        spans = np.empty((count, 2), dtype=np.int64)
-        spans[:, 0] = np.frombuffer(blob, dtype=gap_type, count=count, offset=offset)
-        offset += count * gap_type.itemsize
-        spans[:, 1] = np.frombuffer(blob, dtype=length_type, count=count, offset=offset)
-        offset += count * length_type.itemsize
-        lengths = spans[:, 1].tolist()
-        ends = spans.cumsum().tolist()[1::2]  # gap, length, gap, … summed: each end
+        gaps = struct.unpack_from(f"<{count}{_CODES[widths & 3]}", blob, offset)
+        offset += count * _SIZES[widths & 3]
+        lengths = struct.unpack_from(f"<{count}{_CODES[widths >> 2 & 3]}", blob, offset)
+        offset += count * _SIZES[widths >> 2 & 3]
         literals = iter(json.loads(blob[offset : offset + literal_len]) if literal_len else ())
         offset += literal_len
-        sentences = tuple(
-            text[end - length : end] if length else next(literals)
-            for end, length in zip(ends, lengths, strict=True)
-        )
-        step_type = _WIDTHS[widths >> 6 & 3]
-        steps = np.frombuffer(blob, dtype=step_type, count=count, offset=offset)
-        paragraphs = steps.cumsum(dtype=np.int32)
-        offset += count * step_type.itemsize
-        flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
-        offset += count
-        title_ids = np.frombuffer(blob, dtype="<u4", count=title_count, offset=offset)
-        # The terms and word counts, as `analyze` computes them (the same functions).
+        sentence_list = []
+        cursor = 0
+        for gap, length in zip(gaps, lengths, strict=True):
+            if length:
+                cursor += gap + length
+                sentence_list.append(text[cursor - length : cursor])
+            else:
+                sentence_list.append(next(literals))
+        sentences = tuple(sentence_list)
+        step_code = widths >> 4 & 3
+        if step_code == _PACKED_WITH_FLAGS:
+            packed = blob[offset : offset + count]
+            steps: Iterable[int] = [byte >> 4 for byte in packed]
+            flags = np.frombuffer(packed, dtype=np.uint8) & 15
+        else:
+            steps = struct.unpack_from(f"<{count}{_CODES[step_code]}", blob, offset)
+            offset += count * _SIZES[step_code]
+            flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
+        paragraphs = np.array(list(accumulate(steps)), dtype=np.int32)
+        # Terms and word counts as `analyze` computes them (its functions).
+        title_ids = np.array(lang_term_ids(title, lang), dtype=np.uint32)
+        if title_ids.size != title_count:
+            raise ValueError("the analysis blob belongs to another title")
         per_sentence = [lang_term_ids(sentence, lang) for sentence in sentences]
-        bounds = np.zeros(count + 1, dtype=np.int32)
-        np.cumsum([len(ids) for ids in per_sentence], out=bounds[1:])
-        term_ids = np.fromiter(chain.from_iterable(per_sentence), dtype=np.uint32, count=bounds[-1])
-        word_counts = np.fromiter(map(word_count, sentences), dtype=np.int32, count=count)
+        bounds = np.array([0, *accumulate(map(len, per_sentence))], dtype=np.int32)
+        term_ids = np.array(list(chain.from_iterable(per_sentence)), dtype=np.uint32)
+        word_counts = np.array(list(map(word_count, sentences)), dtype=np.int32)
         return cls(sentences, term_ids, bounds, word_counts, paragraphs, title_ids, flags)
 
 
-# The stored widths of `to_bytes`, by their two-bit code.
-_WIDTHS = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"), np.dtype("<u4"))
+# The stored widths of `to_bytes` by their two-bit code: struct's little-endian unsigned
+# 1, 2 and 4 bytes; code 3 says the paragraph steps share the flag bytes.
+_CODES = "BHI"
+_SIZES = (1, 2, 4)
+_PACKED_WITH_FLAGS = 3
 
 
-def _narrowest(values: np.ndarray) -> tuple[int, bytes]:
-    """The two-bit width code (see _WIDTHS) of the narrowest unsigned type that holds every
+def _narrowest(values: list[int]) -> tuple[int, bytes]:
+    """The two-bit width code (see _CODES) of the narrowest unsigned type that holds every
     value of `values` (non-negative integers below 2**32), and the values stored in it."""
-    top = int(values.max()) if values.size else 0
+    top = max(values, default=0)
     code = 0 if top < 1 << 8 else 1 if top < 1 << 16 else 2
-    return code, values.astype(_WIDTHS[code], copy=False).tobytes()
+    return code, struct.pack(f"<{len(values)}{_CODES[code]}", *values)
+
+
+def _varint(value: int) -> bytes:
+    """`value` (non-negative) as an unsigned LEB128 varint: 7 bits a byte, low bits first,
+    the high bit set on every byte but the last (as in Protocol Buffers)."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _read_varint(blob: bytes, offset: int) -> tuple[int, int]:
+    """The varint `_varint` wrote at `offset`, and the offset after it."""
+    value = shift = 0
+    while True:
+        byte = blob[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
 
 
 # Chinese and Japanese run words together; news text averages about 1.5-2 characters a word

@@ -7,10 +7,13 @@ Runs on SQLite, and on PostgreSQL too when BRIEFBOT_TEST_DATABASE_URL is set (te
 from __future__ import annotations
 
 import re
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
+from fakes.languages import ARTICLES
 from fakes.walls import COOKIE_STORY, PAYWALL_STORY
 from sqlalchemy import inspect, text
 
@@ -28,7 +31,8 @@ from bot.store import (
     shipped_head,
     upgrade_schema,
 )
-from summarizers.analysis import analyze
+from summarizers.analysis import Analysis, analyze
+from summarizers.analysis_format import FORMAT as ANALYSIS_FORMAT
 
 STORIES = (HARBOUR, HARVEST, CHESS, VOLCANO, COOKIE_STORY, PAYWALL_STORY)
 # Topics: plain words, stems ("repairs" finds "repair"), several words (ANDed), stop words
@@ -296,3 +300,80 @@ def test_db_upgrade_on_the_command_line(
     assert main(["db", "upgrade"]) == 0
     assert "up to date" in capsys.readouterr().out
     assert main(["articles"]) == 0  # BRIEFBOT_AUTO_MIGRATE=0 opens a current store
+
+
+def format_9_blob(analysis: Analysis, text: str) -> bytes:
+    """The analysis as briefbot wrote it at format 9: every term id stored, 4 bytes each."""
+
+    def narrowest(values: np.ndarray) -> tuple[int, bytes]:
+        top = int(values.max()) if values.size else 0
+        code = 0 if top < 1 << 8 else 1 if top < 1 << 16 else 2
+        return code, values.astype(("<u1", "<u2", "<u4")[code]).tobytes()
+
+    spans, cursor = [], 0
+    for sentence in analysis.sentences:
+        found = text.find(sentence, cursor)
+        assert found >= 0  # these articles' sentences are slices of their text
+        cursor = found + len(sentence)
+        spans += (found, cursor)
+    span_width, packed_spans = narrowest(np.array(spans, dtype=np.int64))
+    per_sentence = np.concatenate([analysis.bounds[1:], analysis.word_counts, analysis.paragraphs])
+    sentence_width, packed_sentences = narrowest(per_sentence)
+    header = struct.pack(
+        "<4s5IB",
+        b"BBA9",
+        len(text),
+        len(analysis),
+        0,
+        analysis.term_ids.size,
+        analysis.title_ids.size,
+        span_width | sentence_width << 2,
+    )
+    return b"".join(
+        [
+            header,
+            packed_spans,
+            packed_sentences,
+            analysis.flags.tobytes(),
+            analysis.term_ids.astype("<u4").tobytes(),
+            analysis.title_ids.astype("<u4").tobytes(),
+        ]
+    )
+
+
+def test_a_format_9_store_is_reanalysed_on_open_losing_nothing(database_url: str, clock) -> None:
+    store = Store(database_url)
+    fill(store, clock)
+    for lang in ("de", "zh"):  # other languages: their own terms, recomputed in their language
+        headline, sentences = ARTICLES[lang][0]
+        joiner = "" if lang == "zh" else " "
+        draft = ArticleDraft(headline, joiner.join(sentences), "Test Herald", lang=lang)
+        store.add(draft, analyze(draft.text, draft.title, lang), clock.now())
+    # What briefbot wrote at format 9 (the blobs of `format_9_blob`).
+    with store.transaction() as conn:
+        rows = conn.execute(text("SELECT id, title, text, lang FROM articles")).all()
+        for row in rows:
+            old = format_9_blob(analyze(row.text, row.title, row.lang), row.text)
+            conn.execute(
+                text("UPDATE articles SET analysis = :blob WHERE id = :id"),
+                {"blob": old, "id": row.id},
+            )
+        conn.execute(text("UPDATE meta SET value = '9' WHERE key = 'analysis_format'"))
+    store.close()
+    again = Store(database_url)
+    try:
+        assert again.get_meta("analysis_format") == str(ANALYSIS_FORMAT)
+        assert again.count(OPERATOR) == len(rows) == len(STORIES) + 2
+        loaded = again.analyses([row.id for row in rows])
+        for row in rows:
+            fresh = analyze(row.text, row.title, row.lang)
+            assert loaded[row.id].sentences == fresh.sentences
+            for field in ("term_ids", "bounds", "word_counts", "paragraphs", "title_ids", "flags"):
+                got, want = getattr(loaded[row.id], field), getattr(fresh, field)
+                assert np.array_equal(got, want) and got.dtype == want.dtype, field
+        with again.engine.connect() as conn:
+            after = conn.execute(text("SELECT id, title, text, lang FROM articles")).all()
+        assert sorted(after) == sorted(rows)  # every article, word for word
+        assert HARBOUR.title in found(again, "harbour")  # the full-text index untouched
+    finally:
+        again.close()

@@ -146,11 +146,12 @@ def assert_same_analysis(restored: Analysis, original: Analysis) -> None:
 
 def test_analysis_round_trips_through_bytes():
     text = REPORT_A + "\n\n" + REPORT_C
-    original = analyze(text, title="Xi calls for Ukraine peace talks")
+    title = "Xi calls for Ukraine peace talks"
+    original = analyze(text, title)
     assert original.title_ids.size > 0
-    blob = original.to_bytes(text)
+    blob = original.to_bytes(text, title)
     assert isinstance(blob, bytes)
-    assert_same_analysis(Analysis.from_bytes(blob, text), original)
+    assert_same_analysis(Analysis.from_bytes(blob, text, title), original)
 
 
 def test_analysis_round_trip_keeps_non_ascii_sentences():
@@ -192,15 +193,15 @@ def test_long_articles_round_trip_in_wider_stored_numbers():
 
 def test_stored_numbers_take_one_byte_when_they_fit():
     text = REPORT_A + "\n\n" + REPORT_B
-    original = analyze(text, title="Xi calls for Ukraine peace talks")
-    blob = original.to_bytes(text)
-    # Magic, widths and language length (English: no code), four 2-byte header numbers (the
-    # text is over 255 characters), then per sentence a gap, a length, a paragraph step and
-    # the flags in one byte each (sentences under 256 characters), 4-byte title term ids; no
-    # sentence term ids.
-    assert 255 < len(text) < 65_536 and max(map(len, original.sentences)) < 256
-    fixed = 4 + 2 + 4 * 2 + 4 * len(original)
-    assert len(blob) == fixed + 4 * original.title_ids.size
+    title = "Xi calls for Ukraine peace talks"
+    original = analyze(text, title)
+    blob = original.to_bytes(text, title)
+    # Magic, widths and language length (English: no code); the text's length in a 2-byte
+    # varint (under 16,384 characters), the sentence count, literals' length and title term
+    # count in one byte each; then per sentence a gap, a length (sentences under 256
+    # characters) and its paragraph step and flags in one byte each.  No term ids.
+    assert 127 < len(text) < 16_384 and max(map(len, original.sentences)) < 256
+    assert len(blob) == 4 + 2 + 2 + 3 + 3 * len(original)
 
 
 def test_from_bytes_rejects_other_data():
