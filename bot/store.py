@@ -102,7 +102,9 @@ articles = Table(
     Column("published_at", Text),
     Column("ingested_at", Text, nullable=False, index=True),
     Column("text", Text, nullable=False),
-    Column("content_hash", Text, nullable=False, unique=True),
+    # `content_hash` as its 16 bytes (hex text before Alembic 0005): half the bytes in the
+    # row and in its unique index.
+    Column("content_hash", LargeBinary, nullable=False, unique=True),
     Column("analysis", LargeBinary, nullable=False),
     # Added in schema 5: a feed entry's GUID and the normalised link, for deduplication.
     Column("guid", Text, index=True),
@@ -1243,7 +1245,7 @@ class Store:
                 "published_at": to_iso(draft.published_at) if draft.published_at else None,
                 "ingested_at": to_iso(now),
                 "text": draft.text,
-                "content_hash": digest,
+                "content_hash": bytes.fromhex(digest),
                 "analysis": analysis.to_bytes(draft.text, draft.title, draft.lang),
                 "guid": draft.guid,
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
@@ -1337,7 +1339,7 @@ class Store:
             ).first()
             if copy is not None:
                 return self._by_id(conn, copy.article_id), False
-        row = conn.execute(_lookup("hash", 0, False), {"digest": digest}).first()
+        row = conn.execute(_lookup("hash", 0, False), {"digest": bytes.fromhex(digest)}).first()
         if row is not None:
             return _article(row), True
         wire = self._same_text_elsewhere(conn, draft)
@@ -2137,7 +2139,7 @@ def _article(row: Any) -> Article:
         url=row.url,
         published_at=from_iso(row.published_at),
         ingested_at=from_iso(row.ingested_at) or datetime.now(UTC),
-        content_hash=row.content_hash,
+        content_hash=bytes(row.content_hash).hex(),
         outlet=row.outlet,
         lang=row.lang or "en",
     )
@@ -2156,7 +2158,7 @@ def _article_no_text(row: Any) -> Article:
         url=url,
         published_at=from_iso(published),
         ingested_at=from_iso(ingested) or datetime.now(UTC),
-        content_hash=content_hash,
+        content_hash=bytes(content_hash).hex(),
         outlet=outlet,
         lang=lang or "en",
     )

@@ -242,6 +242,7 @@ def test_full_length_content_hashes_are_cut_on_open_and_still_find_their_article
     ids = fill(store, clock)
     # What briefbot wrote before revision 0004: the whole SHA-256 of the words, 64 digits.
     with store.transaction() as conn:
+        hex_text_column(conn)
         rows = conn.execute(text("SELECT id, title, text FROM articles")).all()
         for row in rows:
             words = " ".join(re.findall(r"[^\W_]+", f"{row.title}\n{row.text}".casefold()))
@@ -257,13 +258,64 @@ def test_full_length_content_hashes_are_cut_on_open_and_still_find_their_article
         with again.engine.connect() as conn:
             assert migrations.current(conn) == migrations.head()
             hashes = dict(conn.execute(text("SELECT id, content_hash FROM articles")).all())
-        assert {len(h) for h in hashes.values()} == {CONTENT_HASH_CHARS}
+        assert {len(h) for h in hashes.values()} == {CONTENT_HASH_CHARS // 2}  # bytes, 0005
         for story in STORIES:  # the same words again: recognised, nothing stored twice
             draft = ArticleDraft(story.title, "\n".join(story.paragraphs), "Another Herald")
-            assert hashes[ids[story.title]] == content_hash(draft.title, draft.text)
+            assert bytes(hashes[ids[story.title]]).hex() == content_hash(draft.title, draft.text)
             article, status = again.put(draft, analyze(draft.text, draft.title), clock.now())
             assert (article.id, status) == (ids[story.title], "duplicate")
         assert again.count(OPERATOR) == len(STORIES)
+    finally:
+        again.close()
+
+
+def hex_text_column(conn) -> None:
+    """Make the content hashes what briefbot stored before revision 0005: hex digits in a
+    text column."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "ALTER TABLE articles ALTER COLUMN content_hash TYPE text "
+                "USING encode(content_hash, 'hex')"
+            )
+        )
+    else:
+        conn.execute(text("UPDATE articles SET content_hash = lower(hex(content_hash))"))
+
+
+def test_hex_content_hashes_become_bytes_on_open_and_still_find_their_articles(
+    database_url: str, clock
+) -> None:
+    store = Store(database_url)
+    ids = fill(store, clock)
+    with store.transaction() as conn:
+        before = conn.execute(text("SELECT id, title, text, analysis FROM articles")).all()
+        hex_text_column(conn)
+        hexes = dict(conn.execute(text("SELECT id, content_hash FROM articles")).all())
+        conn.execute(text("UPDATE alembic_version SET version_num = '0004_shorter_content_hash'"))
+    assert {len(h) for h in hexes.values()} == {CONTENT_HASH_CHARS}
+    store.close()
+    again = Store(database_url)
+    try:
+        with again.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.head()
+            hashes = dict(conn.execute(text("SELECT id, content_hash FROM articles")).all())
+            after = conn.execute(text("SELECT id, title, text, analysis FROM articles")).all()
+        assert sorted(after) == sorted(before)  # nothing else changed
+        assert {i: bytes(h).hex() for i, h in hashes.items()} == hexes
+        for story in STORIES:  # the same words again: recognised, nothing stored twice
+            draft = ArticleDraft(story.title, "\n".join(story.paragraphs), "Another Herald")
+            article, status = again.put(draft, analyze(draft.text, draft.title), clock.now())
+            assert (article.id, status) == (ids[story.title], "duplicate")
+            assert article.content_hash == content_hash(draft.title, draft.text)
+        new, status = again.put(
+            ArticleDraft("Fresh words", "Nothing like this was stored before.", "Herald"),
+            analyze("Nothing like this was stored before.", "Fresh words"),
+            clock.now(),
+        )
+        assert status == "stored"
+        assert again.get(new.id, scope=OPERATOR).content_hash == new.content_hash
+        assert again.count(OPERATOR) == len(STORIES) + 1
     finally:
         again.close()
 

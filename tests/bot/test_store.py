@@ -391,7 +391,7 @@ def test_a_transaction_that_raises_rolls_back_the_row_and_its_index_entry(
                 source=d.source,
                 ingested_at="2024-05-01T09:00:00+00:00",
                 text=d.text,
-                content_hash="x" * 64,
+                content_hash=bytes(16),
                 analysis=blob,
             )
         )
