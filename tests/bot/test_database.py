@@ -429,3 +429,49 @@ def test_a_format_9_store_is_reanalysed_on_open_losing_nothing(database_url: str
         assert HARBOUR.title in found(again, "harbour")  # the full-text index untouched
     finally:
         again.close()
+
+
+def test_times_without_microseconds_sort_as_they_happened_on_both_databases(
+    database_url: str,
+) -> None:
+    # `to_iso` leaves out six zero digits of microseconds: the database's text order (what
+    # every date comparison and index uses) must still be time order, also against the
+    # always-six-digit form rows written before keep.
+    from datetime import UTC, datetime, timedelta
+
+    from bot.store import from_iso, to_iso
+
+    base = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
+    moments = sorted(
+        {
+            base + timedelta(seconds=s, microseconds=m)
+            for s in (-61, -1, 0, 1, 59, 3600 * 24 * 40)
+            for m in (0, 1, 9, 10, 99_999, 100_000, 500_000, 999_999)
+        }
+    )
+    written = [to_iso(m) for m in moments]
+    assert "2026-01-31T09:30:00+00:00" in written  # shorter, without microseconds
+    assert [from_iso(w) for w in written] == moments
+    old = [m.isoformat(timespec="microseconds") for m in moments]  # rows written before
+    assert [from_iso(w) for w in old] == moments
+    store = Store(database_url)
+    try:
+        with store.transaction() as conn:
+            conn.execute(text("CREATE TEMPORARY TABLE times (value TEXT, moment_index INTEGER)"))
+            for i, (new_form, old_form) in enumerate(zip(written, old, strict=True)):
+                conn.execute(text("INSERT INTO times VALUES (:v, :i)"), {"v": new_form, "i": i})
+                if new_form != old_form:
+                    conn.execute(text("INSERT INTO times VALUES (:v, :i)"), {"v": old_form, "i": i})
+            ordered = conn.execute(text("SELECT moment_index FROM times ORDER BY value")).all()
+            # Every pair of different times sorts by time, whichever form each was written in.
+            assert [i for (i,) in ordered] == sorted(i for (i,) in ordered)
+            later = conn.execute(
+                text("SELECT value, moment_index FROM times WHERE value > :v"),
+                {"v": to_iso(base)},
+            ).all()
+            # Strictly after a whole second: every later time in either form, and the same
+            # second only in the old six-zero form (the one difference `to_iso` documents).
+            assert {i for _, i in later} == {i for i, m in enumerate(moments) if m >= base}
+            assert [v for v, i in later if moments[i] == base] == [old[moments.index(base)]]
+    finally:
+        store.close()
