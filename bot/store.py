@@ -1191,7 +1191,10 @@ class Store:
         surrogates (invalid UTF-8 decoded leniently) are removed first, and the analysis
         redone on the cleaned text, so neither ever reaches the database.
 
-        `analysis` may be a function of the (cleaned) draft instead: it is then called only
+        `analysis` is the draft's: `analyze(text, title, lang)` of the draft as stored (the blob
+        keeps no terms: they are computed again from the stored text and title in the draft's
+        language when read; `Analysis.to_bytes` raises ValueError for another title or
+        language).  It may be a function of the (cleaned) draft instead: it is then called only
         when the draft is new, inside the write transaction after the one lookup, so a known
         draft costs no analysis and a new one a single lookup.  Whatever it raises rolls the
         transaction back and propagates (nothing is written).  `guid_checked`: the caller
