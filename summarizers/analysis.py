@@ -15,12 +15,14 @@ from itertools import accumulate, chain
 
 import numpy as np
 
+from . import languages
 from .analysis_format import FORMAT  # the stored form's version (see there)
 from .facts import MONTH, dangles
 from .text import lang_term_ids, split_paragraph, split_paragraphs
 
-# "BB10" from format 10 on ("BBA9" and earlier before): a blob of another format is refused.
-_MAGIC = b"BB%02d" % FORMAT
+# Byte 0xBB and the format from format 10 on ("BBA9" and earlier before, 0x42 first): a blob
+# of another format is refused.
+MAGIC = bytes((0xBB, FORMAT))
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
 OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the reporter's
@@ -92,20 +94,22 @@ class Analysis:
         analysis's (it was made from another title or in another language), so a mismatch is
         refused here rather than decoded into other terms later.
 
-        Layout: magic; one byte of widths; the language's length in bytes and its ASCII code;
-        len(text) in characters, the sentence count, the literals' length in bytes and the
-        title's term count, each a LEB128 varint; then, per sentence, the gap from the previous
-        sentence's end to its start, and its length in characters (length 0: the sentence is
-        not a slice of the text, e.g. its spacing was collapsed, and is stored as a literal);
-        the literals as a JSON list; per sentence its flags and its paragraph number less the
-        previous sentence's (in one byte, the step in the high four bits, when every step and
-        flag is below 16; else the steps, then the flag bytes).  Gaps, lengths and steps are each
-        stored little-endian in the narrowest of 1, 2 or 4 bytes that holds their largest value
-        (the widths byte says which, two bits each; code 3 for the steps: packed with the
-        flags).  Format 9 also stored every term id, 4 bytes each: 390 bytes an article of the
-        bench store (bench/scale.py) against 30 now.
+        Layout: MAGIC; one byte of widths; the language's length in bytes and its ASCII code
+        (none for English); len(text) in characters, the sentence count, the literals' length
+        in bytes and the title's term count, each a LEB128 varint; then, per sentence, the gap
+        from the previous sentence's end to its start, and its length in characters (length
+        0: the sentence is not a slice of the text, e.g. its spacing was collapsed, and is
+        stored as a literal); the literals as a JSON list; per sentence its flags and its
+        paragraph number less the previous sentence's (its step).  Gaps, lengths and steps are
+        each stored little-endian in the narrowest of 1, 2 or 4 bytes that holds their largest
+        value (the widths byte says which, two bits each); but one byte a sentence holds the
+        flags (low four bits), the step (high four) when every step is below 16, and the gap
+        too (step in bits 4-5, gap in bits 6-7) when every step and gap is below 4, the
+        common case: width code 3, "in the flag byte".  Format 9 also stored every term id,
+        4 bytes each: 390 bytes an article of the bench store (bench/scale.py), ~25 now.
         """
-        code = (lang or "").encode("ascii")
+        # English, the common case, as no code: `lang_term_ids` reads None and "en" alike.
+        code = b"" if languages.code(lang) in (None, "en") else (lang or "").encode("ascii")
         gaps, lengths = [], []
         literals = []
         cursor = 0
@@ -134,23 +138,30 @@ class Analysis:
             raise ValueError("paragraph numbers must not decrease")
         gap_width, packed_gaps = _narrowest(gaps)
         length_width, packed_lengths = _narrowest(lengths)
-        if max(steps, default=0) < 16 and max(flags, default=0) < 16:
-            step_width = _PACKED_WITH_FLAGS
-            packed_steps = bytes(f | step << 4 for f, step in zip(flags, steps, strict=True))
+        small_flags = max(flags, default=0) < 16
+        if small_flags and max(steps, default=0) < 4 and max(gaps, default=0) < 4:
+            gap_width = step_width = _IN_FLAG_BYTE
+            packed_gaps = b""
+            per_sentence = bytes(
+                f | step << 4 | gap << 6 for f, step, gap in zip(flags, steps, gaps, strict=True)
+            )
+        elif small_flags and max(steps, default=0) < 16:
+            step_width = _IN_FLAG_BYTE
+            per_sentence = bytes(f | step << 4 for f, step in zip(flags, steps, strict=True))
         else:
-            step_width, packed_steps = _narrowest(steps)
-            packed_steps += bytes(flags)
+            step_width, per_sentence = _narrowest(steps)
+            per_sentence += bytes(flags)
         numbers = (len(text), len(self.sentences), len(literal), self.title_ids.size)
         return b"".join(
             [
-                _MAGIC,
+                MAGIC,
                 bytes((gap_width | length_width << 2 | step_width << 4, len(code))),
                 code,
                 b"".join(map(_varint, numbers)),
                 packed_gaps,
                 packed_lengths,
                 literal,
-                packed_steps,
+                per_sentence,
             ]
         )
 
@@ -163,9 +174,9 @@ class Analysis:
         Raises ValueError for a blob of another format (see FORMAT), of another text, or
         of another title (one with another number of terms).
         """
-        if len(blob) < len(_MAGIC) + 2 or blob[: len(_MAGIC)] != _MAGIC:
+        if len(blob) < len(MAGIC) + 2 or blob[: len(MAGIC)] != MAGIC:
             raise ValueError("not a briefbot analysis blob of this format")
-        offset = len(_MAGIC)
+        offset = len(MAGIC)
         widths, code_len = blob[offset], blob[offset + 1]
         offset += 2
         lang = blob[offset : offset + code_len].decode("ascii") or None
@@ -177,12 +188,28 @@ class Analysis:
         text_len, count, literal_len, title_count = numbers
         if text_len != len(text):
             raise ValueError("the analysis blob belongs to another text")
-        gaps = struct.unpack_from(f"<{count}{_CODES[widths & 3]}", blob, offset)
-        offset += count * _SIZES[widths & 3]
-        lengths = struct.unpack_from(f"<{count}{_CODES[widths >> 2 & 3]}", blob, offset)
-        offset += count * _SIZES[widths >> 2 & 3]
+        gap_code, length_code, step_code = widths & 3, widths >> 2 & 3, widths >> 4 & 3
+        gaps: Iterable[int] = ()
+        if gap_code != _IN_FLAG_BYTE:
+            gaps = struct.unpack_from(f"<{count}{_CODES[gap_code]}", blob, offset)
+            offset += count * _SIZES[gap_code]
+        lengths = struct.unpack_from(f"<{count}{_CODES[length_code]}", blob, offset)
+        offset += count * _SIZES[length_code]
         literals = iter(json.loads(blob[offset : offset + literal_len]) if literal_len else ())
         offset += literal_len
+        steps: Iterable[int]
+        if step_code == _IN_FLAG_BYTE:
+            packed = blob[offset : offset + count]
+            flags = np.frombuffer(packed, dtype=np.uint8) & 15
+            if gap_code == _IN_FLAG_BYTE:
+                steps = [byte >> 4 & 3 for byte in packed]
+                gaps = [byte >> 6 for byte in packed]
+            else:
+                steps = [byte >> 4 for byte in packed]
+        else:
+            steps = struct.unpack_from(f"<{count}{_CODES[step_code]}", blob, offset)
+            offset += count * _SIZES[step_code]
+            flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
         sentence_list = []
         cursor = 0
         for gap, length in zip(gaps, lengths, strict=True):
@@ -192,15 +219,6 @@ class Analysis:
             else:
                 sentence_list.append(next(literals))
         sentences = tuple(sentence_list)
-        step_code = widths >> 4 & 3
-        if step_code == _PACKED_WITH_FLAGS:
-            packed = blob[offset : offset + count]
-            steps: Iterable[int] = [byte >> 4 for byte in packed]
-            flags = np.frombuffer(packed, dtype=np.uint8) & 15
-        else:
-            steps = struct.unpack_from(f"<{count}{_CODES[step_code]}", blob, offset)
-            offset += count * _SIZES[step_code]
-            flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
         paragraphs = np.array(list(accumulate(steps)), dtype=np.int32)
         # Terms and word counts as `analyze` computes them (its functions).
         title_ids = np.array(lang_term_ids(title, lang), dtype=np.uint32)
@@ -214,10 +232,10 @@ class Analysis:
 
 
 # The stored widths of `to_bytes` by their two-bit code: struct's little-endian unsigned
-# 1, 2 and 4 bytes; code 3 says the paragraph steps share the flag bytes.
+# 1, 2 and 4 bytes; code 3 says the numbers share each sentence's flag byte.
 _CODES = "BHI"
 _SIZES = (1, 2, 4)
-_PACKED_WITH_FLAGS = 3
+_IN_FLAG_BYTE = 3
 
 
 def _narrowest(values: list[int]) -> tuple[int, bytes]:

@@ -12,6 +12,7 @@ every open; `summarizers.analysis` writes and reads the format)."""
 #    dateline ("NASA — the agency that … — said" keeps its subject).
 # 10: no term ids (sentences' and title's), word counts or term bounds: computed again from
 #     the sentences and the title when read (analyze's own functions), in the language the
-#     blob keeps; spans as (gap, length), paragraph steps sharing the flag byte, header
-#     numbers as varints.  390 -> 30 bytes an article on the bench store.
+#     blob keeps (none for English); spans as (gap, length); paragraph steps and gaps share
+#     the flag byte when small; header numbers as varints.  390 -> ~25 bytes an article on
+#     the bench store.
 FORMAT = 10

@@ -192,7 +192,7 @@ def reopened_reanalysed(db_path: Path, rows: list[tuple[int, str, str]]) -> dict
         store.close()
     with sqlite3.connect(db_path) as conn:
         blobs = dict(conn.execute("SELECT id, analysis FROM articles").fetchall())
-    assert all(blob[:4] == b"BB%02d" % ANALYSIS_FORMAT for blob in blobs.values())
+    assert all(blob[:2] == bytes((0xBB, ANALYSIS_FORMAT)) for blob in blobs.values())
     fts_integrity_ok(db_path)
     return blobs
 

@@ -62,3 +62,33 @@ def test_paragraph_steps_past_sixteen_and_a_late_first_paragraph_round_trip() ->
     assert_identical(
         Analysis.from_bytes(original.to_bytes(text, "Council"), text, "Council"), original
     )
+
+
+def test_english_keeps_no_language_code_and_decodes_the_same() -> None:
+    text = "The council approved the harbour budget. Work starts in May."
+    for lang in (None, "en", "en-GB"):
+        original = analyze(text, "Harbour budget", lang)
+        blob = original.to_bytes(text, "Harbour budget", lang)
+        assert blob == analyze(text, "Harbour budget").to_bytes(text, "Harbour budget")
+        assert_identical(Analysis.from_bytes(blob, text, "Harbour budget"), original)
+    german = analyze(text, "Harbour budget", "de").to_bytes(text, "Harbour budget", "de")
+    assert len(german) == len(blob) + 2  # "de"
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        # Gaps of one space and steps of 0-1: both in the flag byte (width code 3).
+        ("It rained. The river rose.\n\nRoads closed.", (3, 3)),
+        # A dateline left out before the sentence: a gap of 21, in its own byte.
+        ("SEOUL, South Korea — North Korea fired a missile. It fell into the sea.", (0, 3)),
+        # Five byline paragraphs between sentences: a step of 6, in the flag byte, not the gap.
+        ("It rained.\n\n" + "By Jane Doe\n\n" * 5 + "Roads closed.", (0, 3)),
+    ],
+)
+def test_each_way_of_storing_gaps_and_steps_round_trips(text: str, codes: tuple[int, int]) -> None:
+    original = analyze(text, "Weather")
+    blob = original.to_bytes(text, "Weather")
+    widths = blob[2]
+    assert (widths & 3, widths >> 4 & 3) == codes  # (gaps, steps): 3 is "in the flag byte"
+    assert_identical(Analysis.from_bytes(blob, text, "Weather"), original)

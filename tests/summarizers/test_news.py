@@ -196,12 +196,12 @@ def test_stored_numbers_take_one_byte_when_they_fit():
     title = "Xi calls for Ukraine peace talks"
     original = analyze(text, title)
     blob = original.to_bytes(text, title)
-    # Magic, widths and language length (English: no code); the text's length in a 2-byte
+    # 2-byte magic, widths and language length (English: no code); the text's length in a 2-byte
     # varint (under 16,384 characters), the sentence count, literals' length and title term
-    # count in one byte each; then per sentence a gap, a length (sentences under 256
-    # characters) and its paragraph step and flags in one byte each.  No term ids.
+    # count in one byte each; then per sentence its length (sentences under 256 characters)
+    # and one byte of flags, paragraph step and gap (both under 4).  No term ids.
     assert 127 < len(text) < 16_384 and max(map(len, original.sentences)) < 256
-    assert len(blob) == 4 + 2 + 2 + 3 + 3 * len(original)
+    assert len(blob) == 2 + 2 + 2 + 3 + 2 * len(original)
 
 
 def test_from_bytes_rejects_other_data():
