@@ -104,7 +104,7 @@ def _init(bases: list[Base]) -> None:
 
 def _work(i: int) -> tuple[ArticleDraft, bytes]:
     draft, analysis = _analyzed((_POOL_BASES, i))
-    return draft, analysis.to_bytes(draft.text)
+    return draft, analysis.to_bytes(draft.text, draft.title)
 
 
 def build_store(path: Path, bases: list[Base], size: int) -> None:
@@ -114,7 +114,7 @@ def build_store(path: Path, bases: list[Base], size: int) -> None:
         have = store.count()
         with multiprocessing.Pool(initializer=_init, initargs=(bases,)) as pool:
             for draft, blob in pool.imap(_work, range(have, size), chunksize=64):
-                store.add(draft, Analysis.from_bytes(blob, draft.text), NOW)
+                store.add(draft, Analysis.from_bytes(blob, draft.text, draft.title), NOW)
     finally:
         store.close()
 
@@ -186,7 +186,7 @@ def latency(
 
         def floor() -> None:
             for row in raw.execute(query, ids):
-                Analysis.from_bytes(row[8], row[7])
+                Analysis.from_bytes(row[8], row[7], row[1])
 
         floor()
         times, floors = [], []

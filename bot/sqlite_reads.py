@@ -231,7 +231,7 @@ class SqliteReads:
             ).fetchall()
 
             def texts(missing: list[int]) -> list[tuple[int, str]]:
-                sql = f"SELECT id, text FROM articles WHERE id IN ({_marks(missing)})"
+                sql = f"SELECT id, text, title FROM articles WHERE id IN ({_marks(missing)})"
                 return conn.execute(sql, missing).fetchall()
 
             return decode_analyses(self._analysis_cache, blobs, texts)

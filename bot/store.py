@@ -114,7 +114,9 @@ articles = Table(
     Column("published_at", Text),
     Column("ingested_at", Text, nullable=False, index=True),
     Column("text", Text, nullable=False),
-    Column("content_hash", Text, nullable=False, unique=True),
+    # `content_hash` as its 16 bytes (hex text before Alembic 0005): half the bytes in the
+    # row and in its unique index.
+    Column("content_hash", LargeBinary, nullable=False, unique=True),
     Column("analysis", LargeBinary, nullable=False),
     # Added in schema 5: a feed entry's GUID and the normalised link, for deduplication.
     Column("guid", Text, index=True),
@@ -694,7 +696,7 @@ def _migration_lang(conn: Connection) -> None:
             lang = detect_language(f"{r.title}\n{r.text}")
             values: dict[str, Any] = {"lang": lang}
             if lang != "en":
-                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text)
+                values["analysis"] = analyze(r.text, r.title, lang).to_bytes(r.text, r.title, lang)
             conn.execute(articles.update().where(articles.c.id == r.id).values(**values))
 
 
@@ -1064,7 +1066,7 @@ class Store:
                 )
             ).all()
             for r in rows:
-                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text)
+                blob = analyze(r.text, r.title, r.lang).to_bytes(r.text, r.title, r.lang)
                 conn.execute(articles.update().where(articles.c.id == r.id).values(analysis=blob))
         self._set_meta(conn, "analysis_format", str(ANALYSIS_FORMAT))
 
@@ -1150,7 +1152,10 @@ class Store:
         surrogates (invalid UTF-8 decoded leniently) are removed first, and the analysis
         redone on the cleaned text, so neither ever reaches the database.
 
-        `analysis` may be a function of the (cleaned) draft instead: it is then called only
+        `analysis` is the draft's: `analyze(text, title, lang)` of the draft as stored (the blob
+        keeps no terms: they are computed again from the stored text and title in the draft's
+        language when read; `Analysis.to_bytes` raises ValueError for another title or
+        language).  It may be a function of the (cleaned) draft instead: it is then called only
         when the draft is new, inside the write transaction after the one lookup, so a known
         draft costs no analysis and a new one a single lookup.  Whatever it raises rolls the
         transaction back and propagates (nothing is written).  `guid_checked`: the caller
@@ -1209,8 +1214,8 @@ class Store:
                 "published_at": to_iso(draft.published_at) if draft.published_at else None,
                 "ingested_at": to_iso(now),
                 "text": draft.text,
-                "content_hash": digest,
-                "analysis": analysis.to_bytes(draft.text),
+                "content_hash": bytes.fromhex(digest),
+                "analysis": analysis.to_bytes(draft.text, draft.title, draft.lang),
                 "guid": draft.guid,
                 "canonical_url": normalize_url(draft.url) if draft.url else None,
                 "published_raw": draft.published_raw,
@@ -1303,7 +1308,7 @@ class Store:
             ).first()
             if copy is not None:
                 return self._by_id(conn, copy.article_id), False
-        row = conn.execute(_lookup("hash", 0, False), {"digest": digest}).first()
+        row = conn.execute(_lookup("hash", 0, False), {"digest": bytes.fromhex(digest)}).first()
         if row is not None:
             return _article(row), True
         wire = self._same_text_elsewhere(conn, draft)
@@ -1786,7 +1791,7 @@ _COPIES_SEEN_BY = _COPIES.where(article_copies.c.scope.in_(bindparam("scopes", e
 _ANALYSIS_BLOBS = select(articles.c.id, articles.c.analysis).where(
     articles.c.id.in_(bindparam("ids", expanding=True))
 )
-_TEXTS = select(articles.c.id, articles.c.text).where(
+_TEXTS = select(articles.c.id, articles.c.text, articles.c.title).where(
     articles.c.id.in_(bindparam("ids", expanding=True))
 )
 
@@ -2060,7 +2065,7 @@ def _article(row: Any) -> Article:
         url=row.url,
         published_at=from_iso(row.published_at),
         ingested_at=from_iso(row.ingested_at) or datetime.now(UTC),
-        content_hash=row.content_hash,
+        content_hash=bytes(row.content_hash).hex(),
         outlet=row.outlet,
         lang=row.lang or "en",
     )

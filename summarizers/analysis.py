@@ -9,16 +9,20 @@ from __future__ import annotations
 import json
 import re
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate, chain
 
 import numpy as np
 
+from . import languages
 from .analysis_format import FORMAT  # the stored form's version (see there)
 from .facts import MONTH, dangles
 from .text import lang_term_ids, sentence_terms, split_paragraph, split_paragraphs
 
-_MAGIC = b"BBA%d" % FORMAT
-_HEADER = struct.Struct("<4s5IB")
+# Byte 0xBB and the format from format 10 on ("BBA9" and earlier before, 0x42 first): a blob
+# of another format is refused.
+MAGIC = bytes((0xBB, FORMAT))
 # Sentence flags, one bit each: surface cues that say a sentence is rarely a summary sentence.
 QUESTION = 1  # ends with a question mark (inside closing quotes too)
 OPENS_WITH_QUOTE = 2  # starts with a quotation: someone's words, not the reporter's
@@ -79,105 +83,190 @@ class Analysis:
         """Return the term ids of one sentence."""
         return self.term_ids[self.bounds[index] : self.bounds[index + 1]]
 
-    def to_bytes(self, text: str) -> bytes:
-        """Serialize for the store, which keeps `text` (the text analysed) beside the blob.
+    def to_bytes(self, text: str, title: str = "", lang: str | None = None) -> bytes:
+        """Serialize for the store, which keeps the `text` and `title` analysed beside the blob
+        (`analyze(text, title, lang)` made this analysis).
 
-        Layout (little-endian): magic, len(text) in characters, sentence count, literal bytes,
-        term count, title term count, one byte of widths; then one (start, end) span per
-        sentence into `text` ((0, 0): the sentence is not a slice of the text, e.g. its
-        spacing was collapsed, and is stored as a literal); the literals as a JSON list; the
-        term bounds but the leading 0 (where each sentence's terms end), the word counts, the
-        paragraph numbers; one flag byte per sentence;
-        the term ids; the title's term ids.  The spans, and the per-sentence numbers, are each
-        stored in the narrowest of 1, 2 or 4 bytes that holds their largest value (the widths
-        byte says which, two bits each); term ids are 32-bit hashes and keep 4 bytes.  A sentence
-        is stored by position, so the blob is a fraction of the text's size.
+        The blob keeps no term ids, word counts or term bounds: `from_bytes` computes them again
+        from the sentences and the title with `analyze`'s own functions (`lang_term_ids`,
+        `word_count`), in the language `lang` (None: English), which the blob keeps.  Raises
+        ValueError when the title's or the first sentence's terms in `lang` are not this
+        analysis's (it was made from another title or in another language), so a mismatch is
+        refused here rather than decoded into other terms later.
+
+        Layout: MAGIC; one byte of widths; the language's length in bytes and its ASCII code
+        (none for English); len(text) in characters, the sentence count, the literals' length
+        in bytes and the title's term count, each a LEB128 varint; then, per sentence, the gap
+        from the previous sentence's end to its start, and its length in characters (length
+        0: the sentence is not a slice of the text, e.g. its spacing was collapsed, and is
+        stored as a literal); the literals as a JSON list; per sentence its flags and its
+        paragraph number less the previous sentence's (its step).  Gaps, lengths and steps are
+        each stored little-endian in the narrowest of 1, 2 or 4 bytes that holds their largest
+        value (the widths byte says which, two bits each); but one byte a sentence holds the
+        flags (low four bits), the step (high four) when every step is below 16, and the gap
+        too (step in bits 4-5, gap in bits 6-7) when every step and gap is below 4, the
+        common case: width code 3, "in the flag byte".  Format 9 also stored every term id,
+        4 bytes each: 390 bytes an article of the bench store (bench/scale.py), ~25 now.
         """
-        spans: list[int] = []  # start, end, start, end, …
+        # English, the common case, as no code: `lang_term_ids` reads None and "en" alike.
+        code = b"" if languages.code(lang) in (None, "en") else (lang or "").encode("ascii")
+        gaps, lengths = [], []
         literals = []
         cursor = 0
         for sentence in self.sentences:
             found = text.find(sentence, cursor)
             if found < 0 or not sentence:
                 literals.append(sentence)
-                spans += (0, 0)
+                gaps.append(0)
+                lengths.append(0)
                 continue
+            gaps.append(found - cursor)
+            lengths.append(len(sentence))
             cursor = found + len(sentence)
-            spans += (found, cursor)
         literal = json.dumps(literals, ensure_ascii=False).encode("utf-8") if literals else b""
-        span_width, packed_spans = _narrowest(np.array(spans, dtype=np.int64))
-        per_sentence = np.concatenate([self.bounds[1:], self.word_counts, self.paragraphs])
-        sentence_width, packed_sentences = _narrowest(per_sentence)
-        header = _HEADER.pack(
-            _MAGIC,
-            len(text),
-            len(self.sentences),
-            len(literal),
-            self.term_ids.size,
-            self.title_ids.size,
-            span_width | sentence_width << 2,
-        )
+        if not np.array_equal(lang_term_ids(title or "", lang), self.title_ids) or (
+            self.sentences
+            and not np.array_equal(
+                lang_term_ids(self.sentences[0], lang), self.term_ids[: self.bounds[1]]
+            )
+        ):
+            raise ValueError(f"the analysis was not made from this title in language {lang!r}")
+        flags = self.flags.tolist()
+        paragraphs = self.paragraphs.tolist()
+        steps = [b - a for a, b in zip([0, *paragraphs], paragraphs, strict=False)]
+        if steps and min(steps) < 0:
+            raise ValueError("paragraph numbers must not decrease")
+        gap_width, packed_gaps = _narrowest(gaps)
+        length_width, packed_lengths = _narrowest(lengths)
+        small_flags = max(flags, default=0) < 16
+        if small_flags and max(steps, default=0) < 4 and max(gaps, default=0) < 4:
+            gap_width = step_width = _IN_FLAG_BYTE
+            packed_gaps = b""
+            per_sentence = bytes(
+                f | step << 4 | gap << 6 for f, step, gap in zip(flags, steps, gaps, strict=True)
+            )
+        elif small_flags and max(steps, default=0) < 16:
+            step_width = _IN_FLAG_BYTE
+            per_sentence = bytes(f | step << 4 for f, step in zip(flags, steps, strict=True))
+        else:
+            step_width, per_sentence = _narrowest(steps)
+            per_sentence += bytes(flags)
+        numbers = (len(text), len(self.sentences), len(literal), self.title_ids.size)
         return b"".join(
             [
-                header,
-                packed_spans,
+                MAGIC,
+                bytes((gap_width | length_width << 2 | step_width << 4, len(code))),
+                code,
+                b"".join(map(_varint, numbers)),
+                packed_gaps,
+                packed_lengths,
                 literal,
-                packed_sentences,
-                self.flags.astype(np.uint8, copy=False).tobytes(),
-                self.term_ids.astype("<u4", copy=False).tobytes(),
-                self.title_ids.astype("<u4", copy=False).tobytes(),
+                per_sentence,
             ]
         )
 
     @classmethod
-    def from_bytes(cls, blob: bytes, text: str) -> Analysis:
-        """Rebuild an analysis stored by `to_bytes(text)`, given the same text.
+    def from_bytes(cls, blob: bytes, text: str, title: str = "") -> Analysis:
+        """Rebuild an analysis stored by `to_bytes(text, title, lang)`, given the same text
+        and title: field for field what `analyze(text, title, lang)` gave, its term ids and
+        word counts computed again (tokenising the sentences: most of the cost).
 
-        Raises ValueError for a blob of another format (see FORMAT) or of another text.
+        Raises ValueError for a blob of another format (see FORMAT), of another text, or
+        of another title (one with another number of terms).
         """
-        if len(blob) < _HEADER.size or blob[:4] != _MAGIC:
+        if len(blob) < len(MAGIC) + 2 or blob[: len(MAGIC)] != MAGIC:
             raise ValueError("not a briefbot analysis blob of this format")
-        _, text_len, count, literal_len, term_count, title_count, widths = _HEADER.unpack_from(
-            blob, 0
-        )
+        offset = len(MAGIC)
+        widths, code_len = blob[offset], blob[offset + 1]
+        offset += 2
+        lang = blob[offset : offset + code_len].decode("ascii") or None
+        offset += code_len
+        numbers = []
+        for _ in range(4):
+            value, offset = _read_varint(blob, offset)
+            numbers.append(value)
+        text_len, count, literal_len, title_count = numbers
         if text_len != len(text):
             raise ValueError("the analysis blob belongs to another text")
-        span_type, sentence_type = _WIDTHS[widths & 3], _WIDTHS[widths >> 2 & 3]
-        offset = _HEADER.size
-        spans = np.frombuffer(blob, dtype=span_type, count=2 * count, offset=offset).tolist()
-        offset += 2 * count * span_type.itemsize
+        gap_code, length_code, step_code = widths & 3, widths >> 2 & 3, widths >> 4 & 3
+        gaps: Iterable[int] = ()
+        if gap_code != _IN_FLAG_BYTE:
+            gaps = struct.unpack_from(f"<{count}{_CODES[gap_code]}", blob, offset)
+            offset += count * _SIZES[gap_code]
+        lengths = struct.unpack_from(f"<{count}{_CODES[length_code]}", blob, offset)
+        offset += count * _SIZES[length_code]
         literals = iter(json.loads(blob[offset : offset + literal_len]) if literal_len else ())
         offset += literal_len
-        sentences = tuple(
-            text[spans[j] : spans[j + 1]] if spans[j + 1] else next(literals)
-            for j in range(0, 2 * count, 2)
-        )
-        # bounds (its leading 0 implied), word counts and paragraphs, widened in one array.
-        numbers = np.empty(3 * count + 1, dtype=np.int32)
-        numbers[0] = 0
-        numbers[1:] = np.frombuffer(blob, dtype=sentence_type, count=3 * count, offset=offset)
-        offset += 3 * count * sentence_type.itemsize
-        bounds = numbers[: count + 1]
-        word_counts = numbers[count + 1 : 2 * count + 1]
-        paragraphs = numbers[2 * count + 1 :]
-        flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
-        offset += count
-        term_ids = np.frombuffer(blob, dtype="<u4", count=term_count, offset=offset)
-        offset += 4 * term_count
-        title_ids = np.frombuffer(blob, dtype="<u4", count=title_count, offset=offset)
+        steps: Iterable[int]
+        if step_code == _IN_FLAG_BYTE:
+            packed = blob[offset : offset + count]
+            flags = np.frombuffer(packed, dtype=np.uint8) & 15
+            if gap_code == _IN_FLAG_BYTE:
+                steps = [byte >> 4 & 3 for byte in packed]
+                gaps = [byte >> 6 for byte in packed]
+            else:
+                steps = [byte >> 4 for byte in packed]
+        else:
+            steps = struct.unpack_from(f"<{count}{_CODES[step_code]}", blob, offset)
+            offset += count * _SIZES[step_code]
+            flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
+        sentence_list = []
+        cursor = 0
+        for gap, length in zip(gaps, lengths, strict=True):
+            if length:
+                cursor += gap + length
+                sentence_list.append(text[cursor - length : cursor])
+            else:
+                sentence_list.append(next(literals))
+        sentences = tuple(sentence_list)
+        paragraphs = np.array(list(accumulate(steps)), dtype=np.int32)
+        # Terms and word counts as `analyze` computes them (its functions).
+        title_ids = np.array(lang_term_ids(title, lang), dtype=np.uint32)
+        if title_ids.size != title_count:
+            raise ValueError("the analysis blob belongs to another title")
+        per_sentence = [lang_term_ids(sentence, lang) for sentence in sentences]
+        bounds = np.array([0, *accumulate(map(len, per_sentence))], dtype=np.int32)
+        term_ids = np.array(list(chain.from_iterable(per_sentence)), dtype=np.uint32)
+        word_counts = np.array(list(map(word_count, sentences)), dtype=np.int32)
         return cls(sentences, term_ids, bounds, word_counts, paragraphs, title_ids, flags)
 
 
-# The stored widths of `to_bytes`, by their two-bit code.
-_WIDTHS = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"), np.dtype("<u4"))
+# The stored widths of `to_bytes` by their two-bit code: struct's little-endian unsigned
+# 1, 2 and 4 bytes; code 3 says the numbers share each sentence's flag byte.
+_CODES = "BHI"
+_SIZES = (1, 2, 4)
+_IN_FLAG_BYTE = 3
 
 
-def _narrowest(values: np.ndarray) -> tuple[int, bytes]:
-    """The two-bit width code (see _WIDTHS) of the narrowest unsigned type that holds every
+def _narrowest(values: list[int]) -> tuple[int, bytes]:
+    """The two-bit width code (see _CODES) of the narrowest unsigned type that holds every
     value of `values` (non-negative integers below 2**32), and the values stored in it."""
-    top = int(values.max()) if values.size else 0
+    top = max(values, default=0)
     code = 0 if top < 1 << 8 else 1 if top < 1 << 16 else 2
-    return code, values.astype(_WIDTHS[code], copy=False).tobytes()
+    return code, struct.pack(f"<{len(values)}{_CODES[code]}", *values)
+
+
+def _varint(value: int) -> bytes:
+    """`value` (non-negative) as an unsigned LEB128 varint: 7 bits a byte, low bits first,
+    the high bit set on every byte but the last (as in Protocol Buffers)."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _read_varint(blob: bytes, offset: int) -> tuple[int, int]:
+    """The varint `_varint` wrote at `offset`, and the offset after it."""
+    value = shift = 0
+    while True:
+        byte = blob[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
 
 
 # Chinese and Japanese run words together; news text averages about 1.5-2 characters a word

@@ -7,10 +7,13 @@ Runs on SQLite, and on PostgreSQL too when BRIEFBOT_TEST_DATABASE_URL is set (te
 from __future__ import annotations
 
 import re
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fakes import CHESS, HARBOUR, HARVEST, VOLCANO, Story
+from fakes.languages import ARTICLES
 from fakes.walls import COOKIE_STORY, PAYWALL_STORY
 from sqlalchemy import inspect, text
 
@@ -28,7 +31,8 @@ from bot.store import (
     shipped_head,
     upgrade_schema,
 )
-from summarizers.analysis import analyze
+from summarizers.analysis import Analysis, analyze
+from summarizers.analysis_format import FORMAT as ANALYSIS_FORMAT
 
 STORIES = (HARBOUR, HARVEST, CHESS, VOLCANO, COOKIE_STORY, PAYWALL_STORY)
 # Topics: plain words, stems ("repairs" finds "repair"), several words (ANDed), stop words
@@ -238,6 +242,7 @@ def test_full_length_content_hashes_are_cut_on_open_and_still_find_their_article
     ids = fill(store, clock)
     # What briefbot wrote before revision 0004: the whole SHA-256 of the words, 64 digits.
     with store.transaction() as conn:
+        hex_text_column(conn)
         rows = conn.execute(text("SELECT id, title, text FROM articles")).all()
         for row in rows:
             words = " ".join(re.findall(r"[^\W_]+", f"{row.title}\n{row.text}".casefold()))
@@ -253,13 +258,64 @@ def test_full_length_content_hashes_are_cut_on_open_and_still_find_their_article
         with again.engine.connect() as conn:
             assert migrations.current(conn) == migrations.head()
             hashes = dict(conn.execute(text("SELECT id, content_hash FROM articles")).all())
-        assert {len(h) for h in hashes.values()} == {CONTENT_HASH_CHARS}
+        assert {len(h) for h in hashes.values()} == {CONTENT_HASH_CHARS // 2}  # bytes, 0005
         for story in STORIES:  # the same words again: recognised, nothing stored twice
             draft = ArticleDraft(story.title, "\n".join(story.paragraphs), "Another Herald")
-            assert hashes[ids[story.title]] == content_hash(draft.title, draft.text)
+            assert bytes(hashes[ids[story.title]]).hex() == content_hash(draft.title, draft.text)
             article, status = again.put(draft, analyze(draft.text, draft.title), clock.now())
             assert (article.id, status) == (ids[story.title], "duplicate")
         assert again.count(OPERATOR) == len(STORIES)
+    finally:
+        again.close()
+
+
+def hex_text_column(conn) -> None:
+    """Make the content hashes what briefbot stored before revision 0005: hex digits in a
+    text column."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "ALTER TABLE articles ALTER COLUMN content_hash TYPE text "
+                "USING encode(content_hash, 'hex')"
+            )
+        )
+    else:
+        conn.execute(text("UPDATE articles SET content_hash = lower(hex(content_hash))"))
+
+
+def test_hex_content_hashes_become_bytes_on_open_and_still_find_their_articles(
+    database_url: str, clock
+) -> None:
+    store = Store(database_url)
+    ids = fill(store, clock)
+    with store.transaction() as conn:
+        before = conn.execute(text("SELECT id, title, text, analysis FROM articles")).all()
+        hex_text_column(conn)
+        hexes = dict(conn.execute(text("SELECT id, content_hash FROM articles")).all())
+        conn.execute(text("UPDATE alembic_version SET version_num = '0004_shorter_content_hash'"))
+    assert {len(h) for h in hexes.values()} == {CONTENT_HASH_CHARS}
+    store.close()
+    again = Store(database_url)
+    try:
+        with again.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.head()
+            hashes = dict(conn.execute(text("SELECT id, content_hash FROM articles")).all())
+            after = conn.execute(text("SELECT id, title, text, analysis FROM articles")).all()
+        assert sorted(after) == sorted(before)  # nothing else changed
+        assert {i: bytes(h).hex() for i, h in hashes.items()} == hexes
+        for story in STORIES:  # the same words again: recognised, nothing stored twice
+            draft = ArticleDraft(story.title, "\n".join(story.paragraphs), "Another Herald")
+            article, status = again.put(draft, analyze(draft.text, draft.title), clock.now())
+            assert (article.id, status) == (ids[story.title], "duplicate")
+            assert article.content_hash == content_hash(draft.title, draft.text)
+        new, status = again.put(
+            ArticleDraft("Fresh words", "Nothing like this was stored before.", "Herald"),
+            analyze("Nothing like this was stored before.", "Fresh words"),
+            clock.now(),
+        )
+        assert status == "stored"
+        assert again.get(new.id, scope=OPERATOR).content_hash == new.content_hash
+        assert again.count(OPERATOR) == len(STORIES) + 1
     finally:
         again.close()
 
@@ -296,3 +352,126 @@ def test_db_upgrade_on_the_command_line(
     assert main(["db", "upgrade"]) == 0
     assert "up to date" in capsys.readouterr().out
     assert main(["articles"]) == 0  # BRIEFBOT_AUTO_MIGRATE=0 opens a current store
+
+
+def format_9_blob(analysis: Analysis, text: str) -> bytes:
+    """The analysis as briefbot wrote it at format 9: every term id stored, 4 bytes each."""
+
+    def narrowest(values: np.ndarray) -> tuple[int, bytes]:
+        top = int(values.max()) if values.size else 0
+        code = 0 if top < 1 << 8 else 1 if top < 1 << 16 else 2
+        return code, values.astype(("<u1", "<u2", "<u4")[code]).tobytes()
+
+    spans, cursor = [], 0
+    for sentence in analysis.sentences:
+        found = text.find(sentence, cursor)
+        assert found >= 0  # these articles' sentences are slices of their text
+        cursor = found + len(sentence)
+        spans += (found, cursor)
+    span_width, packed_spans = narrowest(np.array(spans, dtype=np.int64))
+    per_sentence = np.concatenate([analysis.bounds[1:], analysis.word_counts, analysis.paragraphs])
+    sentence_width, packed_sentences = narrowest(per_sentence)
+    header = struct.pack(
+        "<4s5IB",
+        b"BBA9",
+        len(text),
+        len(analysis),
+        0,
+        analysis.term_ids.size,
+        analysis.title_ids.size,
+        span_width | sentence_width << 2,
+    )
+    return b"".join(
+        [
+            header,
+            packed_spans,
+            packed_sentences,
+            analysis.flags.tobytes(),
+            analysis.term_ids.astype("<u4").tobytes(),
+            analysis.title_ids.astype("<u4").tobytes(),
+        ]
+    )
+
+
+def test_a_format_9_store_is_reanalysed_on_open_losing_nothing(database_url: str, clock) -> None:
+    store = Store(database_url)
+    fill(store, clock)
+    for lang in ("de", "zh"):  # other languages: their own terms, recomputed in their language
+        headline, sentences = ARTICLES[lang][0]
+        joiner = "" if lang == "zh" else " "
+        draft = ArticleDraft(headline, joiner.join(sentences), "Test Herald", lang=lang)
+        store.add(draft, analyze(draft.text, draft.title, lang), clock.now())
+    # What briefbot wrote at format 9 (the blobs of `format_9_blob`).
+    with store.transaction() as conn:
+        rows = conn.execute(text("SELECT id, title, text, lang FROM articles")).all()
+        for row in rows:
+            old = format_9_blob(analyze(row.text, row.title, row.lang), row.text)
+            conn.execute(
+                text("UPDATE articles SET analysis = :blob WHERE id = :id"),
+                {"blob": old, "id": row.id},
+            )
+        conn.execute(text("UPDATE meta SET value = '9' WHERE key = 'analysis_format'"))
+    store.close()
+    again = Store(database_url)
+    try:
+        assert again.get_meta("analysis_format") == str(ANALYSIS_FORMAT)
+        assert again.count(OPERATOR) == len(rows) == len(STORIES) + 2
+        loaded = again.analyses([row.id for row in rows])
+        for row in rows:
+            fresh = analyze(row.text, row.title, row.lang)
+            assert loaded[row.id].sentences == fresh.sentences
+            for field in ("term_ids", "bounds", "word_counts", "paragraphs", "title_ids", "flags"):
+                got, want = getattr(loaded[row.id], field), getattr(fresh, field)
+                assert np.array_equal(got, want) and got.dtype == want.dtype, field
+        with again.engine.connect() as conn:
+            after = conn.execute(text("SELECT id, title, text, lang FROM articles")).all()
+        assert sorted(after) == sorted(rows)  # every article, word for word
+        assert HARBOUR.title in found(again, "harbour")  # the full-text index untouched
+    finally:
+        again.close()
+
+
+def test_times_without_microseconds_sort_as_they_happened_on_both_databases(
+    database_url: str,
+) -> None:
+    # `to_iso` leaves out six zero digits of microseconds: the database's text order (what
+    # every date comparison and index uses) must still be time order, also against the
+    # always-six-digit form rows written before keep.
+    from datetime import UTC, datetime, timedelta
+
+    from bot.store import from_iso, to_iso
+
+    base = datetime(2026, 1, 31, 9, 30, tzinfo=UTC)
+    moments = sorted(
+        {
+            base + timedelta(seconds=s, microseconds=m)
+            for s in (-61, -1, 0, 1, 59, 3600 * 24 * 40)
+            for m in (0, 1, 9, 10, 99_999, 100_000, 500_000, 999_999)
+        }
+    )
+    written = [to_iso(m) for m in moments]
+    assert "2026-01-31T09:30:00+00:00" in written  # shorter, without microseconds
+    assert [from_iso(w) for w in written] == moments
+    old = [m.isoformat(timespec="microseconds") for m in moments]  # rows written before
+    assert [from_iso(w) for w in old] == moments
+    store = Store(database_url)
+    try:
+        with store.transaction() as conn:
+            conn.execute(text("CREATE TEMPORARY TABLE times (value TEXT, moment_index INTEGER)"))
+            for i, (new_form, old_form) in enumerate(zip(written, old, strict=True)):
+                conn.execute(text("INSERT INTO times VALUES (:v, :i)"), {"v": new_form, "i": i})
+                if new_form != old_form:
+                    conn.execute(text("INSERT INTO times VALUES (:v, :i)"), {"v": old_form, "i": i})
+            ordered = conn.execute(text("SELECT moment_index FROM times ORDER BY value")).all()
+            # Every pair of different times sorts by time, whichever form each was written in.
+            assert [i for (i,) in ordered] == sorted(i for (i,) in ordered)
+            later = conn.execute(
+                text("SELECT value, moment_index FROM times WHERE value > :v"),
+                {"v": to_iso(base)},
+            ).all()
+            # Strictly after a whole second: every later time in either form, and the same
+            # second only in the old six-zero form (the one difference `to_iso` documents).
+            assert {i for _, i in later} == {i for i, m in enumerate(moments) if m >= base}
+            assert [v for v, i in later if moments[i] == base] == [old[moments.index(base)]]
+    finally:
+        store.close()

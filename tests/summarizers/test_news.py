@@ -146,11 +146,12 @@ def assert_same_analysis(restored: Analysis, original: Analysis) -> None:
 
 def test_analysis_round_trips_through_bytes():
     text = REPORT_A + "\n\n" + REPORT_C
-    original = analyze(text, title="Xi calls for Ukraine peace talks")
+    title = "Xi calls for Ukraine peace talks"
+    original = analyze(text, title)
     assert original.title_ids.size > 0
-    blob = original.to_bytes(text)
+    blob = original.to_bytes(text, title)
     assert isinstance(blob, bytes)
-    assert_same_analysis(Analysis.from_bytes(blob, text), original)
+    assert_same_analysis(Analysis.from_bytes(blob, text, title), original)
 
 
 def test_analysis_round_trip_keeps_non_ascii_sentences():
@@ -192,13 +193,15 @@ def test_long_articles_round_trip_in_wider_stored_numbers():
 
 def test_stored_numbers_take_one_byte_when_they_fit():
     text = REPORT_A + "\n\n" + REPORT_B
-    original = analyze(text)
-    blob = original.to_bytes(text)
-    # A 25-byte header, 2-byte spans (the text is under 65,536 characters), the per-sentence
-    # numbers and flags in one byte each, 4-byte term ids.
-    assert 255 < len(text) < 65_536
-    fixed = 25 + 2 * 2 * len(original) + 3 * len(original) + len(original)
-    assert len(blob) == fixed + 4 * (original.term_ids.size + original.title_ids.size)
+    title = "Xi calls for Ukraine peace talks"
+    original = analyze(text, title)
+    blob = original.to_bytes(text, title)
+    # 2-byte magic, widths and language length (English: no code); the text's length in a 2-byte
+    # varint (under 16,384 characters), the sentence count, literals' length and title term
+    # count in one byte each; then per sentence its length (sentences under 256 characters)
+    # and one byte of flags, paragraph step and gap (both under 4).  No term ids.
+    assert 127 < len(text) < 16_384 and max(map(len, original.sentences)) < 256
+    assert len(blob) == 2 + 2 + 2 + 3 + 2 * len(original)
 
 
 def test_from_bytes_rejects_other_data():
