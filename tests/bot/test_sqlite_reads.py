@@ -196,9 +196,9 @@ def test_articles_by_id_counts_copies_and_analyses_agree(both) -> None:
     assert found.keys() == expected.keys()
     for article_id, analysis in expected.items():
         assert found[article_id].sentences == analysis.sentences
-        assert found[article_id].to_bytes(store.get(article_id, scope=OPERATOR).text) == (
-            analysis.to_bytes(store.get(article_id, scope=OPERATOR).text)
-        )
+        article = store.get(article_id, scope=OPERATOR)
+        stored = (article.text, article.title, article.lang)
+        assert found[article_id].to_bytes(*stored) == analysis.to_bytes(*stored)
     assert reads.analyses(ids[:3])[ids[0]] is found[ids[0]]  # kept, as the Store keeps them
 
 
