@@ -11,7 +11,7 @@ import re
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import accumulate
 
 import numpy as np
 
@@ -224,11 +224,11 @@ class Analysis:
         title_ids = np.array(lang_term_ids(title, lang), dtype=np.uint32)
         if title_ids.size != title_count:
             raise ValueError("the analysis blob belongs to another title")
-        per_sentence = [lang_term_ids(sentence, lang) for sentence in sentences]
-        bounds = np.array([0, *accumulate(map(len, per_sentence))], dtype=np.int32)
-        term_ids = np.array(list(chain.from_iterable(per_sentence)), dtype=np.uint32)
-        word_counts = np.array(list(map(word_count, sentences)), dtype=np.int32)
-        return cls(sentences, term_ids, bounds, word_counts, paragraphs, title_ids, flags)
+        terms = sentence_terms(sentences, lang)
+        word_counts = terms.words
+        if terms.wide:  # perhaps Chinese or Japanese: counted as `word_count` does
+            word_counts = np.array(list(map(word_count, sentences)), dtype=np.int32)
+        return cls(sentences, terms.ids, terms.bounds, word_counts, paragraphs, title_ids, flags)
 
 
 # The stored widths of `to_bytes` by their two-bit code: struct's little-endian unsigned
