@@ -151,12 +151,14 @@ def pick_rare(bases: list[Base], path: Path, candidates: int = 60) -> tuple[str,
 
 def latency(
     path: Path, command: str, runs: int, *, uncached: bool = False
-) -> tuple[list[float], list[float], int]:
-    """ms of one command in a warm process and ms of its floor, `runs` times each, back to
-    back, and the articles its briefing read.
+) -> tuple[list[float], list[float], list[float], int]:
+    """ms of one command in a warm process, ms of its floor and ms of reading its rows,
+    `runs` times each, back to back, and the articles its briefing read.
 
     The floor is reading and decoding the rows the briefing uses: raw sqlite3 fetching the
-    same articles' columns, text and analysis by id, and `Analysis.from_bytes` on each.
+    same articles' columns, text and analysis by id, and `Analysis.from_bytes` on each
+    (since analysis format 10, decoding tokenises the sentences again: ~4x the reading).
+    "Read" is the fetch alone, the floor of any format.
     A warm process keeps the analyses it decoded and what it derived from them
     (`Core.reads`' analyses, `summarizers.derived`); `uncached` drops them before every timed
     briefing, as for articles the process has not read yet — only partly cold: the small
@@ -188,8 +190,11 @@ def latency(
             for row in raw.execute(query, ids):
                 Analysis.from_bytes(row[8], row[7], row[1])
 
+        def read() -> None:
+            raw.execute(query, ids).fetchall()
+
         floor()
-        times, floors = [], []
+        times, floors, reads = [], [], []
         for _ in range(runs):
             if uncached:
                 core.reads.forget_analyses()
@@ -199,7 +204,10 @@ def latency(
             start = time.perf_counter()
             floor()
             floors.append(1000 * (time.perf_counter() - start))
-        return times, floors, used
+            start = time.perf_counter()
+            read()
+            reads.append(1000 * (time.perf_counter() - start))
+        return times, floors, reads, used
     finally:
         raw.close()
         core.close()
@@ -230,7 +238,7 @@ def cold(path: Path, runs: int) -> tuple[list[float], list[float]]:
     """
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "BRIEFBOT_LOAD_SEEDS": "0"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    script = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+    script = "from bot.cli import run; run()"  # what the `briefbot` script runs
 
     def once(*args: str) -> float:
         start = time.perf_counter()
@@ -356,10 +364,10 @@ def main() -> None:
         f"common topic {common!r}\n"
     )
     print(
-        "| articles | command | ms | floor ms | ms / floor | uncached ms | uncached / floor "
-        "| busy ms | busy / quiet | articles read |"
+        "| articles | command | ms | floor ms | ms / floor | read ms | ms / read | uncached ms "
+        "| uncached / floor | busy ms | busy / quiet | articles read |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     sizes_done = []
     for size in args.sizes:
         path = args.workdir / f"store-{size}.db"
@@ -369,17 +377,18 @@ def main() -> None:
         rare, matches = pick_rare(bases, path)
         print(f"<!-- {size:,}: rare topic {rare!r}, {matches} matching articles -->")
         for command in ("brief", f"brief {topic}", f"brief {common}", f"brief {rare}"):
-            times, floors, read = latency(path, command, args.runs)
+            times, floors, reads, read = latency(path, command, args.runs)
             ratios = [t / f for t, f in zip(times, floors, strict=True)]
-            fresh, fresh_floors, _ = latency(path, command, args.runs, uncached=True)
+            read_ratios = [t / r for t, r in zip(times, reads, strict=True)]
+            fresh, fresh_floors, _, _ = latency(path, command, args.runs, uncached=True)
             fresh_ratios = [t / f for t, f in zip(fresh, fresh_floors, strict=True)]
             row = (
                 f"| {size:,} | `{command}` | {mm(times)} | {mm(floors, 2)} | {mm(ratios)} "
-                f"| {mm(fresh)} | {mm(fresh_ratios)} |"
+                f"| {mm(reads, 2)} | {mm(read_ratios)} | {mm(fresh)} | {mm(fresh_ratios)} |"
             )
             if args.busy:
                 with busy():
-                    loaded, _, _ = latency(path, command, args.runs)
+                    loaded, _, _, _ = latency(path, command, args.runs)
                 ratio = statistics.median(loaded) / statistics.median(times)
                 row += f" {mm(loaded)} | {ratio:.2f} |"
             else:
