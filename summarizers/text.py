@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -62,6 +62,13 @@ _LATIN = (
     rf"""(?=[{_OPENING}\-–—,]*+(?:(?<=[«\-–—])[ \u00a0\u202f])?[^\W_])"""
 )
 _BOUNDARY = re.compile(_LATIN)
+# `_BOUNDARY` for a paragraph whose stops all read "." (see `_latin_candidates`): a pattern
+# that opens with one literal character lets the regex engine skip to it at memchr speed, ~3x
+# faster than testing every character against a set of them.
+_BOUNDARY_DOT = re.compile(_LATIN.replace(f"[{_STOPS}]", r"\."))
+# The stops but ".", those of them in ASCII first.
+_OTHER_STOPS = _STOPS.replace(".", "")
+_OTHER_ASCII_STOPS = "!?"
 # Chinese and Japanese: 。！？ (and ASCII ! ? right after a CJK character) end a sentence with
 # or without a space after; closing 」』”） follow.  Tried only in paragraphs with 。！？ or ｡.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
@@ -111,7 +118,7 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
     start = 0
     rules = languages.rules(lang)
     cjk = "。" in paragraph or "！" in paragraph or "？" in paragraph or "｡" in paragraph
-    for match in (_BOUNDARY_CJK if cjk else _BOUNDARY).finditer(paragraph):
+    for match in _BOUNDARY_CJK.finditer(paragraph) if cjk else _latin_candidates(paragraph):
         # `regs`: every group's span in one attribute read (a boundary is a few method calls).
         spans = match.regs
         if spans[1][0] < 0:
@@ -131,6 +138,17 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
     if tail:
         out.append(tail)
     return out
+
+
+def _latin_candidates(paragraph: str) -> Iterator[re.Match[str]]:
+    """`_BOUNDARY.finditer(paragraph)`, the same spans (`regs`), faster: found in a copy of
+    the paragraph whose stops all read "." (the pattern treats every stop alike), by
+    `_BOUNDARY_DOT`.  The matches' strings are the copy's: read the paragraph at their spans."""
+    scan = paragraph
+    for stop in _OTHER_ASCII_STOPS if paragraph.isascii() else _OTHER_STOPS:
+        if stop in scan:
+            scan = scan.replace(stop, ".")
+    return _BOUNDARY_DOT.finditer(scan)
 
 
 _OPENERS = "\"'“‘«„‚¿¡(["

@@ -436,6 +436,7 @@ def test_the_boundary_pattern_finds_what_its_look_behind_first_form_finds():
     samples += [
         "Wait... What?! «Oui. » Non.. ok. Fine!!! “Yes.” — Next. ¿Qué? ¡Sí! .Leading. End.",
         "a" + "." * 5000 + " B. C",
+        'ASCII only: Why?! No!? Yes.?. "Okay?" he asked. Stop!!! Go?? Done.. End!',
         "क्या हुआ। फिर॥ आगे? مرحبا؟ وداعا۔ Ende… Anfang. ,,Zitat.",
     ]
     for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
@@ -445,3 +446,6 @@ def test_the_boundary_pattern_finds_what_its_look_behind_first_form_finds():
         for paragraph in split_paragraphs(sample):
             fast = [(m.span(), m.groups()) for m in text._BOUNDARY.finditer(paragraph)]
             assert fast == [(m.span(), m.groups()) for m in plain.finditer(paragraph)]
+            # The stops-as-"." scan splitting uses finds the same spans, groups and all.
+            spans = [m.regs for m in text._latin_candidates(paragraph)]
+            assert spans == [m.regs for m in plain.finditer(paragraph)]
