@@ -128,7 +128,23 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
                 continue
         else:
             end, after = spans[2][1], spans[3][1]
-            if not _ends_sentence(paragraph, start, spans, rules):
+            stop = spans[1][0]
+            if not (
+                # The commonest end, taken as `_ends_sentence` would take it, without its
+                # call: one stop, a capital after, and either a bare "!" or "?" or an English
+                # "." after 7 letters (a word longer than any abbreviation or initialism).
+                spans[1][1] == stop + 1
+                and paragraph[after].isupper()
+                and (
+                    (end == stop + 1 and paragraph[stop] in "!?")
+                    or (
+                        rules is None
+                        and stop >= 7
+                        and paragraph[stop] == "."
+                        and paragraph[stop - 7 : stop].isalpha()
+                    )
+                )
+            ) and not _ends_sentence(paragraph, start, spans, rules):
                 continue
         piece = paragraph[start:end].strip()
         if piece:
