@@ -504,17 +504,17 @@ def sentence_terms(sentences: Sequence[str], lang: str | None) -> SentenceIds:
         lengths = np.ones(values.size, dtype=np.int64)
         lengths[listed] = sizes
         expanded = values.repeat(lengths)
-        firsts = lengths.cumsum()[listed] - sizes  # where each one's terms go
+        # Where each one's terms go: its place, moved by the terms of those before it.
+        firsts = listed + (sizes - 1).cumsum() - (sizes - 1)
         expanded[firsts.repeat(sizes) + _within(sizes)] = list(chain.from_iterable(parts))
         values = expanded
         separators = (values == _SEPARATOR_ID).nonzero()[0]
-    is_term = values >= 0
-    terms_before = is_term.cumsum()  # terms up to and including each entry
+    found = (values >= 0).nonzero()[0]  # where the terms are
     bounds = np.empty(len(sentences) + 1, dtype=np.int32)
     bounds[0] = 0
-    bounds[1:-1] = terms_before[separators]
-    bounds[-1] = terms_before[-1] if values.size else 0
-    return SentenceIds(values[is_term].astype(np.uint32), bounds, words.astype(np.int32), wide)
+    bounds[1:-1] = found.searchsorted(separators)  # terms before each separator
+    bounds[-1] = found.size
+    return SentenceIds(values[found].astype(np.uint32), bounds, words.astype(np.int32), wide)
 
 
 def _within(lengths: np.ndarray) -> np.ndarray:
