@@ -33,6 +33,9 @@ _ALWAYS = _TITLES | frozenset(
 _BEFORE_NUMBER = frozenset(
     "no nos vol art sec ch pp p op jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
+# The last three letters of each abbreviation above that has three or more: a word that ends
+# otherwise is none of them (see `split_paragraph`).
+_ABBREVIATION_TAILS = frozenset(w[-3:] for w in _ALWAYS | _BEFORE_NUMBER if len(w) >= 3)
 # Words that, after an initialism like "U.S.", show that a new sentence has begun.
 _STARTERS = frozenset(
     "a an the he she it its they we i you his her their our this that these those there then "
@@ -132,16 +135,19 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
             if not (
                 # The commonest end, taken as `_ends_sentence` would take it, without its
                 # call: one stop, a capital after, and either a bare "!" or "?" or an English
-                # "." after 7 letters (a word longer than any abbreviation or initialism).
+                # "." after a word that ends in three ASCII letters no abbreviation ends in
+                # (so it is no abbreviation, initial or initialism).
                 spans[1][1] == stop + 1
                 and paragraph[after].isupper()
                 and (
                     (end == stop + 1 and paragraph[stop] in "!?")
                     or (
                         rules is None
-                        and stop >= 7
+                        and stop >= 3
                         and paragraph[stop] == "."
-                        and paragraph[stop - 7 : stop].isalpha()
+                        and (tail := paragraph[stop - 3 : stop]).isalpha()
+                        and tail.isascii()
+                        and tail.lower() not in _ABBREVIATION_TAILS
                     )
                 )
             ) and not _ends_sentence(paragraph, start, spans, rules):

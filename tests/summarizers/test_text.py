@@ -481,6 +481,9 @@ def test_the_splitters_shortcut_for_common_ends_splits_as_the_rules_do(lang):
         "Ein Haus.Bau am 1. Juni. Das Jahrhundert. Mitte des 19. Jahrhunderts. Straße. Ende.",
         "Look at the U.S. He left. Naïveté. Über alles. Café. Ça va. résumé. Étoile. Done.",
         "Short. Tiny. Abbreviation. Vol. Number. Sept. Something. Dept. Organization. End.",
+        "The figures. The latest. Gen. Lee and Sgt. Ray met Corp. Heads etc. Then approx. Six.",
+        "Acme Inc. Chief. Acme Ltd. Board. At No. 10 Downing. No. Vol. 3 of Art. Five. Nov. Rain.",
+        "St. Louis. Mt. Fuji. The Rev. Ann. Mrs. Ray. Mme. Roy. Messrs. A. B. Approx. End.",
     ]
     for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
         with path.open(encoding="utf-8") as lines:
