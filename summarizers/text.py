@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -33,6 +33,9 @@ _ALWAYS = _TITLES | frozenset(
 _BEFORE_NUMBER = frozenset(
     "no nos vol art sec ch pp p op jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
+# The last three letters of each abbreviation above that has three or more: a word that ends
+# otherwise is none of them (see `split_paragraph`).
+_ABBREVIATION_TAILS = frozenset(w[-3:] for w in _ALWAYS | _BEFORE_NUMBER if len(w) >= 3)
 # Words that, after an initialism like "U.S.", show that a new sentence has begun.
 _STARTERS = frozenset(
     "a an the he she it its they we i you his her their our this that these those there then "
@@ -62,6 +65,13 @@ _LATIN = (
     rf"""(?=[{_OPENING}\-–—,]*+(?:(?<=[«\-–—])[ \u00a0\u202f])?[^\W_])"""
 )
 _BOUNDARY = re.compile(_LATIN)
+# `_BOUNDARY` for a paragraph whose stops all read "." (see `_latin_candidates`): a pattern
+# that opens with one literal character lets the regex engine skip to it at memchr speed, ~3x
+# faster than testing every character against a set of them.
+_BOUNDARY_DOT = re.compile(_LATIN.replace(f"[{_STOPS}]", r"\."))
+# The stops but ".", those of them in ASCII first.
+_OTHER_STOPS = _STOPS.replace(".", "")
+_OTHER_ASCII_STOPS = "!?"
 # Chinese and Japanese: 。！？ (and ASCII ! ? right after a CJK character) end a sentence with
 # or without a space after; closing 」』”） follow.  Tried only in paragraphs with 。！？ or ｡.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
@@ -111,7 +121,7 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
     start = 0
     rules = languages.rules(lang)
     cjk = "。" in paragraph or "！" in paragraph or "？" in paragraph or "｡" in paragraph
-    for match in (_BOUNDARY_CJK if cjk else _BOUNDARY).finditer(paragraph):
+    for match in _BOUNDARY_CJK.finditer(paragraph) if cjk else _latin_candidates(paragraph):
         # `regs`: every group's span in one attribute read (a boundary is a few method calls).
         spans = match.regs
         if spans[1][0] < 0:
@@ -121,7 +131,26 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
                 continue
         else:
             end, after = spans[2][1], spans[3][1]
-            if not _ends_sentence(paragraph, start, spans, rules):
+            stop = spans[1][0]
+            if not (
+                # The commonest end, taken as `_ends_sentence` would take it, without its
+                # call: one stop, a capital after, and either a bare "!" or "?" or an English
+                # "." after a word that ends in three ASCII letters no abbreviation ends in
+                # (so it is no abbreviation, initial or initialism).
+                spans[1][1] == stop + 1
+                and paragraph[after].isupper()
+                and (
+                    (end == stop + 1 and paragraph[stop] in "!?")
+                    or (
+                        rules is None
+                        and stop >= 3
+                        and paragraph[stop] == "."
+                        and (tail := paragraph[stop - 3 : stop]).isalpha()
+                        and tail.isascii()
+                        and tail.lower() not in _ABBREVIATION_TAILS
+                    )
+                )
+            ) and not _ends_sentence(paragraph, start, spans, rules):
                 continue
         piece = paragraph[start:end].strip()
         if piece:
@@ -131,6 +160,17 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
     if tail:
         out.append(tail)
     return out
+
+
+def _latin_candidates(paragraph: str) -> Iterator[re.Match[str]]:
+    """`_BOUNDARY.finditer(paragraph)`, the same spans (`regs`), faster: found in a copy of
+    the paragraph whose stops all read "." (the pattern treats every stop alike), by
+    `_BOUNDARY_DOT`.  The matches' strings are the copy's: read the paragraph at their spans."""
+    scan = paragraph
+    for stop in _OTHER_ASCII_STOPS if paragraph.isascii() else _OTHER_STOPS:
+        if stop in scan:
+            scan = scan.replace(stop, ".")
+    return _BOUNDARY_DOT.finditer(scan)
 
 
 _OPENERS = "\"'“‘«„‚¿¡(["
@@ -470,17 +510,17 @@ def sentence_terms(sentences: Sequence[str], lang: str | None) -> SentenceIds:
         lengths = np.ones(values.size, dtype=np.int64)
         lengths[listed] = sizes
         expanded = values.repeat(lengths)
-        firsts = lengths.cumsum()[listed] - sizes  # where each one's terms go
+        # Where each one's terms go: its place, moved by the terms of those before it.
+        firsts = listed + (sizes - 1).cumsum() - (sizes - 1)
         expanded[firsts.repeat(sizes) + _within(sizes)] = list(chain.from_iterable(parts))
         values = expanded
         separators = (values == _SEPARATOR_ID).nonzero()[0]
-    is_term = values >= 0
-    terms_before = is_term.cumsum()  # terms up to and including each entry
+    found = (values >= 0).nonzero()[0]  # where the terms are
     bounds = np.empty(len(sentences) + 1, dtype=np.int32)
     bounds[0] = 0
-    bounds[1:-1] = terms_before[separators]
-    bounds[-1] = terms_before[-1] if values.size else 0
-    return SentenceIds(values[is_term].astype(np.uint32), bounds, words.astype(np.int32), wide)
+    bounds[1:-1] = found.searchsorted(separators)  # terms before each separator
+    bounds[-1] = found.size
+    return SentenceIds(values[found].astype(np.uint32), bounds, words.astype(np.int32), wide)
 
 
 def _within(lengths: np.ndarray) -> np.ndarray:

@@ -64,12 +64,42 @@ class TermSpace:
     def __init__(self, analysis: Analysis) -> None:
         n = len(analysis)
         self.size = n
+        ids, bounds = analysis.term_ids, analysis.bounds
+        if ids.dtype != np.uint32:
+            self._init_any(analysis)
+            return
+        # One plain sort of (term id, sentence) keys gives the vocabulary, each term's count
+        # and the distinct (sentence, term) pairs: what np.unique(return_inverse=True) and
+        # its argsort gave, several times faster (numpy's sort of 64-bit integers is
+        # vectorised; argsort and the inverse's scatter are not).
+        keys = ids.astype(np.uint64) << np.uint64(32)
+        keys |= np.arange(n, dtype=np.uint64).repeat(bounds[1:] - bounds[:-1])
+        keys.sort()
+        term_of = keys >> np.uint64(32)
+        first = np.empty(keys.size, dtype=bool)  # where each term's keys start
+        first[:1] = True
+        np.not_equal(term_of[1:], term_of[:-1], out=first[1:])
+        self.vocabulary = term_of[first].astype(np.uint32)
+        term_index = first.cumsum() - 1  # each key's term, an index into the vocabulary
+        v = max(self.vocabulary.size, 1)
+        self.term_counts = np.bincount(term_index, minlength=self.vocabulary.size)
+        # Count each term once per sentence: a sentence is a set of facts, not a bag of words.
+        distinct = first  # a key unlike the one before (its term or its sentence differs)
+        np.not_equal(keys[1:], keys[:-1], out=distinct[1:])
+        sentence = (keys[distinct] & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        pairs = np.sort(sentence * v + term_index[distinct])  # by sentence, then term
+        self.pair_sentence = pairs // v
+        self.pair_term = pairs % v
+        self._weigh()
+
+    def _init_any(self, analysis: Analysis) -> None:
+        """`__init__` for term ids of another dtype than uint32 (np.unique's way)."""
+        n = self.size
         lengths = np.diff(analysis.bounds)
         sentence_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
         vocabulary, term_index = np.unique(analysis.term_ids, return_inverse=True)
         self.vocabulary = vocabulary
         v = max(vocabulary.size, 1)
-        # Count each term once per sentence: a sentence is a set of facts, not a bag of words.
         keys = sorted_unique(sentence_of * v + term_index)
         self.pair_sentence = keys // v
         self.pair_term = keys % v

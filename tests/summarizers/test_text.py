@@ -12,6 +12,7 @@ import snowballstemmer
 from seeds import seed_files
 from summarizers.text import (
     SentenceTokenizer,
+    split_paragraph,
     split_paragraphs,
     split_sentences,
     stem,
@@ -436,6 +437,7 @@ def test_the_boundary_pattern_finds_what_its_look_behind_first_form_finds():
     samples += [
         "Wait... What?! «Oui. » Non.. ok. Fine!!! “Yes.” — Next. ¿Qué? ¡Sí! .Leading. End.",
         "a" + "." * 5000 + " B. C",
+        'ASCII only: Why?! No!? Yes.?. "Okay?" he asked. Stop!!! Go?? Done.. End!',
         "क्या हुआ। फिर॥ आगे? مرحبا؟ وداعا۔ Ende… Anfang. ,,Zitat.",
     ]
     for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
@@ -445,3 +447,48 @@ def test_the_boundary_pattern_finds_what_its_look_behind_first_form_finds():
         for paragraph in split_paragraphs(sample):
             fast = [(m.span(), m.groups()) for m in text._BOUNDARY.finditer(paragraph)]
             assert fast == [(m.span(), m.groups()) for m in plain.finditer(paragraph)]
+            # The stops-as-"." scan splitting uses finds the same spans, groups and all.
+            spans = [m.regs for m in text._latin_candidates(paragraph)]
+            assert spans == [m.regs for m in plain.finditer(paragraph)]
+
+
+def _split_by_rules(paragraph: str, lang: str | None) -> list[str]:
+    """`split_paragraph` of a paragraph without 。！？, every candidate asked of
+    `_ends_sentence` (no shortcut)."""
+    import summarizers.text as text
+    from summarizers import languages
+
+    out, start, rules = [], 0, languages.rules(lang)
+    for match in text._latin_candidates(paragraph):
+        spans = match.regs
+        if text._ends_sentence(paragraph, start, spans, rules):
+            piece = paragraph[start : spans[2][1]].strip()
+            if piece:
+                out.append(piece)
+            start = spans[3][1]
+    tail = paragraph[start:].strip()
+    return [*out, tail] if tail else out
+
+
+@pytest.mark.parametrize("lang", [None, "de", "fr"])
+def test_the_splitters_shortcut_for_common_ends_splits_as_the_rules_do(lang):
+    """`split_paragraph` takes one "." after a long word, or a bare "!"/"?", before a capital
+    without asking `_ends_sentence`: it must split exactly as the rules would."""
+    samples = [p.read_text(encoding="utf-8") for p in seed_files()]
+    samples += [
+        "He met Messrs. Smith and Jones. Approx. Ten came. The approx. Figure held. Fine.",
+        "It was in Washington. Then Inc. Magazine wrote! Did it? Yes! «Non?» Oui. Wow!! Why?! Ok.",
+        "Ein Haus.Bau am 1. Juni. Das Jahrhundert. Mitte des 19. Jahrhunderts. Straße. Ende.",
+        "Look at the U.S. He left. Naïveté. Über alles. Café. Ça va. résumé. Étoile. Done.",
+        "Short. Tiny. Abbreviation. Vol. Number. Sept. Something. Dept. Organization. End.",
+        "The figures. The latest. Gen. Lee and Sgt. Ray met Corp. Heads etc. Then approx. Six.",
+        "Acme Inc. Chief. Acme Ltd. Board. At No. 10 Downing. No. Vol. 3 of Art. Five. Nov. Rain.",
+        "St. Louis. Mt. Fuji. The Rev. Ann. Mrs. Ray. Mme. Roy. Messrs. A. B. Approx. End.",
+    ]
+    for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
+        with path.open(encoding="utf-8") as lines:
+            samples.extend(json.loads(line).get("text", "") for line in lines if line.strip())
+    for sample in samples:
+        for paragraph in split_paragraphs(sample):
+            if not any(c in paragraph for c in "。！？｡"):
+                assert split_paragraph(paragraph, lang) == _split_by_rules(paragraph, lang)
