@@ -11,6 +11,8 @@ cold `briefbot brief`).  Both run the same SQL and must return the same rows
 
 from __future__ import annotations
 
+import logging
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 
     from .filters import TopicFilter
     from .scopes import Scope
+
+log = logging.getLogger(__name__)
 
 
 class StoreReads(Protocol):
@@ -189,23 +193,30 @@ def decode_analyses(
     cache: AnalysisCache,
     blobs: Sequence[tuple[int, bytes]],
     read_texts: Callable[
-        [list[int]], Iterator[tuple[int, str, str]] | Iterable[tuple[int, str, str]]
+        [list[int]], Iterator[tuple[int, str, str, str]] | Iterable[tuple[int, str, str, str]]
     ],
 ) -> dict[int, Analysis]:
     """`analyses`' answer from the (id, blob) rows read: each kept analysis still decoded from
     its stored blob reused, the others decoded with their texts and titles (`read_texts(ids)`
-    gives (id, text, title) rows; the analysis keeps sentence positions, so its sentences
-    are sliced from the text, and its terms are the text's and the title's, tokenised
-    again) and kept."""
+    gives (id, text, title, lang) rows; the analysis keeps sentence positions, so its
+    sentences are sliced from the text, and its terms are the text's and the title's,
+    tokenised again) and kept.  A blob that cannot be decoded (damaged, or written by another
+    version) is logged and the article analysed afresh from its text, so one bad row never
+    fails a briefing; the store re-analyses it for good on its next upgrade."""
     found = {i: cache.get(i, blob) for i, blob in blobs}
     missing = [i for i, analysis in found.items() if analysis is None]
     if missing:
-        from summarizers.analysis import Analysis
+        from summarizers.analysis import Analysis, analyze
 
-        texts = {i: (text, title) for i, text, title in read_texts(missing)}
+        texts = {i: (text, title, lang) for i, text, title, lang in read_texts(missing)}
         # One bytes object both decoded from and kept (a driver may hand a memoryview).
         blob_of = {i: bytes(blob) for i, blob in blobs}
         for i in missing:
-            found[i] = Analysis.from_bytes(blob_of[i], *texts[i])
+            text, title, lang = texts[i]
+            try:
+                found[i] = Analysis.from_bytes(blob_of[i], text, title)
+            except (ValueError, struct.error, UnicodeDecodeError) as exc:
+                log.warning("article %d: stored analysis unreadable (%s); analysed again", i, exc)
+                found[i] = analyze(text, title, None if lang in (None, "en") else lang)
             cache.put(i, blob_of[i], found[i])
     return found  # type: ignore[return-value]  # every None was filled

@@ -1791,7 +1791,7 @@ _COPIES_SEEN_BY = _COPIES.where(article_copies.c.scope.in_(bindparam("scopes", e
 _ANALYSIS_BLOBS = select(articles.c.id, articles.c.analysis).where(
     articles.c.id.in_(bindparam("ids", expanding=True))
 )
-_TEXTS = select(articles.c.id, articles.c.text, articles.c.title).where(
+_TEXTS = select(articles.c.id, articles.c.text, articles.c.title, articles.c.lang).where(
     articles.c.id.in_(bindparam("ids", expanding=True))
 )
 

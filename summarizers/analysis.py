@@ -171,8 +171,8 @@ class Analysis:
         and title: field for field what `analyze(text, title, lang)` gave, its term ids and
         word counts computed again (tokenising the sentences: most of the cost).
 
-        Raises ValueError for a blob of another format (see FORMAT), of another text, or
-        of another title (one with another number of terms).
+        Raises ValueError for a blob of another format (see FORMAT) or of another text;
+        a damaged blob raises ValueError, struct.error or UnicodeDecodeError.
         """
         if len(blob) < len(MAGIC) + 2 or blob[: len(MAGIC)] != MAGIC:
             raise ValueError("not a briefbot analysis blob of this format")
@@ -185,7 +185,9 @@ class Analysis:
         for _ in range(4):
             value, offset = _read_varint(blob, offset)
             numbers.append(value)
-        text_len, count, literal_len, title_count = numbers
+        # The title term count stays in the layout (`to_bytes` checks it) but is not
+        # checked on read: see below.
+        text_len, count, literal_len, _title_count = numbers
         if text_len != len(text):
             raise ValueError("the analysis blob belongs to another text")
         gap_code, length_code, step_code = widths & 3, widths >> 2 & 3, widths >> 4 & 3
@@ -221,9 +223,11 @@ class Analysis:
         sentences = tuple(sentence_list)
         paragraphs = np.array(list(accumulate(steps)), dtype=np.int32)
         # Terms and word counts as `analyze` computes them (its functions).
+        # The title's term count is not checked against the blob's: the stored title and
+        # text are the article's own, so another count means the tokeniser changed (a
+        # stemmer or stop-word list upgraded), and the terms computed now are the ones every
+        # new article gets too: refusing them would leave the article unreadable.
         title_ids = np.array(lang_term_ids(title, lang), dtype=np.uint32)
-        if title_ids.size != title_count:
-            raise ValueError("the analysis blob belongs to another title")
         terms = sentence_terms(sentences, lang)
         word_counts = terms.words
         if terms.wide:  # perhaps Chinese or Japanese: counted as `word_count` does

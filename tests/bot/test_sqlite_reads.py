@@ -347,3 +347,79 @@ def test_brief_articles_why_and_summarize_start_without_sqlalchemy(
     codes, imported = json.loads(done.stdout.strip().splitlines()[-1])
     assert codes == [0] * len(argvs)
     assert imported == []
+
+
+def _small_store(tmp_path: Path) -> tuple[str, Store]:
+    url = f"sqlite:///{tmp_path / 'small.db'}"
+    store = Store(url)
+    draft = ArticleDraft(
+        title="Harbour budget approved",
+        text="The council approved the harbour budget on Monday. Work starts in May.",
+        source="wire",
+        url="https://news.example/harbour",
+        published_at=NOW,
+        lang="en",
+    )
+    assert put(store, draft, [SHARED]) == "stored"
+    return url, store
+
+
+def test_an_article_stored_after_the_reads_opened_is_searched_in_its_language(
+    tmp_path: Path,
+) -> None:
+    url, store = _small_store(tmp_path)
+    reads = open_reads(url)
+    assert isinstance(reads, SqliteReads)
+    try:
+        assert reads.languages() == {"en"}
+        german = ArticleDraft(
+            title="Bundestag beschließt Gesetz zur Wahl",
+            text="Der Bundestag hat am Freitag ein neues Gesetz zur Wahl beschlossen. "
+            "Die Wahlen finden im Herbst statt.",
+            source="Tagesblatt",
+            url="https://news.example/wahl",
+            published_at=NOW,
+            lang="de",
+        )
+        assert put(store, german, [SHARED]) == "stored"  # as a running bot's feed poll does
+        assert reads.languages() == {"en", "de"}
+        # "Wahlen" matches the title's "Wahl" only through the German stem.
+        found = reads.search("Wahlen", limit=5, scope=OPERATOR)
+        assert [a.title for a in found] == [german.title]
+        assert found == store.search("Wahlen", limit=5, scope=OPERATOR)
+    finally:
+        reads.close()
+        store.close()
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x00", b"BB", b"\xff" * 40])
+def test_an_unreadable_analysis_blob_is_analysed_again_not_a_failed_briefing(
+    tmp_path: Path, damage: bytes
+) -> None:
+    url, store = _small_store(tmp_path)
+    store.close()
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE articles SET analysis = ?", (damage,))
+    store = Store(url)
+    reads = open_reads(url)
+    assert isinstance(reads, SqliteReads)
+    try:
+        article = store.search(None, limit=1, scope=OPERATOR)[0]
+        fresh = analyze(
+            "The council approved the harbour budget on Monday. Work starts in May.",
+            "Harbour budget approved",
+        )
+        for source in (store, reads):
+            analysis = source.analyses([article.id])[article.id]
+            assert analysis.sentences == fresh.sentences
+            assert analysis.term_ids.tolist() == fresh.term_ids.tolist()
+        core = build_core(Settings(database_url=url, load_seeds=False))
+        try:
+            reply = answer(core, "brief")
+            assert not isinstance(reply, ErrorReply)
+            assert "harbour budget" in render(reply, "text")
+        finally:
+            core.close()
+    finally:
+        reads.close()
+        store.close()
