@@ -1055,6 +1055,13 @@ class Store:
         ).first()
         if row is not None and row[0] == str(ANALYSIS_FORMAT):
             return
+        if row is not None and row[0].isdigit() and int(row[0]) > ANALYSIS_FORMAT:
+            # A newer briefbot shares this database (a rolling deploy): re-analysing would
+            # undo its analyses, and it would redo them, each start after the other's.
+            raise BadArgument(
+                f"The database's articles were analysed by a newer briefbot (analysis format "
+                f"{row[0]}); upgrade briefbot."
+            )
         from summarizers.analysis import analyze
 
         ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()

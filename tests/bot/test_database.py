@@ -189,6 +189,25 @@ def test_a_store_at_an_unknown_revision_is_refused(database_url: str) -> None:
         Store(database_url)
 
 
+def test_a_store_analysed_by_a_newer_briefbot_is_refused_not_reanalysed(
+    database_url: str,
+) -> None:
+    store = Store(database_url)
+    with store.transaction() as conn:
+        conn.execute(
+            text("UPDATE meta SET value = :v WHERE key = 'analysis_format'"),
+            {"v": str(ANALYSIS_FORMAT + 1)},
+        )
+    store.close()
+    with pytest.raises(BadArgument, match="newer briefbot"):
+        Store(database_url)
+    again = Store(database_url, migrate=False)  # look without opening it for use
+    try:
+        assert again.get_meta("analysis_format") == str(ANALYSIS_FORMAT + 1)
+    finally:
+        again.close()
+
+
 def test_the_head_read_without_alembic_is_alembics_head() -> None:
     # Store skips Alembic when the store is at this head, so the two must agree.
     assert shipped_head() == migrations.head()
