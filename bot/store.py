@@ -60,6 +60,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DatabaseError,
     IntegrityError,
     NoSuchModuleError,
     OperationalError,
@@ -820,7 +821,7 @@ def shown_url(url: URL) -> str:
     return _SECRET_QUERY.sub(r"\1***", url.render_as_string(hide_password=True))
 
 
-def cannot_open(url: str, exc: OperationalError) -> BadArgument:
+def cannot_open(url: str, exc: DatabaseError) -> BadArgument:
     """The one line an operator sees when the database at `url` does not answer: where it is
     (host and port, the address with its password masked), the driver's first line (e.g.
     "Connection refused"), and the setting to fix (DATABASE_URL)."""
@@ -886,7 +887,8 @@ class Store:
                 self._migrate()
             else:
                 self._check_current()
-        except OperationalError as exc:
+        except DatabaseError as exc:  # does not answer, or is no database ("file is not a
+            # database", "database disk image is malformed"): one line, not a traceback
             self.engine.dispose()
             raise cannot_open(self.url, exc) from None
         except BadArgument:

@@ -359,6 +359,23 @@ def test_a_bad_database_url_is_a_user_error(briefbot: Runner) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("content", [b"hello\n" * 200, b"SQLite format 3\x00" + b"\x07" * 500])
+def test_a_file_that_is_no_database_is_one_line_not_a_traceback(
+    briefbot: Runner, content: bytes
+) -> None:
+    # Not SQLite at all, and a damaged one (a header, then garbage).
+    path = briefbot.cwd / "notes.db"
+    path.write_bytes(content)
+    for command in (["articles"], ["brief"], ["ingest", str(path)]):
+        result = briefbot(*command, DATABASE_URL=f"sqlite:///{path}")
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "Cannot open the database" in lines[0], lines
+        assert "DATABASE_URL" in lines[0]
+    assert path.read_bytes() == content  # nothing written into it
+
+
 def test_help(briefbot: Runner) -> None:
     out = ok(briefbot("--help"))
     for command in ("brief", "summarize", "articles", "ingest", "chat"):
