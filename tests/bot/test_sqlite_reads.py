@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fakes.processes import fresh_json
 
 from bot.app import build_core
 from bot.commands import ErrorReply, answer
@@ -329,22 +327,7 @@ def test_brief_articles_why_and_summarize_start_without_sqlalchemy(
         ["chat", "brief said 2"],
         ["chat", "--workspace", "slack:T1", "articles"],
     ]
-    env = {
-        **os.environ,
-        "DATABASE_URL": filled,
-        "BRIEFBOT_LOAD_SEEDS": "0",
-        "PYTHONPATH": str(PROJECT),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(argvs)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    codes, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    codes, imported = fresh_json(code, tmp_path, json.dumps(argvs), database_url=filled)
     assert codes == [0] * len(argvs)
     assert imported == []
 

@@ -4,15 +4,11 @@ fresh interpreter (a subprocess), where nothing else has imported them yet."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from fakes.processes import fresh_json
 
-PROJECT = Path(__file__).resolve().parents[2]
 # What only `digest`, `feeds`, `ingest` and `run` need: prometheus_client (via bot.metrics),
 # the scheduler and its buttons, feeds and the ingest pipeline.
 NOT_NEEDED = (
@@ -28,24 +24,12 @@ NOT_NEEDED = (
 def imported_after(code: str, tmp_path: Path) -> list[str]:
     """Run `code` in a fresh interpreter on an empty store; which of NOT_NEEDED it imported."""
     probe = (
-        f"{code}\nimport sys\nprint(json.dumps([m for m in {NOT_NEEDED!r} if m in sys.modules]))"
+        f"import json\n{code}\nimport sys\n"
+        f"print(json.dumps([m for m in {NOT_NEEDED!r} if m in sys.modules]))"
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'imports.db'}",
-        "BRIEFBOT_LOAD_SEEDS": "0",
-        "PYTHONPATH": str(PROJECT),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", f"import json\n{probe}"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found = fresh_json(probe, tmp_path, database_url=f"sqlite:///{tmp_path / 'imports.db'}")
+    assert isinstance(found, list)
+    return found
 
 
 def test_importing_the_command_layer_imports_no_scheduler_metrics_or_ingest(

@@ -1,16 +1,46 @@
 """For tests that run briefbot in processes of their own (`briefbot run worker`, `run discord`,
-`digest run-due`): those run on the system clock, so what they should post is made due by it."""
+`digest run-due`): those run on the system clock, so what they should post is made due by it;
+and a fresh interpreter's last printed JSON line (`fresh_json`), for what a start imports."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.ledger import Ledger
 from bot.models import Subscription
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def fresh_json(code: str, cwd: Path, *args: str, database_url: str) -> object:
+    """Run `code` (given `args` as sys.argv[1:]) in a fresh interpreter on the store at
+    `database_url` (no seeds loaded), in `cwd`; the JSON value of its last line of output.
+    Raises CalledProcessError when it fails."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BRIEFBOT_LOAD_SEEDS": "0",
+        "PYTHONPATH": str(PROJECT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def subscribe_due(
