@@ -172,7 +172,7 @@ def more(core: Core, context: Context, ref: str) -> object:
     if len(shown) >= MAX_MORE:
         raise UserError(f"That is all this briefing goes to ({MAX_MORE} bullets).")
     made = compose_briefing(
-        core.store,
+        core.reads,  # as `brief` reads: the same kept analyses and derived figures
         core.summarizer(state.summarizer),
         _Fixed(state.stored_until),
         scope=context.scope,

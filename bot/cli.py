@@ -209,13 +209,16 @@ def run() -> NoReturn:
     except BrokenPipeError:  # the reader went away: as `main` does for a command's output
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = status or EXIT_FAILURE
-    sys.stderr.flush()
-    logging.shutdown()
     import threading
 
+    # Non-daemon threads first (what they log is still written), then the logs.  The bot's
+    # pools are daemon threads (adapters' DaemonPool); a plain ThreadPoolExecutor left
+    # running here would be joined forever, its exit signal being an atexit hook.
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join()
+    logging.shutdown()
+    sys.stderr.flush()
     os._exit(status)
 
 

@@ -887,10 +887,15 @@ class Store:
                 self._migrate()
             else:
                 self._check_current()
-        except DatabaseError as exc:  # does not answer, or is no database ("file is not a
-            # database", "database disk image is malformed"): one line, not a traceback
+        except DatabaseError as exc:
             self.engine.dispose()
-            raise cannot_open(self.url, exc) from None
+            # Does not answer (OperationalError), or is no database ("file is not a
+            # database", "database disk image is malformed": the driver's plain
+            # DatabaseError): one line naming DATABASE_URL.  A failing migration step
+            # (IntegrityError, ProgrammingError, …) is no address problem: it propagates.
+            if type(exc) is DatabaseError or isinstance(exc, OperationalError):
+                raise cannot_open(self.url, exc) from None
+            raise
         except BadArgument:
             self.engine.dispose()
             raise

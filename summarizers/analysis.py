@@ -185,8 +185,7 @@ class Analysis:
         for _ in range(4):
             value, offset = _read_varint(blob, offset)
             numbers.append(value)
-        # The title term count stays in the layout (`to_bytes` checks it) but is not
-        # checked on read: see below.
+        # The title term count stays in the layout but is not checked on read: see below.
         text_len, count, literal_len, _title_count = numbers
         if text_len != len(text):
             raise ValueError("the analysis blob belongs to another text")
@@ -202,6 +201,7 @@ class Analysis:
         steps: Iterable[int]
         if step_code == _IN_FLAG_BYTE:
             packed = blob[offset : offset + count]
+            offset += count
             flags = np.frombuffer(packed, dtype=np.uint8) & 15
             if gap_code == _IN_FLAG_BYTE:
                 steps = [byte >> 4 & 3 for byte in packed]
@@ -212,6 +212,9 @@ class Analysis:
             steps = struct.unpack_from(f"<{count}{_CODES[step_code]}", blob, offset)
             offset += count * _SIZES[step_code]
             flags = np.frombuffer(blob, dtype=np.uint8, count=count, offset=offset)
+            offset += count
+        if offset != len(blob):  # cut short or run on: not what `to_bytes` wrote
+            raise ValueError("the analysis blob is damaged (its length does not add up)")
         sentence_list = []
         cursor = 0
         for gap, length in zip(gaps, lengths, strict=True):
@@ -219,7 +222,10 @@ class Analysis:
                 cursor += gap + length
                 sentence_list.append(text[cursor - length : cursor])
             else:
-                sentence_list.append(next(literals))
+                literal = next(literals, None)
+                if literal is None:
+                    raise ValueError("the analysis blob is damaged (a sentence is missing)")
+                sentence_list.append(literal)
         sentences = tuple(sentence_list)
         paragraphs = np.array(list(accumulate(steps)), dtype=np.int32)
         # Terms and word counts as `analyze` computes them (its functions).
@@ -265,6 +271,8 @@ def _read_varint(blob: bytes, offset: int) -> tuple[int, int]:
     """The varint `_varint` wrote at `offset`, and the offset after it."""
     value = shift = 0
     while True:
+        if offset >= len(blob):
+            raise ValueError("the analysis blob is damaged (cut short in its header)")
         byte = blob[offset]
         offset += 1
         value |= (byte & 0x7F) << shift

@@ -375,13 +375,24 @@ def test_an_article_stored_after_the_reads_opened_is_searched_in_its_language(
         store.close()
 
 
-@pytest.mark.parametrize("damage", [b"", b"\x00", b"BB", b"\xff" * 40])
+@pytest.mark.parametrize(
+    "damage",
+    # Wrong magic of every kind, and the real blob cut short in its header, in its
+    # sentences, or run on.
+    [b"", b"\x00", b"BB", b"\xff" * 40, 5, 12, -1, b"+extra"],
+    ids=["empty", "nul", "short", "ff", "cut-5", "cut-12", "cut-1", "run-on"],
+)
 def test_an_unreadable_analysis_blob_is_analysed_again_not_a_failed_briefing(
-    tmp_path: Path, damage: bytes
+    tmp_path: Path, damage: bytes | int
 ) -> None:
     url, store = _small_store(tmp_path)
     store.close()
     with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        (good,) = conn.execute("SELECT analysis FROM articles").fetchone()
+        if isinstance(damage, int):
+            damage = bytes(good)[:damage]
+        elif damage.startswith(b"+"):
+            damage = bytes(good) + damage[1:]
         conn.execute("UPDATE articles SET analysis = ?", (damage,))
     store = Store(url)
     reads = open_reads(url)
