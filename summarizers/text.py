@@ -11,7 +11,7 @@ import re
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import chain
 
 import numpy as np
@@ -64,20 +64,35 @@ _LATIN = (
     rf"""([{_STOPS}](?<![{_STOPS}]{{2}})[{_STOPS}]*+)([{_CLOSING}]*+(?:[ \u00a0\u202f]»)?)(\s++)"""
     rf"""(?=[{_OPENING}\-–—,]*+(?:(?<=[«\-–—])[ \u00a0\u202f])?[^\W_])"""
 )
-_BOUNDARY = re.compile(_LATIN)
-# `_BOUNDARY` for a paragraph whose stops all read "." (see `_latin_candidates`): a pattern
-# that opens with one literal character lets the regex engine skip to it at memchr speed, ~3x
-# faster than testing every character against a set of them.
-_BOUNDARY_DOT = re.compile(_LATIN.replace(f"[{_STOPS}]", r"\."))
+# The patterns below that only splitting uses are compiled on first use, not at import: with
+# their wide character sets they cost ~3 ms of every start, and a briefing of stored articles
+# splits nothing.
+
+
+@cache
+def _boundary_dot() -> re.Pattern[str]:
+    """`_LATIN` for a paragraph whose stops all read "." (see `_latin_candidates`): a pattern
+    that opens with one literal character lets the regex engine skip to it at memchr speed,
+    ~3x faster than testing every character against a set of them."""
+    return re.compile(_LATIN.replace(f"[{_STOPS}]", r"\."))
+
+
 # The stops but ".", those of them in ASCII first.
 _OTHER_STOPS = _STOPS.replace(".", "")
 _OTHER_ASCII_STOPS = "!?"
 # Chinese and Japanese: 。！？ (and ASCII ! ? right after a CJK character) end a sentence with
 # or without a space after; closing 」』”） follow.  Tried only in paragraphs with 。！？ or ｡.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-_BOUNDARY_CJK = re.compile(
-    _LATIN + rf"""|([。！？｡]++|(?<=[{_CJK}])[!?]++)([」』”’"'）)\]》〉]*+)(\s*+)"""
-)
+
+
+@cache
+def _boundary_cjk() -> re.Pattern[str]:
+    """`_LATIN`, or a Chinese or Japanese stop (see above)."""
+    return re.compile(
+        _LATIN + rf"""|([。！？｡]++|(?<=[{_CJK}])[!?]++)([」』”’"'）)\]》〉]*+)(\s*+)"""
+    )
+
+
 # After a Japanese closing quote, a quotative particle continues the sentence: 「…。」と述べた.
 _QUOTATIVE = frozenset("とっ、，,")
 _INITIALISM = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")
@@ -121,7 +136,7 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
     start = 0
     rules = languages.rules(lang)
     cjk = "。" in paragraph or "！" in paragraph or "？" in paragraph or "｡" in paragraph
-    for match in _BOUNDARY_CJK.finditer(paragraph) if cjk else _latin_candidates(paragraph):
+    for match in _boundary_cjk().finditer(paragraph) if cjk else _latin_candidates(paragraph):
         # `regs`: every group's span in one attribute read (a boundary is a few method calls).
         spans = match.regs
         if spans[1][0] < 0:
@@ -163,14 +178,14 @@ def split_paragraph(paragraph: str, lang: str | None = None) -> list[str]:
 
 
 def _latin_candidates(paragraph: str) -> Iterator[re.Match[str]]:
-    """`_BOUNDARY.finditer(paragraph)`, the same spans (`regs`), faster: found in a copy of
-    the paragraph whose stops all read "." (the pattern treats every stop alike), by
-    `_BOUNDARY_DOT`.  The matches' strings are the copy's: read the paragraph at their spans."""
+    """`re.compile(_LATIN).finditer(paragraph)`, the same spans (`regs`), faster: found in a
+    copy of the paragraph whose stops all read "." (the pattern treats every stop alike), by
+    `_boundary_dot`.  The matches' strings are the copy's: read the paragraph at their spans."""
     scan = paragraph
     for stop in _OTHER_ASCII_STOPS if paragraph.isascii() else _OTHER_STOPS:
         if stop in scan:
             scan = scan.replace(stop, ".")
-    return _BOUNDARY_DOT.finditer(scan)
+    return _boundary_dot().finditer(scan)
 
 
 _OPENERS = "\"'“‘«„‚¿¡(["
@@ -183,7 +198,7 @@ def _ends_sentence(
     spans: tuple[tuple[int, int], ...],
     rules: languages.SplitRules | None,
 ) -> bool:
-    """Whether a `_BOUNDARY` candidate (`spans`: its match's `regs`) ends a sentence."""
+    """Whether a `_LATIN` candidate (`spans`: its match's `regs`) ends a sentence."""
     # Only a bounded window around each candidate is read, so a paragraph of any length is
     # split in linear time: the next two words and the word before the stop are all we need.
     (dot, stop_end), (closing, closing_end), (_, after) = spans[1], spans[2], spans[3]
@@ -421,21 +436,74 @@ _SEVERAL = -3
 _WIDE = -4
 
 
-def _chunk_id(chunk: str) -> int:
-    """The _CHUNK_IDS entry of a chunk not met before (entered)."""
-    if len(_CHUNK_IDS) >= _CHUNK_IDS_MAX:
+# A term, or the line break that `_enter_chunks` puts between two chunks.
+_TERM_OR_BREAK = re.compile(_TERM.pattern + "|\n")
+
+
+def _enter_chunks(chunks: Sequence[str]) -> dict[str, int]:
+    """The _CHUNK_IDS entry of every distinct chunk in `chunks`, those not met before entered
+    (the entries `term_ids` gives each, and their tokens' in _TOKEN_IDS), all at once: one
+    `str.lower` and one regex pass over them joined by line breaks, and one call of the
+    stemmer for every new word, where `_chunk_id` costs a dozen Python calls a chunk (a cold
+    process's first briefing meets a few thousand).  Joined by "\n" they lower-case as
+    each alone would: whitespace ends the context `str.lower` reads (Greek final sigma), and no
+    token holds one.  The entries are returned too: another thread may empty the caches.
+    """
+    found = {c: _CHUNK_IDS.get(c) for c in dict.fromkeys(chunks)}
+    new = [c for c, value in found.items() if value is None]
+    if len(_CHUNK_IDS) + len(new) > _CHUNK_IDS_MAX:
         _CHUNK_IDS.clear()
         _CHUNK_TERMS.clear()
-    if chunk == _SEPARATOR:
-        found = _SEPARATOR_ID
-    elif max(chunk) >= _WIDE_FROM:
-        _chunk_terms(chunk)
-        found = _WIDE
-    else:
-        ids = _chunk_terms(chunk)
-        found = ids[0] if len(ids) == 1 else _NO_TERM if not ids else _SEVERAL
-    _CHUNK_IDS[chunk] = found
-    return found
+    if _SEPARATOR in found:
+        found[_SEPARATOR] = _CHUNK_IDS[_SEPARATOR] = _SEPARATOR_ID
+        new = [c for c in new if c != _SEPARATOR]
+    if not new:
+        return found  # type: ignore[return-value]
+    pieces = _TERM_OR_BREAK.findall("\n".join(new).lower().replace("’", "'"))
+    token_ids = _token_ids_of({piece for piece in pieces if piece != "\n"})
+    tokens: list[str] = []
+    number = 0
+    for piece in [*pieces, "\n"]:
+        if piece != "\n":
+            tokens.append(piece)
+            continue
+        chunk = new[number]
+        number += 1
+        ids = tuple(i for i in map(token_ids.__getitem__, tokens) if i >= 0)
+        tokens = []
+        if max(chunk) >= _WIDE_FROM:
+            _CHUNK_TERMS[chunk] = ids
+            value = _WIDE
+        elif len(ids) == 1:
+            value = ids[0]
+        elif not ids:
+            value = _NO_TERM
+        else:
+            _CHUNK_TERMS[chunk] = ids
+            value = _SEVERAL
+        found[chunk] = _CHUNK_IDS[chunk] = value
+    return found  # type: ignore[return-value]
+
+
+def _token_ids_of(tokens: set[str]) -> dict[str, int]:
+    """The _TOKEN_IDS entry (`_token_id`) of each of `tokens`, those not met before entered,
+    their words stemmed in one call of the stemmer."""
+    found = {t: _TOKEN_IDS.get(t) for t in tokens}
+    new = [t for t, i in found.items() if i is None]
+    words: list[str] = []
+    for token in new:
+        if token in STOP_WORDS or len(token) < 2:
+            found[token] = -1
+        else:
+            words.append(token[:-2] if token.endswith("'s") else token)
+    if len(_TOKEN_IDS) + len(new) > _TOKEN_IDS_MAX:
+        _TOKEN_IDS.clear()
+    stems = iter(_stemmer.stemWords(words))
+    for token in new:
+        if found[token] is None:
+            found[token] = term_id(next(stems))
+        _TOKEN_IDS[token] = found[token]  # type: ignore[assignment]
+    return found  # type: ignore[return-value]
 
 
 def _chunk_terms(chunk: str) -> tuple[int, ...]:
@@ -488,10 +556,8 @@ def sentence_terms(sentences: Sequence[str], lang: str | None) -> SentenceIds:
     chunks = joined.split()
     try:
         values = np.fromiter(map(_CHUNK_IDS.__getitem__, chunks), np.int64, len(chunks))
-    except KeyError:  # chunks not met before
-        found = [_CHUNK_IDS.get(c) for c in chunks]
-        found = [_chunk_id(c) if f is None else f for c, f in zip(chunks, found, strict=True)]
-        values = np.array(found, dtype=np.int64)
+    except KeyError:  # chunks not met before: entered all at once
+        values = np.fromiter(map(_enter_chunks(chunks).__getitem__, chunks), np.int64, len(chunks))
     # Few numpy calls, and no Python-level ones (np.diff, np.flatnonzero): for a short text
     # each call's overhead counts.
     separators = (values == _SEPARATOR_ID).nonzero()[0]
@@ -532,7 +598,13 @@ def _within(lengths: np.ndarray) -> np.ndarray:
 _stemmers: dict[str, Stemmer.Stemmer] = {}
 # Chinese and Japanese write no spaces: a run of CJK characters is compared by its character
 # bigrams (the standard index unit for both, e.g. Lucene's CJKAnalyzer), a lone one by itself.
-_CJK_RUN = re.compile(rf"[{_CJK}]+")
+
+
+@cache
+def _cjk_run() -> re.Pattern[str]:
+    return re.compile(rf"[{_CJK}]+")  # compiled on first use: ~0.7 ms
+
+
 _UNIGRAM_STOPS = frozenset("的了是在和与及或也就都而并但我你他她它们这那有个之为以于")
 
 
@@ -565,14 +637,14 @@ def lang_terms(sentence: str, lang: str | None) -> list[str]:
         return terms(sentence)
     lower = sentence.lower().replace("’", "'")
     out: list[str] = []
-    if _CJK_RUN.search(lower):
-        for run in _CJK_RUN.findall(lower):
+    if max(lower, default="") >= "\u3040" and _cjk_run().search(lower):
+        for run in _cjk_run().findall(lower):
             if len(run) == 1:
                 if run not in _UNIGRAM_STOPS:
                     out.append(run)
                 continue
             out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        lower = _CJK_RUN.sub(" ", lower)
+        lower = _cjk_run().sub(" ", lower)
     for token in _TERM.findall(lower):
         term = _lang_term_of(token, base)
         if term is not None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from summarizers import text
 from summarizers.analysis import analyze, sentence_flags, strip_opener, word_count
-from summarizers.text import lang_term_ids, sentence_terms, split_sentences, term_ids
+from summarizers.text import (
+    lang_term_ids,
+    sentence_terms,
+    split_sentences,
+    term_id,
+    term_ids,
+    terms,
+)
 from summarizers.vectors import TermSpace
 
 TRICKY = [
@@ -127,3 +136,37 @@ def test_pairwise_cosines_are_the_full_vocabulary_products() -> None:
     for r, i in enumerate(rows):
         dense[r] = space.sentence_vector(i)
     np.testing.assert_allclose(space.pairwise(rows), dense @ dense.T, rtol=0, atol=1e-12)
+
+
+NEW_WORDS = [
+    "The senator's aides’ plans weren't the Senate’s: a well-known, U.S.-led rock'n'roll plan.",
+    "Aides said the plans, the plans and THE PLANS were new; 2024's plan, x's, s's, a1 b2.",
+    "ΟΔΟΣ ΑΘΗΝΑΣ — Ο ΔΡΟΜΟΣ. Mixed 東京 Tokyo and 東京都は計画を発表した。",
+    "Zyxqa's flurbled quorbs (quorbing!) quorbed; “zyxqa” ‘flurble’ -- quorb...quorb",
+]
+
+
+def definition(sentences: list[str]) -> list[list[int]]:
+    """Each sentence's term ids by the definition alone: `terms` (stems cached apart from the
+    token and chunk caches) hashed by `term_id`."""
+    return [[term_id(t) for t in terms(s)] for s in sentences]
+
+
+@pytest.mark.parametrize("bound", [200_000, 3])
+def test_chunks_never_met_get_the_ids_of_the_definition(
+    monkeypatch: pytest.MonkeyPatch, bound: int
+) -> None:
+    monkeypatch.setattr(text, "_CHUNK_IDS_MAX", bound)
+    monkeypatch.setattr(text, "_TOKEN_IDS_MAX", bound)
+    sentences = (NEW_WORDS + TRICKY) * 2
+    for _ in range(2):  # every chunk and token new, then every one met
+        text._CHUNK_IDS.clear()
+        text._CHUNK_TERMS.clear()
+        text._TOKEN_IDS.clear()
+        found = sentence_terms(sentences, None)
+        ids = found.ids.tolist()
+        bounds = found.bounds.tolist()
+        assert [ids[a:b] for a, b in itertools.pairwise(bounds)] == definition(sentences)
+        again = sentence_terms(sentences, None)
+        assert again.ids.tolist() == ids and again.bounds.tolist() == bounds
+    assert [term_ids(s) for s in sentences] == definition(sentences)  # the tokens as entered

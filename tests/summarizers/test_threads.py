@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from summarizers.analysis import Analysis
 from summarizers.base import Summarizer
-from summarizers.threads import one_blas_thread
+from summarizers.threads import THREAD_VARIABLES, one_blas_thread, one_thread_process
 
 
 def blas_threads() -> list[int]:
@@ -49,3 +51,61 @@ def test_summarize_and_summarize_many_run_on_one_blas_thread(two_blas_threads):
     assert summarizer.seen
     assert set(summarizer.seen) == {1}
     assert set(blas_threads()) == {2}
+
+
+_PROCESS_PROBE = """
+import json, os, sys
+from summarizers.threads import THREAD_VARIABLES, one_thread_process
+whole = one_thread_process()
+import numpy as np
+from threadpoolctl import threadpool_info
+np.ones((2, 2)) @ np.ones((2, 2))
+after = one_thread_process()  # numpy is loaded now: too late, nothing changes
+print(json.dumps({
+    "whole": whole,
+    "after": after,
+    "variables": {name: os.environ.get(name) for name in THREAD_VARIABLES},
+    "blas": [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"],
+}))
+"""
+
+
+def _probe(tmp_path, **environment: str) -> dict:
+    import os
+    import subprocess
+    import sys
+
+    from tests.fakes.processes import PROJECT
+
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    env.update(environment, PYTHONPATH=str(PROJECT))
+    done = subprocess.run(
+        [sys.executable, "-c", _PROCESS_PROBE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_one_thread_process_sets_every_blas_to_one_thread_before_numpy_loads(tmp_path):
+    seen = _probe(tmp_path)
+    assert seen["whole"] is True
+    assert seen["variables"] == dict.fromkeys(THREAD_VARIABLES, "1")
+    if seen["blas"]:  # numpy's BLAS, as threadpoolctl reads it
+        assert set(seen["blas"]) == {1}
+
+
+def test_an_operators_own_thread_count_is_kept_and_the_limit_stays_per_use(tmp_path):
+    seen = _probe(tmp_path, OPENBLAS_NUM_THREADS="2")
+    assert seen["whole"] is False
+    assert seen["after"] is False
+    assert seen["variables"]["OPENBLAS_NUM_THREADS"] == "2"
+
+
+def test_too_late_once_numpy_is_loaded():
+    # This test process imported numpy at the top of the module.
+    assert one_thread_process() is False
