@@ -8,8 +8,8 @@ adapters only translate payloads and render replies.
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeAlias
@@ -519,7 +519,7 @@ def handle(core: Core, request: Request, context: Context = CLI) -> Reply:
         return ErrorReply(str(exc))
     except Exception:
         # Unexpected: keep the traceback in the log, give the user an id to quote.
-        error_id = uuid.uuid4().hex[:8]
+        error_id = os.urandom(4).hex()  # 8 random hex digits
         log.exception("Unexpected error %s while handling %r", error_id, request)
         return ErrorReply(
             f"Sorry, something went wrong on our side (error {error_id}). "

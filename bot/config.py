@@ -164,12 +164,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     listing one line per bad setting (all of them, not only the first).
     """
     if environ is None:
-        if dotenv:
-            from dotenv import load_dotenv
+        path = Path.cwd() / ".env"
+        if dotenv and path.is_file():
+            from dotenv import load_dotenv  # ~2 ms of a start: only when there is a file
 
-            path = Path.cwd() / ".env"
-            if path.is_file():
-                load_dotenv(path, override=False)
+            load_dotenv(path, override=False)
         environ = os.environ
     read = _Reader(environ)
     bullets = read.number("BRIEFBOT_BULLETS", 5, int, 1, MAX_BULLETS)

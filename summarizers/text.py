@@ -390,21 +390,12 @@ _TOKEN_IDS: dict[str, int] = {}
 _TOKEN_IDS_MAX = 200_000
 
 
-def _token_id(token: str) -> int:
-    term = _term_of(token)
-    found = -1 if term is None else term_id(term)
-    if len(_TOKEN_IDS) >= _TOKEN_IDS_MAX:
-        _TOKEN_IDS.clear()
-    _TOKEN_IDS[token] = found
-    return found
-
-
 def term_ids(sentence: str) -> list[int]:
     """Return `term_id` of each of `terms(sentence)`: the hot path of ingest, cached per token."""
     tokens = _tokens(sentence)
     ids = list(map(_TOKEN_IDS.get, tokens))
-    if None in ids:  # tokens not met before
-        ids = [_token_id(t) if i is None else i for t, i in zip(tokens, ids, strict=True)]
+    if None in ids:  # tokens not met before: entered together (`_token_ids_of`)
+        ids = list(map(_token_ids_of(set(tokens)).__getitem__, tokens))
     return [i for i in ids if i >= 0]
 
 
@@ -486,8 +477,9 @@ def _enter_chunks(chunks: Sequence[str]) -> dict[str, int]:
 
 
 def _token_ids_of(tokens: set[str]) -> dict[str, int]:
-    """The _TOKEN_IDS entry (`_token_id`) of each of `tokens`, those not met before entered,
-    their words stemmed in one call of the stemmer."""
+    """The _TOKEN_IDS entry of each of `tokens` (its term's `term_id` as `terms` finds it, -1
+    for a stop word or a single character), those not met before entered, their words stemmed
+    in one call of the stemmer; returned too, as another thread may empty the cache."""
     found = {t: _TOKEN_IDS.get(t) for t in tokens}
     new = [t for t, i in found.items() if i is None]
     words: list[str] = []
