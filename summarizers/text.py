@@ -18,6 +18,7 @@ import numpy as np
 import Stemmer
 
 from . import languages
+from .chunks import ChunkTable, chunk_spans
 
 # Tokens that end in a period but rarely end a sentence.  Lower-case, without the final period.
 _TITLES = frozenset(
@@ -425,6 +426,10 @@ _FEW_SENTENCES = 6
 _NO_TERM = -2
 _SEVERAL = -3
 _WIDE = -4
+# The same values by chunk hash, for texts of at least _HASHED_FROM characters (see
+# summarizers.chunks: no Python string or dict read a word); emptied with the same bound.
+_CHUNK_TABLE = ChunkTable()
+_HASHED_FROM = 8000
 
 
 # A term, or the line break that `_enter_chunks` puts between two chunks.
@@ -545,11 +550,16 @@ def sentence_terms(sentences: Sequence[str], lang: str | None) -> SentenceIds:
             np.array(words, dtype=np.int32),
             wide=bool(joined) and max(joined) >= _WIDE_FROM,
         )
-    chunks = joined.split()
-    try:
-        values = np.fromiter(map(_CHUNK_IDS.__getitem__, chunks), np.int64, len(chunks))
-    except KeyError:  # chunks not met before: entered all at once
-        values = np.fromiter(map(_enter_chunks(chunks).__getitem__, chunks), np.int64, len(chunks))
+    spans = chunk_spans(joined) if len(joined) >= _HASHED_FROM else None
+    if spans is None:
+        chunks = joined.split()
+        try:
+            values = np.fromiter(map(_CHUNK_IDS.__getitem__, chunks), np.int64, len(chunks))
+        except KeyError:  # chunks not met before: entered all at once
+            entered = _enter_chunks(chunks)
+            values = np.fromiter(map(entered.__getitem__, chunks), np.int64, len(chunks))
+    else:
+        values = _hashed_values(joined, *spans)
     # Few numpy calls, and no Python-level ones (np.diff, np.flatnonzero): for a short text
     # each call's overhead counts.
     separators = (values == _SEPARATOR_ID).nonzero()[0]
@@ -563,7 +573,11 @@ def sentence_terms(sentences: Sequence[str], lang: str | None) -> SentenceIds:
     if listed.size:
         wide = bool((values[listed] == _WIDE).any())
         # Each chunk of several terms (or none, or one: wide chunks) becomes its terms, in place.
-        parts = [_chunk_terms(chunks[i]) for i in listed.tolist()]
+        if spans is None:
+            parts = [_chunk_terms(chunks[i]) for i in listed.tolist()]
+        else:
+            places = zip(spans[0][listed].tolist(), spans[1][listed].tolist(), strict=True)
+            parts = [_chunk_terms(joined[start:end]) for start, end in places]
         sizes = np.array([len(p) for p in parts], dtype=np.int64)
         lengths = np.ones(values.size, dtype=np.int64)
         lengths[listed] = sizes
@@ -579,6 +593,26 @@ def sentence_terms(sentences: Sequence[str], lang: str | None) -> SentenceIds:
     bounds[1:-1] = found.searchsorted(separators)  # terms before each separator
     bounds[-1] = found.size
     return SentenceIds(values[found].astype(np.uint32), bounds, words.astype(np.int32), wide)
+
+
+def _hashed_values(
+    joined: str, starts: np.ndarray, ends: np.ndarray, hashes: np.ndarray
+) -> np.ndarray:
+    """The _CHUNK_IDS value of each chunk (`chunk_spans` of `joined`), read from
+    _CHUNK_TABLE by hash; chunks not met before are entered (`_enter_chunks`) and kept."""
+    values, found = _CHUNK_TABLE.get(hashes)
+    if not found.all():
+        missing = np.flatnonzero(~found)
+        new, first = np.unique(hashes[missing], return_index=True)
+        at = missing[first]
+        chunks = [joined[a:b] for a, b in zip(starts[at].tolist(), ends[at].tolist(), strict=True)]
+        entered = _enter_chunks(chunks)
+        new_values = np.fromiter(map(entered.__getitem__, chunks), np.int64, len(chunks))
+        if len(_CHUNK_TABLE) + new.size > _CHUNK_IDS_MAX:
+            _CHUNK_TABLE.clear()
+        _CHUNK_TABLE.put(new, new_values)
+        values[missing] = new_values[new.searchsorted(hashes[missing])]
+    return values
 
 
 def _within(lengths: np.ndarray) -> np.ndarray:

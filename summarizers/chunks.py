@@ -1,0 +1,204 @@
+"""The whitespace-separated chunks of a text, found and hashed by numpy, and a table of them.
+
+`sentence_terms` (summarizers.text) turns each chunk of an article ("police", "said,",
+"(CNN)") into its term ids through a cache of chunk -> value.  Read through a dict, every
+chunk costs a new Python string (`str.split`) and a dict read: two Python operations a word,
+~1.5 ms for a 20,000-word article and up to twice that when other work has just filled the
+processor's caches (measured on 2 cores beside bench/speed.py's TextRank).  Here the chunks
+are found and hashed by a few array operations over the text's code points, and their values
+read from an open-addressing table of numpy arrays (`ChunkTable`): no Python object a word.
+
+A chunk's hash is a 64-bit polynomial hash of its code points (mod 2**64), made independent
+of where the chunk stands by the inverse powers of the base, its length mixed in, then spread
+by splitmix64's finalizer (Steele, Lea & Flood 2014) so that the table's slots, taken from the
+top bits, fill evenly.
+Two different chunks share a hash with a chance of about 2**-64 a pair: they would then share
+a value, as two terms sharing a CRC-32 (`term_id`) already share a term id, so a collision can
+only blur one word's weight in one text's scores.
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+
+import numpy as np
+
+# The codec `chunk_spans` encodes with, imported now rather than by the first text hashed: a
+# module imported in the middle of a summary makes the next one scan the loaded libraries
+# again (summarizers.threads), ~2 ms once.
+codecs.lookup("utf-32-le")
+
+# The characters `str.split()` splits on: those `str.isspace` is true of (Py_UNICODE_ISSPACE,
+# the Unicode White_Space property and the ASCII separators U+001C-U+001F; a test checks the
+# list against every code point), as a table over the code points up to U+3000, the last.
+SPACES = [
+    *range(0x09, 0x0E),
+    *range(0x1C, 0x21),
+    *(0x85, 0xA0, 0x1680),
+    *range(0x2000, 0x200B),
+    *(0x2028, 0x2029, 0x202F, 0x205F, 0x3000),
+]
+_SPACES = np.zeros(0x3002, dtype=bool)
+_SPACES[SPACES] = True
+_NOT_LISTED = _SPACES.size - 1  # every code point above U+3000 is read here (not a space)
+
+# Texts longer than this many code points are not hashed (`chunk_spans` returns None): the
+# powers of the base, kept for reuse, would grow with the longest text met (16 bytes a code
+# point: 4 MB at this bound, a 40,000-word article).
+MAX_CODE_POINTS = 1 << 18
+
+_BASE = 0x100000001B3  # odd (FNV-1's 64-bit prime), so it has an inverse mod 2**64
+_MASK = (1 << 64) - 1
+_LENGTH_MIX = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, odd
+# (powers of the base, powers of its inverse): grown by doubling, replaced whole.
+_powers: tuple[np.ndarray, np.ndarray] = (np.ones(1, np.uint64), np.ones(1, np.uint64))
+
+
+def _powers_of(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first `count` powers of the base and of its inverse, mod 2**64 (uint64)."""
+    global _powers
+    forward, inverse = _powers
+    if forward.size < count:
+        size = max(count, 2 * forward.size)
+        forward = np.full(size, _BASE, dtype=np.uint64)
+        inverse = np.full(size, pow(_BASE, -1, 1 << 64), dtype=np.uint64)
+        forward[0] = inverse[0] = 1
+        np.cumprod(forward, out=forward)  # uint64 products wrap: mod 2**64
+        np.cumprod(inverse, out=inverse)
+        _powers = (forward, inverse)
+    return forward[:count], inverse[:count]
+
+
+_buffers = threading.local()
+
+
+def _scratch(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's work arrays for a text of `count` code points: (bool, count + 2) and
+    (uint64, count + 1), uninitialised.  Kept between calls: a fresh array of a megabyte is
+    memory the system must map and zero page by page (~1 ms for a 20,000-word text, 5x the
+    work done in it; measured on 2 cores), an array kept is in place and in cache."""
+    spaces = getattr(_buffers, "spaces", None)
+    if spaces is None or spaces.size < count + 2:
+        size = max(count + 2, 1 << 12)
+        _buffers.spaces = spaces = np.empty(size, dtype=bool)
+        _buffers.prefix = np.empty(size, dtype=np.uint64)
+    return spaces[: count + 2], _buffers.prefix[: count + 1]
+
+
+def chunk_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(starts, ends, hashes) of the chunks of `text`: the pieces `text.split()` gives, as
+    code-point offsets (int64, `text[starts[i]:ends[i]]` is chunk i) and 64-bit hashes (uint64,
+    equal for equal chunks in any text).  None for a text longer than MAX_CODE_POINTS.
+    Lone surrogates (text decoded leniently) are hashed as the code points they are.
+    """
+    if len(text) > MAX_CODE_POINTS:
+        return None
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    spaces, prefix = _scratch(points.size)
+    spaces[0] = spaces[-1] = True  # a space before and after the text
+    np.take(_SPACES, np.minimum(points, _NOT_LISTED), out=spaces[1:-1])
+    # Where a chunk starts or ends, alternately: a space next to a non-space.
+    edges = np.flatnonzero(spaces[1:] != spaces[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    forward, inverse = _powers_of(points.size + 1)
+    prefix[0] = 0
+    np.multiply(points, forward[:-1], out=prefix[1:])
+    np.cumsum(prefix[1:], out=prefix[1:])
+    # NUL code points add nothing to the sum; the length mixed in below tells "a" from "a\0".
+    hashes = (prefix[ends] - prefix[starts]) * inverse[starts]
+    hashes ^= (ends - starts).astype(np.uint64) * _LENGTH_MIX
+    return starts, ends, _finalized(hashes)
+
+
+def _finalized(hashes: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer, in place: every input bit moves every output bit."""
+    hashes ^= hashes >> np.uint64(30)
+    hashes *= np.uint64(0xBF58476D1CE4E5B9)
+    hashes ^= hashes >> np.uint64(27)
+    hashes *= np.uint64(0x94D049BB133111EB)
+    hashes ^= hashes >> np.uint64(31)
+    hashes[hashes == 0] = 1  # 0 marks an empty slot
+    return hashes
+
+
+class ChunkTable:
+    """64-bit hashes -> int64 values: open addressing with linear probing, at most half full,
+    looked up and filled an array at a time.  Safe to share between threads (one lock)."""
+
+    def __init__(self, capacity: int = 1 << 12) -> None:
+        self._lock = threading.Lock()
+        self._reset(capacity)
+
+    def _reset(self, capacity: int) -> None:
+        self._bits = max(int(capacity - 1).bit_length(), 4)
+        self._keys = np.zeros(1 << self._bits, dtype=np.uint64)
+        self._values = np.zeros(1 << self._bits, dtype=np.int64)
+        self._count = 0
+
+    def __len__(self) -> int:
+        """Entries held."""
+        return self._count
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._reset(1 << 12)
+
+    def get(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, found) of `hashes` (uint64, nonzero: `chunk_spans`'): int64 values, 0
+        where `found` (bool) is False."""
+        with self._lock:
+            return self._get(hashes)
+
+    def _get(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys, mask = self._keys, np.uint64(self._keys.size - 1)
+        slots = hashes >> np.uint64(64 - self._bits)
+        held = keys[slots]
+        found = held == hashes
+        values = self._values[slots]
+        if found.all():  # every chunk in its own slot: the common case, a few array reads
+            return values, found
+        values[~found] = 0
+        pending = np.flatnonzero(~found & (held != 0))  # another hash in the slot
+        slots = (slots[pending] + np.uint64(1)) & mask
+        while pending.size:  # each round settles every hash met or shown absent
+            held = keys[slots]
+            hit = held == hashes[pending]
+            values[pending[hit]] = self._values[slots[hit]]
+            found[pending[hit]] = True
+            going = ~hit & (held != 0)  # another hash in the slot: try the next one
+            pending, slots = pending[going], (slots[going] + np.uint64(1)) & mask
+        return values, found
+
+    def put(self, hashes: np.ndarray, values: np.ndarray) -> None:
+        """Enter `values` (int64) under `hashes` (uint64, nonzero, distinct); those held
+        already (another thread entered them first) keep their value."""
+        with self._lock:
+            _, held = self._get(hashes)
+            if held.any():
+                hashes, values = hashes[~held], values[~held]
+            if 2 * (self._count + hashes.size) > self._keys.size:
+                old_keys, old_values = self._keys, self._values
+                held = old_keys != 0
+                self._reset(4 * (self._count + hashes.size))
+                self._put(old_keys[held], old_values[held])
+            self._put(hashes, values)
+
+    def _put(self, hashes: np.ndarray, values: np.ndarray) -> None:
+        keys, mask = self._keys, np.uint64(self._keys.size - 1)
+        slots = hashes >> np.uint64(64 - self._bits)
+        pending = np.arange(hashes.size)
+        while pending.size:
+            free = keys[slots] == 0
+            # Of the hashes after one free slot, the first takes it; the others go on.
+            candidates = np.flatnonzero(free)
+            _, first = np.unique(slots[candidates], return_index=True)
+            won = candidates[first]
+            self._values[slots[won]] = values[pending[won]]
+            keys[slots[won]] = hashes[pending[won]]
+            going = np.ones(pending.size, dtype=bool)
+            going[won] = False
+            pending, slots = pending[going], slots[going]
+            slots[~free[going]] = (slots[~free[going]] + np.uint64(1)) & mask
+        self._count += hashes.size
