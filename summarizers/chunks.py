@@ -24,14 +24,15 @@ import threading
 
 import numpy as np
 
-# The codec `chunk_spans` encodes with, imported now rather than by the first text hashed: a
+# The codecs `chunk_spans` encodes with, imported now rather than by the first text hashed: a
 # module imported in the middle of a summary makes the next one scan the loaded libraries
 # again (summarizers.threads), ~2 ms once.
+codecs.lookup("utf-16-le")
 codecs.lookup("utf-32-le")
 
 # The characters `str.split()` splits on: those `str.isspace` is true of (Py_UNICODE_ISSPACE,
 # the Unicode White_Space property and the ASCII separators U+001C-U+001F; a test checks the
-# list against every code point), as a table over the code points up to U+3000, the last.
+# list against every code point), as a table over the code points up to U+FFFF.
 SPACES = [
     *range(0x09, 0x0E),
     *range(0x1C, 0x21),
@@ -39,9 +40,9 @@ SPACES = [
     *range(0x2000, 0x200B),
     *(0x2028, 0x2029, 0x202F, 0x205F, 0x3000),
 ]
-_SPACES = np.zeros(0x3002, dtype=bool)
+_SPACES = np.zeros(0x10000, dtype=bool)
 _SPACES[SPACES] = True
-_NOT_LISTED = _SPACES.size - 1  # every code point above U+3000 is read here (not a space)
+_NOT_LISTED = _SPACES.size - 1  # every code point beyond U+FFFF is read here (not a space)
 
 # Texts longer than this many code points are not hashed (`chunk_spans` returns None): the
 # powers of the base, kept for reuse, would grow with the longest text met (16 bytes a code
@@ -86,6 +87,18 @@ def _scratch(count: int) -> tuple[np.ndarray, np.ndarray]:
     return spaces[: count + 2], _buffers.prefix[: count + 1]
 
 
+def _code_points(text: str) -> np.ndarray:
+    """The code points of `text` in the narrowest array that holds them: uint8 for ASCII (no
+    copy but the encoding), uint16 without characters beyond U+FFFF, else uint32; the values,
+    and so the hashes, are the same in every width."""
+    if text.isascii():  # known without a scan: CPython keeps it with the string
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    data = text.encode("utf-16-le", "surrogatepass")
+    if len(data) == 2 * len(text):  # one unit a character: no character beyond U+FFFF
+        return np.frombuffer(data, dtype=np.uint16)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 def chunk_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(starts, ends, hashes) of the chunks of `text`: the pieces `text.split()` gives, as
     code-point offsets (int64, `text[starts[i]:ends[i]]` is chunk i) and 64-bit hashes (uint64,
@@ -94,10 +107,11 @@ def chunk_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """
     if len(text) > MAX_CODE_POINTS:
         return None
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    points = _code_points(text)
     spaces, prefix = _scratch(points.size)
     spaces[0] = spaces[-1] = True  # a space before and after the text
-    np.take(_SPACES, np.minimum(points, _NOT_LISTED), out=spaces[1:-1])
+    wide = points.dtype == np.uint32
+    np.take(_SPACES, np.minimum(points, _NOT_LISTED) if wide else points, out=spaces[1:-1])
     # Where a chunk starts or ends, alternately: a space next to a non-space.
     edges = np.flatnonzero(spaces[1:] != spaces[:-1])
     starts, ends = edges[0::2], edges[1::2]

@@ -160,3 +160,16 @@ def test_threads_sharing_the_table_each_get_their_own_texts_terms() -> None:
     for thread in threads:
         thread.join()
     assert [results[n] for n in range(len(texts))] == expected
+
+
+def test_a_chunk_hashes_the_same_in_texts_of_every_width() -> None:
+    # ASCII (read as bytes), beyond Latin-1 (two bytes), beyond U+FFFF (four bytes).
+    texts = ["the police came", "the police came — “late”", "the police came 😀"]
+    hashes = set()
+    for value in texts:
+        spans = chunk_spans(value)
+        assert spans is not None
+        assert split_by_spans(value) == value.split()
+        places = dict(zip(value.split(), spans[2].tolist(), strict=True))
+        hashes.add(places["police"])
+    assert len(hashes) == 1
