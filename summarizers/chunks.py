@@ -12,9 +12,10 @@ A chunk's hash is a 64-bit polynomial hash of its code points (mod 2**64), made 
 of where the chunk stands by the inverse powers of the base, its length mixed in, then spread
 by splitmix64's finalizer (Steele, Lea & Flood 2014) so that the table's slots, taken from the
 top bits, fill evenly.
-Two different chunks share a hash with a chance of about 2**-64 a pair: they would then share
-a value, as two terms sharing a CRC-32 (`term_id`) already share a term id, so a collision can
-only blur one word's weight in one text's scores.
+Two different chunks of natural text share a hash with a chance of about 2**-64 a pair (a
+text built to collide can do better: polynomial hashes mod 2**64 have known colliding pairs of
+long strings).  Chunks sharing a hash share a value, as two terms sharing a CRC-32 (`term_id`)
+already share a term id: a collision can only blur one word's weight in one text's scores.
 """
 
 from __future__ import annotations
@@ -45,12 +46,11 @@ _SPACES[SPACES] = True
 _NOT_LISTED = _SPACES.size - 1  # every code point beyond U+FFFF is read here (not a space)
 
 # Texts longer than this many code points are not hashed (`chunk_spans` returns None): the
-# powers of the base, kept for reuse, would grow with the longest text met (16 bytes a code
-# point: 4 MB at this bound, a 40,000-word article).
+# powers of the base and each thread's work arrays, kept for reuse, grow with the longest
+# text met (25 bytes a code point: 6.5 MB at this bound, a 40,000-word article).
 MAX_CODE_POINTS = 1 << 18
 
 _BASE = 0x100000001B3  # odd (FNV-1's 64-bit prime), so it has an inverse mod 2**64
-_MASK = (1 << 64) - 1
 _LENGTH_MIX = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, odd
 # (powers of the base, powers of its inverse): grown by doubling, replaced whole.
 _powers: tuple[np.ndarray, np.ndarray] = (np.ones(1, np.uint64), np.ones(1, np.uint64))
@@ -61,7 +61,7 @@ def _powers_of(count: int) -> tuple[np.ndarray, np.ndarray]:
     global _powers
     forward, inverse = _powers
     if forward.size < count:
-        size = max(count, 2 * forward.size)
+        size = min(max(count, 2 * forward.size), MAX_CODE_POINTS + 1)
         forward = np.full(size, _BASE, dtype=np.uint64)
         inverse = np.full(size, pow(_BASE, -1, 1 << 64), dtype=np.uint64)
         forward[0] = inverse[0] = 1
@@ -195,7 +195,7 @@ class ChunkTable:
             if 2 * (self._count + hashes.size) > self._keys.size:
                 old_keys, old_values = self._keys, self._values
                 held = old_keys != 0
-                self._reset(4 * (self._count + hashes.size))
+                self._reset(2 * (self._count + hashes.size))  # a quarter to half full
                 self._put(old_keys[held], old_values[held])
             self._put(hashes, values)
 
