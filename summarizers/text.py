@@ -663,7 +663,7 @@ def lang_terms(sentence: str, lang: str | None) -> list[str]:
         return terms(sentence)
     lower = sentence.lower().replace("’", "'")
     out: list[str] = []
-    if max(lower, default="") >= "\u3040" and _cjk_run().search(lower):
+    if _cjk_run().search(lower):
         for run in _cjk_run().findall(lower):
             if len(run) == 1:
                 if run not in _UNIGRAM_STOPS:
