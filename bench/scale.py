@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from busy import busy
+from busy import Burner, busy
 from evaldata import all_documents
 
 from bot.app import build_core
@@ -210,6 +210,31 @@ def latency(
         return times, floors, reads, used
     finally:
         raw.close()
+        core.close()
+
+
+def alternated(
+    path: Path, command: str, runs: int, burner: Burner
+) -> tuple[list[float], list[float]]:
+    """ms of one command in a warm process, `runs` times with `burner` paused and `runs` times
+    with it spinning, alternately (quiet, busy, quiet, ...), so that busy / quiet compares
+    the same minutes of the machine."""
+    core = build_core(
+        Settings(database_url=f"sqlite:///{path}", load_seeds=False), clock=SystemClock()
+    )
+    try:
+        core.store  # noqa: B018
+        answer(core, command)  # warm, as in `latency`
+        quiet, loaded = [], []
+        for _ in range(runs):
+            for spinning, times in ((False, quiet), (True, loaded)):
+                (burner.resume if spinning else burner.pause)()
+                start = time.perf_counter()
+                answer(core, command)
+                times.append(1000 * (time.perf_counter() - start))
+        burner.resume()
+        return quiet, loaded
+    finally:
         core.close()
 
 
@@ -387,9 +412,9 @@ def main() -> None:
                 f"| {mm(reads, 2)} | {mm(read_ratios)} | {mm(fresh)} | {mm(fresh_ratios)} |"
             )
             if args.busy:
-                with busy():
-                    loaded, _, _, _ = latency(path, command, args.runs)
-                ratio = statistics.median(loaded) / statistics.median(times)
+                with busy() as burner:
+                    calm, loaded = alternated(path, command, args.runs, burner)
+                ratio = statistics.median(loaded) / statistics.median(calm)
                 row += f" {mm(loaded)} | {ratio:.2f} |"
             else:
                 row += " | |"
