@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from busy import Burner, busy
 from evaldata import all_documents
 
-from bot.app import build_core
+from bot.app import Core, build_core
 from bot.clock import SystemClock
 from bot.commands import BriefingReply, answer
 from bot.config import Settings
@@ -165,18 +165,9 @@ def latency(
     per-sentence caches (`facts.dangles`, `facts.anchors`, `languages.code`) and the built
     search statements stay warm, so "uncached" understates a fresh process.
     """
-    core = build_core(
-        Settings(database_url=f"sqlite:///{path}", load_seeds=False), clock=SystemClock()
-    )
+    core, reply = warm_core(path, command)
     raw = sqlite3.connect(path)
     try:
-        # A running bot opens its Store before the first command (adapters.run), as here;
-        # its briefings read an up-to-date SQLite store through bot.sqlite_reads
-        # (`Core.reads`), as a cold command line does (`cold`).
-        core.store  # noqa: B018
-        reply = answer(core, command)  # warm: store open, caches filled, model loaded
-        if not isinstance(reply, BriefingReply):
-            raise SystemExit(f"{command!r} did not give a briefing: {reply}")
         topic = command.removeprefix("brief").strip() or None
         used = reply.briefing.article_count
         ids = [a.id for a in core.store.search(topic, limit=used, scope=OPERATOR)]
@@ -213,21 +204,36 @@ def latency(
         core.close()
 
 
+def warm_core(path: Path, command: str) -> tuple[Core, BriefingReply]:
+    """A core on the store at `path` that has answered `command` once (store open, caches
+    filled, model loaded), and that answer; SystemExit when it is no briefing.
+
+    A running bot opens its Store before the first command (adapters.run), as here; its
+    briefings read an up-to-date SQLite store through bot.sqlite_reads (`Core.reads`), as a
+    cold command line does (`cold`)."""
+    core = build_core(
+        Settings(database_url=f"sqlite:///{path}", load_seeds=False), clock=SystemClock()
+    )
+    core.store  # noqa: B018
+    reply = answer(core, command)
+    if not isinstance(reply, BriefingReply):
+        core.close()
+        raise SystemExit(f"{command!r} did not give a briefing: {reply}")
+    return core, reply
+
+
 def alternated(
     path: Path, command: str, runs: int, burner: Burner
 ) -> tuple[list[float], list[float]]:
     """ms of one command in a warm process, `runs` times with `burner` paused and `runs` times
-    with it spinning, alternately (quiet, busy, quiet, ...), so that busy / quiet compares
-    the same minutes of the machine."""
-    core = build_core(
-        Settings(database_url=f"sqlite:///{path}", load_seeds=False), clock=SystemClock()
-    )
+    with it spinning, alternately (each pair in turn quiet first, then busy first), so that
+    busy / quiet compares the same minutes of the machine."""
+    core, _ = warm_core(path, command)
     try:
-        core.store  # noqa: B018
-        answer(core, command)  # warm, as in `latency`
         quiet, loaded = [], []
-        for _ in range(runs):
-            for spinning, times in ((False, quiet), (True, loaded)):
+        for run in range(runs):
+            pair = ((False, quiet), (True, loaded))
+            for spinning, times in pair if run % 2 == 0 else pair[::-1]:
                 (burner.resume if spinning else burner.pause)()
                 start = time.perf_counter()
                 answer(core, command)

@@ -164,8 +164,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     listing one line per bad setting (all of them, not only the first).
     """
     if environ is None:
-        path = Path.cwd() / ".env"
-        if dotenv and path.is_file():
+        path = Path.cwd() / ".env" if dotenv else None
+        if path is not None and path.is_file():
             from dotenv import load_dotenv  # ~2 ms of a start: only when there is a file
 
             load_dotenv(path, override=False)

@@ -8,20 +8,24 @@ processor's caches (measured on 2 cores beside bench/speed.py's TextRank).  Here
 are found and hashed by a few array operations over the text's code points, and their values
 read from an open-addressing table of numpy arrays (`ChunkTable`): no Python object a word.
 
-A chunk's hash is a 64-bit polynomial hash of its code points (mod 2**64), made independent
-of where the chunk stands by the inverse powers of the base, its length mixed in, then spread
-by splitmix64's finalizer (Steele, Lea & Flood 2014) so that the table's slots, taken from the
-top bits, fill evenly.
-Two different chunks of natural text share a hash with a chance of about 2**-64 a pair (a
-text built to collide can do better: polynomial hashes mod 2**64 have known colliding pairs of
-long strings).  Chunks sharing a hash share a value, as two terms sharing a CRC-32 (`term_id`)
-already share a term id: a collision can only blur one word's weight in one text's scores.
+A chunk's hash is a 64-bit polynomial hash of its code points (mod 2**64) in a base drawn at
+random for each process (odd, from os.urandom), made independent of where the chunk stands by
+the inverse powers of the base, its length mixed in, then spread by splitmix64's finalizer
+(Steele, Lea & Flood 2014) so that the table's slots, taken from the top bits, fill evenly.
+With a fixed base, a lattice search finds in a second a short string that hashes like any
+chosen one; with a secret base no text can be built to collide, and hashes never leave the
+process.  A polynomial hash mod 2**64 still has colliding pairs for every base among long
+strings (Thue-Morse strings of 2,048 characters), so a chunk longer than HASHED_LENGTH is
+marked (`Chunks.long`) for its caller to read by its text.  Two different chunks then share a
+hash only by chance, about 2**-64 a pair.
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,7 +54,11 @@ _NOT_LISTED = _SPACES.size - 1  # every code point beyond U+FFFF is read here (n
 # text met (25 bytes a code point: 6.5 MB at this bound, a 40,000-word article).
 MAX_CODE_POINTS = 1 << 18
 
-_BASE = 0x100000001B3  # odd (FNV-1's 64-bit prime), so it has an inverse mod 2**64
+# Odd, so it has an inverse mod 2**64; secret (see above).
+_BASE = int.from_bytes(os.urandom(8), "little") | 1
+# Chunks longer than this many code points are marked `long` (see above): natural text has
+# few (long links, runs of dashes), and none of a built collision's length.
+HASHED_LENGTH = 64
 _LENGTH_MIX = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, odd
 # (powers of the base, powers of its inverse): grown by doubling, replaced whole.
 _powers: tuple[np.ndarray, np.ndarray] = (np.ones(1, np.uint64), np.ones(1, np.uint64))
@@ -99,11 +107,21 @@ def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def chunk_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(starts, ends, hashes) of the chunks of `text`: the pieces `text.split()` gives, as
-    code-point offsets (int64, `text[starts[i]:ends[i]]` is chunk i) and 64-bit hashes (uint64,
-    equal for equal chunks in any text).  None for a text longer than MAX_CODE_POINTS.
-    Lone surrogates (text decoded leniently) are hashed as the code points they are.
+@dataclass(frozen=True)
+class Chunks:
+    """The chunks of a text (`chunk_spans`), one entry a chunk in each array."""
+
+    starts: np.ndarray  # int64 code-point offsets: text[starts[i]:ends[i]] is chunk i
+    ends: np.ndarray  # int64
+    hashes: np.ndarray  # uint64, nonzero; equal for equal chunks in this process
+    first: np.ndarray  # unsigned ints: the code point each chunk opens with
+    long: np.ndarray  # bool: longer than HASHED_LENGTH, to be read by its text, not its hash
+
+
+def chunk_spans(text: str) -> Chunks | None:
+    """The chunks of `text`: the pieces `text.split()` gives, where they stand and their
+    hashes (see Chunks); None for a text longer than MAX_CODE_POINTS.  Lone surrogates (text
+    decoded leniently) are hashed as the code points they are.
     """
     if len(text) > MAX_CODE_POINTS:
         return None
@@ -121,8 +139,9 @@ def chunk_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     np.cumsum(prefix[1:], out=prefix[1:])
     # NUL code points add nothing to the sum; the length mixed in below tells "a" from "a\0".
     hashes = (prefix[ends] - prefix[starts]) * inverse[starts]
-    hashes ^= (ends - starts).astype(np.uint64) * _LENGTH_MIX
-    return starts, ends, _finalized(hashes)
+    lengths = ends - starts
+    hashes ^= lengths.astype(np.uint64) * _LENGTH_MIX
+    return Chunks(starts, ends, _finalized(hashes), points[starts], lengths > HASHED_LENGTH)
 
 
 def _finalized(hashes: np.ndarray) -> np.ndarray:

@@ -152,6 +152,12 @@ def definition(sentences: list[str]) -> list[list[int]]:
     return [[term_id(t) for t in terms(s)] for s in sentences]
 
 
+def per_sentence(found: text.SentenceIds) -> list[list[int]]:
+    """`sentence_terms`' ids cut into one list a sentence by its bounds."""
+    ids, bounds = found.ids.tolist(), found.bounds.tolist()
+    return [ids[a:b] for a, b in itertools.pairwise(bounds)]
+
+
 @pytest.mark.parametrize("bound", [200_000, 3])
 def test_chunks_never_met_get_the_ids_of_the_definition(
     monkeypatch: pytest.MonkeyPatch, bound: int
@@ -164,9 +170,8 @@ def test_chunks_never_met_get_the_ids_of_the_definition(
         text._CHUNK_TERMS.clear()
         text._TOKEN_IDS.clear()
         found = sentence_terms(sentences, None)
-        ids = found.ids.tolist()
-        bounds = found.bounds.tolist()
-        assert [ids[a:b] for a, b in itertools.pairwise(bounds)] == definition(sentences)
+        assert per_sentence(found) == definition(sentences)
         again = sentence_terms(sentences, None)
-        assert again.ids.tolist() == ids and again.bounds.tolist() == bounds
+        assert again.ids.tolist() == found.ids.tolist()
+        assert again.bounds.tolist() == found.bounds.tolist()
     assert [term_ids(s) for s in sentences] == definition(sentences)  # the tokens as entered
