@@ -433,13 +433,13 @@ def main() -> None:
     size, path = sizes_done[-1]
     for label, loaded in (("quiet", False), ("busy", True)) if args.busy else (("", False),):
         with busy() if loaded else contextlib.nullcontext():
-            briefs, helps = cold(path, 5)
+            briefs, helps = cold(path, args.runs)
             rate, words = throughput(bases, args.ingest)
             first, again, summary = reingest(bases, args.ingest, 3)
         print(
             f"\n{label + ': ' if label else ''}cold `briefbot brief` on the {size:,} store: "
-            f"{mm(briefs, 2)} s, `briefbot --help` {mm(helps, 2)} s (min / median of 5); "
-            f"ratio of medians {statistics.median(briefs) / statistics.median(helps):.1f}"
+            f"{mm(briefs, 3)} s, `briefbot --help` {mm(helps, 3)} s (min / median of {args.runs}); "
+            f"ratio of medians {statistics.median(briefs) / statistics.median(helps):.2f}"
         )
         print(f"ingest: {rate:.0f} articles/s ({args.ingest} articles, {words:.0f} words each)")
         print(
