@@ -103,8 +103,8 @@ def test_the_table_gives_back_what_was_put_through_resizes_and_collisions() -> N
     table = ChunkTable(capacity=16)
     rng = np.random.default_rng(7)
     hashes = np.unique(rng.integers(1, 2**63, size=3000, dtype=np.uint64))
-    # Hashes sharing their top bits all want the same first slot; the last ones want the
-    # table's last slots, so probing wraps around to the first.
+    # Hashes sharing their top bits all want the same home slot (all but one overflow); the
+    # last ones want the table's last slots.
     crowded = np.arange(1, 200, dtype=np.uint64) | np.uint64(1 << 62)
     last = np.uint64(2**64 - 1) - np.arange(0, 300, dtype=np.uint64)
     for batch in (hashes[:10], last[:5], hashes[10:1000], crowded, last[5:], hashes[1000:]):
@@ -261,3 +261,26 @@ def test_the_briefbot_program_runs_every_blas_on_one_thread(tmp_path: Path) -> N
     assert {k: v for k, v in seen.items() if k != "OMP_NUM_THREADS"} == dict.fromkeys(
         set(THREAD_VARIABLES) - {"OMP_NUM_THREADS"}, "1"
     )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_table_agrees_with_a_dict_over_random_puts_and_gets(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    table = ChunkTable(capacity=16)
+    expected: dict[int, int] = {}
+    # A small pool of hashes, many sharing top bits, so homes clash and batches repeat.
+    pool = np.unique(
+        (rng.integers(1, 64, size=400, dtype=np.uint64) << np.uint64(58))
+        | rng.integers(1, 2**20, size=400, dtype=np.uint64)
+    )
+    for _ in range(40):
+        batch = np.unique(rng.choice(pool, size=int(rng.integers(1, 60))))
+        values = rng.integers(-4, 2**32, size=batch.size, dtype=np.int64)
+        table.put(batch, values)
+        for h, v in zip(batch.tolist(), values.tolist(), strict=True):
+            expected.setdefault(h, v)  # a hash held already keeps its value
+        asked = rng.choice(pool, size=100)
+        got, found = table.get(asked)
+        assert found.tolist() == [h in expected for h in asked.tolist()]
+        assert got.tolist() == [expected.get(h, 0) for h in asked.tolist()]
+    assert len(table) == len(expected)
