@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,16 +21,23 @@ from bot.models import Subscription
 PROJECT = Path(__file__).resolve().parents[2]
 
 
-def fresh_json(code: str, cwd: Path, *args: str, database_url: str) -> object:
-    """Run `code` (given `args` as sys.argv[1:]) in a fresh interpreter on the store at
-    `database_url` (no seeds loaded), in `cwd`; the JSON value of its last line of output.
-    Raises CalledProcessError when it fails."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "BRIEFBOT_LOAD_SEEDS": "0",
-        "PYTHONPATH": str(PROJECT),
-    }
+def fresh_json(
+    code: str,
+    cwd: Path,
+    *args: str,
+    database_url: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    without: Iterable[str] = (),
+) -> object:
+    """Run `code` (given `args` as sys.argv[1:]) in a fresh interpreter in `cwd`, on the store
+    at `database_url` when given (no seeds loaded); the JSON value of its last line of output.
+    Its environment is this process's without the variables named in `without`, plus
+    `environment`.  Raises CalledProcessError when it fails."""
+    dropped = set(without)
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    if database_url is not None:
+        env.update(DATABASE_URL=database_url, BRIEFBOT_LOAD_SEEDS="0")
+    env.update(environment or {}, PYTHONPATH=str(PROJECT))
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=cwd,

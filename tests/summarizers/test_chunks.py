@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -243,20 +240,16 @@ run()
 
 def test_the_briefbot_program_runs_every_blas_on_one_thread(tmp_path: Path) -> None:
     from summarizers.threads import THREAD_VARIABLES
-    from tests.fakes.processes import PROJECT
+    from tests.fakes.processes import fresh_json
 
-    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
-    env.update(PYTHONPATH=str(PROJECT), OMP_NUM_THREADS="3")
-    done = subprocess.run(
-        [sys.executable, "-c", _RUN_PROBE, "--version"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+    seen = fresh_json(
+        _RUN_PROBE,
+        tmp_path,
+        "--version",
+        environment={"OMP_NUM_THREADS": "3"},
+        without=THREAD_VARIABLES,
     )
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert isinstance(seen, dict)
     assert seen["OMP_NUM_THREADS"] == "3"  # the operator's own setting is kept
     assert {k: v for k, v in seen.items() if k != "OMP_NUM_THREADS"} == dict.fromkeys(
         set(THREAD_VARIABLES) - {"OMP_NUM_THREADS"}, "1"

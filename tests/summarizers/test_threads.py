@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -71,24 +69,11 @@ print(json.dumps({
 
 
 def _probe(tmp_path, **environment: str) -> dict:
-    import os
-    import subprocess
-    import sys
+    from tests.fakes.processes import fresh_json
 
-    from tests.fakes.processes import PROJECT
-
-    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
-    env.update(environment, PYTHONPATH=str(PROJECT))
-    done = subprocess.run(
-        [sys.executable, "-c", _PROCESS_PROBE],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    seen = fresh_json(_PROCESS_PROBE, tmp_path, environment=environment, without=THREAD_VARIABLES)
+    assert isinstance(seen, dict)
+    return seen
 
 
 def test_one_thread_process_sets_every_blas_to_one_thread_before_numpy_loads(tmp_path):
