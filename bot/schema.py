@@ -16,6 +16,22 @@ from pathlib import Path
 # all run on says so in `meta.schema_version` (tests check it is `len(store.MIGRATIONS)`).
 SCHEMA_VERSION = 16
 
+# The full-text index keys each article by when it was published (first seen when undated) to
+# the minute, then by id, so the newest matches of a topic are the index's highest rowids: a
+# search walks the index from the top and stops at its limit instead of visiting every match.
+# rowid = minute * 2**FTS_ID_BITS + id (ids below 2**32; minutes since 1970 of years up to
+# 10000 below 2**28, so the key fits SQLite's 64 bits).  Both read paths (`Store`,
+# bot.sqlite_reads) walk it.
+FTS_ID_BITS = 32
+FTS_ID_MASK = (1 << FTS_ID_BITS) - 1
+# Rows a walk reads past its limit, to see the end of the last row's minute.
+FTS_LOOKAHEAD = 8
+
+# The largest row id any table can hold on every database: PostgreSQL's INTEGER is 32 bits
+# (SQLite's 64).  An id typed in chat above it names no row; comparing it in SQL would be an
+# error on PostgreSQL ("integer out of range"), so lookups answer None before asking.
+MAX_ROW_ID = 2**31 - 1
+
 # meta.schema_version, meta.analysis_format and the Alembic revision, in one read.
 CURRENT_QUERY = (
     "SELECT (SELECT value FROM meta WHERE key = 'schema_version'), "

@@ -33,19 +33,19 @@ from .reads import (
     decode_analyses,
     to_iso,
 )
-from .schema import CURRENT_QUERY, is_current
+from .schema import (
+    CURRENT_QUERY,
+    FTS_ID_BITS,
+    FTS_ID_MASK,
+    FTS_LOOKAHEAD,
+    MAX_ROW_ID,
+    is_current,
+)
 from .scopes import OPERATOR, Scope
 
 if TYPE_CHECKING:
     from summarizers.analysis import Analysis
 
-# The full-text index's rowid: minute(when) * 2**FTS_ID_BITS + id (bot.store, FTS_ID_BITS).
-_FTS_ID_BITS = 32
-_FTS_ID_MASK = (1 << _FTS_ID_BITS) - 1
-# Rows `_fts_newest` reads past its limit (bot.store._FTS_LOOKAHEAD).
-_FTS_LOOKAHEAD = 8
-# Ids beyond every database's id range cannot exist (bot.store.MAX_ROW_ID).
-_MAX_ROW_ID = 2**31 - 1
 _WHEN = "coalesce(articles.published_at, articles.ingested_at)"
 _SQLITE_PREFIX = "sqlite:///"
 
@@ -200,7 +200,7 @@ class SqliteReads:
 
     def get(self, article_id: int, *, scope: Scope) -> Article | None:
         """`Store.get`: the article with this id if `scope` may read it, else None."""
-        if not 0 < article_id <= _MAX_ROW_ID:
+        if not 0 < article_id <= MAX_ROW_ID:
             return None
         where, values = _filtered(scope, None, None, None)
         columns = ", ".join(f"articles.{name}" for name in ARTICLE_COLUMNS)
@@ -363,7 +363,7 @@ def _matching(
             where.append("(" + " OR ".join(f"({contains(t.words)})" for t in group) + ")")
         for term in cjk_excluded:
             where.append(f"NOT ({contains(term.words)})")
-        fts = f"SELECT rowid & {_FTS_ID_MASK} AS rowid FROM articles_fts WHERE articles_fts MATCH ?"
+        fts = f"SELECT rowid & {FTS_ID_MASK} AS rowid FROM articles_fts WHERE articles_fts MATCH ?"
         if must and wanted:
             where.append(f"articles.id IN ({fts})")
             values.append(wanted)
@@ -403,16 +403,16 @@ def _fts_newest(
     then id), exactly as ordering every match by (when, id) would give."""
     joined = (
         f"SELECT {columns}, articles_fts.rowid AS fts_key FROM articles_fts "
-        f"JOIN articles ON articles.id = (articles_fts.rowid & {_FTS_ID_MASK})"
+        f"JOIN articles ON articles.id = (articles_fts.rowid & {FTS_ID_MASK})"
         + _where([*where, "articles_fts MATCH ?"])
     )
     values = [*values, match]
     rows = conn.execute(
-        f"{joined} ORDER BY articles_fts.rowid DESC LIMIT ?", [*values, limit + _FTS_LOOKAHEAD]
+        f"{joined} ORDER BY articles_fts.rowid DESC LIMIT ?", [*values, limit + FTS_LOOKAHEAD]
     ).fetchall()
     if len(rows) > limit and limit > 0:
-        minute_start = (rows[limit - 1][-1] >> _FTS_ID_BITS) << _FTS_ID_BITS
-        complete = rows[-1][-1] < minute_start or len(rows) < limit + _FTS_LOOKAHEAD
+        minute_start = (rows[limit - 1][-1] >> FTS_ID_BITS) << FTS_ID_BITS
+        complete = rows[-1][-1] < minute_start or len(rows) < limit + FTS_LOOKAHEAD
         rows = [r for r in rows if r[-1] >= minute_start]
         if not complete:
             rest = f"{joined} AND articles_fts.rowid >= ? AND articles_fts.rowid < ?"

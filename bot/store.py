@@ -78,6 +78,8 @@ from .errors import BadArgument
 from .filters import Term, TopicFilter, as_filter, cjk_terms, fts_queries
 from .models import Article, ArticleDraft, Source
 from .reads import (
+    ARTICLE_COLUMNS,
+    ARTICLE_COLUMNS_NO_TEXT,
     AnalysisCache,
     article_from_row,
     copies_from_rows,
@@ -85,7 +87,15 @@ from .reads import (
     from_iso,
     to_iso,
 )
-from .schema import CURRENT_QUERY, SCHEMA_VERSION, is_current
+from .schema import (
+    CURRENT_QUERY,
+    FTS_ID_BITS,
+    FTS_ID_MASK,
+    FTS_LOOKAHEAD,
+    MAX_ROW_ID,
+    SCHEMA_VERSION,
+    is_current,
+)
 from .schema import shipped_head as shipped_head  # where tests and tools name it
 from .scopes import OPERATOR, SHARED, Scope, workspace_key
 from .urls import normalize_url
@@ -579,17 +589,7 @@ def _migration_channel_briefings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[channel_briefings])
 
 
-# `_migration_fts_by_when`: the full-text index keys each article by when it was published
-# (first seen when undated) to the minute, then by id, so the newest matches of a topic are
-# the index's highest rowids: a search walks the index from the top and stops at its limit
-# instead of visiting every match.  rowid = minute * 2**32 + id (ids below 2**32; minutes
-# since 1970 of years up to 10000 below 2**28, so the key fits SQLite's 64 bits).
-FTS_ID_BITS = 32
-_FTS_ID_MASK = (1 << FTS_ID_BITS) - 1
-# The largest row id any table can hold on every database: PostgreSQL's INTEGER is 32 bits
-# (SQLite's 64).  An id typed in chat above it names no row; comparing it in SQL would be an
-# error on PostgreSQL ("integer out of range"), so lookups answer None before asking.
-MAX_ROW_ID = 2**31 - 1
+# `_migration_fts_by_when` keys the full-text index by minute and id (bot.schema.FTS_ID_BITS).
 
 
 def _fts_key_sql(row: str) -> str:
@@ -1630,7 +1630,7 @@ class Store:
         """
         columns = _ARTICLE_COLUMNS if with_text else _ARTICLE_COLUMNS_NO_TEXT
         rows = self._newest_rows(columns, query, scope, limit, since, stored_after, stored_until)
-        return [_article(r) for r in rows] if with_text else [_article_no_text(r) for r in rows]
+        return [article_from_row(r, with_text=with_text) for r in rows]
 
     def titles(
         self,
@@ -1841,7 +1841,7 @@ def _matching(
 
         conditions += [or_(*(contains(t) for t in group)) for group in cjk_groups]
         conditions += [~contains(t) for t in cjk_excluded]
-        fts = f"SELECT rowid & {_FTS_ID_MASK} AS rowid FROM articles_fts WHERE articles_fts MATCH :"
+        fts = f"SELECT rowid & {FTS_ID_MASK} AS rowid FROM articles_fts WHERE articles_fts MATCH :"
         if must:
             ids = text(fts + "must").bindparams(must=must).columns(rowid=Integer)
             conditions.append(articles.c.id.in_(ids))
@@ -1994,12 +1994,12 @@ def _fts_walk(statement: Select, match: str, limit: int) -> _FtsWalk:
     key = _FTS.c.rowid
     joined = (
         statement.select_from(
-            _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(_FTS_ID_MASK))))
+            _FTS.join(articles, articles.c.id == key.op("&")(literal_column(str(FTS_ID_MASK))))
         )
         .where(_FTS_MATCH.bindparams(match=match))
         .add_columns(key.label("fts_key"))
     )
-    return _FtsWalk(joined, joined.order_by(key.desc()).limit(limit + _FTS_LOOKAHEAD))
+    return _FtsWalk(joined, joined.order_by(key.desc()).limit(limit + FTS_LOOKAHEAD))
 
 
 def _fts_newest(conn: Connection, walk: _FtsWalk, limit: int) -> list[Any]:
@@ -2016,7 +2016,7 @@ def _fts_newest(conn: Connection, walk: _FtsWalk, limit: int) -> list[Any]:
     rows = list(conn.execute(walk.first))
     if len(rows) > limit and limit > 0:
         minute_start = (rows[limit - 1].fts_key >> FTS_ID_BITS) << FTS_ID_BITS
-        complete = rows[-1].fts_key < minute_start or len(rows) < limit + _FTS_LOOKAHEAD
+        complete = rows[-1].fts_key < minute_start or len(rows) < limit + FTS_LOOKAHEAD
         rows = [r for r in rows if r.fts_key >= minute_start]
         if not complete:
             rows += conn.execute(walk.joined.where(key >= minute_start, key < rows[-1].fts_key))
@@ -2026,8 +2026,6 @@ def _fts_newest(conn: Connection, walk: _FtsWalk, limit: int) -> list[Any]:
 
 # Search statements a store keeps built (`Store._newest_rows`).
 _STATEMENTS_KEPT = 64
-# Rows `_fts_newest` reads past its limit to see the end of the last row's minute.
-_FTS_LOOKAHEAD = 8
 
 
 def _folded(name: str | None) -> str | None:
@@ -2053,20 +2051,10 @@ _INSERT_ARTICLE = articles.insert()
 # Values per IN (...) list: well under SQLite's oldest limit of 999 parameters a statement.
 _IN_CHUNK = 500
 
-_ARTICLE_COLUMNS = (
-    articles.c.id,
-    articles.c.title,
-    articles.c.text,
-    articles.c.source,
-    articles.c.url,
-    articles.c.published_at,
-    articles.c.ingested_at,
-    articles.c.content_hash,
-    articles.c.outlet,
-    articles.c.guid,
-    articles.c.lang,
-)
-_ARTICLE_COLUMNS_NO_TEXT = tuple(c for c in _ARTICLE_COLUMNS if c.key != "text")
+# The columns of an article row, in `bot.reads.ARTICLE_COLUMNS`' order (`article_from_row`
+# reads a search's rows by position).
+_ARTICLE_COLUMNS = tuple(articles.c[name] for name in ARTICLE_COLUMNS)
+_ARTICLE_COLUMNS_NO_TEXT = tuple(articles.c[name] for name in ARTICLE_COLUMNS_NO_TEXT)
 
 
 def _article(row: Any) -> Article:
@@ -2083,13 +2071,6 @@ def _article(row: Any) -> Article:
         outlet=row.outlet,
         lang=row.lang or "en",
     )
-
-
-def _article_no_text(row: Any) -> Article:
-    """An Article without its text (`text=""`) from a row that opens with
-    `_ARTICLE_COLUMNS_NO_TEXT`, read by position (a search's rows: reading each column by
-    name costs more than the query; the order is tested)."""
-    return article_from_row(row, with_text=False)
 
 
 # -- dialect-specific SQL ----------------------------------------------------------------------
@@ -2110,7 +2091,7 @@ def _sqlite_phrase_candidates(runs: Iterable[list[str]]) -> Any:
     """SQLite: at most 20 articles whose text holds one of `runs` (word lists) as a phrase."""
     match = " OR ".join('text : "' + " ".join(run) + '"' for run in runs)
     ids = text(
-        f"SELECT rowid & {_FTS_ID_MASK} FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20"
+        f"SELECT rowid & {FTS_ID_MASK} FROM articles_fts WHERE articles_fts MATCH :match LIMIT 20"
     )
     return articles.c.id.in_(ids.bindparams(match=match).columns(rowid=Integer))
 

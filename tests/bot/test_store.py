@@ -823,7 +823,7 @@ def test_a_batch_left_by_an_error_keeps_what_completed(store: Store, clock) -> N
 
 
 def test_search_rows_are_read_by_position_in_the_order_of_their_columns() -> None:
-    # store._article_no_text unpacks a search's row by position: these columns, this order.
+    # reads.article_from_row unpacks a search's row by position: these columns, this order.
     from bot.store import _ARTICLE_COLUMNS_NO_TEXT
 
     assert tuple(c.key for c in _ARTICLE_COLUMNS_NO_TEXT) == (
