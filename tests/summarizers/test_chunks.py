@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -10,14 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_sentence_terms import definition, per_sentence
+from test_text import eval_texts
 
 from seeds import seed_files
 from summarizers import chunks as chunks_module
 from summarizers import text
 from summarizers.chunks import HASHED_LENGTH, SPACES, ChunkTable, chunk_spans
 from summarizers.text import sentence_terms, split_sentences
-
-SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 
 AWKWARD = [
     "",
@@ -64,9 +62,7 @@ def test_long_chunks_are_marked_to_be_read_by_their_text() -> None:
 
 def test_equal_chunks_hash_equal_anywhere_and_different_ones_differ() -> None:
     corpus = list(AWKWARD) + [p.read_text(encoding="utf-8") for p in seed_files()]
-    for path in sorted(SHARED_EVAL.glob("*-dev.jsonl"))[:2]:  # more, where ../shared is
-        with path.open(encoding="utf-8") as lines:
-            corpus += [json.loads(line).get("text", "") for line in lines if line.strip()]
+    corpus += eval_texts()  # more, where ../shared is
     seen: dict[int, str] = {}
     for value in corpus:
         found = chunk_spans(value)

@@ -353,11 +353,17 @@ def test_stem_matches_snowball():
 SHARED_EVAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "eval"
 
 
-def _news_words() -> set[str]:
-    texts = [p.read_text(encoding="utf-8") for p in seed_files()]
+def eval_texts() -> list[str]:
+    """The news texts of ../shared/eval's dev files (none where ../shared is absent)."""
+    texts: list[str] = []
     for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
         with path.open(encoding="utf-8") as lines:
             texts.extend(json.loads(line).get("text", "") for line in lines if line.strip())
+    return texts
+
+
+def _news_words() -> set[str]:
+    texts = [p.read_text(encoding="utf-8") for p in seed_files()] + eval_texts()
     found = {w.lower() for text in texts for w in re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)}
     # Words the Porter2 rules treat specially, and non-English letters.
     found |= {"generously", "skies", "dying", "news", "howe", "succeeding", "naïve", "café"}
@@ -441,9 +447,7 @@ def test_the_boundary_pattern_finds_what_its_look_behind_first_form_finds():
         'ASCII only: Why?! No!? Yes.?. "Okay?" he asked. Stop!!! Go?? Done.. End!',
         "क्या हुआ। फिर॥ आगे? مرحبا؟ وداعا۔ Ende… Anfang. ,,Zitat.",
     ]
-    for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
-        with path.open(encoding="utf-8") as lines:
-            samples.extend(json.loads(line).get("text", "") for line in lines if line.strip())
+    samples += eval_texts()
     for sample in samples:
         for paragraph in split_paragraphs(sample):
             fast = [(m.span(), m.groups()) for m in boundary.finditer(paragraph)]
@@ -486,9 +490,7 @@ def test_the_splitters_shortcut_for_common_ends_splits_as_the_rules_do(lang):
         "Acme Inc. Chief. Acme Ltd. Board. At No. 10 Downing. No. Vol. 3 of Art. Five. Nov. Rain.",
         "St. Louis. Mt. Fuji. The Rev. Ann. Mrs. Ray. Mme. Roy. Messrs. A. B. Approx. End.",
     ]
-    for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
-        with path.open(encoding="utf-8") as lines:
-            samples.extend(json.loads(line).get("text", "") for line in lines if line.strip())
+    samples += eval_texts()
     for sample in samples:
         for paragraph in split_paragraphs(sample):
             if not any(c in paragraph for c in "。！？｡"):
