@@ -822,9 +822,23 @@ def test_a_batch_left_by_an_error_keeps_what_completed(store: Store, clock) -> N
     assert [a.title for a in store.search(None, limit=10, scope=OPERATOR)] == [HARVEST.title]
 
 
-def test_search_rows_are_read_by_position_in_the_order_of_their_columns() -> None:
-    # reads.article_from_row unpacks a search's row by position: these columns, this order.
+def test_search_rows_are_read_by_position_in_the_order_of_their_columns(
+    db_path: Path, clock
+) -> None:
+    # reads.article_from_row unpacks a search's row by position: these columns, this order,
+    # giving what the Store reads by column name.
     from bot.store import _ARTICLE_COLUMNS_NO_TEXT
+
+    store = Store(f"sqlite:///{db_path}")
+    try:
+        article_id, _ = add(store, draft(HARVEST, guid="urn:harvest", outlet="Farm Wire"), clock)
+        by_name = store.get(article_id, scope=OPERATOR)
+        assert by_name is not None and by_name.outlet and by_name.text
+        assert store.search(None, scope=OPERATOR) == [by_name]
+        without_text = dataclasses.replace(by_name, text="")
+        assert store.search(None, scope=OPERATOR, with_text=False) == [without_text]
+    finally:
+        store.close()
 
     assert tuple(c.key for c in _ARTICLE_COLUMNS_NO_TEXT) == (
         "id",
