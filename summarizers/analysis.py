@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
@@ -84,6 +84,19 @@ class Analysis:
     paragraphs: np.ndarray  # int32 paragraph number of each sentence
     title_ids: np.ndarray  # uint32 hashed title terms
     flags: np.ndarray  # uint8 per sentence: QUESTION | OPENS_WITH_QUOTE | HAS_QUOTE | DANGLES
+
+    def __post_init__(self) -> None:
+        # Read-only, so figures derived from an analysis and kept beside it
+        # (summarizers.derived) stay right: no caller can change what they came from.
+        for array in (
+            self.term_ids,
+            self.bounds,
+            self.word_counts,
+            self.paragraphs,
+            self.title_ids,
+            self.flags,
+        ):
+            array.flags.writeable = False
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -181,7 +194,7 @@ class Analysis:
         word counts computed again (tokenising the sentences: most of the cost).
 
         Raises ValueError for a blob of another format (see FORMAT) or of another text;
-        a damaged blob raises ValueError, struct.error or UnicodeDecodeError.
+        a damaged blob raises ValueError (UnicodeDecodeError is one), or struct.error.
         """
         if len(blob) < len(MAGIC) + 2 or blob[: len(MAGIC)] != MAGIC:
             raise ValueError("not a briefbot analysis blob of this format")
@@ -199,13 +212,20 @@ class Analysis:
         if text_len != len(text):
             raise ValueError("the analysis blob belongs to another text")
         gap_code, length_code, step_code = widths & 3, widths >> 2 & 3, widths >> 4 & 3
+        if length_code == _IN_FLAG_BYTE or (
+            gap_code == _IN_FLAG_BYTE and step_code != _IN_FLAG_BYTE
+        ):
+            raise ValueError("the analysis blob is damaged (its widths byte)")
         gaps: Iterable[int] = ()
         if gap_code != _IN_FLAG_BYTE:
             gaps = struct.unpack_from(f"<{count}{_CODES[gap_code]}", blob, offset)
             offset += count * _SIZES[gap_code]
         lengths = struct.unpack_from(f"<{count}{_CODES[length_code]}", blob, offset)
         offset += count * _SIZES[length_code]
-        literals = iter(json.loads(blob[offset : offset + literal_len]) if literal_len else ())
+        listed = json.loads(blob[offset : offset + literal_len]) if literal_len else []
+        if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
+            raise ValueError("the analysis blob is damaged (its literals)")
+        literals = iter(listed)
         offset += literal_len
         steps: Iterable[int]
         if step_code == _IN_FLAG_BYTE:
@@ -242,12 +262,8 @@ class Analysis:
         # text are the article's own, so another count means the tokeniser changed (a
         # stemmer or stop-word list upgraded), and the terms computed now are the ones every
         # new article gets too: refusing them would leave the article unreadable.
-        title_ids = np.array(lang_term_ids(title, lang), dtype=np.uint32)
-        terms = sentence_terms(sentences, lang)
-        word_counts = terms.words
-        if terms.wide:  # perhaps Chinese or Japanese: counted as `word_count` does
-            word_counts = np.array(list(map(word_count, sentences)), dtype=np.int32)
-        return cls(sentences, terms.ids, terms.bounds, word_counts, paragraphs, title_ids, flags)
+        term_ids, bounds, word_counts, title_ids = _terms(sentences, title, lang)
+        return cls(sentences, term_ids, bounds, word_counts, paragraphs, title_ids, flags)
 
 
 # The stored widths of `to_bytes` by their two-bit code: struct's little-endian unsigned
@@ -295,22 +311,14 @@ def _read_varint(blob: bytes, offset: int) -> tuple[int, int]:
 CJK_CHARS_PER_WORD = 2
 
 
-@cache
-def _cjk_char() -> re.Pattern[str]:
-    # Compiled on first use: its wide character class costs ~1 ms of every start.
-    return re.compile("[\u3040-\u30ff\u3400-\u9fff]")
-
-
 def word_count(sentence: str) -> int:
     """Words in `sentence` as a reader counts them: whitespace-separated words (as ROUGE
-    tooling counts), plus, for Chinese and Japanese characters, one word per
-    CJK_CHARS_PER_WORD of them, so length caps hold in those languages too."""
-    if _cjk_char().search(sentence) is None:  # one C-speed scan; most text has none
+    tooling counts), plus, for Chinese and Japanese characters (languages.CJK_WORD_CHARS),
+    one word per CJK_CHARS_PER_WORD of them, so length caps hold in those languages too."""
+    cjk_char = languages.cjk_word_char()
+    if cjk_char.search(sentence) is None:  # one C-speed scan; most text has none
         return len(sentence.split())
-    cjk = sum(1 for c in sentence if "\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff")
-    rest = "".join(
-        " " if "\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" else c for c in sentence
-    )
+    rest, cjk = cjk_char.subn(" ", sentence)
     return len(rest.split()) + -(-cjk // CJK_CHARS_PER_WORD)
 
 
@@ -328,20 +336,29 @@ def analyze(text: str, title: str = "", lang: str | None = None) -> Analysis:
             found = [sentence for sentence in found if sentence]
         sentences += found
         paragraphs += [number] * len(found)
+    term_ids, bounds, word_counts, title_ids = _terms(sentences, title, lang)
+    return Analysis(
+        sentences=tuple(sentences),
+        term_ids=term_ids,
+        bounds=bounds,
+        word_counts=word_counts,
+        paragraphs=np.array(paragraphs, dtype=np.int32),
+        title_ids=title_ids,
+        flags=np.array(list(map(sentence_flags, sentences)), dtype=np.uint8),
+    )
+
+
+def _terms(
+    sentences: Sequence[str], title: str, lang: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(term_ids, bounds, word_counts, title_ids) of an analysis, as `analyze` computes them
+    and `Analysis.from_bytes` computes them again."""
     terms = sentence_terms(sentences, lang)
     counts = terms.words
     if terms.wide:  # perhaps Chinese or Japanese: count their words as `word_count` does
         counts = np.array([word_count(sentence) for sentence in sentences], dtype=np.int32)
-    flags = list(map(sentence_flags, sentences))
-    return Analysis(
-        sentences=tuple(sentences),
-        term_ids=terms.ids,
-        bounds=terms.bounds,
-        word_counts=counts,
-        paragraphs=np.array(paragraphs, dtype=np.int32),
-        title_ids=np.array(lang_term_ids(title, lang), dtype=np.uint32),
-        flags=np.array(flags, dtype=np.uint8),
-    )
+    title_ids = np.array(lang_term_ids(title, lang), dtype=np.uint32)
+    return terms.ids, terms.bounds, counts, title_ids
 
 
 def strip_opener(sentence: str) -> str:

@@ -21,7 +21,7 @@ import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -418,9 +418,20 @@ SNOWBALL = {
 _MIN_PREFIX = 4
 
 
+# The Chinese and Japanese characters that make a word unsplittable by FTS and count as half
+# a word (summarizers.analysis.word_count): hiragana, katakana, CJK ideographs (extension A on).
+CJK_WORD_CHARS = "\u3040-\u30ff\u3400-\u9fff"
+
+
+@cache
+def cjk_word_char() -> re.Pattern[str]:
+    """One character of CJK_WORD_CHARS; compiled on first use (its wide class: ~1 ms)."""
+    return re.compile(f"[{CJK_WORD_CHARS}]")
+
+
 def is_cjk(word: str) -> bool:
     """True when `word` holds Chinese or Japanese characters (which FTS cannot split)."""
-    return any("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" for c in word)
+    return cjk_word_char().search(word) is not None
 
 
 def search_forms(word: str, langs: Iterable[str]) -> list[str]:

@@ -95,3 +95,25 @@ def test_each_way_of_storing_gaps_and_steps_round_trips(text: str, codes: tuple[
     widths = blob[2]
     assert (widths & 3, widths >> 4 & 3) == codes  # (gaps, steps): 3 is "in the flag byte"
     assert_identical(Analysis.from_bytes(blob, text, "Weather"), original)
+
+
+def test_a_damaged_widths_byte_or_literal_list_is_a_value_error() -> None:
+    """Whatever a damaged blob holds, decoding it raises ValueError (the reads analyse the
+    article again), never IndexError or TypeError (which would fail the briefing)."""
+    import json
+
+    text = "Police  arrived  at  noon.  Roads closed.\n\nThe river rose."  # spacing collapsed
+    original = analyze(text, "Flood")
+    blob = original.to_bytes(text, "Flood")
+    literals = [s for s in original.sentences if s not in text]
+    assert literals  # stored as literals, not as slices of the text
+    listed = json.dumps(literals, ensure_ascii=False).encode("utf-8")
+    assert listed in blob
+    for damaged in (
+        blob[:2] + bytes([blob[2] | 3 << 2]) + blob[3:],  # lengths "in the flag byte"
+        blob[:2] + bytes([blob[2] & ~(3 << 4) | 3]) + blob[3:],  # gaps there, steps not
+        blob.replace(listed, b"[" + b"1" * (len(listed) - 2) + b"]"),  # a list of a number
+        blob.replace(listed, b"{" + b" " * (len(listed) - 2) + b"}"),  # no list
+    ):
+        with pytest.raises(ValueError):
+            Analysis.from_bytes(damaged, text, "Flood")
