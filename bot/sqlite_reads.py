@@ -94,7 +94,10 @@ class SqliteReads:
         """Read the SQLite file at `path` (opened on first use)."""
         self.path = path
         self._local = threading.local()  # this thread's connection, and its open `reading`
-        self._opened: list[sqlite3.Connection] = []
+        # Each open connection and how many blocks use it now: `close` closes the idle ones,
+        # a connection in use is closed by its own thread when its last block ends.
+        self._users: dict[sqlite3.Connection, int] = {}
+        self._closed = False
         self._lock = threading.Lock()
         self._analysis_cache = AnalysisCache()
         self._languages: frozenset[str] | None = None
@@ -111,22 +114,37 @@ class SqliteReads:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection (opened once)."""
+        """This thread's connection (opened once; again after `close`, then closed after use)."""
         conn = getattr(self._local, "conn", None)
-        if conn is None:
+        with self._lock:
+            known = conn is not None and conn in self._users
+        if not known:
             conn = self._open()
             self._local.conn = conn
+        with self._lock:
+            self._users[conn] = self._users.get(conn, 0) + 1
+        try:
+            yield conn
+        finally:
             with self._lock:
-                self._opened.append(conn)
-        yield conn
+                self._users[conn] -= 1
+                last = self._closed and self._users[conn] == 0
+                if last:
+                    del self._users[conn]
+            if last:
+                conn.close()
 
     def close(self) -> None:
-        """Close every connection (no thread may read afterwards)."""
+        """Close every connection: the idle ones now, each one in use when its thread's block
+        ends (so a reply still being composed on another thread is never cut off under it).
+        A thread reading afterwards opens a connection for that read alone."""
         with self._lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
+            self._closed = True
+            idle = [conn for conn, users in self._users.items() if users == 0]
+            for conn in idle:
+                del self._users[conn]
+        for conn in idle:
             conn.close()
-        self._local = threading.local()
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -269,29 +287,46 @@ class SqliteReads:
         self, platform: str, workspace: str, channel: str, briefing: str, made_at: datetime
     ) -> None:
         """`Store.save_channel_briefing`: keep `briefing` as this channel's last, replacing
-        any, in one write transaction (`BEGIN IMMEDIATE`, as every `Store` write) on a
-        connection of its own, so it never meets a `reading` block's snapshot."""
-        key = (platform, workspace, channel)
-        conn = self._open()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        any, in one write transaction (`BEGIN IMMEDIATE`, as every `Store` write): on this
+        thread's connection, or inside a `reading` block on a connection of its own, so it
+        never meets the block's snapshot."""
+        if getattr(self._local, "reading", False):
+            conn = self._open()
             try:
-                conn.execute(
-                    "DELETE FROM channel_briefings "
-                    "WHERE platform = ? AND workspace = ? AND channel = ?",
-                    key,
-                )
-                conn.execute(
-                    "INSERT INTO channel_briefings (platform, workspace, channel, briefing, "
-                    "made_at) VALUES (?, ?, ?, ?, ?)",
-                    (*key, briefing, to_iso(made_at)),
-                )
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+                self._save_briefing(conn, platform, workspace, channel, briefing, made_at)
+            finally:
+                conn.close()
+            return
+        with self._connection() as conn:
+            self._save_briefing(conn, platform, workspace, channel, briefing, made_at)
+
+    @staticmethod
+    def _save_briefing(
+        conn: sqlite3.Connection,
+        platform: str,
+        workspace: str,
+        channel: str,
+        briefing: str,
+        made_at: datetime,
+    ) -> None:
+        """One write transaction on `conn`: this channel's briefing replaced."""
+        key = (platform, workspace, channel)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "DELETE FROM channel_briefings "
+                "WHERE platform = ? AND workspace = ? AND channel = ?",
+                key,
+            )
+            conn.execute(
+                "INSERT INTO channel_briefings (platform, workspace, channel, briefing, "
+                "made_at) VALUES (?, ?, ?, ?, ?)",
+                (*key, briefing, to_iso(made_at)),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 # -- the SQL of `bot.store`'s search ----------------------------------------------------------

@@ -417,3 +417,47 @@ def test_an_unreadable_analysis_blob_is_analysed_again_not_a_failed_briefing(
     finally:
         reads.close()
         store.close()
+
+
+def test_close_waits_for_a_read_in_progress_on_another_thread(filled: str) -> None:
+    """A bot shutting down closes its reads while a handler thread may still be composing a
+    reply: that thread's connection stays open until its block ends, then closes."""
+    import threading
+
+    reads = open_reads(filled)
+    assert reads is not None
+    inside, closed, done = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def handler() -> None:
+        try:
+            with reads.reading():
+                before = reads.count()
+                inside.set()
+                closed.wait()
+                seen["after close"] = (
+                    before,
+                    reads.count(),
+                    len(reads.search(None, scope=OPERATOR)),
+                )
+            seen["later"] = reads.count()  # a read after close: a connection for it alone
+        except Exception as exc:  # the assertion below names it
+            seen["error"] = repr(exc)
+        finally:
+            done.set()
+
+    idle = reads.count()  # this thread's connection, idle at close
+    thread = threading.Thread(target=handler)
+    thread.start()
+    inside.wait()
+    reads.close()
+    closed.set()
+    done.wait()
+    thread.join()
+    assert "error" not in seen, seen["error"]
+    before, after, found = seen["after close"]  # type: ignore[misc]
+    assert before == after == idle > 0 and found > 0
+    assert seen["later"] == idle
+    assert reads._users == {}  # every connection closed
+    with pytest.raises(sqlite3.ProgrammingError):  # this thread's was closed by `close`
+        reads._local.conn.execute("SELECT 1")
