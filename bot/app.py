@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from summarizers.base import Summarizer
 
     from .fetch import Fetcher
-    from .reads import StoreReads
+    from .reads import AnalysisCache, StoreReads
     from .store import Store
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,23 @@ class Core:
     clock: Clock = field(default_factory=SystemClock)
 
     @cached_property
+    def analysis_cache(self) -> AnalysisCache:
+        """The decoded analyses the `store` and the `reads` keep, one cache for both, so a
+        digest (through the store) and a `brief` (through the reads) decode an article once."""
+        from .reads import AnalysisCache
+
+        return AnalysisCache()
+
+    @cached_property
     def store(self) -> Store:
         """Open the store; on first use, load the shipped seed articles into it."""
         from .store import Store
 
-        store = Store(self.settings.database_url, migrate=self.settings.auto_migrate)
+        store = Store(
+            self.settings.database_url,
+            migrate=self.settings.auto_migrate,
+            analyses=self.analysis_cache,
+        )
         if self.settings.load_seeds:
             load_seeds(store, self.clock)
         return store
@@ -53,7 +65,11 @@ class Core:
         upgrades, re-analyses or seeds first, and reads every other database."""
         from .sqlite_reads import open_reads
 
-        reads = open_reads(self.settings.database_url, seeded=self.settings.load_seeds)
+        reads = open_reads(
+            self.settings.database_url,
+            seeded=self.settings.load_seeds,
+            analyses=self.analysis_cache,
+        )
         if reads is not None:
             return reads
         return self.store

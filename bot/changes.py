@@ -92,10 +92,11 @@ def compose_changes(
     now: datetime,
 ) -> tuple[Briefing, dict[int, int]]:
     """The digest's briefing (New stories, then Updated ones) and the story of each article
-    it considered (article id → story id), for `record`."""
+    it considered (article id → story id), for `record`.  Articles are read as `brief` reads
+    them (`Core.reads`: on an up-to-date SQLite store, bot.sqlite_reads)."""
     scope = scope_of(subscription.platform, subscription.workspace)
     bullets_wanted = subscription.bullets
-    found = core.store.search(
+    found = core.reads.search(
         query,
         limit=max(MAX_ARTICLES, ARTICLES_PER_BULLET * bullets_wanted),
         scope=scope,
@@ -106,11 +107,11 @@ def compose_changes(
     fresh_ids = {a.id for a in found}
     earlier = [
         a
-        for a in (core.store.get(i, scope=OPERATOR) for i in seen if i not in fresh_ids)
+        for a in (core.reads.get(i, scope=OPERATOR) for i in seen if i not in fresh_ids)
         if a is not None
     ]
     everyone = [*earlier, *found]
-    analyses = core.store.analyses(a.id for a in everyone)
+    analyses = core.reads.analyses(a.id for a in everyone)
     usable = [a for a in everyone if a.id in analyses and len(analyses[a.id])]
     groups = group_stories([analyses[a.id] for a in usable]) if usable else []
     story_of: dict[int, int] = {}
@@ -141,7 +142,7 @@ def compose_changes(
     bullets = _labelled(bullets, story_of, "New", new_articles)
     for old, new in list(updated.values())[: max(bullets_wanted, 1)]:
         bullets += _update(new, old, analyses, summarizer)
-    copies = core.store.copies_of(
+    copies = core.reads.copies_of(
         (a.id for a in new_articles + [n for _, ns in updated.values() for n in ns]), scope=scope
     )
     briefing = Briefing(

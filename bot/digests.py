@@ -452,7 +452,7 @@ def _remember(core: Core, subscription: Subscription, reply: object) -> None:
     briefing = getattr(reply, "briefing", None)
     if briefing is not None:
         remember(
-            core.store,
+            core.reads,
             subscription.platform,
             subscription.workspace,
             subscription.channel,
@@ -564,7 +564,7 @@ def handle_digest(core: Core, request: DigestRequest, context: Context) -> objec
                 f"Time zone: {zone} (the default). To change it, unsubscribe and add one, "
                 "e.g. `digest subscribe 08:30 Europe/Paris`."
             )
-        if request.topic and not core.store.search(request.topic, limit=1, scope=context.scope):
+        if request.topic and not core.reads.search(request.topic, limit=1, scope=context.scope):
             lines.append(
                 f"No stored article mentions “{request.topic}” yet; the digest will say so "
                 "until some arrive."

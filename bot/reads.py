@@ -188,6 +188,11 @@ class AnalysisCache:
     def __len__(self) -> int:
         return len(self._kept)
 
+    def clear(self) -> None:
+        """Drop every kept analysis."""
+        with self._lock:
+            self._kept.clear()
+
 
 def decode_analyses(
     cache: AnalysisCache,

@@ -62,15 +62,17 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path)
 
 
-def open_reads(url: str, *, seeded: bool = False) -> SqliteReads | None:
+def open_reads(
+    url: str, *, seeded: bool = False, analyses: AnalysisCache | None = None
+) -> SqliteReads | None:
     """Reads of the SQLite store at `url` through `sqlite3`, if it is current (see the module
     docstring); None when the `Store` must open it instead (not SQLite, missing, behind or
     ahead, not yet seeded when `seeded`, unreadable).  Never raises for a bad store: the
-    `Store` says what is wrong with it."""
+    `Store` says what is wrong with it.  `analyses`: as `SqliteReads`'."""
     path = sqlite_path(url)
     if path is None or not path.is_file():
         return None
-    reads = SqliteReads(path)
+    reads = SqliteReads(path, analyses)
     try:
         with reads._connection() as conn:
             current = is_current(conn.execute(CURRENT_QUERY).fetchone())
@@ -90,8 +92,9 @@ class SqliteReads:
     """`bot.reads.StoreReads` over an up-to-date SQLite store, with `sqlite3` (build it with
     `open_reads`).  Each thread reads on its own connection; safe to share between threads."""
 
-    def __init__(self, path: Path) -> None:
-        """Read the SQLite file at `path` (opened on first use)."""
+    def __init__(self, path: Path, analyses: AnalysisCache | None = None) -> None:
+        """Read the SQLite file at `path` (opened on first use), keeping decoded analyses in
+        `analyses` (shared with the `Store` of the same file; default: its own)."""
         self.path = path
         self._local = threading.local()  # this thread's connection, and its open `reading`
         # Each open connection and how many blocks use it now: `close` closes the idle ones,
@@ -99,7 +102,7 @@ class SqliteReads:
         self._users: dict[sqlite3.Connection, int] = {}
         self._closed = False
         self._lock = threading.Lock()
-        self._analysis_cache = AnalysisCache()
+        self._analysis_cache = analyses if analyses is not None else AnalysisCache()
         self._languages: frozenset[str] | None = None
         self._languages_upto = 0  # the highest article id `languages` has read
 
@@ -269,7 +272,7 @@ class SqliteReads:
 
     def forget_analyses(self) -> None:
         """`Store.forget_analyses`: drop the decoded analyses kept (bench/scale.py)."""
-        self._analysis_cache = AnalysisCache(self._analysis_cache.size)
+        self._analysis_cache.clear()
 
     # -- a channel's last briefing -----------------------------------------------------------
 

@@ -867,9 +867,13 @@ class WriteBatch:
 class Store:
     """Articles and their stored analysis, behind one small API."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, analyses: AnalysisCache | None = None
+    ) -> None:
         """Open the store at `url` (an SQLAlchemy URL; `postgresql://` means psycopg 3) and,
         with `migrate`, bring its schema up to date (legacy steps, then Alembic to head).
+        `analyses`: where decoded analyses are kept (see `analyses`), shared with other
+        readers of the same database (`Core` gives its `SqliteReads` the same); default: its own.
 
         Without `migrate` (operators who run `briefbot db upgrade` themselves) a store whose
         schema is behind is refused.  Raises BadArgument for a bad URL, a database that does
@@ -879,7 +883,7 @@ class Store:
         self.engine = _engine_for(self.url)
         self._local = threading.local()  # this thread's open `batch`, if any
         self._languages: frozenset[str] | None = None  # see `languages`
-        self._analysis_cache = AnalysisCache()  # see `analyses`
+        self._analysis_cache = analyses if analyses is not None else AnalysisCache()
         self._statements: dict[tuple[Any, ...], Any] = {}  # see `_newest_rows`
         self._statements_lock = threading.Lock()
         try:
@@ -1757,7 +1761,7 @@ class Store:
         """Drop the decoded analyses this store keeps (`analyses` decodes them again, and the
         figures derived from them are derived again): what a briefing costs over articles
         the process has not read yet (bench/scale.py)."""
-        self._analysis_cache = AnalysisCache(self._analysis_cache.size)
+        self._analysis_cache.clear()
 
     def analyses(self, ids: Iterable[int]) -> dict[int, Analysis]:
         """Load the stored analysis of each article (the ids found, in the order the database

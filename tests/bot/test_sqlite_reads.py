@@ -461,3 +461,18 @@ def test_close_waits_for_a_read_in_progress_on_another_thread(filled: str) -> No
     assert reads._users == {}  # every connection closed
     with pytest.raises(sqlite3.ProgrammingError):  # this thread's was closed by `close`
         reads._local.conn.execute("SELECT 1")
+
+
+def test_the_store_and_the_reads_of_a_core_keep_one_decoded_analysis(filled: str) -> None:
+    """A digest (through the store) and a `brief` (through the reads) decode an article once."""
+    core = build_core(Settings(database_url=filled, load_seeds=False))
+    try:
+        assert core.reads is not core.store  # the stdlib path: the store is current
+        ids = [a.id for a in core.reads.search(None, limit=3, scope=OPERATOR)]
+        by_reads = core.reads.analyses(ids)
+        by_store = core.store.analyses(ids)
+        assert by_reads and all(by_store[i] is by_reads[i] for i in ids)
+        core.store.forget_analyses()
+        assert all(core.reads.analyses(ids)[i] is not by_reads[i] for i in ids)
+    finally:
+        core.close()
