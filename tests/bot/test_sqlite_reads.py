@@ -33,7 +33,9 @@ EVAL = PROJECT / ".." / "shared" / "eval" / "cnndm-frank-dev.jsonl"
 NOW = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 FEED = "https://feed.example/rss"
 SCOPES = [OPERATOR, Scope(SHARED), Scope("slack:T1"), Scope("discord:G1")]
-OUTLETS = ["Reu_ters", "100% News", "Harbour Gazette", "a/b Times", None]
+# "_" and "%" are LIKE wildcards: "Reuxters" and "1000 News" are what `from:reu_ters` and
+# `from:100%` would also find if the outlet filter did not escape them.
+OUTLETS = ["Reu_ters", "100% News", "Harbour Gazette", "a/b Times", None, "Reuxters", "1000 News"]
 FOREIGN = [
     ("Streik in München", "Die Fahrer in München streiken am Montag. Der Verkehr ruht.", "de"),
     ("Streiks in Berlin", "Auch in Berlin wird gestreikt. Die Bahnen stehen still.", "de"),
@@ -476,3 +478,10 @@ def test_the_store_and_the_reads_of_a_core_keep_one_decoded_analysis(filled: str
         assert all(core.reads.analyses(ids)[i] is not by_reads[i] for i in ids)
     finally:
         core.close()
+
+
+def test_an_outlet_filter_matches_its_wildcard_characters_literally(both) -> None:
+    for source in both:
+        for wanted, outlet in (("from:reu_ters", "Reu_ters"), ("from:100%", "100% News")):
+            found = source.search(wanted, limit=50, scope=OPERATOR)
+            assert found and {a.outlet for a in found} == {outlet}
