@@ -103,8 +103,6 @@ class SqliteReads:
         self._closed = False
         self._lock = threading.Lock()
         self._analysis_cache = analyses if analyses is not None else AnalysisCache()
-        self._languages: frozenset[str] | None = None
-        self._languages_upto = 0  # the highest article id `languages` has read
 
     def _open(self) -> sqlite3.Connection:
         # As `bot.store._engine_for`: we issue BEGIN ourselves, WAL, wait rather than fail.
@@ -200,24 +198,11 @@ class SqliteReads:
         return [article_from_row(r, with_text=with_text) for r in rows]
 
     def languages(self) -> frozenset[str]:
-        """`Store.languages`: the languages of the stored articles, kept up to date by reading
-        only the rows stored since the last call (an indexed range of ids: articles are
-        never re-languaged, and a language only stays listed), so an article another
-        process (or this one's `Store`) stores is searched in its language at once."""
+        """`Store.languages`: the languages of the stored articles, read each time from the
+        few rows of `article_languages` (kept by triggers, whoever stores), so an article
+        another process (or this one's `Store`) stores is searched in its language at once."""
         with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT lang, MAX(id) FROM articles WHERE id > ? GROUP BY lang",
-                (self._languages_upto,),
-            ).fetchall()
-        with self._lock:
-            if rows or self._languages is None:
-                self._languages = (self._languages or frozenset()) | {
-                    lang or "en" for lang, _ in rows
-                }
-                self._languages_upto = max(
-                    [self._languages_upto, *(top for _, top in rows if top is not None)]
-                )
-            return self._languages
+            return frozenset(row[0] for row in conn.execute("SELECT lang FROM article_languages"))
 
     def get(self, article_id: int, *, scope: Scope) -> Article | None:
         """`Store.get`: the article with this id if `scope` may read it, else None."""

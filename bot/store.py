@@ -357,6 +357,13 @@ digest_stories = Table(
 # `_migration_paused_workspaces`: workspaces whose digests are paused because the app was
 # uninstalled there (or its token revoked); the scheduler skips their subscriptions until a
 # reinstall removes the row (bot.ledger.Ledger.pause / resume).
+# Alembic revision 0006: every language an article was stored in, kept by triggers.
+article_languages = Table(
+    "article_languages",
+    metadata,
+    Column("lang", Text, primary_key=True),
+)
+
 paused_workspaces = Table(
     "paused_workspaces",
     metadata,
@@ -1750,11 +1757,12 @@ class Store:
         return statement
 
     def languages(self) -> frozenset[str]:
-        """The languages of the stored articles (read once, then kept up to date by `put`)."""
+        """The languages of the stored articles (`article_languages`, which triggers keep:
+        revision 0006), read once, then kept up to date by `put`."""
         if self._languages is None:
             with self._connect() as conn:
-                found = conn.execute(select(articles.c.lang).distinct()).scalars().all()
-            self._languages = frozenset(lang or "en" for lang in found)
+                found = conn.execute(select(article_languages.c.lang)).scalars().all()
+            self._languages = frozenset(found)
         return self._languages
 
     def forget_analyses(self) -> None:

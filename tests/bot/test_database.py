@@ -494,3 +494,42 @@ def test_times_without_microseconds_sort_as_they_happened_on_both_databases(
             assert [v for v, i in later if moments[i] == base] == [old[moments.index(base)]]
     finally:
         store.close()
+
+
+def test_the_languages_stored_are_kept_by_the_database_for_every_writer(
+    database_url: str, clock
+) -> None:
+    """Revision 0006: a trigger lists each article's language as it is stored or changed,
+    whichever process writes it, and the revision lists those stored before it."""
+    writer = Store(database_url)
+    reader = Store(database_url)
+    try:
+        fill(writer, clock)
+        assert reader.languages() == {"en"}
+        german = ArticleDraft("Streik", "Die Fahrer streiken am Montag. Der Verkehr ruht.", "X")
+        writer.add(german, analyze(german.text, german.title, "de"), clock.now())
+        with writer.transaction() as conn:
+            listed = set(conn.execute(text("SELECT lang FROM article_languages")).scalars())
+            assert listed == {"en", "de"}
+            conn.execute(text("UPDATE articles SET lang = 'fr' WHERE title = 'Streik'"))
+            listed = set(conn.execute(text("SELECT lang FROM article_languages")).scalars())
+            assert listed == {"en", "de", "fr"}
+            # As a store at revision 0005 was: no table of languages yet.
+            conn.execute(
+                text(
+                    "DROP TABLE article_languages CASCADE"
+                    if conn.dialect.name == "postgresql"
+                    else "DROP TABLE article_languages"
+                )
+            )
+            conn.execute(
+                text("UPDATE alembic_version SET version_num = '0005_binary_content_hash'")
+            )
+    finally:
+        reader.close()
+        writer.close()
+    again = Store(database_url)
+    try:
+        assert again.languages() == {"en", "fr"}  # listed again from the articles
+    finally:
+        again.close()

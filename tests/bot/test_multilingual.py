@@ -204,6 +204,11 @@ def test_an_older_store_gets_languages_on_open(bare_core: Core) -> None:
     stored = _store_language(bare_core, "ru")
     url = bare_core.store.url
     with bare_core.store.engine.begin() as conn:
+        # Older than the lang column, so older than revision 0006's table and its triggers.
+        conn.exec_driver_sql("DROP TRIGGER articles_lang_ai")
+        conn.exec_driver_sql("DROP TRIGGER articles_lang_au")
+        conn.exec_driver_sql("DROP TABLE article_languages")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005_binary_content_hash'")
         conn.exec_driver_sql("ALTER TABLE articles DROP COLUMN lang")
         conn.exec_driver_sql(
             "UPDATE meta SET value = :v WHERE key = 'schema_version'".replace(
@@ -216,6 +221,7 @@ def test_an_older_store_gets_languages_on_open(bare_core: Core) -> None:
             article = reopened.get(article_id, scope=OPERATOR)
             assert article is not None and article.lang == "ru"
             assert list(reopened.analyses([article_id])[article_id].sentences) == sentences
+        assert reopened.languages() == {"ru"}  # revision 0006 read them back
     finally:
         reopened.close()
 
