@@ -157,7 +157,8 @@ def latency(
 
     The floor is reading and decoding the rows the briefing uses: raw sqlite3 fetching the
     same articles' columns, text and analysis by id, and `Analysis.from_bytes` on each
-    (since analysis format 10, decoding tokenises the sentences again: ~4x the reading).
+    (since analysis format 10, decoding tokenises the sentences again: ~20-25x the reading
+    in this bench's runs).
     "Read" is the fetch alone, the floor of any format.
     A warm process keeps the analyses it decoded and what it derived from them
     (`Core.reads`' analyses, `summarizers.derived`); `uncached` drops them before every timed
@@ -260,10 +261,11 @@ def store_ratio(path: Path) -> tuple[float, float]:
     return used / (text + index), used / 1e6
 
 
-def cold(path: Path, runs: int) -> tuple[list[float], list[float]]:
-    """Seconds of a fresh `briefbot brief` and of `briefbot --help`, back to back.
+def cold(path: Path, runs: int, topic: str) -> tuple[list[float], list[float], list[float]]:
+    """Seconds of a fresh `briefbot brief`, `briefbot brief TOPIC` and `briefbot --help`,
+    back to back, `runs` times each.
 
-    Both run as an installed briefbot does, with its modules' bytecode cached: an environment
+    All run as an installed briefbot does, with its modules' bytecode cached: an environment
     that forbids writing bytecode (PYTHONDONTWRITEBYTECODE) would make every start compile
     every module again, ~0.2 s that no deployment pays.
     """
@@ -283,11 +285,12 @@ def cold(path: Path, runs: int) -> tuple[list[float], list[float]]:
         return time.perf_counter() - start
 
     once("brief")
-    briefs, helps = [], []
+    briefs, topics, helps = [], [], []
     for _ in range(runs):
         briefs.append(once("brief"))
+        topics.append(once("brief", topic))
         helps.append(once("--help"))
-    return briefs, helps
+    return briefs, topics, helps
 
 
 def mm(values: list[float], digits: int = 1) -> str:
@@ -433,13 +436,20 @@ def main() -> None:
     size, path = sizes_done[-1]
     for label, loaded in (("quiet", False), ("busy", True)) if args.busy else (("", False),):
         with busy() if loaded else contextlib.nullcontext():
-            briefs, helps = cold(path, args.runs)
-            rate, words = throughput(bases, args.ingest)
-            first, again, summary = reingest(bases, args.ingest, 3)
+            briefs, topics, helps = cold(path, args.runs, topic)
+            # Each in a fresh process, so neither the quiet nor the busy run finds the other's
+            # token caches and language model warm.
+            with multiprocessing.get_context("spawn").Pool(1) as fresh:
+                rate, words = fresh.apply(throughput, (bases, args.ingest))
+            with multiprocessing.get_context("spawn").Pool(1) as fresh:
+                first, again, summary = fresh.apply(reingest, (bases, args.ingest, 3))
+        help_median = statistics.median(helps)
         print(
             f"\n{label + ': ' if label else ''}cold `briefbot brief` on the {size:,} store: "
             f"{mm(briefs, 3)} s, `briefbot --help` {mm(helps, 3)} s (min / median of {args.runs}); "
-            f"ratio of medians {statistics.median(briefs) / statistics.median(helps):.2f}"
+            f"ratio of medians {statistics.median(briefs) / help_median:.2f}; "
+            f"cold `briefbot brief {topic}` {mm(topics, 3)} s, "
+            f"{statistics.median(topics) / help_median:.2f}"
         )
         print(f"ingest: {rate:.0f} articles/s ({args.ingest} articles, {words:.0f} words each)")
         print(
