@@ -103,6 +103,7 @@ def run(core: Core, settings: Settings, platforms: list[str], host: str = "0.0.0
         for module in modules:
             module.check_settings(settings)
         core.store  # open the store and load seeds before the first command  # noqa: B018
+        core.reads  # and its reads, once, before handler threads may race to  # noqa: B018
         _run_loop(_serve_all(core, settings, modules, host))
     except (_Stopped, KeyboardInterrupt):
         return  # stopped before the loop took over the signals: a requested stop
@@ -149,6 +150,7 @@ def run_worker(core: Core, settings: Settings) -> None:
     previous = signal.signal(signal.SIGTERM, _raise_stopped) if in_main else None
     try:
         core.store  # open (and migrate) the store before the first pass  # noqa: B018
+        core.reads  # and its reads, once, before the pool's threads may race to  # noqa: B018
         posters = {
             p: adapter(p).digest_poster(settings)
             for p in PLATFORMS

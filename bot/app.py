@@ -95,7 +95,7 @@ class Core:
         """Release the database and HTTP connections."""
         reads = self.__dict__.get("reads")
         if reads is not None and reads is not self.__dict__.get("store"):
-            reads.close()  # type: ignore[attr-defined]  # a SqliteReads
+            reads.close()
         if "store" in self.__dict__:
             self.store.close()
         if "fetcher" in self.__dict__:

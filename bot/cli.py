@@ -206,8 +206,9 @@ def run() -> NoReturn:
     from summarizers.threads import one_thread_process
 
     # The program's own process: every BLAS on one thread from the start, so no briefing
-    # call has to limit it (summarizers.threads).  Not in `main`, which tests and other
-    # programs call inside processes of their own.
+    # call has to limit it (summarizers.threads), and OpenBLAS starts no pool of worker
+    # threads (shutting it down cost ~40 ms of a `briefbot brief`'s exit, measured on 2
+    # cores).  Not in `main`, which tests and other programs call in processes of their own.
     one_thread_process()
     status = main(sys.argv[1:])
     try:
@@ -235,12 +236,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    # Every BLAS call briefbot makes runs on one thread (summarizers.threads), so OpenBLAS's
-    # own pool of worker threads is never used; without it a `briefbot brief` exits ~40 ms
-    # sooner (measured on 2 cores: the pool is shut down at exit).  Read when numpy loads, so
-    # set before any command imports it; an operator's own setting wins.  (`run`, the
-    # program, sets every BLAS to one thread for the whole process: see there.)
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from .config import load_settings
     from .errors import UserError
     from .logs import setup_logging

@@ -1,11 +1,12 @@
 """What commands read from the store, behind one small interface, and the helpers both of its
 implementations share.
 
-`StoreReads` is the part of `bot.store.Store` that `brief`, `brief why`, `articles` and
-`summarize <id>` use.  `Store` (SQLAlchemy, SQLite or PostgreSQL) is one implementation;
-`bot.sqlite_reads.SqliteReads` (the stdlib `sqlite3` module) is the other, which a command line
-on an up-to-date SQLite store uses so that it starts without importing SQLAlchemy (~0.4 s of a
-cold `briefbot brief`).  Both run the same SQL and must return the same rows
+`StoreReads` is the part of `bot.store.Store` that `brief`, `brief why`, `articles`,
+`summarize <id>` and digests use (`Core.reads`).  `Store` (SQLAlchemy, SQLite or PostgreSQL)
+is one implementation; `bot.sqlite_reads.SqliteReads` (the stdlib `sqlite3` module) is the
+other, which serves an up-to-date SQLite store, so a command line starts without importing
+SQLAlchemy (~0.4 s of a cold `briefbot brief`) and a running bot's reads skip its
+per-statement work.  Both run the same SQL and must return the same rows
 (tests/bot/test_sqlite_reads.py).  This module imports neither SQLAlchemy nor numpy.
 """
 
@@ -78,6 +79,10 @@ class StoreReads(Protocol):
         self, platform: str, workspace: str, channel: str, briefing: str, made_at: datetime
     ) -> None:
         """Keep `briefing` as the channel's last, replacing any."""
+        ...
+
+    def close(self) -> None:
+        """Release the connections (see each implementation)."""
         ...
 
 

@@ -32,6 +32,17 @@ FTS_LOOKAHEAD = 8
 # error on PostgreSQL ("integer out of range"), so lookups answer None before asking.
 MAX_ROW_ID = 2**31 - 1
 
+# What every connection to an SQLite store sets (`Store`'s engine, bot.sqlite_reads), after
+# BEGIN is left to briefbot: WAL, so readers never block the writer; NORMAL sync, which in WAL
+# mode never corrupts the database (a power cut may lose only the last commits) and spares an
+# fsync per article, which bounds ingest speed; wait for locks rather than fail; foreign keys.
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA foreign_keys=ON",
+)
+
 # meta.schema_version, meta.analysis_format and the Alembic revision, in one read.
 CURRENT_QUERY = (
     "SELECT (SELECT value FROM meta WHERE key = 'schema_version'), "

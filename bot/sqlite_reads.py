@@ -39,6 +39,7 @@ from .schema import (
     FTS_ID_MASK,
     FTS_LOOKAHEAD,
     MAX_ROW_ID,
+    SQLITE_PRAGMAS,
     is_current,
 )
 from .scopes import OPERATOR, Scope
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
     from summarizers.analysis import Analysis
 
 _WHEN = "coalesce(articles.published_at, articles.ingested_at)"
+# The columns a search or a read by id selects (bot.reads.ARTICLE_COLUMNS).
+_SEARCHED = ", ".join(f"articles.{name}" for name in ARTICLE_COLUMNS)
+_SEARCHED_NO_TEXT = ", ".join(f"articles.{name}" for name in ARTICLE_COLUMNS_NO_TEXT)
 _SQLITE_PREFIX = "sqlite:///"
 
 
@@ -107,10 +111,8 @@ class SqliteReads:
     def _open(self) -> sqlite3.Connection:
         # As `bot.store._engine_for`: we issue BEGIN ourselves, WAL, wait rather than fail.
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA foreign_keys=ON")
+        for pragma in SQLITE_PRAGMAS:
+            conn.execute(pragma)
         return conn
 
     @contextmanager
@@ -178,19 +180,19 @@ class SqliteReads:
     ) -> list[Article]:
         """`Store.search`: the newest articles `scope` may read matching a topic query,
         newest first (publication time, else first-seen time; then id)."""
-        names = ARTICLE_COLUMNS if with_text else ARTICLE_COLUMNS_NO_TEXT
-        columns = ", ".join(f"articles.{name}" for name in names) + f", {_WHEN} AS when_"
+        columns = (_SEARCHED if with_text else _SEARCHED_NO_TEXT) + f", {_WHEN} AS when_"
         where, values = _filtered(scope, since, stored_after, stored_until)
         topic = as_filter(query)
         langs = self.languages() if topic else frozenset()
-        must = fts_queries(topic, langs=langs)[0] if topic is not None and langs else None
+        queries = fts_queries(topic, langs=langs) if topic is not None and topic.words else None
+        must = queries[0] if queries is not None and langs else None
         with self._connection() as conn:
             if topic is not None and must:
-                more, more_values = _matching(topic, langs, must=False)
+                more, more_values = _matching(topic, queries, must=False)
                 rows = _fts_newest(conn, columns, where + more, values + more_values, must, limit)
             else:
                 if topic is not None:
-                    more, more_values = _matching(topic, langs, must=True)
+                    more, more_values = _matching(topic, queries, must=True)
                     where, values = where + more, values + more_values
                 sql = f"SELECT {columns} FROM articles{_where(where)} "
                 sql += f"ORDER BY {_WHEN} DESC, articles.id DESC LIMIT ?"
@@ -209,8 +211,7 @@ class SqliteReads:
         if not 0 < article_id <= MAX_ROW_ID:
             return None
         where, values = _filtered(scope, None, None, None)
-        columns = ", ".join(f"articles.{name}" for name in ARTICLE_COLUMNS)
-        sql = f"SELECT {columns} FROM articles{_where(['articles.id = ?', *where])}"
+        sql = f"SELECT {_SEARCHED} FROM articles{_where(['articles.id = ?', *where])}"
         with self._connection() as conn:
             row = conn.execute(sql, [article_id, *values]).fetchone()
         return article_from_row(row, with_text=True) if row else None
@@ -363,15 +364,16 @@ def _autoescaped(text: str) -> str:
 
 
 def _matching(
-    topic: TopicFilter, langs: Iterable[str], *, must: bool
+    topic: TopicFilter, queries: tuple[str | None, str | None] | None, *, must: bool
 ) -> tuple[list[str], list[Any]]:
     """`bot.store._matching` on SQLite (no prefix search): conditions on `articles` for a
-    topic filter, and their values; `must=False` leaves out what must match (the caller
-    walks the full-text index with it)."""
+    topic filter, and their values; `queries` is `fts_queries` of the topic (None when it has
+    no words); `must=False` leaves out what must match (the caller walks the full-text index
+    with it)."""
     where: list[str] = []
     values: list[Any] = []
-    if topic.words:
-        wanted, must_not = fts_queries(topic, langs=langs)
+    if topic.words and queries is not None:
+        wanted, must_not = queries
         cjk_groups, cjk_excluded = cjk_terms(topic)
 
         def contains(words: tuple[str, ...]) -> str:

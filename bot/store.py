@@ -7,9 +7,10 @@ baseline), then Alembic revisions (`bot/migrations/versions/`).  Topic search is
 database's own full-text search, kept by the database so a write and its index entry commit or
 roll back together: on SQLite an FTS5 index kept by triggers, on PostgreSQL a generated
 `tsvector` column with a GIN index.  Dialect-specific SQL lives in the `_sqlite_*` and
-`_postgres_*` functions near the end of this module.  A command line's reads of an
-up-to-date SQLite store go through `bot.sqlite_reads` instead (the same SQL on `sqlite3`,
-without importing SQLAlchemy); a change to a read here is mirrored there
+`_postgres_*` functions near the end of this module.  The reads of an up-to-date SQLite
+store (`Core.reads`: a command line's, a running bot's briefings and digests) go through
+`bot.sqlite_reads` instead (the same SQL on `sqlite3`, without SQLAlchemy); a change to a read
+here is mirrored there
 (tests/bot/test_sqlite_reads.py compares the two).
 """
 
@@ -94,6 +95,7 @@ from .schema import (
     FTS_LOOKAHEAD,
     MAX_ROW_ID,
     SCHEMA_VERSION,
+    SQLITE_PRAGMAS,
     is_current,
 )
 from .schema import shipped_head as shipped_head  # where tests and tools name it
@@ -761,12 +763,8 @@ def _engine_for(url: str) -> Engine:
             # change them): articles of a few KB leave a quarter of a 4 KB page empty, and
             # under 10% of a 16 KB one (`SQLITE_PAGE_SIZE`).
             cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode NORMAL never corrupts the database; a power cut may lose only the
-            # last commits.  It spares an fsync per article, which bounds ingest speed.
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            for pragma in SQLITE_PRAGMAS:  # WAL, NORMAL sync, lock waits, foreign keys
+                cursor.execute(pragma)
             cursor.close()
 
         @event.listens_for(engine, "begin")
