@@ -128,7 +128,7 @@ class Analysis:
         flags (low four bits), the step (high four) when every step is below 16, and the gap
         too (step in bits 4-5, gap in bits 6-7) when every step and gap is below 4, the
         common case: width code 3, "in the flag byte".  Format 9 also stored every term id,
-        4 bytes each: 390 bytes an article of the bench store (bench/scale.py), ~25 now.
+        4 bytes each: 390 bytes an article of the bench store (bench/scale.py), ~23 now.
         """
         # English, the common case, as no code: `lang_term_ids` reads None and "en" alike.
         code = b"" if languages.code(lang) in (None, "en") else (lang or "").encode("ascii")

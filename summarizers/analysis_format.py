@@ -13,6 +13,6 @@ every open; `summarizers.analysis` writes and reads the format)."""
 # 10: no term ids (sentences' and title's), word counts or term bounds: computed again from
 #     the sentences and the title when read (analyze's own functions), in the language the
 #     blob keeps (none for English); spans as (gap, length); paragraph steps and gaps share
-#     the flag byte when small; header numbers as varints.  390 -> ~25 bytes an article on
+#     the flag byte when small; header numbers as varints.  390 -> ~23 bytes an article on
 #     the bench store.
 FORMAT = 10

@@ -405,7 +405,7 @@ def term_ids(sentence: str) -> list[int]:
 # split and one dict read per chunk, in C, where `term_ids` runs a regex match and a dict
 # read per token.  A chunk's tokens are its tokens in any text: no token holds whitespace,
 # and whitespace ends the context `str.lower` reads (Greek final sigma).  One int per chunk,
-# so the ids come out of one `np.array` call: a chunk of one term maps to its id (>= 0), of
+# so the ids come out of one `np.fromiter` call: a chunk of one term maps to its id (>= 0), of
 # none to _NO_TERM, of several ("well-known", "U.S.-led") to _SEVERAL, and one that holds a
 # character from U+3040 up (Japanese, Chinese; see `SentenceIds.wide`) to _WIDE; the ids of
 # those last two are kept in _CHUNK_TERMS.  Both dicts are emptied when they grow past the
@@ -517,7 +517,7 @@ def _chunk_terms(chunk: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class SentenceIds:
-    """The English term ids of a list of sentences, and their word counts (see
+    """The term ids of a list of sentences, and their word counts (see
     `sentence_terms`)."""
 
     ids: np.ndarray  # uint32 `lang_term_ids` of every sentence back to back

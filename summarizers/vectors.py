@@ -65,9 +65,8 @@ class TermSpace:
         n = len(analysis)
         self.size = n
         ids, bounds = analysis.term_ids, analysis.bounds
-        if ids.dtype != np.uint32:
-            self._init_any(analysis)
-            return
+        if ids.dtype != np.uint32:  # every analysis gives uint32; a caller's own may not
+            ids = ids.astype(np.uint32)
         # One plain sort of (term id, sentence) keys gives the vocabulary, each term's count
         # and the distinct (sentence, term) pairs: what np.unique(return_inverse=True) and
         # its argsort gave, several times faster (numpy's sort of 64-bit integers is
@@ -90,20 +89,6 @@ class TermSpace:
         pairs = np.sort(sentence * v + term_index[distinct])  # by sentence, then term
         self.pair_sentence = pairs // v
         self.pair_term = pairs % v
-        self._weigh()
-
-    def _init_any(self, analysis: Analysis) -> None:
-        """`__init__` for term ids of another dtype than uint32 (np.unique's way)."""
-        n = self.size
-        lengths = np.diff(analysis.bounds)
-        sentence_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        vocabulary, term_index = np.unique(analysis.term_ids, return_inverse=True)
-        self.vocabulary = vocabulary
-        v = max(vocabulary.size, 1)
-        keys = sorted_unique(sentence_of * v + term_index)
-        self.pair_sentence = keys // v
-        self.pair_term = keys % v
-        self.term_counts = np.bincount(term_index, minlength=vocabulary.size)
         self._weigh()
 
     def _weigh(self) -> None:

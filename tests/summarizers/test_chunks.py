@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
-from test_sentence_terms import definition, per_sentence
-from test_text import eval_texts
+from fakes.analyses import definition, eval_texts, per_sentence
 
 from seeds import seed_files
 from summarizers import chunks as chunks_module
@@ -218,38 +216,6 @@ def test_threads_sharing_the_table_each_get_their_own_texts_terms() -> None:
     for thread in threads:
         thread.join()
     assert [results[n] for n in range(len(texts))] == expected
-
-
-_RUN_PROBE = """
-import atexit, json, os, sys
-from summarizers.threads import THREAD_VARIABLES
-
-def report():
-    print(json.dumps({name: os.environ.get(name) for name in THREAD_VARIABLES}))
-
-atexit.register(report)
-from bot.cli import run
-assert "numpy" not in sys.modules  # the program's imports leave numpy for its commands
-run()
-"""
-
-
-def test_the_briefbot_program_runs_every_blas_on_one_thread(tmp_path: Path) -> None:
-    from summarizers.threads import THREAD_VARIABLES
-    from tests.fakes.processes import fresh_json
-
-    seen = fresh_json(
-        _RUN_PROBE,
-        tmp_path,
-        "--version",
-        environment={"OMP_NUM_THREADS": "3"},
-        without=THREAD_VARIABLES,
-    )
-    assert isinstance(seen, dict)
-    assert seen["OMP_NUM_THREADS"] == "3"  # the operator's own setting is kept
-    assert {k: v for k, v in seen.items() if k != "OMP_NUM_THREADS"} == dict.fromkeys(
-        set(THREAD_VARIABLES) - {"OMP_NUM_THREADS"}, "1"
-    )
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from itertools import combinations
 
-import numpy as np
 import pytest
+from fakes.analyses import assert_same_analysis
 
 import summarizers
 from summarizers.analysis import Analysis, analyze
@@ -134,14 +134,6 @@ def test_other_summarizers_also_summarize_many_documents_verbatim(name):
 
 
 # --- the analysis and its stored form ------------------------------------------------------
-
-
-def assert_same_analysis(restored: Analysis, original: Analysis) -> None:
-    assert restored.sentences == original.sentences
-    for field in ("term_ids", "bounds", "word_counts", "paragraphs", "title_ids"):
-        got, want = getattr(restored, field), getattr(original, field)
-        assert np.array_equal(got, want), field
-        assert (got.dtype.kind, got.dtype.itemsize) == (want.dtype.kind, want.dtype.itemsize)
 
 
 def test_analysis_round_trips_through_bytes():

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
+from fakes.analyses import definition, per_sentence
 
 from summarizers import text
 from summarizers.analysis import analyze, sentence_flags, strip_opener, word_count
@@ -13,9 +12,7 @@ from summarizers.text import (
     lang_term_ids,
     sentence_terms,
     split_sentences,
-    term_id,
     term_ids,
-    terms,
 )
 from summarizers.vectors import TermSpace
 
@@ -88,6 +85,11 @@ def test_an_emptied_cache_gives_the_same_ids(monkeypatch: pytest.MonkeyPatch) ->
     for _ in range(3):
         assert_same(sentences)
     assert len(text._CHUNK_IDS) < 5 + len(" ".join(sentences).split()) + len(sentences)
+    # Past the bound the cache is emptied: another text's chunks are gone after these.
+    assert_same([f"Zebra{n} grazed near quokka{n}." for n in range(8)])
+    assert "Zebra0" in text._CHUNK_IDS
+    assert_same(sentences)
+    assert "Zebra0" not in text._CHUNK_IDS
 
 
 def test_analyze_matches_the_per_sentence_features() -> None:
@@ -144,18 +146,6 @@ NEW_WORDS = [
     "ΟΔΟΣ ΑΘΗΝΑΣ — Ο ΔΡΟΜΟΣ. Mixed 東京 Tokyo and 東京都は計画を発表した。",
     "Zyxqa's flurbled quorbs (quorbing!) quorbed; “zyxqa” ‘flurble’ -- quorb...quorb",
 ]
-
-
-def definition(sentences: list[str]) -> list[list[int]]:
-    """Each sentence's term ids by the definition alone: `terms` (stems cached apart from the
-    token and chunk caches) hashed by `term_id`."""
-    return [[term_id(t) for t in terms(s)] for s in sentences]
-
-
-def per_sentence(found: text.SentenceIds) -> list[list[int]]:
-    """`sentence_terms`' ids cut into one list a sentence by its bounds."""
-    ids, bounds = found.ids.tolist(), found.bounds.tolist()
-    return [ids[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @pytest.mark.parametrize("bound", [200_000, 3])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 import snowballstemmer
+from fakes.analyses import SHARED_EVAL, eval_texts
 
 from seeds import seed_files
 from summarizers.text import (
@@ -348,18 +347,6 @@ def test_terms_match_across_inflections():
 
 def test_stem_matches_snowball():
     assert stem("negotiations") == "negoti"
-
-
-SHARED_EVAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "eval"
-
-
-def eval_texts() -> list[str]:
-    """The news texts of ../shared/eval's dev files (none where ../shared is absent)."""
-    texts: list[str] = []
-    for path in sorted(SHARED_EVAL.glob("*-dev.jsonl")):
-        with path.open(encoding="utf-8") as lines:
-            texts.extend(json.loads(line).get("text", "") for line in lines if line.strip())
-    return texts
 
 
 def _news_words() -> set[str]:

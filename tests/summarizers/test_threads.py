@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from fakes.processes import fresh_json
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from summarizers.analysis import Analysis
@@ -69,8 +72,6 @@ print(json.dumps({
 
 
 def _probe(tmp_path, **environment: str) -> dict:
-    from tests.fakes.processes import fresh_json
-
     seen = fresh_json(_PROCESS_PROBE, tmp_path, environment=environment, without=THREAD_VARIABLES)
     assert isinstance(seen, dict)
     return seen
@@ -80,8 +81,9 @@ def test_one_thread_process_sets_every_blas_to_one_thread_before_numpy_loads(tmp
     seen = _probe(tmp_path)
     assert seen["whole"] is True
     assert seen["variables"] == dict.fromkeys(THREAD_VARIABLES, "1")
-    if seen["blas"]:  # numpy's BLAS, as threadpoolctl reads it
-        assert set(seen["blas"]) == {1}
+    if not seen["blas"]:
+        pytest.skip("numpy reports no BLAS that threadpoolctl can read")
+    assert set(seen["blas"]) == {1}  # numpy's BLAS, as threadpoolctl reads it
 
 
 def test_an_operators_own_thread_count_is_kept_and_the_limit_stays_per_use(tmp_path):
@@ -94,3 +96,32 @@ def test_an_operators_own_thread_count_is_kept_and_the_limit_stays_per_use(tmp_p
 def test_too_late_once_numpy_is_loaded():
     # This test process imported numpy at the top of the module.
     assert one_thread_process() is False
+
+
+_RUN_PROBE = """
+import atexit, json, os, sys
+from summarizers.threads import THREAD_VARIABLES
+
+def report():
+    print(json.dumps({name: os.environ.get(name) for name in THREAD_VARIABLES}))
+
+atexit.register(report)
+from bot.cli import run
+assert "numpy" not in sys.modules  # the program's imports leave numpy for its commands
+run()
+"""
+
+
+def test_the_briefbot_program_runs_every_blas_on_one_thread(tmp_path: Path) -> None:
+    seen = fresh_json(
+        _RUN_PROBE,
+        tmp_path,
+        "--version",
+        environment={"OMP_NUM_THREADS": "3"},
+        without=THREAD_VARIABLES,
+    )
+    assert isinstance(seen, dict)
+    assert seen["OMP_NUM_THREADS"] == "3"  # the operator's own setting is kept
+    assert {k: v for k, v in seen.items() if k != "OMP_NUM_THREADS"} == dict.fromkeys(
+        set(THREAD_VARIABLES) - {"OMP_NUM_THREADS"}, "1"
+    )
