@@ -105,11 +105,8 @@ def compose_changes(
     )
     seen = _seen(core, subscription, now)
     fresh_ids = {a.id for a in found}
-    earlier = [
-        a
-        for a in (core.reads.get(i, scope=OPERATOR) for i in seen if i not in fresh_ids)
-        if a is not None
-    ]
+    by_id = core.reads.get_many((i for i in seen if i not in fresh_ids), scope=OPERATOR)
+    earlier = [by_id[i] for i in seen if i in by_id]
     everyone = [*earlier, *found]
     analyses = core.reads.analyses(a.id for a in everyone)
     usable = [a for a in everyone if a.id in analyses and len(analyses[a.id])]

@@ -67,6 +67,10 @@ class StoreReads(Protocol):
         """The article with this id if `scope` may read it."""
         ...
 
+    def get_many(self, ids: Iterable[int], *, scope: Scope) -> dict[int, Article]:
+        """id → article for the ids `scope` may read."""
+        ...
+
     def count(self, scope: Scope = ...) -> int:
         """How many articles `scope` may read."""
         ...

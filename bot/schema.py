@@ -43,6 +43,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
+# Values per IN (...) list: well under SQLite's oldest limit of 999 parameters a statement.
+IN_CHUNK = 500
+
 # meta.schema_version, meta.analysis_format and the Alembic revision, in one read.
 CURRENT_QUERY = (
     "SELECT (SELECT value FROM meta WHERE key = 'schema_version'), "

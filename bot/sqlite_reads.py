@@ -38,6 +38,7 @@ from .schema import (
     FTS_ID_BITS,
     FTS_ID_MASK,
     FTS_LOOKAHEAD,
+    IN_CHUNK,
     MAX_ROW_ID,
     SQLITE_PRAGMAS,
     is_current,
@@ -215,6 +216,21 @@ class SqliteReads:
         with self._connection() as conn:
             row = conn.execute(sql, [article_id, *values]).fetchone()
         return article_from_row(row, with_text=True) if row else None
+
+    def get_many(self, ids: Iterable[int], *, scope: Scope) -> dict[int, Article]:
+        """`Store.get_many`: id → article for the ids `scope` may read, a query a chunk."""
+        wanted = [i for i in dict.fromkeys(ids) if 0 < i <= MAX_ROW_ID]
+        where, values = _filtered(scope, None, None, None)
+        found: dict[int, Article] = {}
+        with self._connection() as conn:
+            for start in range(0, len(wanted), IN_CHUNK):
+                chunk = wanted[start : start + IN_CHUNK]
+                ids_in = f"articles.id IN ({_marks(chunk)})"
+                sql = f"SELECT {_SEARCHED} FROM articles{_where([ids_in, *where])}"
+                for row in conn.execute(sql, [*chunk, *values]):
+                    article = article_from_row(row, with_text=True)
+                    found[article.id] = article
+        return found
 
     def count(self, scope: Scope = OPERATOR) -> int:
         """`Store.count`: how many articles `scope` may read."""

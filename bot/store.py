@@ -93,6 +93,7 @@ from .schema import (
     FTS_ID_BITS,
     FTS_ID_MASK,
     FTS_LOOKAHEAD,
+    IN_CHUNK,
     MAX_ROW_ID,
     SCHEMA_VERSION,
     SQLITE_PRAGMAS,
@@ -696,10 +697,10 @@ def _migration_lang(conn: Connection) -> None:
     if "lang" not in {c["name"] for c in inspect(conn).get_columns("articles")}:
         conn.exec_driver_sql("ALTER TABLE articles ADD COLUMN lang TEXT")
     ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
-    for start in range(0, len(ids), _IN_CHUNK):  # a big store's text never all in memory
+    for start in range(0, len(ids), IN_CHUNK):  # a big store's text never all in memory
         rows = conn.execute(
             select(articles.c.id, articles.c.title, articles.c.text).where(
-                articles.c.id.in_(ids[start : start + _IN_CHUNK])
+                articles.c.id.in_(ids[start : start + IN_CHUNK])
             )
         ).all()
         for r in rows:
@@ -1081,8 +1082,8 @@ class Store:
         from summarizers.analysis import analyze
 
         ids = conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars().all()
-        for start in range(0, len(ids), _IN_CHUNK):
-            batch = ids[start : start + _IN_CHUNK]
+        for start in range(0, len(ids), IN_CHUNK):
+            batch = ids[start : start + IN_CHUNK]
             rows = conn.execute(
                 select(articles.c.id, articles.c.title, articles.c.text, articles.c.lang).where(
                     articles.c.id.in_(batch)
@@ -1503,8 +1504,8 @@ class Store:
         unique = list(dict.fromkeys(g for g in guids if g))
         found: dict[str, Article] = {}
         with self._connect() as conn:
-            for start in range(0, len(unique), _IN_CHUNK):
-                chunk = unique[start : start + _IN_CHUNK]
+            for start in range(0, len(unique), IN_CHUNK):
+                chunk = unique[start : start + IN_CHUNK]
                 rows = conn.execute(
                     select(*_ARTICLE_COLUMNS).where(articles.c.guid.in_(chunk))
                 ).all()
@@ -1609,6 +1610,20 @@ class Store:
         with self._connect() as conn:
             row = conn.execute(statement).first()
         return _article(row) if row else None
+
+    def get_many(self, ids: Iterable[int], *, scope: Scope) -> dict[int, Article]:
+        """`get` of several ids in a few queries (chunks of IN_CHUNK): id → article, for
+        those `scope` may read."""
+        wanted = [i for i in dict.fromkeys(ids) if 0 < i <= MAX_ROW_ID]
+        found: dict[int, Article] = {}
+        with self._connect() as conn:
+            for start in range(0, len(wanted), IN_CHUNK):
+                chunk = wanted[start : start + IN_CHUNK]
+                statement = _visible_to(
+                    select(*_ARTICLE_COLUMNS).where(articles.c.id.in_(chunk)), scope
+                )
+                found.update((row.id, _article(row)) for row in conn.execute(statement))
+        return found
 
     def count(self, scope: Scope = OPERATOR) -> int:
         """Return how many articles `scope` may read (default: every stored article)."""
@@ -2058,8 +2073,6 @@ def _visible_to(statement: Select, scope: Scope) -> Select:
 
 
 _INSERT_ARTICLE = articles.insert()
-# Values per IN (...) list: well under SQLite's oldest limit of 999 parameters a statement.
-_IN_CHUNK = 500
 
 # The columns of an article row, in `bot.reads.ARTICLE_COLUMNS`' order (`article_from_row`
 # reads a search's rows by position).

@@ -187,6 +187,10 @@ def test_articles_by_id_counts_copies_and_analyses_agree(both) -> None:
         assert reads.count(scope) == store.count(scope)
         for article_id in [*ids, 0, -1, max(ids) + 1, 2**40]:
             assert reads.get(article_id, scope=scope) == store.get(article_id, scope=scope)
+        asked = [*ids, ids[0], 0, -1, max(ids) + 1, 2**40]
+        many = store.get_many(asked, scope=scope)
+        assert reads.get_many(asked, scope=scope) == many
+        assert many == {i: a for i in ids if (a := store.get(i, scope=scope)) is not None}
         copies = store.copies_of(ids, scope=scope)
         assert reads.copies_of(ids, scope=scope) == copies
     assert any(store.copies_of(ids, scope=OPERATOR).values())
@@ -485,3 +489,16 @@ def test_an_outlet_filter_matches_its_wildcard_characters_literally(both) -> Non
         for wanted, outlet in (("from:reu_ters", "Reu_ters"), ("from:100%", "100% News")):
             found = source.search(wanted, limit=50, scope=OPERATOR)
             assert found and {a.outlet for a in found} == {outlet}
+
+
+def test_get_many_reads_in_chunks_the_same(both, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.sqlite_reads
+    import bot.store
+
+    store, reads = both
+    ids = [a.id for a in store.search(None, limit=1000, scope=OPERATOR)]
+    whole = store.get_many(ids, scope=OPERATOR)
+    assert len(whole) == len(ids) == 64
+    monkeypatch.setattr(bot.store, "IN_CHUNK", 7)
+    monkeypatch.setattr(bot.sqlite_reads, "IN_CHUNK", 7)
+    assert store.get_many(ids, scope=OPERATOR) == whole == reads.get_many(ids, scope=OPERATOR)
