@@ -46,6 +46,17 @@ SQLITE_PRAGMAS = (
 # Values per IN (...) list: well under SQLite's oldest limit of 999 parameters a statement.
 IN_CHUNK = 500
 
+# A channel's last briefing replaced in one statement, on both databases and both read paths
+# (named parameters, as SQLAlchemy's `text` and the sqlite3 module both take them): two
+# briefings of one channel at once both succeed, the later kept.  Deleting, then inserting,
+# made the second fail on PostgreSQL (a unique violation, logged with its traceback).
+SAVE_CHANNEL_BRIEFING = (
+    "INSERT INTO channel_briefings (platform, workspace, channel, briefing, made_at) "
+    "VALUES (:platform, :workspace, :channel, :briefing, :made_at) "
+    "ON CONFLICT (platform, workspace, channel) DO UPDATE SET "
+    "briefing = excluded.briefing, made_at = excluded.made_at"
+)
+
 # meta.schema_version, meta.analysis_format and the Alembic revision, in one read.
 CURRENT_QUERY = (
     "SELECT (SELECT value FROM meta WHERE key = 'schema_version'), "

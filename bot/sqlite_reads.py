@@ -40,6 +40,7 @@ from .schema import (
     FTS_LOOKAHEAD,
     IN_CHUNK,
     MAX_ROW_ID,
+    SAVE_CHANNEL_BRIEFING,
     SQLITE_PRAGMAS,
     is_current,
 )
@@ -292,9 +293,9 @@ class SqliteReads:
         self, platform: str, workspace: str, channel: str, briefing: str, made_at: datetime
     ) -> None:
         """`Store.save_channel_briefing`: keep `briefing` as this channel's last, replacing
-        any, in one write transaction (`BEGIN IMMEDIATE`, as every `Store` write): on this
-        thread's connection, or inside a `reading` block on a connection of its own, so it
-        never meets the block's snapshot."""
+        any, in one statement (bot.schema.SAVE_CHANNEL_BRIEFING): on this thread's
+        connection, or inside a `reading` block on a connection of its own, so it never meets
+        the block's snapshot."""
         if getattr(self._local, "reading", False):
             conn = self._open()
             try:
@@ -314,24 +315,10 @@ class SqliteReads:
         briefing: str,
         made_at: datetime,
     ) -> None:
-        """One write transaction on `conn`: this channel's briefing replaced."""
-        key = (platform, workspace, channel)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(
-                "DELETE FROM channel_briefings "
-                "WHERE platform = ? AND workspace = ? AND channel = ?",
-                key,
-            )
-            conn.execute(
-                "INSERT INTO channel_briefings (platform, workspace, channel, briefing, "
-                "made_at) VALUES (?, ?, ?, ?, ?)",
-                (*key, briefing, to_iso(made_at)),
-            )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        """One statement on `conn` (autocommit: a transaction of its own)."""
+        values = {"platform": platform, "workspace": workspace, "channel": channel}
+        values.update(briefing=briefing, made_at=to_iso(made_at))
+        conn.execute(SAVE_CHANNEL_BRIEFING, values)
 
 
 # -- the SQL of `bot.store`'s search ----------------------------------------------------------

@@ -95,6 +95,7 @@ from .schema import (
     FTS_LOOKAHEAD,
     IN_CHUNK,
     MAX_ROW_ID,
+    SAVE_CHANNEL_BRIEFING,
     SCHEMA_VERSION,
     SQLITE_PRAGMAS,
     is_current,
@@ -888,7 +889,6 @@ class Store:
         self.url = database_url(url)
         self.engine = _engine_for(self.url)
         self._local = threading.local()  # this thread's open `batch`, if any
-        self._languages: frozenset[str] | None = None  # see `languages`
         self._analysis_cache = analyses if analyses is not None else AnalysisCache()
         self._statements: dict[tuple[Any, ...], Any] = {}  # see `_newest_rows`
         self._statements_lock = threading.Lock()
@@ -1121,11 +1121,10 @@ class Store:
         self, platform: str, workspace: str, channel: str, briefing: str, made_at: datetime
     ) -> None:
         """Keep `briefing` (JSON text, see `bot.why`) as this channel's last, replacing any."""
-        key = {"platform": platform, "workspace": workspace, "channel": channel}
+        values = {"platform": platform, "workspace": workspace, "channel": channel}
         with self.transaction() as conn:
-            conn.execute(_DELETE_CHANNEL_BRIEFING, key)
             conn.execute(
-                _INSERT_CHANNEL_BRIEFING, {**key, "briefing": briefing, "made_at": to_iso(made_at)}
+                _SAVE_CHANNEL_BRIEFING, {**values, "briefing": briefing, "made_at": to_iso(made_at)}
             )
 
     def channel_briefing(self, platform: str, workspace: str, channel: str) -> str | None:
@@ -1247,8 +1246,6 @@ class Store:
                 "lang": draft.lang or "en",
             }
             new_id = conn.execute(_INSERT_ARTICLE, values).inserted_primary_key[0]
-            if self._languages is not None:
-                self._languages |= {values["lang"]}
             self._grant(conn, new_id, scopes, feed)
         # The row as stored, without reading it back (`_article` of the same values).
         return _article(SimpleNamespace(id=new_id, **values)), "stored"
@@ -1771,12 +1768,10 @@ class Store:
 
     def languages(self) -> frozenset[str]:
         """The languages of the stored articles (`article_languages`, which triggers keep:
-        revision 0006), read once, then kept up to date by `put`."""
-        if self._languages is None:
-            with self._connect() as conn:
-                found = conn.execute(select(article_languages.c.lang)).scalars().all()
-            self._languages = frozenset(found)
-        return self._languages
+        revision 0006), read each time (a few rows), so an article another process stores is
+        searched in its language at once."""
+        with self._connect() as conn:
+            return frozenset(conn.execute(_LANGUAGES).scalars())
 
     def forget_analyses(self) -> None:
         """Drop the decoded analyses this store keeps (`analyses` decodes them again, and the
@@ -1809,12 +1804,8 @@ class Store:
 
 
 # Statements built once (building one costs more than SQLite running it).
-_DELETE_CHANNEL_BRIEFING = channel_briefings.delete().where(
-    (channel_briefings.c.platform == bindparam("platform"))
-    & (channel_briefings.c.workspace == bindparam("workspace"))
-    & (channel_briefings.c.channel == bindparam("channel"))
-)
-_INSERT_CHANNEL_BRIEFING = channel_briefings.insert()
+_SAVE_CHANNEL_BRIEFING = text(SAVE_CHANNEL_BRIEFING)
+_LANGUAGES = select(article_languages.c.lang)
 _COPIES = (
     select(
         article_copies.c.article_id,

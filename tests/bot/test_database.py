@@ -505,6 +505,7 @@ def test_the_languages_stored_are_kept_by_the_database_for_every_writer(
         assert reader.languages() == {"en"}
         german = ArticleDraft("Streik", "Die Fahrer streiken am Montag. Der Verkehr ruht.", "X")
         writer.add(german, analyze(german.text, german.title, "de"), clock.now())
+        assert reader.languages() == {"en", "de"}  # another store's article, at once
         with writer.transaction() as conn:
             listed = set(conn.execute(text("SELECT lang FROM article_languages")).scalars())
             assert listed == {"en", "de"}
@@ -530,3 +531,36 @@ def test_the_languages_stored_are_kept_by_the_database_for_every_writer(
         assert again.languages() == {"en", "fr"}  # listed again from the articles
     finally:
         again.close()
+
+
+def test_two_briefings_of_one_channel_saved_at_once_both_succeed(database_url: str) -> None:
+    """Each save replaces the channel's last briefing in one statement: two at once never
+    collide on the channel's key (delete-then-insert did, on PostgreSQL)."""
+    import threading
+    from datetime import UTC, datetime
+
+    store = Store(database_url)
+    start = threading.Barrier(4)
+    errors: list[str] = []
+
+    def save(number: int) -> None:
+        start.wait()
+        for round_ in range(25):
+            try:
+                store.save_channel_briefing(
+                    "slack", "T1", "C1", f'{{"n": {number}, "r": {round_}}}', datetime.now(UTC)
+                )
+            except Exception as exc:  # the assertion below names it
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        kept = store.channel_briefing("slack", "T1", "C1")
+        assert kept is not None and '"r": 24' in kept  # some thread's last save
+    finally:
+        store.close()
